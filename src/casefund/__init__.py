@@ -1,0 +1,22 @@
+"""casefund: which case-management work can be billed, to whom, for how much — and why not.
+
+The public surface is small: :func:`evaluate` returns an :class:`Evaluation` whose attributes
+are the contract's outputs (lines, claims, eligibility, breakdown, admin_cap, rejects), and
+:func:`eligibility` answers who is eligible for what on a given day.
+"""
+
+from casefund._version import __version__
+from casefund.evaluation import Evaluation, evaluate
+from casefund.io.errors import InputError
+from casefund.io.load import Dataset, load_dataset
+from casefund.queries import eligibility
+
+__all__ = [
+    "Dataset",
+    "Evaluation",
+    "InputError",
+    "__version__",
+    "eligibility",
+    "evaluate",
+    "load_dataset",
+]

@@ -1,0 +1,1 @@
+"""Turning decisions into lines: the payer waterfall, payment models and caps."""

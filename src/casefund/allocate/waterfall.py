@@ -1,0 +1,181 @@
+"""The payer waterfall: contracts in priority order take what their rules and caps allow.
+
+Payers of last resort (Ryan White, grants) carry the highest priority numbers, so by the
+time they are offered an activity every other payer has taken what it can. Each contract
+sees only the minutes the contracts before it left; whatever no contract takes becomes one
+``unbillable`` line carrying the ids of every rule and outcome that stopped each contract.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from casefund.allocate.payments import Offer, pay
+from casefund.allocate.reasons import ReasonBits
+from casefund.engine.decide import Decisions, decide
+from casefund.engine.params import ResolvedParameters, day_number
+from casefund.facts.scope import FactScope
+from casefund.payers.contracts import Contract
+from casefund.rules.loader import RuleBook
+
+UNBILLABLE = 3
+
+
+@dataclass
+class MonthContext:
+    """Participant-months of the activities, and each activity's participant-month."""
+
+    scope: FactScope
+    as_of: np.ndarray
+    of_activity: np.ndarray
+
+
+@dataclass
+class Allocation:
+    activity_row: np.ndarray
+    contract: np.ndarray  # index into contracts, -1 unfunded
+    minutes: np.ndarray
+    units: np.ndarray
+    amount: np.ndarray
+    status: np.ndarray  # 1 billable, 2 bundled, 3 unbillable
+    reasons: np.ndarray  # decoded rule ids
+    month_decisions: dict[str, Decisions] = field(default_factory=dict)
+
+
+def contract_order(contracts: list[Contract]) -> list[Contract]:
+    return sorted(contracts, key=lambda c: (c.priority, c.id))
+
+
+def _effective(contract: Contract, days: np.ndarray) -> np.ndarray:
+    mask = np.ones(len(days), dtype=bool)
+    if contract.effective.start is not None:
+        mask &= days >= day_number(contract.effective.start)
+    if contract.effective.end is not None:
+        mask &= days <= day_number(contract.effective.end)
+    return mask
+
+
+def all_reason_ids(book: RuleBook) -> list[str]:
+    return [r.id for r in book.all_rules()] + list(book.outcomes)
+
+
+def allocate(
+    acts: pd.DataFrame,
+    contracts: list[Contract],
+    book: RuleBook,
+    activity_scope: FactScope,
+    months: MonthContext,
+    hourly_cost: np.ndarray,
+) -> Allocation:
+    n = len(acts)
+    bits = ReasonBits(all_reason_ids(book), n)
+    stop_bits = bits.empty()
+    days = acts["_day"].to_numpy(np.int64)
+    minutes = acts["minutes"].to_numpy(dtype=np.int64, na_value=0)
+    remaining = minutes.copy()
+    recorded_cost = acts["amount"].to_numpy(dtype=float, na_value=np.nan)
+    remaining_cost = np.nan_to_num(recorded_cost)
+    funded = np.zeros(n, dtype=bool)
+    participant = acts["_code"].to_numpy(np.int64)
+    month_index = acts["_month_index"].to_numpy(np.int64)
+    year = acts["_year"].to_numpy(np.int64)
+    quantity = acts["quantity"].to_numpy(dtype=float, na_value=np.nan)
+    activity_codes = acts["activity"].astype("string").to_numpy(dtype=object, na_value="")
+    rank = np.arange(n, dtype=np.int64)
+    parts: list[tuple[np.ndarray, int, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                      np.ndarray]] = []
+    month_decisions: dict[str, Decisions] = {}
+
+    for position, contract in enumerate(contracts):
+        open_rows = (remaining > 0) | (~funded & (minutes == 0))
+        if not open_rows.any():
+            break
+        rules = book.program_rules(contract.program)
+        if not rules:
+            bits.set(stop_bits, "program.no_rules", open_rows)
+            continue
+        effective = _effective(contract, days)
+        bits.set(stop_bits, "contract.not_effective", open_rows & ~effective)
+        candidates = open_rows & effective
+        if not candidates.any():
+            continue
+        params = ResolvedParameters.for_contract(book.parameters.get(contract.program), contract)
+        payer = contract.coverage_payer
+        activity_rules = [r for r in rules if r.rule.scope == "activity"]
+        month_rules = [r for r in rules if r.rule.scope == "participant_month"]
+        per_activity = decide(activity_rules, activity_scope, params, days, payer)
+        per_month = decide(month_rules, months.scope.with_params({}, payer), params,
+                           months.as_of, payer)
+        month_decisions[contract.id] = per_month
+        denied = per_activity.any_denied(n)
+        for rule_id, mask in per_activity.denied:
+            bits.set(stop_bits, rule_id, candidates & mask)
+        of_month = months.of_activity
+        for rule_id, mask in per_month.denied:
+            bits.set(stop_bits, rule_id, candidates & mask[of_month])
+            denied |= mask[of_month]
+        if per_month.qualified:
+            tested, met = per_month.any_population(len(months.as_of))
+            no_population = ~met[of_month]
+            bits.set(stop_bits, "eligibility.no_population", candidates & no_population)
+            denied |= no_population
+        allowed = candidates & ~denied
+        rows = np.flatnonzero(allowed)
+        if len(rows) == 0:
+            continue
+        offer = Offer(
+            minutes=remaining[rows],
+            amount=remaining_cost[rows],
+            quantity=quantity[rows],
+            participant=participant[rows],
+            day=days[rows],
+            month=month_index[rows],
+            year=year[rows],
+            rank=rank[rows],
+            activity=activity_codes[rows],
+            hourly_cost=hourly_cost[rows],
+        )
+        take = pay(offer, params.at(dt.date.max), contract)
+        taken = take.status > 0
+        line_bits = bits.empty(len(rows))
+        for rule_id, mask in take.line_reasons:
+            bits.set(line_bits, rule_id, mask & taken)
+        for rule_id, mask in per_activity.warned:
+            bits.set(line_bits, rule_id, mask[rows] & taken)
+        for rule_id, mask in per_month.warned:
+            bits.set(line_bits, rule_id, mask[of_month][rows] & taken)
+        partial = taken & (take.minutes < offer.minutes)
+        for rule_id, mask in take.stop_reasons:
+            bits.set(line_bits, rule_id, mask & partial)
+            stop_rows = np.zeros(n, dtype=bool)
+            stop_rows[rows] = mask & ((~taken) | partial)
+            bits.set(stop_bits, rule_id, stop_rows)
+        sel = np.flatnonzero(taken)
+        parts.append((rows[sel], position, take.minutes[sel], take.units[sel], take.amount[sel],
+                      take.status[sel], line_bits[sel]))
+        remaining[rows] -= take.minutes
+        remaining_cost[rows] -= take.cost_taken
+        funded[rows[sel]] = True
+
+    leftover = np.flatnonzero((remaining > 0) | ~funded)
+    left_bits = stop_bits[leftover]
+    nothing = ~left_bits.any(axis=1)
+    bits.set(left_bits, "allocation.no_contract", nothing)
+    parts.append((leftover, -1, remaining[leftover], np.zeros(len(leftover)),
+                  np.zeros(len(leftover)), np.full(len(leftover), UNBILLABLE), left_bits))
+    activity_row = np.concatenate([p[0] for p in parts]).astype(np.int64)
+    contract_ix = np.concatenate([np.full(len(p[0]), p[1]) for p in parts]).astype(np.int64)
+    return Allocation(
+        activity_row=activity_row,
+        contract=contract_ix,
+        minutes=np.concatenate([p[2] for p in parts]).astype(np.int64),
+        units=np.concatenate([p[3] for p in parts]).astype(float),
+        amount=np.concatenate([p[4] for p in parts]).astype(float),
+        status=np.concatenate([p[5] for p in parts]).astype(np.int64),
+        reasons=bits.decode(np.concatenate([p[6] for p in parts])),
+        month_decisions=month_decisions,
+    )

@@ -1,0 +1,1 @@
+"""Evaluating rule files over fact frames (the batch evaluator)."""

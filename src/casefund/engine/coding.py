@@ -1,0 +1,44 @@
+"""Procedure codes and modifiers for billed lines, from the programs' coding rules."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+
+from casefund.engine.decide import condition_values, effective_mask
+from casefund.engine.params import ResolvedParameters
+from casefund.facts.scope import FactScope
+from casefund.rules.loader import RuleBook
+
+
+def code_activities(
+    book: RuleBook,
+    program: str,
+    scope: FactScope,
+    params: ResolvedParameters,
+    days: np.ndarray,
+    payer: str | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(procedure_code, modifiers) for every row of ``scope`` under ``program``.
+
+    The first coding rule whose condition holds wins; where none does, the contract's (or the
+    program's) procedure_code and modifiers apply.
+    """
+    n = len(days)
+    latest = dt.date(1970, 1, 1) + dt.timedelta(days=int(days.max())) if n else dt.date.max
+    values = params.at(latest)
+    codes = np.full(n, str(values.get("procedure_code") or ""), dtype=object)
+    modifiers = np.full(n, str(values.get("modifiers") or ""), dtype=object)
+    decided = np.zeros(n, dtype=bool)
+    for entry in book.coding.get(program, []):
+        holds = condition_values(entry.condition, scope, params, days, payer)
+        hit = (
+            holds.fillna(False).to_numpy(dtype=bool)
+            & effective_mask(entry.coding.effective, days)
+            & ~decided
+        )
+        codes[hit] = entry.coding.procedure_code
+        modifiers[hit] = entry.coding.modifiers
+        decided |= hit
+    return codes, modifiers

@@ -1,0 +1,101 @@
+"""Evaluating one program's rules over a block of rows, whole columns at a time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from casefund.engine.params import ResolvedParameters, day_number
+from casefund.facts.scope import FactScope
+from casefund.rules.language import Node
+from casefund.rules.loader import CompiledRule
+from casefund.rules.model import Effective
+
+
+@dataclass
+class Decisions:
+    """Which rows each rule denied or flagged, and which populations each row met."""
+
+    denied: list[tuple[str, np.ndarray]] = field(default_factory=list)
+    warned: list[tuple[str, np.ndarray]] = field(default_factory=list)
+    qualified: dict[str, tuple[str, np.ndarray, np.ndarray]] = field(default_factory=dict)
+    skipped: list[str] = field(default_factory=list)
+
+    def any_denied(self, n: int) -> np.ndarray:
+        out = np.zeros(n, dtype=bool)
+        for _, mask in self.denied:
+            out |= mask
+        return out
+
+    def any_population(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """(some population was tested, some population was met) per row."""
+        tested = np.zeros(n, dtype=bool)
+        met = np.zeros(n, dtype=bool)
+        for _, was_tested, was_met in self.qualified.values():
+            tested |= was_tested
+            met |= was_met
+        return tested, met
+
+
+def effective_mask(eff: Effective, days: np.ndarray) -> np.ndarray:
+    mask = days >= day_number(eff.start)
+    if eff.end is not None:
+        mask &= days <= day_number(eff.end)
+    return mask
+
+
+def condition_values(
+    condition: Node, scope: FactScope, params: ResolvedParameters, days: np.ndarray,
+    payer: str | None,
+) -> pd.Series:
+    """The condition's three-valued result per row, honouring dated parameter values."""
+    result = pd.Series(pd.NA, index=scope.index, dtype="boolean")
+    for mask, values in params.segments(condition.params(), days):
+        value = condition.evaluate(scope.with_params(values, payer))
+        if not isinstance(value, pd.Series):
+            value = pd.Series(value, index=scope.index, dtype="boolean")
+        value = value.astype("boolean")
+        if mask.all():
+            return value
+        result = result.where(~mask, value)
+    return result
+
+
+def decide(
+    rules: list[CompiledRule],
+    scope: FactScope,
+    params: ResolvedParameters,
+    days: np.ndarray,
+    payer: str | None = None,
+) -> Decisions:
+    """Apply every rule effective on some row; unknown facts fail 'require' and 'qualify'."""
+    out = Decisions()
+    n = len(days)
+    for rule in rules:
+        if not all(params.usable(p) for p in rule.condition.params()):
+            out.skipped.append(rule.id)
+            continue
+        active = effective_mask(rule.rule.effective, days)
+        if not active.any():
+            continue
+        values = condition_values(rule.condition, scope, params, days, payer)
+        known_true = values.fillna(False).to_numpy(dtype=bool)
+        then = rule.rule.then
+        decision: str = then.decision
+        if then.decision_parameter:
+            decision = str(params.first(then.decision_parameter, then.decision))
+        if decision == "require":
+            out.denied.append((rule.id, active & ~known_true))
+        elif decision == "deny":
+            out.denied.append((rule.id, active & known_true))
+        elif decision == "warn":
+            out.warned.append((rule.id, active & known_true))
+        elif decision == "qualify":
+            population = then.population or rule.id
+            prior = out.qualified.get(population)
+            tested = active | (prior[1] if prior else np.zeros(n, dtype=bool))
+            met = (active & known_true) | (prior[2] if prior else np.zeros(n, dtype=bool))
+            out.qualified[population] = (rule.id, tested, met)
+    return out

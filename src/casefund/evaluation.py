@@ -1,0 +1,309 @@
+"""``evaluate()``: input tables in, lines and reports out.
+
+The flow is one-way: validate → derive facts → apply rules → allocate → report. Every stage
+is a pure function of its inputs and the bundled rule files, and activities are put in a
+canonical order (service day, participant, activity id) before anything depends on order,
+so shuffled inputs give identical outputs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from casefund._version import __version__
+from casefund.allocate.waterfall import MonthContext, allocate, contract_order
+from casefund.engine.coding import code_activities
+from casefund.engine.params import ResolvedParameters
+from casefund.facts.calendar import from_days, month_end, month_label, month_start, to_days
+from casefund.facts.prepared import PreparedData
+from casefund.facts.scope import FUNCTIONS, FactScope
+from casefund.io.load import Dataset, load_dataset
+from casefund.io.sources import TableSource
+from casefund.payers.contracts import Contract
+from casefund.reports.admin_cap import build_admin_cap
+from casefund.reports.breakdown import build_breakdown
+from casefund.reports.claims import build_claims
+from casefund.reports.eligibility import build_eligibility
+from casefund.rules.loader import RuleBook, load_rule_book
+
+LINE_COLUMNS = [
+    "activity_id",
+    "participant_id",
+    "month",
+    "contract_id",
+    "payer",
+    "program",
+    "status",
+    "minutes",
+    "units",
+    "amount",
+    "procedure_code",
+    "modifiers",
+    "reasons",
+    "citations",
+    "service_date",
+    "activity",
+    "payment",
+]
+STATUS = {1: "billable", 2: "bundled", 3: "unbillable"}
+OUTPUTS = ("lines", "claims", "eligibility", "breakdown", "admin_cap", "rejects")
+
+
+@lru_cache(maxsize=1)
+def rule_book() -> RuleBook:
+    """The bundled rules, loaded and checked once per process."""
+    return load_rule_book(sorted(FUNCTIONS))
+
+
+@dataclass
+class Evaluation:
+    lines: pd.DataFrame
+    claims: pd.DataFrame
+    eligibility: pd.DataFrame
+    breakdown: pd.DataFrame
+    admin_cap: pd.DataFrame
+    rejects: pd.DataFrame
+    version: str
+    rules_hash: str
+    input_hashes: dict[str, str] = field(default_factory=dict)
+    dataset: Dataset | None = None
+
+    def outputs(self) -> dict[str, pd.DataFrame]:
+        return {name: getattr(self, name) for name in OUTPUTS}
+
+    def manifest(self) -> dict[str, Any]:
+        return {
+            "casefund_version": self.version,
+            "rules_hash": self.rules_hash,
+            "inputs": self.input_hashes,
+            "rows": {name: len(frame) for name, frame in self.outputs().items()},
+        }
+
+    def write(self, outdir: str | Path, xlsx: bool = False) -> list[Path]:
+        from casefund.reports.write import write_outputs
+
+        return write_outputs(self, Path(outdir), xlsx=xlsx)
+
+
+def evaluate(
+    data: str | Path | Mapping[str, TableSource | None] | Dataset | None = None,
+    contracts: str | Path | list[Contract] | dict[str, Any] | None = None,
+    **tables: TableSource | None,
+) -> Evaluation:
+    """Evaluate activities against the bundled rules and the user's contracts.
+
+    ``data`` is a folder of CSV/Parquet/XLSX files, a mapping of table name to source, or an
+    already loaded :class:`Dataset`; tables may also be passed by keyword
+    (``activities=df``). Bad rows never raise: they are in ``rejects``.
+    """
+    dataset = _dataset(data, contracts, tables)
+    return evaluate_dataset(dataset)
+
+
+def _dataset(
+    data: str | Path | Mapping[str, TableSource | None] | Dataset | None,
+    contracts: str | Path | list[Contract] | dict[str, Any] | None,
+    tables: Mapping[str, TableSource | None],
+) -> Dataset:
+    if isinstance(data, Dataset):
+        return data
+    if data is None:
+        return load_dataset(dict(tables), contracts)
+    if isinstance(data, Mapping):
+        return load_dataset({**data, **tables}, contracts)
+    return load_dataset(data, contracts)
+
+
+def canonical_activities(data: Dataset, prepared: PreparedData) -> pd.DataFrame:
+    """Activities in the order every later stage relies on, with integer helper columns."""
+    acts = data.activities
+    days = to_days(acts["date"])
+    frame = acts.assign(
+        _day=days,
+        _code=prepared.codes_for(acts["participant_id"]),
+        _id=acts["activity_id"].astype("string"),
+    )
+    frame = frame.sort_values(["_day", "_code", "_id"], kind="stable").reset_index(drop=True)
+    day_values = frame["_day"].to_numpy(np.int64)
+    months = day_values.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+    frame["_month_index"] = months
+    frame["_year"] = 1970 + months // 12
+    frame["_month"] = month_label(day_values)
+    return frame
+
+
+def month_context(prepared: PreparedData, acts: pd.DataFrame) -> MonthContext:
+    codes = acts["_code"].to_numpy(np.int64)
+    months = acts["_month_index"].to_numpy(np.int64)
+    pairs = np.stack([codes, months], axis=1)
+    unique, inverse = (np.unique(pairs, axis=0, return_inverse=True) if len(pairs)
+                       else (np.zeros((0, 2), dtype=np.int64), np.zeros(0, dtype=np.int64)))
+    first_day = (unique[:, 1].astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
+                 if len(unique) else np.zeros(0, dtype=np.int64))
+    as_of = month_end(first_day)
+    scope = FactScope(prepared, unique[:, 0].astype(np.int64), as_of, month_start(first_day))
+    return MonthContext(scope, as_of, np.asarray(inverse).reshape(-1).astype(np.int64))
+
+
+def _hourly_cost(data: Dataset, acts: pd.DataFrame) -> np.ndarray:
+    staff = data["staff"]
+    if staff.empty or "staff_id" not in acts:
+        return np.full(len(acts), np.nan)
+    cost = staff.set_index(staff["staff_id"].astype("string"))["hourly_cost"].astype(float)
+    return acts["staff_id"].astype("string").map(cost).to_numpy(dtype=float, na_value=np.nan)
+
+
+def evaluate_dataset(data: Dataset) -> Evaluation:
+    book = rule_book()
+    prepared = PreparedData.build(data)
+    acts = canonical_activities(data, prepared)
+    days = acts["_day"].to_numpy(np.int64)
+    activity_scope = FactScope(prepared, acts["_code"].to_numpy(np.int64), days, days,
+                               activity=acts)
+    months = month_context(prepared, acts)
+    contracts = contract_order(data.contracts)
+    allocation = allocate(acts, contracts, book, activity_scope, months, _hourly_cost(data, acts))
+    lines = _lines(acts, contracts, allocation, book, activity_scope)
+    lines = pd.concat([lines, _rejected_lines(data, book)], ignore_index=True)
+    eligibility = build_eligibility(
+        book, months.scope, np.asarray(prepared.ids)[months.scope.codes], months.as_of,
+        month_label(months.as_of),
+    )
+    default_caps = {
+        program: params.value("admin_cap", dt.date.max) if "admin_cap" in params.parameters
+        else None
+        for program, params in book.parameters.items()
+    }
+    evaluation = Evaluation(
+        lines=lines,
+        claims=build_claims(lines),
+        eligibility=eligibility,
+        breakdown=build_breakdown(lines),
+        admin_cap=build_admin_cap(data["expenses"], data.contracts, default_caps),
+        rejects=data.rejects,
+        version=__version__,
+        rules_hash=book.digest,
+        input_hashes=input_hashes(data),
+        dataset=data,
+    )
+    return evaluation
+
+
+def input_hashes(data: Dataset) -> dict[str, str]:
+    """A content hash per accepted table, so an audit can tell which inputs made an output."""
+    out = {}
+    for name, frame in data.tables.items():
+        hashed = pd.util.hash_pandas_object(frame.astype("string"), index=False).to_numpy()
+        out[name] = hashlib.sha256(hashed.tobytes()).hexdigest()[:16]
+    out["contracts"] = hashlib.sha256(
+        json.dumps([c.model_dump(mode="json") for c in data.contracts], sort_keys=True).encode()
+    ).hexdigest()[:16]
+    return out
+
+
+def _citations(book: RuleBook, reasons: pd.Series) -> np.ndarray:
+    lookup: dict[str, str] = {r.id: r.rule.cite.short() for r in book.all_rules()}
+    lookup.update({o.id: o.cite.short() for o in book.outcomes.values()})
+    distinct = pd.unique(reasons)
+    text = {
+        r: " | ".join(dict.fromkeys(lookup[i] for i in str(r).split(";") if i in lookup))
+        for r in distinct
+    }
+    return reasons.map(text).to_numpy(dtype=object)
+
+
+def _lines(
+    acts: pd.DataFrame,
+    contracts: list[Contract],
+    allocation: Any,
+    book: RuleBook,
+    scope: FactScope,
+) -> pd.DataFrame:
+    rows = allocation.activity_row
+    contract_ix = allocation.contract
+    contract_ids = np.array([c.id for c in contracts] + [""], dtype=object)
+    payers = np.array([c.payer for c in contracts] + [""], dtype=object)
+    programs = np.array([c.program for c in contracts] + [""], dtype=object)
+    payments = np.array([c.payment for c in contracts] + [""], dtype=object)
+    codes = np.full(len(rows), "", dtype=object)
+    modifiers = np.full(len(rows), "", dtype=object)
+    days = acts["_day"].to_numpy(np.int64)
+    recorded_code = acts["procedure_code"].astype("string").fillna("").to_numpy(dtype=object)
+    recorded_mods = acts["modifiers"].astype("string").fillna("").to_numpy(dtype=object)
+    for position, contract in enumerate(contracts):
+        selected = (contract_ix == position) & (allocation.status == 1)
+        if not selected.any():
+            continue
+        params = ResolvedParameters.for_contract(book.parameters.get(contract.program), contract)
+        code, mods = code_activities(book, contract.program, scope, params, days,
+                                     contract.coverage_payer)
+        at = rows[selected]
+        use_recorded = recorded_code[at] != ""
+        codes[selected] = np.where(use_recorded, recorded_code[at], code[at])
+        modifiers[selected] = np.where(use_recorded, recorded_mods[at], mods[at])
+    reasons = pd.Series(allocation.reasons, dtype="object")
+    pick = np.where(contract_ix >= 0, contract_ix, len(contracts))
+    lines = pd.DataFrame(
+        {
+            "activity_id": acts["activity_id"].to_numpy(dtype=object)[rows],
+            "participant_id": acts["participant_id"].to_numpy(dtype=object)[rows],
+            "month": acts["_month"].to_numpy()[rows],
+            "contract_id": contract_ids[pick],
+            "payer": payers[pick],
+            "program": programs[pick],
+            "status": pd.Series(allocation.status).map(STATUS).to_numpy(),
+            "minutes": allocation.minutes,
+            "units": np.round(allocation.units, 2),
+            "amount": np.round(allocation.amount, 2),
+            "procedure_code": codes,
+            "modifiers": modifiers,
+            "reasons": reasons.to_numpy(),
+            "citations": _citations(book, reasons),
+            "service_date": pd.Series(from_days(days[rows])).dt.strftime("%Y-%m-%d").to_numpy(),
+            "activity": acts["activity"].astype("string").to_numpy(dtype=object)[rows],
+            "payment": payments[pick],
+        }
+    )
+    order = np.lexsort((contract_ix == -1, pick, rows))
+    return lines.iloc[order].reset_index(drop=True)[LINE_COLUMNS]
+
+
+def _rejected_lines(data: Dataset, book: RuleBook) -> pd.DataFrame:
+    """Refused activity rows, listed with zero minutes so that nothing silently vanishes."""
+    refused = data.refused.get("activities")
+    if refused is None or refused.empty:
+        return pd.DataFrame(columns=LINE_COLUMNS)
+    date = pd.to_datetime(refused["date"], errors="coerce")
+    return pd.DataFrame(
+        {
+            "activity_id": refused["activity_id"].astype("string").fillna("").to_numpy(
+                dtype=object),
+            "participant_id": refused["participant_id"].astype("string").fillna("").to_numpy(
+                dtype=object),
+            "month": date.dt.strftime("%Y-%m").fillna("").to_numpy(dtype=object),
+            "contract_id": "",
+            "payer": "",
+            "program": "",
+            "status": "rejected",
+            "minutes": 0,
+            "units": 0.0,
+            "amount": 0.0,
+            "procedure_code": "",
+            "modifiers": "",
+            "reasons": "input.rejected",
+            "citations": book.outcomes["input.rejected"].cite.short(),
+            "service_date": date.dt.strftime("%Y-%m-%d").fillna("").to_numpy(dtype=object),
+            "activity": refused["activity"].astype("string").fillna("").to_numpy(dtype=object),
+            "payment": "",
+        }
+    )

@@ -1,0 +1,1 @@
+"""Vectorized derivations of the facts rules read: ages, enrollment, lookbacks, observations."""

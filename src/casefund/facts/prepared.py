@@ -1,0 +1,108 @@
+"""The dataset rearranged for lookups: participant codes, merged spans, sorted event keys.
+
+Built once per evaluation; every fact below reads from it with array searches, so the cost of
+a fact is a few passes over the rows that ask for it, whatever the size of the history.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from casefund.facts.calendar import MISSING, OPEN_END, to_days
+from casefund.facts.index import keys, participant_codes
+from casefund.facts.spans import Spans
+from casefund.io.load import Dataset
+from casefund.payers.contracts import payer_slug
+from casefund.records.vocabulary import VOCABULARY
+
+
+@dataclass
+class PreparedData:
+    ids: pd.Index
+    participants: pd.DataFrame  # one row per code, in code order
+    coverage: pd.DataFrame
+    events: pd.DataFrame
+    assessments: pd.DataFrame
+    _spans: dict[tuple[str, str | None], Spans] = field(default_factory=dict)
+    _events: dict[tuple[object, ...], np.ndarray] = field(default_factory=dict)
+    _observations: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, data: Dataset) -> PreparedData:
+        people = data.participants
+        ids, codes = participant_codes(people["participant_id"])
+        ordered = people.iloc[np.argsort(codes, kind="stable")].reset_index(drop=True)
+        return cls(
+            ids=ids,
+            participants=ordered,
+            coverage=_with_codes(data["coverage"], ids),
+            events=_with_codes(data["events"], ids),
+            assessments=_with_codes(data["assessments"], ids),
+        )
+
+    def codes_for(self, participant_ids: pd.Series) -> np.ndarray:
+        return self.ids.get_indexer(participant_ids.astype("string").to_numpy()).astype(np.int64)
+
+    def spans(self, program: str, payer: str | None = None) -> Spans:
+        """Enrollment in ``program``; with ``payer``, only spans with that payer (or none)."""
+        cache_key = (program, payer)
+        if cache_key not in self._spans:
+            cov = self.coverage
+            mask = (cov["program"] == program).to_numpy(dtype=bool, na_value=False).copy()
+            if payer is not None:
+                slugs = cov["payer"].astype("string").fillna("").map(payer_slug)
+                mask &= ((slugs == payer) | (slugs == "")).to_numpy(dtype=bool)
+            rows = cov.loc[mask]
+            starts = to_days(rows["start_date"])
+            ends = to_days(rows["end_date"])
+            ends = np.where(ends == MISSING, OPEN_END, ends)
+            self._spans[cache_key] = Spans.build(rows["_code"].to_numpy(np.int64), starts, ends)
+        return self._spans[cache_key]
+
+    def event_keys(self, event: str, filters: tuple[tuple[str, bool], ...]) -> np.ndarray:
+        """Sorted (participant, day) keys of the events of one kind that pass the filters."""
+        cache_key: tuple[object, ...] = (event, filters)
+        if cache_key not in self._events:
+            ev = self.events
+            mask = (ev["event"] == event).to_numpy(dtype=bool, na_value=False).copy()
+            defaults = {"planned": False, "avoidable": True}
+            for column, wanted in filters:
+                values = ev[column].astype("boolean")
+                if column in defaults:
+                    values = values.fillna(defaults[column])
+                mask &= (values == wanted).to_numpy(dtype=bool, na_value=False)
+            rows = ev.loc[mask]
+            self._events[cache_key] = np.sort(
+                keys(rows["_code"].to_numpy(np.int64), to_days(rows["date"]))
+            )
+        return self._events[cache_key]
+
+    def observations(self, fact: str) -> tuple[np.ndarray, np.ndarray]:
+        """Sorted keys of dated observations of ``fact`` and their values (float, NaN unknown)."""
+        if fact not in self._observations:
+            obs = self.assessments
+            rows = obs.loc[(obs["fact"] == fact).to_numpy(dtype=bool, na_value=False)]
+            values = _observed_values(rows["value"], fact)
+            k = keys(rows["_code"].to_numpy(np.int64), to_days(rows["date"]))
+            order = np.argsort(k, kind="stable")
+            self._observations[fact] = (k[order], values[order])
+        return self._observations[fact]
+
+
+def _with_codes(frame: pd.DataFrame, ids: pd.Index) -> pd.DataFrame:
+    out = frame.copy(deep=False)
+    out["_code"] = ids.get_indexer(frame["participant_id"].astype("string").to_numpy())
+    return out.loc[out["_code"] >= 0].reset_index(drop=True)
+
+
+def _observed_values(values: pd.Series, fact: str) -> np.ndarray:
+    text = values.astype("string").str.strip().str.lower()
+    if fact in VOCABULARY["participant_counts"]:
+        return pd.to_numeric(text, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    truth = np.full(len(text), np.nan)
+    truth[text.isin(["true", "t", "yes", "y", "1"]).to_numpy(dtype=bool, na_value=False)] = 1.0
+    truth[text.isin(["false", "f", "no", "n", "0"]).to_numpy(dtype=bool, na_value=False)] = 0.0
+    return truth

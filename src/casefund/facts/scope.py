@@ -1,0 +1,198 @@
+"""The facts a condition can name, computed lazily over a block of rows and memoized.
+
+A row is a participant on an as-of day, with a window start (the first day of the month for
+participant-month rules, the day itself for activity rules) and, for activity rules, the
+activity's own fields. Conditions name facts; only the facts named are ever computed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from casefund.facts.calendar import MISSING, shift_months, to_days, whole_years_between
+from casefund.facts.index import count_in_window, latest_on_or_before
+from casefund.facts.prepared import PreparedData
+from casefund.records.vocabulary import VOCABULARY
+
+ACTIVITY_FACTS = (
+    "activity",
+    "mode",
+    "staff_role",
+    "minutes",
+    "procedure_code",
+    "modifiers",
+    "amount",
+    "quantity",
+    "contract_id",
+    "collateral_purpose",
+)
+PARTICIPANT_ATTRIBUTES = ("race", "state", "county", "service_area", "income_pct_fpl")
+OBSERVED = VOCABULARY["participant_flags"] + VOCABULARY["participant_counts"]
+DERIVED = ("age", "days_until_housing_loss")
+
+
+class UnknownFact(KeyError):
+    pass
+
+
+class FactScope:
+    """Facts over a block of rows for one program (and, when billing, one contract)."""
+
+    def __init__(
+        self,
+        data: PreparedData,
+        codes: np.ndarray,
+        as_of: np.ndarray,
+        window_start: np.ndarray,
+        activity: pd.DataFrame | None = None,
+        params: dict[str, Any] | None = None,
+        payer: str | None = None,
+    ) -> None:
+        self.data = data
+        self.codes = codes
+        self.as_of = as_of
+        self.window_start = window_start
+        self.activity = activity
+        self.params = params or {}
+        self.payer = payer
+        self.index = pd.RangeIndex(len(codes))
+        self._cache: dict[object, pd.Series] = {}
+
+    def with_params(self, params: dict[str, Any], payer: str | None) -> FactScope:
+        """The same rows and cached facts under other parameters (another contract)."""
+        other = FactScope.__new__(FactScope)
+        other.__dict__.update(self.__dict__)
+        other.params = params
+        other.payer = payer
+        return other
+
+    # --- the Scope protocol -------------------------------------------------------------
+    def fact(self, name: str) -> pd.Series:
+        if name not in self._cache:
+            self._cache[name] = self._compute_fact(name)
+        return self._cache[name]
+
+    def param(self, name: str) -> Any:
+        if name not in self.params:
+            raise UnknownFact(f"unknown parameter '{name}'")
+        value = self.params[name]
+        return tuple(value) if isinstance(value, list) else value
+
+    def call(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> pd.Series:
+        payer_bound = name == "enrolled" and bool(kwargs.get("payer"))
+        key = (name, args, tuple(sorted(kwargs.items())), self.payer if payer_bound else None)
+        if key not in self._cache:
+            self._cache[key] = FUNCTIONS[name](self, *args, **kwargs)
+        return self._cache[key]
+
+    # --- facts ----------------------------------------------------------------------------
+    def _compute_fact(self, name: str) -> pd.Series:
+        if name in ACTIVITY_FACTS:
+            if self.activity is None:
+                raise UnknownFact(f"'{name}' is an activity fact; this rule is not per activity")
+            return self.activity[name].reset_index(drop=True)
+        if name in PARTICIPANT_ATTRIBUTES:
+            column = self.data.participants[name]
+            return pd.Series(column.to_numpy()[self.codes], index=self.index, dtype=column.dtype)
+        if name in OBSERVED:
+            return self._observed(name)
+        if name == "age":
+            birth = to_days(self.data.participants["birth_date"])[self.codes]
+            return pd.Series(whole_years_between(birth, self.as_of), index=self.index).astype(
+                "Float64"
+            )
+        if name == "days_until_housing_loss":
+            loss = to_days(self.data.participants["housing_loss_date"])[self.codes]
+            days = (loss - self.as_of).astype(float)
+            days[loss == MISSING] = np.nan
+            return pd.Series(days, index=self.index).astype("Float64")
+        raise UnknownFact(f"unknown fact '{name}'")
+
+    def _observed(self, name: str) -> pd.Series:
+        """A flag or count as of each row's day: the latest assessment, else the base value."""
+        base = self.data.participants[name]
+        base_values = base.to_numpy(dtype=float, na_value=np.nan)[self.codes]
+        sorted_keys, values = self.data.observations(name)
+        pos = latest_on_or_before(sorted_keys, self.codes, self.as_of)
+        result = base_values.copy()
+        hit = pos >= 0
+        result[hit] = values[pos[hit]]
+        series = pd.Series(result, index=self.index).astype("Float64")
+        if name in VOCABULARY["participant_flags"]:
+            return series.astype("boolean")
+        return series
+
+
+def _enrolled(scope: FactScope, program: str, payer: bool = False) -> pd.Series:
+    """Enrolled in ``program`` at any time in the row's window (with the contract's payer)."""
+    spans = scope.data.spans(program, scope.payer if payer else None)
+    active = spans.active(scope.codes, scope.window_start, scope.as_of)
+    return pd.Series(active, index=scope.index, dtype="boolean")
+
+
+def _enrolled_days(scope: FactScope, program: str) -> pd.Series:
+    """Days of unbroken enrollment in ``program`` up to the as-of day (a length of stay)."""
+    days = scope.data.spans(program).continuous_days(scope.codes, scope.as_of)
+    return pd.Series(days, index=scope.index, dtype="Int64")
+
+
+def _count_events(
+    scope: FactScope,
+    event: str,
+    months: int | None = None,
+    days: int | None = None,
+    bh_related: bool | None = None,
+    planned: bool | None = None,
+    avoidable: bool | None = None,
+) -> pd.Series:
+    """Events of one kind dated in (as_of - window, as_of]; the boundary day is excluded."""
+    if (months is None) == (days is None):
+        raise UnknownFact("count_events needs exactly one of months= or days=")
+    filters = tuple(
+        (name, value)
+        for name, value in (("bh_related", bh_related), ("planned", planned),
+                            ("avoidable", avoidable))
+        if value is not None
+    )
+    after = shift_months(scope.as_of, -months) if months is not None else scope.as_of - int(days or 0)
+    counts = count_in_window(
+        scope.data.event_keys(event, filters), scope.codes, after, scope.as_of
+    )
+    return pd.Series(counts, index=scope.index, dtype="Int64")
+
+
+def _has_modifier(scope: FactScope, modifier: str) -> pd.Series:
+    """Whether the activity's recorded modifiers (separated by ; , or space) include one."""
+    mods = scope.fact("modifiers").astype("string").str.upper()
+    pattern = rf"(?:^|[;,\s]){modifier.upper()}(?:$|[;,\s])"
+    return mods.str.contains(pattern, regex=True).astype("boolean")
+
+
+def _go_live(scope: FactScope, cohort: str) -> pd.Series:
+    """Whether the as-of day is on or after the county's go-live date for ``cohort``.
+
+    The go-live table is the parameter ``go_live_<cohort>``: a mapping of county name to
+    date with a ``default`` entry.
+    """
+    table = scope.param(f"go_live_{cohort}")
+    counties = scope.fact("county").astype("string").fillna("")
+    default = pd.Timestamp(table["default"])
+    lookup = {str(k).lower(): pd.Timestamp(v) for k, v in table.items() if k != "default"}
+    dates = counties.str.lower().map(lookup).fillna(default)
+    start = to_days(pd.to_datetime(dates))
+    return pd.Series(scope.as_of >= start, index=scope.index, dtype="boolean")
+
+
+FUNCTIONS: dict[str, Callable[..., pd.Series]] = {
+    "enrolled": _enrolled,
+    "enrolled_days": _enrolled_days,
+    "count_events": _count_events,
+    "has_modifier": _has_modifier,
+    "go_live": _go_live,
+}
+
+KNOWN_FACTS = frozenset(ACTIVITY_FACTS + PARTICIPANT_ATTRIBUTES + OBSERVED + DERIVED)

@@ -1,0 +1,71 @@
+"""Enrollment spans merged per participant, and vectorized 'was enrolled' lookups."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from casefund.facts.calendar import OPEN_END
+from casefund.facts.index import keys, latest_on_or_before
+
+
+@dataclass(frozen=True)
+class Spans:
+    """Non-overlapping spans sorted by (participant, start); touching spans are joined."""
+
+    codes: np.ndarray
+    starts: np.ndarray
+    ends: np.ndarray
+    sorted_keys: np.ndarray
+
+    @classmethod
+    def build(cls, codes: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> Spans:
+        ends = np.where(ends < starts, starts, ends)
+        order = np.lexsort((starts, codes))
+        c, s, e = codes[order], starts[order], ends[order]
+        if len(c) == 0:
+            empty = np.zeros(0, dtype=np.int64)
+            return cls(empty, empty, empty, empty)
+        # A new merged span starts where the participant changes or the gap exceeds a day.
+        running_end = _running_max_by_group(e, c)
+        new = np.ones(len(c), dtype=bool)
+        new[1:] = (c[1:] != c[:-1]) | (s[1:] > running_end[:-1] + 1)
+        group = np.cumsum(new) - 1
+        merged_codes = c[new]
+        merged_starts = s[new]
+        merged_ends = np.full(group[-1] + 1, np.iinfo(np.int64).min, dtype=np.int64)
+        np.maximum.at(merged_ends, group, e)
+        return cls(merged_codes, merged_starts, merged_ends, keys(merged_codes, merged_starts))
+
+    def active(self, codes: np.ndarray, window_start: np.ndarray, as_of: np.ndarray) -> np.ndarray:
+        """Enrolled at any time in [window_start, as_of]."""
+        pos = latest_on_or_before(self.sorted_keys, codes, as_of)
+        hit = pos >= 0
+        result = np.zeros(len(codes), dtype=bool)
+        result[hit] = self.ends[pos[hit]] >= window_start[hit]
+        return result
+
+    def continuous_days(self, codes: np.ndarray, as_of: np.ndarray) -> np.ndarray:
+        """Days enrolled without a break up to and including ``as_of`` (0 when not enrolled)."""
+        pos = latest_on_or_before(self.sorted_keys, codes, as_of)
+        hit = pos >= 0
+        result = np.zeros(len(codes), dtype=np.int64)
+        ok = hit.copy()
+        ok[hit] = self.ends[pos[hit]] >= as_of[hit]
+        result[ok] = as_of[ok] - self.starts[pos[ok]] + 1
+        return result
+
+
+def _running_max_by_group(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """Running maximum of ``values`` restarting at each change of ``groups`` (sorted)."""
+    if len(values) == 0:
+        return values
+    # Offsetting each group above all earlier ones lets one global running max serve.
+    span = int(values.max() - values.min()) + 1 if len(values) else 1
+    boundaries = np.r_[True, groups[1:] != groups[:-1]]
+    group_number = np.cumsum(boundaries) - 1
+    lifted = values - values.min() + group_number.astype(np.int64) * (span + OPEN_END)
+    return np.maximum.accumulate(lifted) - group_number.astype(np.int64) * (span + OPEN_END) + (
+        values.min()
+    )

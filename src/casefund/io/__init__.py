@@ -1,0 +1,1 @@
+"""Reading input tables from any supported source and validating them column by column."""

@@ -1,0 +1,8 @@
+"""Errors that stop a run: the input cannot be read at all (as opposed to refused rows)."""
+
+
+class InputError(ValueError):
+    """An input that cannot be used at all — a missing file column or an unreadable file.
+
+    Row-level problems never raise: those rows go to ``rejects`` and the rest proceed.
+    """

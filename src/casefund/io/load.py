@@ -1,0 +1,151 @@
+"""Loading a whole dataset: every table validated, cross-table references checked.
+
+Referential checks run after each table's own checks, so a row is refused for the first
+reason that makes it unusable and every refused row lands in ``rejects`` exactly once per
+problem found.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from casefund.io.sources import TableSource, find_table_file, read_source
+from casefund.io.validate import (
+    ROW,
+    Problem,
+    Validated,
+    empty_rejects,
+    problems_to_rejects,
+    validate_table,
+)
+from casefund.payers.contracts import Contract, load_contracts
+from casefund.records.tables import TABLES, TableSpec
+
+INPUT_ORDER = (
+    "participants",
+    "activities",
+    "coverage",
+    "events",
+    "assessments",
+    "expenses",
+    "staff",
+    "consents",
+)
+
+
+@dataclass
+class Dataset:
+    """Accepted rows of every table (typed), the contracts, and every refused row."""
+
+    tables: dict[str, pd.DataFrame]
+    contracts: list[Contract]
+    rejects: pd.DataFrame
+    sources: dict[str, str] = field(default_factory=dict)
+    input_rows: dict[str, int] = field(default_factory=dict)
+    refused: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+    def __getitem__(self, table: str) -> pd.DataFrame:
+        return self.tables[table]
+
+    @property
+    def participants(self) -> pd.DataFrame:
+        return self.tables["participants"]
+
+    @property
+    def activities(self) -> pd.DataFrame:
+        return self.tables["activities"]
+
+
+def _empty_table(spec: TableSpec) -> pd.DataFrame:
+    return pd.DataFrame({c.name: pd.Series(dtype="object") for c in spec.columns})
+
+
+def _validate_source(source: TableSource | None, spec: TableSpec) -> tuple[Validated, str, int]:
+    if source is None:
+        raw, origin = _empty_table(spec), f"{spec.name} (absent)"
+    else:
+        raw, origin = read_source(source, spec.name)
+        if raw.shape == (0, 0):
+            raw = _empty_table(spec)
+    return validate_table(raw, spec, origin), origin, len(raw)
+
+
+def _reference_problems(
+    validated: Validated, spec: TableSpec, known: Mapping[str, set[str] | pd.Index]
+) -> Validated:
+    frame = validated.frame
+    problems: list[Problem] = []
+    for column, target in spec.references.items():
+        if target not in known or column not in frame.columns:
+            continue
+        values = frame[column]
+        dangling = values.notna().to_numpy() & ~values.isin(list(known[target])).to_numpy()
+        if not dangling.any():
+            continue
+        text = pd.Series("", index=frame.index, dtype="object")
+        text[dangling] = (f"unknown {column} '" + values[dangling].astype(str) + f"' (not in {target})").to_numpy()
+        problems.append(Problem(column, dangling, text))
+    if not problems:
+        return validated
+    bad = np.zeros(len(frame), dtype=bool)
+    for problem in problems:
+        bad |= problem.mask
+    rejects = problems_to_rejects(spec.name, frame[ROW].to_numpy(), problems)
+    return Validated(
+        frame.loc[~bad].reset_index(drop=True),
+        pd.concat([validated.rejects, rejects], ignore_index=True),
+        pd.concat([validated.refused, frame.loc[bad]], ignore_index=True),
+    )
+
+
+def load_dataset(
+    tables: Mapping[str, TableSource | None] | str | Path,
+    contracts: str | Path | list[Contract] | dict[str, object] | None = None,
+) -> Dataset:
+    """Validate every table; ``tables`` is a data folder or a mapping of table name to source."""
+    if isinstance(tables, str | Path):
+        folder = Path(tables)
+        sources: dict[str, TableSource | None] = {
+            name: find_table_file(folder, name) for name in INPUT_ORDER
+        }
+        if contracts is None and (folder / "contracts.yaml").exists():
+            contracts = folder / "contracts.yaml"
+    else:
+        sources = {name: tables.get(name) for name in INPUT_ORDER}
+        unknown = set(tables) - set(INPUT_ORDER)
+        if unknown:
+            from casefund.io.errors import InputError
+
+            raise InputError(f"unknown table(s) {sorted(unknown)}; expected {list(INPUT_ORDER)}")
+    contract_list = load_contracts(contracts)  # type: ignore[arg-type]
+    known: dict[str, set[str] | pd.Index] = {"contracts": {c.id for c in contract_list}}
+    accepted: dict[str, pd.DataFrame] = {}
+    rejects = [empty_rejects()]
+    origins: dict[str, str] = {}
+    refused: dict[str, pd.DataFrame] = {}
+    counts: dict[str, int] = {}
+    for name in INPUT_ORDER:
+        spec = TABLES[name]
+        validated, origin, count = _validate_source(sources[name], spec)
+        validated = _reference_problems(validated, spec, known)
+        accepted[name] = validated.frame
+        refused[name] = validated.refused.sort_values(ROW, kind="stable").reset_index(drop=True)
+        rejects.append(validated.rejects)
+        origins[name] = origin
+        counts[name] = count
+        if name == "participants":
+            known["participants"] = pd.Index(validated.frame["participant_id"])
+    all_rejects = pd.concat(rejects, ignore_index=True)
+    order = {name: i for i, name in enumerate(INPUT_ORDER)}
+    all_rejects = (
+        all_rejects.assign(_t=all_rejects["table"].map(order))
+        .sort_values(["_t", "row", "field"], kind="stable")
+        .drop(columns="_t")
+        .reset_index(drop=True)
+    )
+    return Dataset(accepted, contract_list, all_rejects, origins, counts, refused)

@@ -1,0 +1,320 @@
+"""Whole-column validation of one input table.
+
+Each column is parsed once, vectorized, into its typed form; every cell that fails yields a
+reject naming the table, the 1-based data row, the field and the problem. Rows with any
+problem are refused; the rest proceed. Nothing raises for bad data except a missing column.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from casefund.io.errors import InputError
+from casefund.records.tables import ColumnSpec, TableSpec
+from casefund.records.vocabulary import VOCABULARY, suggest
+
+REJECT_COLUMNS = ["table", "row", "field", "problem"]
+ROW = "_row"
+
+_TRUE = {"true", "t", "yes", "y", "1", "1.0"}
+_FALSE = {"false", "f", "no", "n", "0", "0.0"}
+_EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+_MIN_DATE = pd.Timestamp("1900-01-01")
+_MAX_DATE = pd.Timestamp("2100-12-31")
+
+
+@dataclass(frozen=True)
+class Problem:
+    field: str
+    mask: np.ndarray
+    text: pd.Series | str
+
+
+@dataclass
+class Validated:
+    frame: pd.DataFrame
+    rejects: pd.DataFrame
+    refused: pd.DataFrame  # the refused rows as far as they parsed, for 'rejected' lines
+
+
+def empty_rejects() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="object") for c in REJECT_COLUMNS}).astype(
+        {"row": "int64"}
+    )
+
+
+def normalise_columns(raw: pd.DataFrame) -> pd.DataFrame:
+    """Column names as the contract spells them: trimmed, lower case, no byte-order mark."""
+    renamed = {c: str(c).replace("\ufeff", "").strip().lower() for c in raw.columns}
+    return raw.rename(columns=renamed)
+
+
+def _blank(series: pd.Series) -> np.ndarray:
+    if series.dtype == object or pd.api.types.is_string_dtype(series):
+        text = series.astype("string").str.strip()
+        return np.asarray(text.isna() | (text == ""), dtype=bool)
+    return np.asarray(series.isna(), dtype=bool)
+
+
+def _parse_text(series: pd.Series) -> pd.Series:
+    text = series.astype("string").str.strip()
+    return text.mask(text == "")
+
+
+def _parse_dates(series: pd.Series, spec: ColumnSpec) -> tuple[pd.Series, list[Problem]]:
+    blank = _blank(series)
+    if pd.api.types.is_datetime64_any_dtype(series):
+        parsed = pd.to_datetime(series).dt.tz_localize(None) if getattr(
+            series.dt, "tz", None
+        ) else pd.to_datetime(series)
+    else:
+        text = _parse_text(series)
+        parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
+        serial = pd.to_numeric(text, errors="coerce")
+        # Spreadsheets export dates as day serials; accept them rather than refuse a whole file.
+        looks_serial = parsed.isna() & serial.between(1, 80_000) & (serial % 1 == 0)
+        if bool(looks_serial.any()):
+            parsed = parsed.mask(
+                looks_serial, _EXCEL_EPOCH + pd.to_timedelta(serial.where(looks_serial), unit="D")
+            )
+    parsed = parsed.astype("datetime64[ns]")
+    if spec.kind == "date":
+        parsed = parsed.dt.normalize()
+    unreadable = parsed.isna().to_numpy() & ~blank
+    out_of_range = ~blank & ~unreadable & ~parsed.between(_MIN_DATE, _MAX_DATE).to_numpy()
+    problems = [
+        Problem(spec.name, unreadable, "not a date (expected ISO 8601, e.g. 2024-03-15)"),
+        Problem(spec.name, out_of_range, "date outside 1900-01-01..2100-12-31"),
+    ]
+    return parsed.mask(out_of_range), problems
+
+
+def _parse_number(series: pd.Series, spec: ColumnSpec) -> tuple[pd.Series, list[Problem]]:
+    blank = _blank(series)
+    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+        numbers = series.astype("Float64")
+    else:
+        numbers = pd.to_numeric(_parse_text(series), errors="coerce").astype("Float64")
+    values = numbers.to_numpy(dtype=float, na_value=np.nan)
+    unreadable = np.isnan(values) & ~blank
+    infinite = np.isinf(values)
+    problems = [
+        Problem(spec.name, unreadable, "not a number"),
+        Problem(spec.name, infinite, "not a finite number"),
+    ]
+    if spec.kind == "int":
+        fractional = ~np.isnan(values) & ~infinite & (np.mod(values, 1) != 0)
+        problems.append(Problem(spec.name, fractional, "not a whole number"))
+    with np.errstate(invalid="ignore"):
+        if spec.minimum is not None:
+            problems.append(
+                Problem(spec.name, values < spec.minimum, f"must be at least {spec.minimum:g}")
+            )
+        if spec.maximum is not None:
+            problems.append(
+                Problem(spec.name, values > spec.maximum, f"must be at most {spec.maximum:g}")
+            )
+    bad = np.zeros(len(values), dtype=bool)
+    for problem in problems:
+        bad |= problem.mask
+    clean = numbers.mask(bad)
+    if spec.kind == "int":
+        clean = clean.round().astype("Int64")
+    return clean, problems
+
+
+def _parse_bool(series: pd.Series, spec: ColumnSpec) -> tuple[pd.Series, list[Problem]]:
+    if pd.api.types.is_bool_dtype(series):
+        return series.astype("boolean"), []
+    text = _parse_text(series).str.lower()
+    parsed = pd.Series(pd.NA, index=series.index, dtype="boolean")
+    parsed[text.isin(_TRUE).fillna(False).to_numpy(dtype=bool)] = True
+    parsed[text.isin(_FALSE).fillna(False).to_numpy(dtype=bool)] = False
+    bad = np.asarray(text.notna() & parsed.isna(), dtype=bool)
+    return parsed, [Problem(spec.name, bad, "not a yes/no value (true/false, yes/no, 1/0, Y/N)")]
+
+
+def _parse_code(series: pd.Series, spec: ColumnSpec) -> tuple[pd.Series, list[Problem]]:
+    assert spec.vocabulary is not None
+    text = _parse_text(series).str.lower()
+    known = VOCABULARY[spec.vocabulary]
+    bad = np.asarray(text.notna() & ~text.isin(known), dtype=bool)
+    if not bad.any():
+        return text.astype("category"), []
+    bad_values = text[bad]
+    hints = {
+        v: f"unknown {spec.vocabulary} code '{v}'{suggest(str(v), spec.vocabulary)}"
+        for v in bad_values.unique()
+    }
+    message = pd.Series("", index=series.index, dtype="object")
+    message[bad] = bad_values.map(hints).to_numpy()
+    return text.mask(bad).astype("category"), [Problem(spec.name, bad, message)]
+
+
+def parse_column(series: pd.Series, spec: ColumnSpec) -> tuple[pd.Series, list[Problem]]:
+    """Typed form of one column and the problems found in it."""
+    if spec.kind in ("date", "datetime"):
+        return _parse_dates(series, spec)
+    if spec.kind in ("int", "float"):
+        return _parse_number(series, spec)
+    if spec.kind == "bool":
+        return _parse_bool(series, spec)
+    if spec.kind == "code":
+        return _parse_code(series, spec)
+    return _parse_text(series), []
+
+
+def problems_to_rejects(table: str, rows: np.ndarray, problems: list[Problem]) -> pd.DataFrame:
+    parts = []
+    for problem in problems:
+        if not problem.mask.any():
+            continue
+        text = problem.text
+        texts = (
+            np.asarray(text.to_numpy()[problem.mask], dtype=object)
+            if isinstance(text, pd.Series)
+            else np.full(int(problem.mask.sum()), text, dtype=object)
+        )
+        parts.append(
+            pd.DataFrame(
+                {
+                    "table": table,
+                    "row": rows[problem.mask].astype("int64"),
+                    "field": problem.field,
+                    "problem": texts,
+                }
+            )
+        )
+    if not parts:
+        return empty_rejects()
+    return pd.concat(parts, ignore_index=True)
+
+
+def check_required_columns(frame: pd.DataFrame, spec: TableSpec, origin: str) -> None:
+    missing = [name for name in spec.required if name not in frame.columns]
+    if spec.name == "activities" and "date" not in frame.columns and "start" not in frame.columns:
+        missing.append("date")
+    if missing:
+        raise InputError(
+            f"{origin}: table '{spec.name}' is missing required column(s) "
+            f"{', '.join(repr(m) for m in missing)}; found {', '.join(map(str, frame.columns))}"
+        )
+
+
+def validate_table(raw: pd.DataFrame, spec: TableSpec, origin: str) -> Validated:
+    """Parse every known column of ``raw`` and split its rows into accepted and refused."""
+    frame = normalise_columns(raw)
+    duplicated_columns = frame.columns[frame.columns.duplicated()].tolist()
+    if duplicated_columns:
+        raise InputError(f"{origin}: table '{spec.name}' repeats column(s) {duplicated_columns}")
+    check_required_columns(frame, spec, origin)
+    rows = np.arange(1, len(frame) + 1, dtype="int64")
+    typed: dict[str, pd.Series] = {ROW: pd.Series(rows, index=frame.index)}
+    problems: list[Problem] = []
+    for column in spec.columns:
+        if column.name not in frame.columns:
+            continue
+        parsed, found = parse_column(frame[column.name], column)
+        typed[column.name] = parsed
+        problems.extend(found)
+        if column.required:
+            missing = parsed.isna().to_numpy().copy()
+            for earlier in found:
+                missing &= ~earlier.mask
+            problems.append(Problem(column.name, missing, "required value is blank"))
+    out = pd.DataFrame(typed).reset_index(drop=True)
+    for column in spec.columns:
+        if column.name not in out.columns:
+            out[column.name] = _absent(column)
+    problems.extend(_table_checks(out, spec))
+    bad = np.zeros(len(out), dtype=bool)
+    for problem in problems:
+        bad |= problem.mask
+    key_problems = _duplicate_keys(out, spec, bad)
+    for problem in key_problems:
+        bad |= problem.mask
+    # One reject per row and field: the first problem found is the one worth fixing first.
+    rejects = problems_to_rejects(spec.name, rows, problems + key_problems).drop_duplicates(
+        ["row", "field"], keep="first"
+    )
+    return Validated(
+        out.loc[~bad].reset_index(drop=True), rejects, out.loc[bad].reset_index(drop=True)
+    )
+
+
+def _absent(column: ColumnSpec) -> pd.Series:
+    dtype = {
+        "date": "datetime64[ns]",
+        "datetime": "datetime64[ns]",
+        "int": "Int64",
+        "float": "Float64",
+        "bool": "boolean",
+        "code": "category",
+        "str": "string",
+    }[column.kind]
+    return pd.Series(pd.NA if dtype != "datetime64[ns]" else pd.NaT, dtype=dtype)
+
+
+def _table_checks(frame: pd.DataFrame, spec: TableSpec) -> list[Problem]:
+    """Checks that span columns: date order, time from start/end, and the like."""
+    problems: list[Problem] = []
+    if spec.name == "coverage" or spec.name == "consents":
+        backwards = (frame["end_date"] < frame["start_date"]).to_numpy(dtype=bool, na_value=False)
+        problems.append(Problem("end_date", backwards, "end_date is before start_date"))
+    if spec.name == "events":
+        backwards = (frame["end_date"] < frame["date"]).to_numpy(dtype=bool, na_value=False)
+        problems.append(Problem("end_date", backwards, "end_date is before date"))
+    if spec.name == "activities":
+        problems.extend(_activity_time_checks(frame))
+    if spec.name == "expenses":
+        month = pd.to_datetime(frame["month"].astype("string"), format="%Y-%m", errors="coerce")
+        bad = month.isna().to_numpy() & frame["month"].notna().to_numpy()
+        problems.append(Problem("month", bad, "not a month (expected YYYY-MM)"))
+    return problems
+
+
+def _activity_time_checks(frame: pd.DataFrame) -> list[Problem]:
+    start, end = frame["start"], frame["end"]
+    backwards = (end < start).to_numpy(dtype=bool, na_value=False)
+    span = ((end - start).dt.total_seconds() / 60).round()
+    too_long = (span > 1440).to_numpy(dtype=bool, na_value=False)
+    # The date follows from start where only start/end were recorded.
+    frame["date"] = frame["date"].fillna(start.dt.normalize())
+    minutes_from_span = span.where(~pd.Series(backwards | too_long)).astype("Int64")
+    frame["minutes"] = frame["minutes"].fillna(minutes_from_span)
+    no_date = frame["date"].isna().to_numpy()
+    no_minutes = frame["minutes"].isna().to_numpy()
+    return [
+        Problem("end", backwards, "end is before start"),
+        Problem("end", too_long, "start to end is longer than a day"),
+        Problem("date", no_date, "required value is blank (give date or start)"),
+        Problem("minutes", no_minutes & ~no_date & ~backwards & ~too_long,
+                "required value is blank (give minutes or start and end)"),
+    ]
+
+
+def _duplicate_keys(frame: pd.DataFrame, spec: TableSpec, bad: np.ndarray) -> list[Problem]:
+    if spec.key is None:
+        return []
+    key = frame[spec.key]
+    candidates = ~bad & key.notna().to_numpy()
+    dup = np.zeros(len(frame), dtype=bool)
+    if candidates.any():
+        sub = key[candidates]
+        dup_sub = sub.duplicated(keep="first").to_numpy()
+        dup[np.flatnonzero(candidates)[dup_sub]] = True
+    if not dup.any():
+        return []
+    first_row = (
+        frame.loc[candidates].drop_duplicates(spec.key).set_index(spec.key)[ROW]
+    )
+    message = pd.Series("", index=frame.index, dtype="object")
+    firsts = key[dup].map(first_row).to_numpy()
+    message[dup] = (
+        f"duplicate {spec.key}; first given on row "
+        + pd.Series(firsts).astype("int64").astype(str)
+    ).to_numpy()
+    return [Problem(spec.key, dup, message)]

@@ -1,0 +1,1 @@
+"""Program parameters (effective-dated, cited) and the user's contracts."""

@@ -1,0 +1,139 @@
+"""The agency's own contracts (contracts.yaml): who pays, for what, and how.
+
+Regulatory rules ship with casefund; contracts are the user's. Unknown keys are an error that
+names the contract and the key, so a typo never silently turns a cap off.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from casefund.io.errors import InputError
+
+Program = Literal["ecm", "community_supports", "tcm", "health_home", "ryan_white_nmcm", "grant"]
+Payment = Literal[
+    "pempm", "ffs_unit", "ffs_encounter", "monthly_case_rate", "cost_reimbursement", "grant"
+]
+Rounding = Literal["whole_units", "cms_8_minute", "midpoint", "encounter"]
+Aggregate = Literal["per_activity", "per_day"]
+
+
+class Effective(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    start: dt.date | None = Field(default=None, alias="from")
+    end: dt.date | None = Field(default=None, alias="to")
+
+    def contains(self, day: dt.date) -> bool:
+        return (self.start is None or self.start <= day) and (self.end is None or day <= self.end)
+
+
+class Caps(BaseModel):
+    """Per participant, except ``budget``, which is the whole contract's."""
+
+    model_config = ConfigDict(extra="forbid")
+    units_per_month: float | None = None
+    units_per_year: float | None = None
+    amount_per_month: float | None = None
+    amount_per_year: float | None = None
+    amount_lifetime: float | None = None
+    budget: float | None = None
+
+
+class Contract(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str
+    payer: str
+    program: Program
+    payment: Payment
+    rate: float | None = Field(default=None, ge=0)
+    unit_minutes: int | None = Field(default=None, gt=0)
+    rounding: Rounding | None = None
+    aggregate: Aggregate | None = None
+    min_services_per_month: int | None = Field(default=None, ge=0)
+    effective: Effective = Field(default_factory=Effective)
+    priority: int = 100
+    caps: Caps = Field(default_factory=Caps)
+    admin_cap: float | None = Field(default=None, ge=0, le=1)
+    covers: list[str] | None = None
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    payer_id: str | None = Field(
+        default=None,
+        description="the coverage table's payer code this contract bills (default: payer, "
+        "lower-cased with spaces as underscores)",
+    )
+    procedure_code: str | None = None
+    modifiers: str | None = None
+
+    @field_validator("covers")
+    @classmethod
+    def _known_activities(cls, value: list[str] | None) -> list[str] | None:
+        from casefund.records.vocabulary import VOCABULARY, suggest
+
+        for code in value or []:
+            if code not in VOCABULARY["activity"]:
+                raise ValueError(f"unknown activity code '{code}'{suggest(code, 'activity')}")
+        return value
+
+    @property
+    def coverage_payer(self) -> str:
+        return payer_slug(self.payer_id or self.payer)
+
+
+def payer_slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", name.strip().lower()).strip("_")
+
+
+class ContractsFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    contracts: list[Contract]
+
+
+def parse_contracts(raw: Any, origin: str) -> list[Contract]:
+    """Validated contracts, or an InputError naming the contract and key at fault."""
+    if raw is None:
+        return []
+    if not isinstance(raw, dict) or "contracts" not in raw:
+        raise InputError(f"{origin}: expected a top-level 'contracts:' list")
+    items = raw["contracts"] or []
+    if not isinstance(items, list):
+        raise InputError(f"{origin}: 'contracts' must be a list")
+    contracts: list[Contract] = []
+    for index, item in enumerate(items, start=1):
+        name = item.get("id", f"#{index}") if isinstance(item, dict) else f"#{index}"
+        try:
+            contracts.append(Contract.model_validate(item))
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"key '{'.'.join(str(p) for p in err['loc'])}': {err['msg']}"
+                for err in exc.errors()
+            )
+            raise InputError(f"{origin}: contract '{name}': {problems}") from None
+    seen: set[str] = set()
+    for contract in contracts:
+        if contract.id in seen:
+            raise InputError(f"{origin}: contract '{contract.id}': key 'id': duplicate id")
+        seen.add(contract.id)
+    return contracts
+
+
+def load_contracts(source: str | Path | list[Contract] | dict[str, Any] | None) -> list[Contract]:
+    if source is None:
+        return []
+    if isinstance(source, list):
+        return [c if isinstance(c, Contract) else Contract.model_validate(c) for c in source]
+    if isinstance(source, dict):
+        return parse_contracts(source, "contracts")
+    path = Path(source)
+    try:
+        raw = yaml.safe_load(path.read_text("utf-8-sig"))
+    except FileNotFoundError:
+        raise InputError(f"{path}: file not found") from None
+    except yaml.YAMLError as exc:
+        raise InputError(f"{path}: not valid YAML ({exc})") from None
+    return parse_contracts(raw, str(path))

@@ -1,0 +1,39 @@
+"""Questions asked of a dataset on a given day, without billing anything."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from casefund.evaluation import _dataset, rule_book
+from casefund.facts.prepared import PreparedData
+from casefund.facts.scope import FactScope
+from casefund.io.load import Dataset
+from casefund.io.sources import TableSource
+from casefund.payers.contracts import Contract
+from casefund.reports.eligibility import build_eligibility
+
+
+def eligibility(
+    data: str | Path | Mapping[str, TableSource | None] | Dataset | None = None,
+    contracts: str | Path | list[Contract] | dict[str, Any] | None = None,
+    *,
+    as_of: dt.date | str,
+    **tables: TableSource | None,
+) -> pd.DataFrame:
+    """Every participant's eligibility per program and population on ``as_of``.
+
+    Only facts dated on or before ``as_of`` are read; enrollment counts if active that day.
+    """
+    day = dt.date.fromisoformat(as_of) if isinstance(as_of, str) else as_of
+    dataset = _dataset(data, contracts, tables)
+    prepared = PreparedData.build(dataset)
+    n = len(prepared.ids)
+    days = np.full(n, (day - dt.date(1970, 1, 1)).days, dtype=np.int64)
+    scope = FactScope(prepared, np.arange(n, dtype=np.int64), days, days)
+    return build_eligibility(rule_book(), scope, np.asarray(prepared.ids), days, None)

@@ -1,0 +1,189 @@
+"""The input tables of the interchange contract, declared once as column specifications.
+
+Validation, JSON Schema export and the pydantic record models are all derived from these
+declarations, so a field is described in exactly one place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Final, Literal
+
+from casefund.records.vocabulary import VOCABULARY
+
+Kind = Literal["str", "date", "datetime", "int", "float", "bool", "code"]
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    name: str
+    kind: Kind
+    required: bool = False
+    vocabulary: str | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    name: str
+    columns: tuple[ColumnSpec, ...]
+    key: str | None = None
+    description: str = ""
+    references: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns if c.required)
+
+    def column(self, name: str) -> ColumnSpec:
+        for spec in self.columns:
+            if spec.name == name:
+                return spec
+        raise KeyError(name)
+
+
+_FLAGS = tuple(
+    ColumnSpec(flag, "bool", description="participant flag; blank means not known")
+    for flag in VOCABULARY["participant_flags"]
+)
+
+PARTICIPANTS = TableSpec(
+    "participants",
+    (
+        ColumnSpec("participant_id", "str", required=True, description="the system's own id"),
+        ColumnSpec("birth_date", "date"),
+        ColumnSpec("state", "str"),
+        ColumnSpec("county", "str"),
+        ColumnSpec("service_area", "str"),
+        ColumnSpec("income_pct_fpl", "float", minimum=0, maximum=100_000),
+        ColumnSpec("race", "code", vocabulary="race"),
+        ColumnSpec("housing_loss_date", "date"),
+        ColumnSpec("chronic_condition_count", "int", minimum=0, maximum=100),
+        *_FLAGS,
+    ),
+    key="participant_id",
+    description="one row per person",
+)
+
+ASSESSMENTS = TableSpec(
+    "assessments",
+    (
+        ColumnSpec("participant_id", "str", required=True),
+        ColumnSpec("date", "date", required=True),
+        ColumnSpec("fact", "code", required=True, vocabulary="assessable_fact"),
+        ColumnSpec("value", "str", required=True),
+    ),
+    description="dated observations of participant flags",
+    references={"participant_id": "participants"},
+)
+
+COVERAGE = TableSpec(
+    "coverage",
+    (
+        ColumnSpec("participant_id", "str", required=True),
+        ColumnSpec("program", "code", required=True, vocabulary="program"),
+        ColumnSpec("payer", "str"),
+        ColumnSpec("start_date", "date", required=True),
+        ColumnSpec("end_date", "date", description="inclusive; blank means open"),
+    ),
+    description="enrollment spans",
+    references={"participant_id": "participants"},
+)
+
+EVENTS = TableSpec(
+    "events",
+    (
+        ColumnSpec("participant_id", "str", required=True),
+        ColumnSpec("date", "date", required=True),
+        ColumnSpec("event", "code", required=True, vocabulary="event"),
+        ColumnSpec("end_date", "date"),
+        ColumnSpec("bh_related", "bool"),
+        ColumnSpec("planned", "bool", description="defaults to false"),
+        ColumnSpec("avoidable", "bool", description="defaults to true"),
+    ),
+    description="utilization and life events",
+    references={"participant_id": "participants"},
+)
+
+ACTIVITIES = TableSpec(
+    "activities",
+    (
+        ColumnSpec("activity_id", "str", required=True),
+        ColumnSpec("participant_id", "str", required=True),
+        ColumnSpec("date", "date", description="required unless start is given"),
+        ColumnSpec("start", "datetime"),
+        ColumnSpec("end", "datetime"),
+        ColumnSpec("minutes", "int", minimum=0, maximum=1440, description="time spent"),
+        ColumnSpec("activity", "code", required=True, vocabulary="activity"),
+        ColumnSpec("mode", "code", vocabulary="mode"),
+        ColumnSpec("staff_id", "str"),
+        ColumnSpec("staff_role", "code", vocabulary="staff_role"),
+        ColumnSpec("quantity", "float", minimum=0),
+        ColumnSpec("amount", "float", minimum=0),
+        ColumnSpec("procedure_code", "str"),
+        ColumnSpec("modifiers", "str"),
+        ColumnSpec("contract_id", "str", description="a hint, not a verdict"),
+        ColumnSpec(
+            "collateral_purpose",
+            "code",
+            vocabulary="collateral_purpose",
+            description="for a contact with someone other than the participant: whether it "
+            "was for the participant's care or for the other person's own needs",
+        ),
+    ),
+    key="activity_id",
+    description="service encounters (the billing input)",
+    references={"participant_id": "participants", "contract_id": "contracts"},
+)
+
+EXPENSES = TableSpec(
+    "expenses",
+    (
+        ColumnSpec("contract_id", "str", required=True),
+        ColumnSpec("month", "str", required=True, description="YYYY-MM"),
+        ColumnSpec("category", "code", required=True, vocabulary="expense_category"),
+        ColumnSpec("amount", "float", required=True),
+    ),
+    description="cost lines (admin cap, funding mix)",
+    references={"contract_id": "contracts"},
+)
+
+STAFF = TableSpec(
+    "staff",
+    (
+        ColumnSpec("staff_id", "str", required=True),
+        ColumnSpec("hourly_cost", "float", minimum=0),
+        ColumnSpec("fte", "float", minimum=0, maximum=10),
+    ),
+    key="staff_id",
+    description="for costing time",
+)
+
+CONSENTS = TableSpec(
+    "consents",
+    (
+        ColumnSpec("participant_id", "str", required=True),
+        ColumnSpec("recipient", "str", required=True),
+        ColumnSpec("scope", "str"),
+        ColumnSpec("start_date", "date"),
+        ColumnSpec("end_date", "date"),
+    ),
+    description="consents to disclose records protected by 42 CFR Part 2",
+    references={"participant_id": "participants"},
+)
+
+TABLES: Final[dict[str, TableSpec]] = {
+    spec.name: spec
+    for spec in (
+        PARTICIPANTS,
+        ASSESSMENTS,
+        COVERAGE,
+        EVENTS,
+        ACTIVITIES,
+        EXPENSES,
+        STAFF,
+        CONSENTS,
+    )
+}

@@ -1,0 +1,27 @@
+"""Code vocabularies, loaded from vocabulary.yaml so that no code list is typed twice."""
+
+from __future__ import annotations
+
+import difflib
+from importlib import resources
+from typing import Final
+
+import yaml
+
+
+def _load() -> dict[str, tuple[str, ...]]:
+    text = resources.files("casefund.records").joinpath("vocabulary.yaml").read_text("utf-8")
+    raw = yaml.safe_load(text)
+    vocab = {name: tuple(str(code) for code in codes) for name, codes in raw.items()}
+    # An assessment may observe any participant flag or count over time.
+    vocab["assessable_fact"] = vocab["participant_flags"] + vocab["participant_counts"]
+    return vocab
+
+
+VOCABULARY: Final[dict[str, tuple[str, ...]]] = _load()
+
+
+def suggest(value: str, vocabulary: str) -> str:
+    """A 'did you mean' hint, so that a typo in a code is fixed in one look."""
+    close = difflib.get_close_matches(value, VOCABULARY[vocabulary], n=1, cutoff=0.6)
+    return f" — did you mean '{close[0]}'?" if close else ""

@@ -1,0 +1,1 @@
+"""Outputs built from lines and decisions: claims, breakdown, eligibility, admin cap."""

@@ -1,0 +1,70 @@
+"""The administrative-cost cap per contract and period, from the expenses table.
+
+Indirect costs count as administrative (42 U.S.C. 300ff-14(h)(4): subrecipient administrative
+costs include "usual and recognized overhead, including established indirect rates");
+clinical quality management does not (300ff-14(h)(5)). The cap is an aggregate test over
+everything charged to the contract in the period, not a per-line test (300ff-14(h)(2)).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from casefund.payers.contracts import Contract
+
+ADMIN_CAP_COLUMNS = [
+    "contract_id",
+    "period",
+    "direct",
+    "administrative",
+    "share",
+    "cap",
+    "excess",
+    "indirect",
+    "planning",
+    "quality_management",
+    "total",
+]
+ADMINISTRATIVE = ("administrative", "indirect")
+
+
+def build_admin_cap(
+    expenses: pd.DataFrame, contracts: list[Contract], default_caps: dict[str, float | None]
+) -> pd.DataFrame:
+    """One row per contract and calendar year of its expenses.
+
+    ``share`` is administrative ÷ total expenditure charged to the contract; ``excess`` is
+    the administrative spending above ``cap`` × total. Contracts without a cap (their own
+    ``admin_cap`` or their program's default) are listed with a blank cap and no excess.
+    """
+    if expenses.empty:
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in ADMIN_CAP_COLUMNS})
+    frame = expenses.assign(
+        period=expenses["month"].astype("string").str.slice(0, 4),
+        category=expenses["category"].astype("string"),
+        amount=expenses["amount"].astype(float),
+    )
+    table = frame.pivot_table(
+        index=["contract_id", "period"], columns="category", values="amount", aggfunc="sum",
+        fill_value=0.0, observed=True,
+    )
+    for column in ("direct", "administrative", "indirect", "planning", "quality_management"):
+        if column not in table.columns:
+            table[column] = 0.0
+    out = table.reset_index()
+    out.columns.name = None
+    admin = out["administrative"] + out["indirect"]
+    total = out["direct"] + admin + out["planning"] + out["quality_management"]
+    caps = {c.id: c.admin_cap if c.admin_cap is not None else default_caps.get(c.program)
+            for c in contracts}
+    cap = out["contract_id"].map(caps).astype(float)
+    out = out.assign(
+        administrative=admin.round(2),
+        total=total.round(2),
+        share=np.where(total > 0, admin / total, 0.0).round(6),
+        cap=cap,
+        excess=np.where(cap.notna(), np.maximum(admin - cap.fillna(0) * total, 0.0), 0.0),
+    )
+    out["excess"] = out["excess"].round(2)
+    return out[ADMIN_CAP_COLUMNS].sort_values(["contract_id", "period"]).reset_index(drop=True)

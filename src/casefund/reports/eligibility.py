@@ -1,0 +1,106 @@
+"""Eligibility per participant, program and population, with the deciding rule ids."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from casefund.allocate.reasons import ReasonBits
+from casefund.engine.decide import decide
+from casefund.engine.params import ResolvedParameters
+from casefund.facts.calendar import from_days
+from casefund.facts.scope import FactScope
+from casefund.rules.loader import RuleBook
+
+ELIGIBILITY_COLUMNS = [
+    "participant_id",
+    "program",
+    "population",
+    "eligible",
+    "as_of",
+    "month",
+    "reasons",
+    "explanation",
+]
+
+
+def eligibility_programs(book: RuleBook) -> list[str]:
+    """Programs whose rule files decide eligibility per participant-month."""
+    return sorted(
+        program
+        for program, rules in book.rules.items()
+        if any(r.rule.scope == "participant_month" for r in rules)
+    )
+
+
+def build_eligibility(
+    book: RuleBook,
+    scope: FactScope,
+    participant_ids: np.ndarray,
+    as_of: np.ndarray,
+    month: np.ndarray | None,
+) -> pd.DataFrame:
+    """One row per population tested (or one 'all' row for programs without populations).
+
+    ``eligible`` is true only where the population is met and no exclusion or requirement
+    of the program denies; ``reasons`` names the population rule and every denying rule.
+    """
+    frames = []
+    texts = {r.id: r.rule.then.reason for r in book.all_rules()}
+    for program in eligibility_programs(book):
+        rules = [r for r in book.program_rules(program) if r.rule.scope == "participant_month"]
+        params = ResolvedParameters.for_contract(book.parameters.get(program), None)
+        decisions = decide(rules, scope, params, as_of)
+        bits = ReasonBits([rule_id for rule_id, _ in decisions.denied] or ["none.none"],
+                          len(as_of))
+        matrix = bits.empty()
+        for rule_id, mask in decisions.denied:
+            bits.set(matrix, rule_id, mask)
+        denied_ids = bits.decode(matrix)
+        denied_any = matrix.any(axis=1)
+        populations = decisions.qualified or {"all": ("", np.ones(len(as_of), dtype=bool),
+                                                       np.ones(len(as_of), dtype=bool))}
+        for population, (rule_id, tested, met) in sorted(populations.items()):
+            rows = np.flatnonzero(tested)
+            eligible = met[rows] & ~denied_any[rows]
+            deny_text = denied_ids[rows]
+            reasons = pd.Series(deny_text, dtype="object")
+            if rule_id:
+                reasons = (rule_id + ";" + reasons).str.rstrip(";")
+            explanation = _explain(rule_id, met[rows], deny_text, texts)
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "participant_id": participant_ids[rows],
+                        "program": program,
+                        "population": population,
+                        "eligible": eligible,
+                        "as_of": pd.Series(from_days(as_of[rows])).dt.strftime("%Y-%m-%d"),
+                        "month": month[rows] if month is not None else "",
+                        "reasons": reasons.to_numpy(),
+                        "explanation": explanation,
+                    }
+                )
+            )
+    if not frames:
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in ELIGIBILITY_COLUMNS})
+    out = pd.concat(frames, ignore_index=True)
+    return out.sort_values(["participant_id", "program", "as_of", "population"],
+                           kind="stable").reset_index(drop=True)[ELIGIBILITY_COLUMNS]
+
+
+def _explain(
+    population_rule: str, met: np.ndarray, denied: np.ndarray, texts: dict[str, str]
+) -> np.ndarray:
+    """Plain-language text per row, built once per distinct combination."""
+    keys = pd.Series(np.where(met, "1", "0"), dtype="object") + "|" + pd.Series(denied)
+    out = np.empty(len(keys), dtype=object)
+    for key in pd.unique(keys):
+        is_met, _, denied_ids = str(key).partition("|")
+        parts = []
+        if population_rule:
+            prefix = "meets" if is_met == "1" else "does not meet"
+            parts.append(f"{prefix}: {texts[population_rule]}")
+        parts += [texts[d] for d in denied_ids.split(";") if d]
+        out[(keys == key).to_numpy()] = " | ".join(parts) if parts else "eligible"
+    return out
