@@ -32,6 +32,8 @@ def code_activities(
     modifiers = np.full(n, str(values.get("modifiers") or ""), dtype=object)
     decided = np.zeros(n, dtype=bool)
     for entry in book.coding.get(program, []):
+        if not all(params.usable(name) for name in entry.condition.params()):
+            continue
         holds = condition_values(entry.condition, scope, params, days, payer)
         hit = (
             holds.fillna(False).to_numpy(dtype=bool)

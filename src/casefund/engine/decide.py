@@ -74,15 +74,20 @@ def decide(
     out = Decisions()
     n = len(days)
     for rule in rules:
-        if not all(params.usable(p) for p in rule.condition.params()):
-            out.skipped.append(rule.id)
-            continue
         active = effective_mask(rule.rule.effective, days)
         if not active.any():
             continue
+        then = rule.rule.then
+        if not all(params.usable(p) for p in rule.condition.params()):
+            # Criteria resting on an unverified parameter are off until a contract enables
+            # them: a population is then reported as tested and not met, never assumed.
+            out.skipped.append(rule.id)
+            if then.decision == "qualify":
+                _add_population(out, then.population or rule.id, rule.id, active,
+                                np.zeros(n, dtype=bool))
+            continue
         values = condition_values(rule.condition, scope, params, days, payer)
         known_true = values.fillna(False).to_numpy(dtype=bool)
-        then = rule.rule.then
         decision: str = then.decision
         if then.decision_parameter:
             decision = str(params.first(then.decision_parameter, then.decision))
@@ -93,9 +98,17 @@ def decide(
         elif decision == "warn":
             out.warned.append((rule.id, active & known_true))
         elif decision == "qualify":
-            population = then.population or rule.id
-            prior = out.qualified.get(population)
-            tested = active | (prior[1] if prior else np.zeros(n, dtype=bool))
-            met = (active & known_true) | (prior[2] if prior else np.zeros(n, dtype=bool))
-            out.qualified[population] = (rule.id, tested, met)
+            _add_population(out, then.population or rule.id, rule.id, active,
+                            active & known_true)
     return out
+
+
+def _add_population(
+    out: Decisions, population: str, rule_id: str, tested: np.ndarray, met: np.ndarray
+) -> None:
+    """A population may be defined by several dated rules (adults, children): any one meets."""
+    prior = out.qualified.get(population)
+    if prior is None:
+        out.qualified[population] = (rule_id, tested, met)
+        return
+    out.qualified[population] = (f"{prior[0]};{rule_id}", prior[1] | tested, prior[2] | met)

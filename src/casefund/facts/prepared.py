@@ -13,7 +13,7 @@ import pandas as pd
 
 from casefund.facts.calendar import MISSING, OPEN_END, to_days
 from casefund.facts.index import keys, participant_codes
-from casefund.facts.spans import Spans
+from casefund.facts.spans import Determinations, Spans
 from casefund.io.load import Dataset
 from casefund.payers.contracts import payer_slug
 from casefund.records.vocabulary import VOCABULARY
@@ -27,6 +27,7 @@ class PreparedData:
     events: pd.DataFrame
     assessments: pd.DataFrame
     _spans: dict[tuple[str, str | None], Spans] = field(default_factory=dict)
+    _determinations: dict[str, Determinations] = field(default_factory=dict)
     _events: dict[tuple[object, ...], np.ndarray] = field(default_factory=dict)
     _observations: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
@@ -61,6 +62,18 @@ class PreparedData:
             ends = np.where(ends == MISSING, OPEN_END, ends)
             self._spans[cache_key] = Spans.build(rows["_code"].to_numpy(np.int64), starts, ends)
         return self._spans[cache_key]
+
+    def determinations(self, program: str) -> Determinations:
+        """The program's spans as recorded, one per determination, authorization or stay."""
+        if program not in self._determinations:
+            cov = self.coverage
+            rows = cov.loc[(cov["program"] == program).to_numpy(dtype=bool, na_value=False)]
+            ends = to_days(rows["end_date"])
+            self._determinations[program] = Determinations.build(
+                rows["_code"].to_numpy(np.int64), to_days(rows["start_date"]),
+                np.where(ends == MISSING, OPEN_END, ends),
+            )
+        return self._determinations[program]
 
     def event_keys(self, event: str, filters: tuple[tuple[str, bool], ...]) -> np.ndarray:
         """Sorted (participant, day) keys of the events of one kind that pass the filters."""

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from casefund.facts.calendar import MISSING, shift_months, to_days, whole_years_between
+from casefund.facts.history import days_since_first, earlier_count, running_total
 from casefund.facts.index import count_in_window, latest_on_or_before
 from casefund.facts.prepared import PreparedData
 from casefund.records.vocabulary import VOCABULARY
@@ -84,7 +85,12 @@ class FactScope:
 
     def call(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> pd.Series:
         payer_bound = name == "enrolled" and bool(kwargs.get("payer"))
-        key = (name, args, tuple(sorted(kwargs.items())), self.payer if payer_bound else None)
+        # Functions that read parameters are cached per the values they read, so two
+        # contracts with different terms never share a cached answer.
+        read = tuple(repr(self.params.get(p)) for p in PARAMETERS_READ.get(name, lambda a: [])(
+            args))
+        key = (name, args, tuple(sorted(kwargs.items())), self.payer if payer_bound else None,
+               read)
         if key not in self._cache:
             self._cache[key] = FUNCTIONS[name](self, *args, **kwargs)
         return self._cache[key]
@@ -187,12 +193,118 @@ def _go_live(scope: FactScope, cohort: str) -> pd.Series:
     return pd.Series(scope.as_of >= start, index=scope.index, dtype="boolean")
 
 
+def _determination_age_days(scope: FactScope, program: str) -> pd.Series:
+    """Days since the current determination (span) of ``program`` began; NA if none covers."""
+    ages = scope.data.determinations(program).age_days(scope.codes, scope.as_of)
+    return pd.Series(ages, index=scope.index).astype("Float64")
+
+
+def _latest_stay_days(scope: FactScope, program: str) -> pd.Series:
+    """Length of the latest stay (span) in ``program`` begun by the as-of day, to that day."""
+    days = scope.data.determinations(program).latest_length(scope.codes, scope.as_of)
+    return pd.Series(days, index=scope.index).astype("Float64")
+
+
+def _activity_rows(scope: FactScope, name: str) -> pd.DataFrame:
+    if scope.activity is None:
+        raise UnknownFact(f"{name}() reads earlier activities; use it in activity rules only")
+    return scope.activity
+
+
+def _community_support(scope: FactScope) -> pd.Series:
+    """The Community Support an activity is, from its (HCPCS, modifier) pair or its code.
+
+    The same HCPCS code means different services under different modifiers (H0044-U2 is a
+    housing deposit, H0044-U3 post-hospitalization housing), so a recorded code is read only
+    as a pair, with the modifier in any of the recorded slots.
+    """
+    acts = _activity_rows(scope, "community_support")
+    by_pair: dict[str, str] = dict(scope.param("code_services") or {})
+    by_activity: dict[str, str] = dict(scope.param("activity_services") or {})
+    service = acts["activity"].astype("string").map(by_activity).astype("string")
+    code = acts["procedure_code"].astype("string").str.strip().str.upper()
+    slots = acts["modifiers"].astype("string").str.upper().str.split(r"[;,\s]+", regex=True,
+                                                                     n=4, expand=True)
+    if code.notna().any() and slots is not None and slots.shape[1] > 0:
+        from_pair = pd.Series(pd.NA, index=acts.index, dtype="string")
+        for slot in reversed(range(slots.shape[1])):
+            pair = (code + "-" + slots[slot]).map(by_pair).astype("string")
+            from_pair = pair.fillna(from_pair)
+        service = from_pair.fillna(service)
+    return service.reset_index(drop=True)
+
+
+def _selected(scope: FactScope, kind: str, value: str) -> np.ndarray:
+    if kind == "activity":
+        column = _activity_rows(scope, "prior_activities")["activity"].astype("string")
+    else:
+        column = scope.call("community_support", (), {})
+    return (column == value).to_numpy(dtype=bool, na_value=False)
+
+
+def _prior_activities(scope: FactScope, activity: str, days: int | None = None) -> pd.Series:
+    """Earlier activities with this code for the participant (within ``days``, if given)."""
+    counts = earlier_count(scope.codes, scope.as_of, _selected(scope, "activity", activity), days)
+    return pd.Series(counts, index=scope.index, dtype="Int64")
+
+
+def _prior_services(scope: FactScope, service: str, days: int | None = None) -> pd.Series:
+    """Earlier deliveries of one Community Support to the participant (lifetime by default)."""
+    counts = earlier_count(scope.codes, scope.as_of, _selected(scope, "service", service), days)
+    return pd.Series(counts, index=scope.index, dtype="Int64")
+
+
+def _service_hours_this_year(scope: FactScope, service: str) -> pd.Series:
+    """Hours of a service in the calendar year through this activity (inclusive)."""
+    acts = _activity_rows(scope, "service_hours_this_year")
+    selected = _selected(scope, "service", service)
+    minutes = acts["minutes"].to_numpy(dtype=float, na_value=0.0)
+    year_start = scope.as_of.astype("datetime64[D]").astype("datetime64[Y]").astype(
+        "datetime64[D]").astype(np.int64)
+    total = running_total(scope.codes, scope.as_of, selected, minutes, year_start) / 60.0
+    return pd.Series(total, index=scope.index).astype("Float64")
+
+
+def _service_amount_to_date(scope: FactScope, service: str) -> pd.Series:
+    """Dollars of a service over the participant's lifetime through this activity."""
+    acts = _activity_rows(scope, "service_amount_to_date")
+    selected = _selected(scope, "service", service)
+    amounts = acts["amount"].to_numpy(dtype=float, na_value=0.0)
+    total = running_total(scope.codes, scope.as_of, selected, amounts,
+                          np.full(len(selected), -90_000))
+    return pd.Series(total, index=scope.index).astype("Float64")
+
+
+def _days_since_first_service(scope: FactScope, service: str) -> pd.Series:
+    """Days since the participant first received this service (0 on the first day)."""
+    days = days_since_first(scope.codes, scope.as_of, _selected(scope, "service", service))
+    return pd.Series(days, index=scope.index).astype("Float64")
+
+
 FUNCTIONS: dict[str, Callable[..., pd.Series]] = {
     "enrolled": _enrolled,
     "enrolled_days": _enrolled_days,
     "count_events": _count_events,
     "has_modifier": _has_modifier,
     "go_live": _go_live,
+    "determination_age_days": _determination_age_days,
+    "latest_stay_days": _latest_stay_days,
+    "community_support": _community_support,
+    "prior_activities": _prior_activities,
+    "prior_services": _prior_services,
+    "service_hours_this_year": _service_hours_this_year,
+    "service_amount_to_date": _service_amount_to_date,
+    "days_since_first_service": _days_since_first_service,
+}
+
+_CS_PARAMS = ["activity_services", "code_services"]
+PARAMETERS_READ: dict[str, Callable[[tuple[Any, ...]], list[str]]] = {
+    "go_live": lambda args: [f"go_live_{args[0]}"],
+    "community_support": lambda args: _CS_PARAMS,
+    "prior_services": lambda args: _CS_PARAMS,
+    "service_hours_this_year": lambda args: _CS_PARAMS,
+    "service_amount_to_date": lambda args: _CS_PARAMS,
+    "days_since_first_service": lambda args: _CS_PARAMS,
 }
 
 KNOWN_FACTS = frozenset(ACTIVITY_FACTS + PARTICIPANT_ATTRIBUTES + OBSERVED + DERIVED)

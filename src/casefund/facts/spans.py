@@ -69,3 +69,41 @@ def _running_max_by_group(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
     return np.maximum.accumulate(lifted) - group_number.astype(np.int64) * (span + OPEN_END) + (
         values.min()
     )
+
+
+@dataclass(frozen=True)
+class Determinations:
+    """Spans kept as recorded (not merged): each one a separate determination or stay."""
+
+    starts: np.ndarray
+    ends: np.ndarray
+    sorted_keys: np.ndarray
+
+    @classmethod
+    def build(cls, codes: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> Determinations:
+        order = np.lexsort((ends, starts, codes))
+        return cls(starts[order], ends[order], keys(codes[order], starts[order]))
+
+    def age_days(self, codes: np.ndarray, as_of: np.ndarray) -> np.ndarray:
+        """Days since the start of the latest span begun by as_of that still covers it."""
+        pos = latest_on_or_before(self.sorted_keys, codes, as_of)
+        out = np.full(len(codes), np.nan)
+        hit = pos >= 0
+        if not hit.any():
+            return out
+        covering = hit.copy()
+        covering[hit] = self.ends[pos[hit]] >= as_of[hit]
+        out[covering] = (as_of - self.starts[pos.clip(0)])[covering]
+        return out
+
+    def latest_length(self, codes: np.ndarray, as_of: np.ndarray) -> np.ndarray:
+        """Length in days of the latest span begun by as_of, counted up to as_of at most."""
+        pos = latest_on_or_before(self.sorted_keys, codes, as_of)
+        out = np.zeros(len(codes))
+        hit = pos >= 0
+        if not hit.any():
+            return out
+        p = pos.clip(0)
+        length = np.minimum(self.ends[p], as_of) - self.starts[p] + 1
+        out[hit] = length[hit]
+        return out

@@ -9,8 +9,8 @@ from casefund.allocate.reasons import ReasonBits
 from casefund.engine.decide import decide
 from casefund.engine.params import ResolvedParameters
 from casefund.facts.calendar import from_days
-from casefund.facts.scope import FactScope
-from casefund.rules.loader import RuleBook
+from casefund.facts.scope import ACTIVITY_FACTS, FactScope
+from casefund.rules.loader import CompiledRule, RuleBook
 
 ELIGIBILITY_COLUMNS = [
     "participant_id",
@@ -24,13 +24,17 @@ ELIGIBILITY_COLUMNS = [
 ]
 
 
+def person_rules(book: RuleBook, program: str) -> list[CompiledRule]:
+    """Eligibility rules that are about the person, not about a particular activity."""
+    return [
+        r for r in book.program_rules(program)
+        if r.rule.kind == "eligibility" and not (r.condition.names() & set(ACTIVITY_FACTS))
+    ]
+
+
 def eligibility_programs(book: RuleBook) -> list[str]:
-    """Programs whose rule files decide eligibility per participant-month."""
-    return sorted(
-        program
-        for program, rules in book.rules.items()
-        if any(r.rule.scope == "participant_month" for r in rules)
-    )
+    """Programs whose rule files decide who is eligible."""
+    return sorted(program for program in book.rules if person_rules(book, program))
 
 
 def build_eligibility(
@@ -48,7 +52,7 @@ def build_eligibility(
     frames = []
     texts = {r.id: r.rule.then.reason for r in book.all_rules()}
     for program in eligibility_programs(book):
-        rules = [r for r in book.program_rules(program) if r.rule.scope == "participant_month"]
+        rules = person_rules(book, program)
         params = ResolvedParameters.for_contract(book.parameters.get(program), None)
         decisions = decide(rules, scope, params, as_of)
         bits = ReasonBits([rule_id for rule_id, _ in decisions.denied] or ["none.none"],
@@ -67,7 +71,8 @@ def build_eligibility(
             reasons = pd.Series(deny_text, dtype="object")
             if rule_id:
                 reasons = (rule_id + ";" + reasons).str.rstrip(";")
-            explanation = _explain(rule_id, met[rows], deny_text, texts)
+            explanation = _explain(rule_id, met[rows], deny_text, texts,
+                                   set(decisions.skipped))
             frames.append(
                 pd.DataFrame(
                     {
@@ -90,7 +95,8 @@ def build_eligibility(
 
 
 def _explain(
-    population_rule: str, met: np.ndarray, denied: np.ndarray, texts: dict[str, str]
+    population_rule: str, met: np.ndarray, denied: np.ndarray, texts: dict[str, str],
+    skipped: set[str],
 ) -> np.ndarray:
     """Plain-language text per row, built once per distinct combination."""
     keys = pd.Series(np.where(met, "1", "0"), dtype="object") + "|" + pd.Series(denied)
@@ -100,7 +106,13 @@ def _explain(
         parts = []
         if population_rule:
             prefix = "meets" if is_met == "1" else "does not meet"
-            parts.append(f"{prefix}: {texts[population_rule]}")
+            ids = population_rule.split(";")
+            described = " or ".join(
+                texts[i] + (" (not tested: rests on an unverified parameter a contract must "
+                            "enable)" if i in skipped else "")
+                for i in ids
+            )
+            parts.append(f"{prefix}: {described}")
         parts += [texts[d] for d in denied_ids.split(";") if d]
         out[(keys == key).to_numpy()] = " | ".join(parts) if parts else "eligible"
     return out

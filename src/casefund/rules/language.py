@@ -91,12 +91,23 @@ class Param(Node):
 
 @dataclass(frozen=True)
 class Call(Node):
+    """A fact function; its arguments are constants or parameters (resolved per contract)."""
+
     function: str
     args: tuple[Any, ...]
     kwargs: tuple[tuple[str, Any], ...]
 
     def evaluate(self, scope: Scope) -> Value:
-        return scope.call(self.function, self.args, dict(self.kwargs))
+        def resolve(value: Any) -> Any:
+            return scope.param(value.name) if isinstance(value, Param) else value
+
+        args = tuple(resolve(a) for a in self.args)
+        kwargs = {k: resolve(v) for k, v in self.kwargs}
+        return scope.call(self.function, args, kwargs)
+
+    def params(self) -> set[str]:
+        values = list(self.args) + [v for _, v in self.kwargs]
+        return {v.name for v in values if isinstance(v, Param)}
 
     def calls(self) -> set[tuple[str, tuple[Any, ...], tuple[tuple[str, Any], ...]]]:
         return {(self.function, self.args, self.kwargs)}
@@ -204,6 +215,8 @@ class Arithmetic(Composite):
         func = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv}
         left = self.operands[0].evaluate(scope)
         right = self.operands[1].evaluate(scope)
+        if left is None or right is None or left is pd.NA or right is pd.NA:
+            return pd.NA  # an unset parameter makes the arithmetic unknown, not an error
         return func[self.op](left, right)
 
 
@@ -259,7 +272,8 @@ def _isna(value: Value) -> Any:
 def parse_condition(text: str, functions: Sequence[str]) -> Node:
     """Compile a condition, refusing anything outside the whitelist with a pointed message."""
     try:
-        tree = ast.parse(text.strip(), mode="eval")
+        # Parenthesised so a condition may span lines in a YAML block.
+        tree = ast.parse("(" + text.strip() + "\n)", mode="eval")
     except SyntaxError as exc:
         raise ConditionError(f"cannot parse condition {text!r}: {exc.msg}") from None
     return _Compiler(text, set(functions)).visit(tree.body)
@@ -272,7 +286,7 @@ class _Compiler:
 
     def fail(self, node: ast.AST, message: str) -> ConditionError:
         column = getattr(node, "col_offset", 0)
-        return ConditionError(f"{message} at column {column + 1} of {self.source!r}")
+        return ConditionError(f"{message} at column {max(column, 1)} of {self.source!r}")
 
     def visit(self, node: ast.expr) -> Node:
         if isinstance(node, ast.BoolOp):
@@ -312,12 +326,16 @@ class _Compiler:
             return self._call(node)
         raise self.fail(node, f"'{type(node).__name__}' is not allowed in a condition")
 
-    def _literal(self, node: ast.expr) -> Any:
+    def _literal(self, node: ast.expr, allow_param: bool = False) -> Any:
         if isinstance(node, ast.Constant) and isinstance(node.value, str | int | float | bool):
             return node.value
+        if (allow_param and isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+                and node.value.id == "param"):
+            return Param(node.attr)
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
             return -self._literal(node.operand)
-        raise self.fail(node, "function arguments and list items must be constants")
+        raise self.fail(node, "function arguments and list items must be constants "
+                              "(or param.NAME for function arguments)")
 
     def _call(self, node: ast.Call) -> Node:
         if not isinstance(node.func, ast.Name):
@@ -329,9 +347,10 @@ class _Compiler:
             close = difflib.get_close_matches(name, sorted(self.functions), n=1)
             hint = f" — did you mean '{close[0]}'?" if close else ""
             raise self.fail(node, f"unknown function '{name}'{hint}")
-        args = tuple(self._literal(a) for a in node.args)
+        args = tuple(self._literal(a, allow_param=True) for a in node.args)
         kwargs = tuple(
-            sorted((str(k.arg), self._literal(k.value)) for k in node.keywords if k.arg)
+            sorted((str(k.arg), self._literal(k.value, allow_param=True))
+                   for k in node.keywords if k.arg)
         )
         return Call(name, args, kwargs)
 

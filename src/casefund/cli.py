@@ -1,0 +1,224 @@
+"""The casefund command line: demo, evaluate, eligibility, explain, rules, schema."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from casefund.io.errors import InputError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Which case-management work can be billed, to whom, and why not.")
+rules_app = typer.Typer(no_args_is_help=True, help="List, show and check the bundled rules.")
+app.add_typer(rules_app, name="rules")
+console = Console()
+errors = Console(stderr=True)
+
+DataOption = Annotated[Path, typer.Option("--data", help="folder of input tables")]
+OutOption = Annotated[Path, typer.Option("--out", help="folder for the outputs")]
+
+
+def _progress() -> Progress:
+    return Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                    console=console, transient=False, disable=not console.is_terminal)
+
+
+def _fail(message: str) -> typer.Exit:
+    errors.print(f"[bold red]error:[/] {message}")
+    return typer.Exit(code=2)
+
+
+def _summary(evaluation: object) -> None:
+    from casefund.evaluation import Evaluation
+
+    assert isinstance(evaluation, Evaluation)
+    table = Table(title="Billable vs unbillable by payer")
+    for column in ("payer", "contract", "status", "activities", "minutes", "units", "amount"):
+        table.add_column(column, justify="right" if column in
+                         ("activities", "minutes", "units", "amount") else "left")
+    for row in evaluation.breakdown.itertuples(index=False):
+        table.add_row(str(row.payer or "—"), str(row.contract_id or "—"), str(row.status),
+                      f"{row.activities:,}", f"{row.minutes:,}", f"{row.units:,.0f}",
+                      f"${row.amount:,.2f}")
+    console.print(table)
+    lines = evaluation.lines
+    accepted = lines.loc[lines["status"] != "rejected"]
+    console.print(
+        f"{accepted['activity_id'].nunique():,} activities, {int(accepted['minutes'].sum()):,} "
+        f"minutes; {len(evaluation.rejects):,} input problems in rejects.csv; "
+        f"rules {evaluation.rules_hash}, casefund {evaluation.version}"
+    )
+
+
+def _run(data: Path, out: Path, xlsx: bool) -> None:
+    from casefund.evaluation import evaluate_dataset
+    from casefund.io.load import load_dataset
+
+    with _progress() as progress:
+        task = progress.add_task("validating inputs", total=3)
+        dataset = load_dataset(data)
+        progress.update(task, advance=1, description="applying rules and contracts")
+        evaluation = evaluate_dataset(dataset)
+        progress.update(task, advance=1, description=f"writing outputs to {out}")
+        evaluation.write(out, xlsx=xlsx)
+        progress.update(task, advance=1, description="done")
+    _summary(evaluation)
+
+
+@app.command()
+def demo(
+    out: OutOption = Path("demo-out"),
+    participants: Annotated[int, typer.Option(help="synthetic participants")] = 300,
+    seed: Annotated[int, typer.Option(help="random seed")] = 20240101,
+    xlsx: Annotated[bool, typer.Option(help="also write casefund.xlsx")] = False,
+) -> None:
+    """Run the bundled example agency (synthetic data) and write every output."""
+    from casefund.synthetic import Shape, demo_contracts, generate, write_dataset
+
+    data_dir = out / "input"
+    write_dataset(generate(Shape(participants=participants, seed=seed)), demo_contracts(),
+                  data_dir)
+    console.print(f"example data written to {data_dir}")
+    try:
+        _run(data_dir, out, xlsx)
+    except InputError as exc:
+        raise _fail(str(exc)) from None
+
+
+@app.command()
+def evaluate(
+    data: DataOption,
+    out: OutOption,
+    xlsx: Annotated[bool, typer.Option(help="also write casefund.xlsx")] = False,
+) -> None:
+    """Evaluate a folder of input tables and contracts.yaml; write lines, claims, …"""
+    try:
+        _run(data, out, xlsx)
+    except InputError as exc:
+        raise _fail(str(exc)) from None
+
+
+@app.command()
+def eligibility(
+    data: DataOption,
+    as_of: Annotated[str, typer.Option("--as-of", help="the day, YYYY-MM-DD")],
+    out: OutOption,
+) -> None:
+    """Eligibility of every participant per program and population on one day."""
+    from casefund.queries import eligibility as eligibility_on
+
+    try:
+        day = dt.date.fromisoformat(as_of)
+    except ValueError:
+        raise _fail(f"--as-of '{as_of}' is not a date (expected YYYY-MM-DD)") from None
+    try:
+        frame = eligibility_on(data, as_of=day)
+    except InputError as exc:
+        raise _fail(str(exc)) from None
+    out.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(out / "eligibility.csv", index=False, lineterminator="\n")
+    eligible = frame.loc[frame["eligible"]]
+    console.print(f"{len(frame):,} rows; {eligible['participant_id'].nunique():,} participants "
+                  f"eligible for at least one program on {day} → {out / 'eligibility.csv'}")
+
+
+@app.command()
+def explain(
+    activity_id: Annotated[str, typer.Argument(help="the activity to explain")],
+    data: DataOption,
+) -> None:
+    """Where an activity's minutes went, the deciding rules and their sources."""
+    from casefund.evaluation import evaluate as run
+    from casefund.explain import explain_activity
+
+    try:
+        evaluation = run(data)
+    except InputError as exc:
+        raise _fail(str(exc)) from None
+    for line in explain_activity(evaluation, activity_id):
+        console.print(line, markup=False, highlight=False)
+
+
+@rules_app.command("list")
+def rules_list(program: Annotated[str | None, typer.Option(help="only this program")] = None
+               ) -> None:
+    """Every rule: id, program, kind, effective dates."""
+    from casefund.evaluation import rule_book
+
+    table = Table()
+    for column in ("id", "program", "kind", "decision", "effective"):
+        table.add_column(column)
+    for compiled in rule_book().all_rules():
+        rule = compiled.rule
+        if program and rule.program != program:
+            continue
+        table.add_row(rule.id, rule.program, rule.kind, rule.then.decision,
+                      rule.effective.label())
+    console.print(table)
+
+
+@rules_app.command("show")
+def rules_show(rule_id: str) -> None:
+    """One rule in full: condition, reason, citation, dates, notes."""
+    from casefund.evaluation import rule_book
+
+    book = rule_book()
+    compiled = book.rule(rule_id)
+    if compiled is None:
+        import difflib
+
+        ids = [r.id for r in book.all_rules()] + list(book.outcomes)
+        close = difflib.get_close_matches(rule_id, ids, n=1)
+        hint = f" — did you mean '{close[0]}'?" if close else ""
+        if rule_id in book.outcomes:
+            console.print_json(json.dumps(book.outcomes[rule_id].model_dump(mode="json")))
+            return
+        raise _fail(f"no rule '{rule_id}'{hint}")
+    console.print_json(json.dumps(compiled.rule.model_dump(mode="json", by_alias=True)))
+
+
+@rules_app.command("check")
+def rules_check() -> None:
+    """Load, validate and type-check every bundled rule and parameter file."""
+    from casefund.rules.check import check_rule_book
+
+    problems = check_rule_book()
+    if problems:
+        for problem in problems:
+            errors.print(f"- {problem}")
+        raise typer.Exit(code=1)
+    from casefund.evaluation import rule_book
+
+    book = rule_book()
+    console.print(f"{len(book.all_rules())} rules, {len(book.outcomes)} outcomes, "
+                  f"{sum(len(p.parameters) for p in book.parameters.values())} parameters "
+                  f"in {len(book.files)} files: all valid (hash {book.digest})")
+
+
+@app.command()
+def schema(out: OutOption) -> None:
+    """Write a JSON Schema per input table and for contracts.yaml."""
+    from casefund.records.schema import write_schemas
+
+    for path in write_schemas(out):
+        console.print(str(path))
+
+
+def main() -> None:
+    try:
+        app()
+    except InputError as exc:  # pragma: no cover - commands catch their own
+        errors.print(f"error: {exc}")
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,115 @@
+"""Static checks of the bundled rule book: every name, code and parameter must exist.
+
+Pydantic already guarantees that every rule has an id, a citation, effective dates and a
+plain-language reason; these checks catch what a schema cannot: a fact that does not exist,
+a misspelt activity code, a parameter no file defines, a function called with wrong
+arguments.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+from casefund.facts.scope import ACTIVITY_FACTS, FUNCTIONS, KNOWN_FACTS
+from casefund.records.vocabulary import VOCABULARY, suggest
+from casefund.rules.language import Compare, Composite, Constant, Fact, Node, Param
+from casefund.rules.loader import RuleBook, RuleFileError
+
+CONTRACT_TERMS = {"rate", "unit_minutes", "rounding", "aggregate", "min_services_per_month",
+                  "covers", "procedure_code", "modifiers"}
+_CODE_FACTS = {"activity": "activity", "mode": "mode", "staff_role": "staff_role",
+               "race": "race", "collateral_purpose": "collateral_purpose"}
+_CODE_ARGUMENTS = {"enrolled": "program", "enrolled_days": "program", "count_events": "event",
+                   "prior_activities": "activity"}
+
+
+def _walk(node: Node) -> list[Node]:
+    out = [node]
+    if isinstance(node, Composite):
+        for child in node.operands:
+            out.extend(_walk(child))
+    return out
+
+
+def _code_problems(node: Node, where: str) -> list[str]:
+    problems = []
+    for item in _walk(node):
+        if not isinstance(item, Compare):
+            continue
+        left, right = item.operands
+        if isinstance(left, Fact) and left.name in _CODE_FACTS and isinstance(right, Constant):
+            vocabulary = _CODE_FACTS[left.name]
+            values = right.value if isinstance(right.value, tuple) else (right.value,)
+            for value in values:
+                if value not in VOCABULARY[vocabulary]:
+                    problems.append(f"{where}: unknown {vocabulary} code '{value}'"
+                                    f"{suggest(str(value), vocabulary)}")
+    return problems
+
+
+def _call_problems(node: Node, where: str) -> list[str]:
+    problems = []
+    for name, args, kwargs in node.calls():
+        try:
+            inspect.signature(FUNCTIONS[name]).bind(None, *args, **dict(kwargs))
+        except TypeError as exc:
+            problems.append(f"{where}: {name}(…) {exc}")
+            continue
+        vocabulary = _CODE_ARGUMENTS.get(name)
+        if vocabulary and args and args[0] not in VOCABULARY[vocabulary]:
+            problems.append(f"{where}: unknown {vocabulary} '{args[0]}' in {name}()"
+                            f"{suggest(str(args[0]), vocabulary)}")
+    return problems
+
+
+def _parameter_problems(book: RuleBook) -> list[str]:
+    problems = []
+    for params in book.parameters.values():
+        for name, parameter in params.parameters.items():
+            if not (name.endswith("_activities") or name in ("covers", "core_services")):
+                continue
+            for entry in parameter.values:
+                values: Any = entry.value or []
+                for code in values:
+                    if code not in VOCABULARY["activity"]:
+                        problems.append(f"{params.source}: {name}: unknown activity '{code}'"
+                                        f"{suggest(str(code), 'activity')}")
+    return problems
+
+
+def check_rule_book() -> list[str]:
+    from casefund.evaluation import rule_book
+
+    try:
+        book = rule_book()
+    except RuleFileError as exc:
+        return [str(exc)]
+    problems: list[str] = []
+    for compiled in book.all_rules():
+        rule = compiled.rule
+        where = f"{compiled.source}: {rule.id}"
+        for name in compiled.condition.names():
+            if name not in KNOWN_FACTS:
+                problems.append(f"{where}: unknown fact '{name}'")
+            elif name in ACTIVITY_FACTS and rule.scope != "activity":
+                problems.append(f"{where}: '{name}' is an activity fact in a "
+                                f"{rule.scope} rule")
+        program = book.parameters.get(rule.program)
+        known = (set(program.parameters) if program else set()) | CONTRACT_TERMS
+        for item in _walk(compiled.condition):
+            if isinstance(item, Param) and item.name not in known:
+                problems.append(f"{where}: parameter '{item.name}' is not defined for "
+                                f"program '{rule.program}'")
+        if rule.then.decision_parameter and rule.then.decision_parameter not in known:
+            problems.append(f"{where}: decision_parameter '{rule.then.decision_parameter}' "
+                            "is not defined")
+        problems.extend(_code_problems(compiled.condition, where))
+        problems.extend(_call_problems(compiled.condition, where))
+    for entries in book.coding.values():
+        for entry in entries:
+            where = f"{entry.source}: {entry.coding.id}"
+            problems.extend(_code_problems(entry.condition, where))
+            problems.extend(_call_problems(entry.condition, where))
+    problems.extend(_parameter_problems(book))
+    return problems
