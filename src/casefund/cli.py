@@ -111,6 +111,10 @@ def eligibility(
     data: DataOption,
     as_of: Annotated[str, typer.Option("--as-of", help="the day, YYYY-MM-DD")],
     out: OutOption,
+    enable_unverified: Annotated[
+        list[str] | None,
+        typer.Option("--enable-unverified", help="apply this unverified parameter (repeatable)"),
+    ] = None,
 ) -> None:
     """Eligibility of every participant per program and population on one day."""
     from casefund.queries import eligibility as eligibility_on
@@ -120,7 +124,7 @@ def eligibility(
     except ValueError:
         raise _fail(f"--as-of '{as_of}' is not a date (expected YYYY-MM-DD)") from None
     try:
-        frame = eligibility_on(data, as_of=day)
+        frame = eligibility_on(data, as_of=day, enable_unverified=enable_unverified)
     except InputError as exc:
         raise _fail(str(exc)) from None
     out.mkdir(parents=True, exist_ok=True)

@@ -24,11 +24,14 @@ def eligibility(
     contracts: str | Path | list[Contract] | dict[str, Any] | None = None,
     *,
     as_of: dt.date | str,
+    enable_unverified: list[str] | None = None,
     **tables: TableSource | None,
 ) -> pd.DataFrame:
     """Every participant's eligibility per program and population on ``as_of``.
 
     Only facts dated on or before ``as_of`` are read; enrollment counts if active that day.
+    Criteria resting on unverified parameters are reported as not met unless named in
+    ``enable_unverified``.
     """
     day = dt.date.fromisoformat(as_of) if isinstance(as_of, str) else as_of
     dataset = _dataset(data, contracts, tables)
@@ -36,4 +39,5 @@ def eligibility(
     n = len(prepared.ids)
     days = np.full(n, (day - dt.date(1970, 1, 1)).days, dtype=np.int64)
     scope = FactScope(prepared, np.arange(n, dtype=np.int64), days, days)
-    return build_eligibility(rule_book(), scope, np.asarray(prepared.ids), days, None)
+    return build_eligibility(rule_book(), scope, np.asarray(prepared.ids), days, None,
+                             enable_unverified)

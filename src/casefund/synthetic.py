@@ -9,6 +9,7 @@ Everything is drawn with numpy from one seed; no row-by-row Python loops.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,7 +45,7 @@ class Shape:
     seed: int = 20240101
 
 
-def _choice(rng: np.random.Generator, weights: dict[str, float], size: int) -> np.ndarray:
+def _choice(rng: np.random.Generator, weights: Mapping[str, float], size: int) -> np.ndarray:
     names = np.array(list(weights))
     p = np.array(list(weights.values()), dtype=float)
     return names[rng.choice(len(names), size=size, p=p / p.sum())]
@@ -233,7 +234,7 @@ def _activities(rng: np.random.Generator, ids: np.ndarray, shape: Shape,
 def _malform(rng: np.random.Generator, frame: pd.DataFrame, share: float) -> pd.DataFrame:
     """Damage a few rows the way real exports do, so rejects always have something to say."""
     m = len(frame)
-    k = int(round(m * share))
+    k = round(m * share)
     if k == 0:
         return frame
     rows = rng.choice(m, size=k, replace=False)

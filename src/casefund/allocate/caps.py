@@ -33,7 +33,8 @@ def running_cap(requests: np.ndarray, groups: np.ndarray | None, limit: float) -
         prior_sorted = cumulative - sorted_req - group_base
         prior = np.empty_like(prior_sorted)
         prior[order] = prior_sorted
-    return np.clip(limit - prior, 0.0, requests)
+    allowed: np.ndarray = np.clip(limit - prior, 0.0, requests)
+    return allowed
 
 
 @dataclass

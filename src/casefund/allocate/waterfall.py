@@ -89,6 +89,8 @@ def allocate(
     parts: list[tuple[np.ndarray, int, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
                       np.ndarray]] = []
     month_decisions: dict[str, Decisions] = {}
+    # Which contract holds each participant-month, per program that allows only one.
+    month_owner: dict[str, np.ndarray] = {}
 
     for position, contract in enumerate(contracts):
         open_rows = (remaining > 0) | (~funded & (minutes == 0))
@@ -119,10 +121,18 @@ def allocate(
             bits.set(stop_bits, rule_id, candidates & mask[of_month])
             denied |= mask[of_month]
         if per_month.qualified:
-            tested, met = per_month.any_population(len(months.as_of))
+            _tested, met = per_month.any_population(len(months.as_of))
             no_population = ~met[of_month]
             bits.set(stop_bits, "eligibility.no_population", candidates & no_population)
             denied |= no_population
+        owner = None
+        if params.first("one_contract_per_month", False):
+            owner = month_owner.setdefault(contract.program,
+                                           np.full(len(months.as_of), -1, dtype=np.int64))
+            held = owner[of_month]
+            taken_elsewhere = (held >= 0) & (held != position)
+            bits.set(stop_bits, "allocation.one_contract_per_month", candidates & taken_elsewhere)
+            denied |= taken_elsewhere
         allowed = candidates & ~denied
         rows = np.flatnonzero(allowed)
         if len(rows) == 0:
@@ -160,10 +170,13 @@ def allocate(
         remaining[rows] -= take.minutes
         remaining_cost[rows] -= take.cost_taken
         funded[rows[sel]] = True
+        if owner is not None:
+            held_months = of_month[rows[sel]]
+            owner[held_months] = np.where(owner[held_months] < 0, position, owner[held_months])
 
     leftover = np.flatnonzero((remaining > 0) | ~funded)
     left_bits = stop_bits[leftover]
-    nothing = ~left_bits.any(axis=1)
+    nothing = ~np.asarray(left_bits.any(axis=1), dtype=bool)
     bits.set(left_bits, "allocation.no_contract", nothing)
     parts.append((leftover, -1, remaining[leftover], np.zeros(len(leftover)),
                   np.zeros(len(leftover)), np.full(len(leftover), UNBILLABLE), left_bits))

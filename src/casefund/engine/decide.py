@@ -58,7 +58,7 @@ def condition_values(
             value = pd.Series(value, index=scope.index, dtype="boolean")
         value = value.astype("boolean")
         if mask.all():
-            return value
+            return pd.Series(value, dtype="boolean")
         result = result.where(~mask, value)
     return result
 

@@ -31,7 +31,7 @@ def shift_months(days: np.ndarray, months: int) -> np.ndarray:
     target_len = ((target + np.timedelta64(1, "M")).astype("datetime64[D]")
                   - target.astype("datetime64[D]")).astype(np.int64)
     shifted = target.astype("datetime64[D]") + np.minimum(day_of_month, target_len - 1)
-    return shifted.astype(np.int64)
+    return np.asarray(shifted, dtype="datetime64[D]").astype(np.int64)
 
 
 def month_start(days: np.ndarray) -> np.ndarray:
@@ -66,4 +66,4 @@ def _month_day(dates: np.ndarray) -> np.ndarray:
     months = dates.astype("datetime64[M]")
     month_number = months.astype(np.int64) % 12
     day = (dates - months.astype("datetime64[D]")).astype(np.int64)
-    return month_number * 100 + day
+    return np.asarray(month_number * 100 + day, dtype=np.int64)

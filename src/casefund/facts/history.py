@@ -46,7 +46,7 @@ def earlier_count(codes: np.ndarray, days: np.ndarray, selected: np.ndarray,
     """Selected activities of the same participant before each row (within the window)."""
     history = History.of(codes, days, selected)
     first = days - window_days + 1 if window_days else np.full(len(days), -90_000)
-    return history.position - history.window_start(codes, first)
+    return np.asarray(history.position - history.window_start(codes, first), dtype=np.int64)
 
 
 def running_total(codes: np.ndarray, days: np.ndarray, selected: np.ndarray,
@@ -59,7 +59,7 @@ def running_total(codes: np.ndarray, days: np.ndarray, selected: np.ndarray,
     csum = np.r_[0.0, np.cumsum(values[history.rows])]
     start = history.window_start(codes, first_day)
     end = history.position + selected.astype(np.int64)
-    return csum[end] - csum[np.minimum(start, end)]
+    return np.asarray(csum[end] - csum[np.minimum(start, end)], dtype=float)
 
 
 def days_since_first(codes: np.ndarray, days: np.ndarray, selected: np.ndarray) -> np.ndarray:

@@ -17,7 +17,7 @@ _STRIDE = 1_000_000
 def participant_codes(ids: pd.Series) -> tuple[pd.Index, np.ndarray]:
     """Sorted unique ids and each row's code (its position among them)."""
     index = pd.Index(pd.unique(ids.astype("string").to_numpy())).sort_values()
-    codes = index.get_indexer(ids.astype("string").to_numpy())
+    codes = index.get_indexer(pd.Index(ids.astype("string")))
     return index, codes.astype(np.int64)
 
 

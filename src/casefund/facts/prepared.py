@@ -45,7 +45,9 @@ class PreparedData:
         )
 
     def codes_for(self, participant_ids: pd.Series) -> np.ndarray:
-        return self.ids.get_indexer(participant_ids.astype("string").to_numpy()).astype(np.int64)
+        return np.asarray(
+            self.ids.get_indexer(pd.Index(participant_ids.astype("string"))), dtype=np.int64
+        )
 
     def spans(self, program: str, payer: str | None = None) -> Spans:
         """Enrollment in ``program``; with ``payer``, only spans with that payer (or none)."""
@@ -107,7 +109,7 @@ class PreparedData:
 
 def _with_codes(frame: pd.DataFrame, ids: pd.Index) -> pd.DataFrame:
     out = frame.copy(deep=False)
-    out["_code"] = ids.get_indexer(frame["participant_id"].astype("string").to_numpy())
+    out["_code"] = ids.get_indexer(pd.Index(frame["participant_id"].astype("string")))
     return out.loc[out["_code"] >= 0].reset_index(drop=True)
 
 

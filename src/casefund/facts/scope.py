@@ -87,8 +87,8 @@ class FactScope:
         payer_bound = name == "enrolled" and bool(kwargs.get("payer"))
         # Functions that read parameters are cached per the values they read, so two
         # contracts with different terms never share a cached answer.
-        read = tuple(repr(self.params.get(p)) for p in PARAMETERS_READ.get(name, lambda a: [])(
-            args))
+        reads = PARAMETERS_READ.get(name)
+        read = tuple(repr(self.params.get(p)) for p in (reads(args) if reads else []))
         key = (name, args, tuple(sorted(kwargs.items())), self.payer if payer_bound else None,
                read)
         if key not in self._cache:
@@ -164,7 +164,10 @@ def _count_events(
                             ("avoidable", avoidable))
         if value is not None
     )
-    after = shift_months(scope.as_of, -months) if months is not None else scope.as_of - int(days or 0)
+    if months is not None:
+        after = shift_months(scope.as_of, -months)
+    else:
+        after = scope.as_of - int(days or 0)
     counts = count_in_window(
         scope.data.event_keys(event, filters), scope.codes, after, scope.as_of
     )

@@ -66,9 +66,8 @@ def _running_max_by_group(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
     boundaries = np.r_[True, groups[1:] != groups[:-1]]
     group_number = np.cumsum(boundaries) - 1
     lifted = values - values.min() + group_number.astype(np.int64) * (span + OPEN_END)
-    return np.maximum.accumulate(lifted) - group_number.astype(np.int64) * (span + OPEN_END) + (
-        values.min()
-    )
+    restored = np.maximum.accumulate(lifted) - group_number.astype(np.int64) * (span + OPEN_END)
+    return np.asarray(restored + values.min(), dtype=np.int64)
 
 
 @dataclass(frozen=True)

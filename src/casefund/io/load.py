@@ -88,7 +88,8 @@ def _reference_problems(
         if not dangling.any():
             continue
         text = pd.Series("", index=frame.index, dtype="object")
-        text[dangling] = (f"unknown {column} '" + values[dangling].astype(str) + f"' (not in {target})").to_numpy()
+        quoted = f"unknown {column} '" + values[dangling].astype(str) + f"' (not in {target})"
+        text[dangling] = quoted.to_numpy()
         problems.append(Problem(column, dangling, text))
     if not problems:
         return validated
@@ -122,7 +123,7 @@ def load_dataset(
             from casefund.io.errors import InputError
 
             raise InputError(f"unknown table(s) {sorted(unknown)}; expected {list(INPUT_ORDER)}")
-    contract_list = load_contracts(contracts)  # type: ignore[arg-type]
+    contract_list = load_contracts(contracts)
     known: dict[str, set[str] | pd.Index] = {"contracts": {c.id for c in contract_list}}
     accepted: dict[str, pd.DataFrame] = {}
     rejects = [empty_rejects()]

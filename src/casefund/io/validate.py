@@ -122,7 +122,7 @@ def _parse_number(series: pd.Series, spec: ColumnSpec) -> tuple[pd.Series, list[
         bad |= problem.mask
     clean = numbers.mask(bad)
     if spec.kind == "int":
-        clean = clean.round().astype("Int64")
+        return clean.round().astype("Int64"), problems
     return clean, problems
 
 

@@ -43,6 +43,7 @@ def build_eligibility(
     participant_ids: np.ndarray,
     as_of: np.ndarray,
     month: np.ndarray | None,
+    enable_unverified: list[str] | None = None,
 ) -> pd.DataFrame:
     """One row per population tested (or one 'all' row for programs without populations).
 
@@ -53,7 +54,9 @@ def build_eligibility(
     texts = {r.id: r.rule.then.reason for r in book.all_rules()}
     for program in eligibility_programs(book):
         rules = person_rules(book, program)
-        params = ResolvedParameters.for_contract(book.parameters.get(program), None)
+        params = ResolvedParameters(
+            book.parameters.get(program), {"enable_unverified": list(enable_unverified or [])}
+        )
         decisions = decide(rules, scope, params, as_of)
         bits = ReasonBits([rule_id for rule_id, _ in decisions.denied] or ["none.none"],
                           len(as_of))
@@ -61,7 +64,7 @@ def build_eligibility(
         for rule_id, mask in decisions.denied:
             bits.set(matrix, rule_id, mask)
         denied_ids = bits.decode(matrix)
-        denied_any = matrix.any(axis=1)
+        denied_any = np.asarray(matrix.any(axis=1), dtype=bool)
         populations = decisions.qualified or {"all": ("", np.ones(len(as_of), dtype=bool),
                                                        np.ones(len(as_of), dtype=bool))}
         for population, (rule_id, tested, met) in sorted(populations.items()):

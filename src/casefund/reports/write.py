@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import pandas as pd
+
 if TYPE_CHECKING:
     from casefund.evaluation import Evaluation
 
@@ -36,17 +38,16 @@ def write_outputs(evaluation: Evaluation, outdir: Path, xlsx: bool = False) -> l
     return written
 
 
-def _write_xlsx(frames: dict[str, object], path: Path) -> Path:
+def _write_xlsx(frames: dict[str, pd.DataFrame], path: Path) -> Path:
     try:
-        import openpyxl  # noqa: F401
+        import openpyxl  # type: ignore[import-untyped]  # noqa: F401
     except ImportError as exc:
         from casefund.io.errors import InputError
 
-        raise InputError("writing XLSX needs the 'xlsx' extra: pip install 'casefund[xlsx]'") from exc
-    import pandas as pd
-
+        raise InputError(
+            "writing XLSX needs the 'xlsx' extra: pip install 'casefund[xlsx]'"
+        ) from exc
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         for name, frame in frames.items():
-            assert isinstance(frame, pd.DataFrame)
             frame.to_excel(writer, sheet_name=name[:31], index=False)
     return path

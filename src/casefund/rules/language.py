@@ -296,7 +296,9 @@ class _Compiler:
             if isinstance(node.op, ast.Not):
                 return Not((self.visit(node.operand),))
             if isinstance(node.op, ast.USub):
-                if isinstance(node.operand, ast.Constant):
+                if isinstance(node.operand, ast.Constant) and isinstance(
+                    node.operand.value, int | float
+                ):
                     return Constant(-node.operand.value)
                 return Negate((self.visit(node.operand),))
             raise self.fail(node, "only 'not' and '-' are allowed as unary operators")

@@ -55,7 +55,5 @@ def day_units_to_activities(
     rank = np.empty_like(rank_sorted)
     rank[order] = rank_sorted
     gets_extra = (rank < extra_per_day[day_group]) & (leftover > 0)
-    units = base + gets_extra.astype(np.int64)
-    # Where the day's total is below the sum of completed units (never, for the policies
-    # above) nothing is taken away; the day total is an upper bound only through extras.
+    units: np.ndarray = base + gets_extra.astype(np.int64)
     return units

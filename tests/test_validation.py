@@ -1,0 +1,115 @@
+"""Bad input: every refused row is named by table, row and field; nothing vanishes."""
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import casefund
+from casefund.io.errors import InputError
+from casefund.io.load import load_dataset
+
+PEOPLE = "participant_id,birth_date,hiv\np1,1980-01-01,Y\np2,1990-02-03,no\n"
+
+
+def write(folder: Path, **files: str) -> Path:
+    for name, text in files.items():
+        (folder / name).write_text(text)
+    return folder
+
+
+def test_refused_rows_name_table_row_field_and_problem(tmp_path: Path) -> None:
+    data = write(tmp_path, **{
+        "participants.csv": PEOPLE,
+        "activities.csv": (
+            "activity_id,participant_id,date,minutes,activity\n"
+            "a1,p1,2024-02-01,30,assessment\n"
+            "a2,p1,2024-02-30,30,assessment\n"
+            "a3,p9,2024-02-01,30,assessment\n"
+            "a4,p1,2024-02-01,-5,assessment\n"
+            "a5,p1,2024-02-01,30,asessment\n"
+            "a1,p2,2024-02-01,30,monitoring\n"
+        ),
+    })
+    data_set = load_dataset(data)
+    rejects = data_set.rejects
+    got = set(zip(rejects["row"], rejects["field"], strict=True))
+    assert got == {(2, "date"), (3, "participant_id"), (4, "minutes"), (5, "activity"),
+                   (6, "activity_id")}
+    assert "did you mean 'assessment'" in rejects.loc[rejects["row"] == 5, "problem"].iloc[0]
+    assert "first given on row 1" in rejects.loc[rejects["row"] == 6, "problem"].iloc[0]
+    assert (rejects["table"] == "activities").all()
+    assert list(data_set.activities["activity_id"]) == ["a1"]
+
+
+def test_every_input_row_is_accepted_or_rejected(tmp_path: Path) -> None:
+    data = write(tmp_path, **{
+        "participants.csv": PEOPLE + "p2,not-a-date,maybe\n",
+        "activities.csv": "activity_id,participant_id,date,minutes,activity\n"
+                          "a1,p1,2024-02-01,30,assessment\n",
+    })
+    data_set = load_dataset(data)
+    refused_rows = data_set.rejects.query("table == 'participants'")["row"].nunique()
+    assert len(data_set.participants) + refused_rows == 3
+    fields = set(data_set.rejects.query("table == 'participants'")["field"])
+    assert fields == {"birth_date", "hiv"}  # a row already refused is not also a duplicate
+
+
+def test_missing_required_column_stops_with_file_and_column(tmp_path: Path) -> None:
+    data = write(tmp_path, **{
+        "participants.csv": PEOPLE,
+        "activities.csv": "activity_id,participant_id,date,minutes\na1,p1,2024-02-01,30\n",
+    })
+    with pytest.raises(InputError, match=r"activities\.csv.*'activity'"):
+        load_dataset(data)
+
+
+def test_booleans_accept_the_contract_spellings_and_blank_is_unknown() -> None:
+    people = pd.DataFrame({"participant_id": list("abcdefg"),
+                           "hiv": ["true", "Yes", "1", "Y", "no", "0", ""]})
+    loaded = load_dataset({"participants": people})
+    assert loaded.participants["hiv"].tolist()[:6] == [True, True, True, True, False, False]
+    assert pd.isna(loaded.participants["hiv"].iloc[6])
+
+
+def test_start_and_end_give_date_and_minutes() -> None:
+    people = pd.DataFrame({"participant_id": ["p1"]})
+    acts = pd.DataFrame({"activity_id": ["a1"], "participant_id": ["p1"],
+                         "start": ["2024-03-05T10:00"], "end": ["2024-03-05T10:50"],
+                         "activity": ["assessment"]})
+    loaded = load_dataset({"participants": people, "activities": acts})
+    row = loaded.activities.iloc[0]
+    assert int(row["minutes"]) == 50
+    assert row["date"] == pd.Timestamp("2024-03-05")
+
+
+def test_excel_day_serials_are_read_as_dates() -> None:
+    people = pd.DataFrame({"participant_id": ["p1"], "birth_date": ["29221"]})
+    loaded = load_dataset({"participants": people})
+    assert loaded.participants["birth_date"].iloc[0] == pd.Timestamp("1980-01-01")
+
+
+def test_bom_and_column_case_are_tolerated(tmp_path: Path) -> None:
+    (tmp_path / "participants.csv").write_bytes("\ufeffParticipant_ID\np1\n".encode())
+    assert load_dataset(tmp_path).participants["participant_id"].tolist() == ["p1"]
+
+
+def test_unknown_contract_key_names_contract_and_key() -> None:
+    with pytest.raises(InputError, match=r"contract 'c1'.*key 'ratee'"):
+        casefund.evaluate({"participants": pd.DataFrame({"participant_id": ["p1"]})},
+                          {"contracts": [{"id": "c1", "payer": "X", "program": "tcm",
+                                          "payment": "ffs_unit", "ratee": 3}]})
+
+
+def test_rejected_activities_appear_as_rejected_lines_with_no_minutes(tmp_path: Path) -> None:
+    data = write(tmp_path, **{
+        "participants.csv": PEOPLE,
+        "activities.csv": "activity_id,participant_id,date,minutes,activity\n"
+                          "a1,p1,2024-02-01,30,assessment\na2,p1,2024-02-01,30,nonsense\n",
+    })
+    result = casefund.evaluate(data)
+    rejected = result.lines.query("status == 'rejected'")
+    assert rejected["activity_id"].tolist() == ["a2"]
+    assert rejected["minutes"].sum() == 0
+    accepted = result.lines.query("status != 'rejected'")
+    assert accepted["minutes"].sum() == 30
