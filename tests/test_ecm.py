@@ -4,9 +4,9 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from conftest import act, evaluate, lines_for, span
 
 import casefund
+from conftest import act, evaluate, lines_for, span
 
 ADULT = {"participant_id": "p1", "birth_date": "1980-06-15", "county": "Los Angeles"}
 CHILD = {"participant_id": "p1", "birth_date": "2010-06-15", "county": "Los Angeles"}

@@ -3,6 +3,7 @@
 from typing import Any
 
 import pytest
+
 from conftest import TCM_CONTRACT, act, evaluate, lines_for, span
 
 Member = tuple[list[dict[str, Any]], list[dict[str, Any]]]
