@@ -30,6 +30,7 @@ from casefund.facts.scope import FUNCTIONS, FactScope
 from casefund.io.load import Dataset, load_dataset
 from casefund.io.sources import TableSource
 from casefund.payers.contracts import Contract
+from casefund.payers.fmap import health_home_fmap
 from casefund.reports.admin_cap import build_admin_cap
 from casefund.reports.breakdown import build_breakdown
 from casefund.reports.claims import build_claims
@@ -54,6 +55,7 @@ LINE_COLUMNS = [
     "service_date",
     "activity",
     "payment",
+    "federal_share",
 ]
 STATUS = {1: "billable", 2: "bundled", 3: "unbillable"}
 OUTPUTS = ("lines", "claims", "eligibility", "breakdown", "admin_cap", "rejects")
@@ -251,6 +253,7 @@ def _lines(
         use_recorded = recorded_code[at] != ""
         codes[selected] = np.where(use_recorded, recorded_code[at], code[at])
         modifiers[selected] = np.where(use_recorded, recorded_mods[at], mods[at])
+    federal = _federal_share(contracts, contract_ix, allocation, book, days[rows])
     reasons = pd.Series(allocation.reasons, dtype="object")
     pick = np.where(contract_ix >= 0, contract_ix, len(contracts))
     lines = pd.DataFrame(
@@ -272,10 +275,34 @@ def _lines(
             "service_date": pd.Series(from_days(days[rows])).dt.strftime("%Y-%m-%d").to_numpy(),
             "activity": acts["activity"].astype("string").to_numpy(dtype=object)[rows],
             "payment": payments[pick],
+            "federal_share": federal,
         }
     )
     order = np.lexsort((contract_ix == -1, pick, rows))
     return lines.iloc[order].reset_index(drop=True)[LINE_COLUMNS]
+
+
+def _federal_share(
+    contracts: list[Contract], contract_ix: np.ndarray, allocation: Any, book: RuleBook,
+    days: np.ndarray,
+) -> np.ndarray:
+    """Federal dollars of each line where the match rate is known (health homes; any contract
+    that states its ``fmap``); blank elsewhere, never guessed."""
+    out = np.full(len(contract_ix), np.nan)
+    for position, contract in enumerate(contracts):
+        mine = contract_ix == position
+        if not mine.any():
+            continue
+        params = ResolvedParameters.for_contract(book.parameters.get(contract.program),
+                                                 contract).at(dt.date.max)
+        if contract.program == "health_home":
+            rate = health_home_fmap(days[mine], params)
+        elif params.get("fmap") is not None:
+            rate = np.full(int(mine.sum()), float(params["fmap"]))
+        else:
+            continue
+        out[mine] = np.round(allocation.amount[mine] * rate, 2)
+    return out
 
 
 def _rejected_lines(data: Dataset, book: RuleBook) -> pd.DataFrame:
@@ -305,5 +332,6 @@ def _rejected_lines(data: Dataset, book: RuleBook) -> pd.DataFrame:
             "service_date": date.dt.strftime("%Y-%m-%d").fillna("").to_numpy(dtype=object),
             "activity": refused["activity"].astype("string").fillna("").to_numpy(dtype=object),
             "payment": "",
+            "federal_share": np.nan,
         }
     )

@@ -1,0 +1,55 @@
+"""The administrative cap over the expenses table (42 U.S.C. 300ff-14(h))."""
+
+import pandas as pd
+import pytest
+
+import casefund
+
+RW = {"id": "rw", "payer": "RW", "program": "ryan_white_nmcm", "payment": "ffs_unit",
+      "rate": 20.0}
+
+
+def cap_row(expenses: list[tuple[str, str, float]], contract: dict[str, object] = RW
+            ) -> pd.Series:
+    frame = pd.DataFrame(expenses, columns=["month", "category", "amount"]).assign(
+        contract_id="rw")
+    result = casefund.evaluate({"participants": pd.DataFrame({"participant_id": ["p1"]}),
+                                "expenses": frame}, {"contracts": [contract]})
+    return result.admin_cap.iloc[0]
+
+
+def test_admin_exactly_at_the_cap_has_no_excess() -> None:
+    row = cap_row([("2024-01", "direct", 9000.0), ("2024-01", "administrative", 1000.0)])
+    assert row["share"] == pytest.approx(0.10) and row["cap"] == 0.10 and row["excess"] == 0
+
+
+def test_one_dollar_over_shows_as_excess() -> None:
+    row = cap_row([("2024-01", "direct", 9000.0), ("2024-01", "administrative", 1001.0)])
+    assert row["excess"] == pytest.approx(1001.0 - 0.10 * 10001.0, abs=0.01)
+    assert row["excess"] > 0
+
+
+def test_indirect_costs_count_as_administrative() -> None:
+    row = cap_row([("2024-01", "direct", 9000.0), ("2024-01", "administrative", 600.0),
+                   ("2024-02", "indirect", 600.0)])
+    assert row["administrative"] == 1200.0 and row["excess"] > 0
+
+
+def test_quality_management_is_not_administrative() -> None:
+    row = cap_row([("2024-01", "direct", 8500.0), ("2024-01", "administrative", 1000.0),
+                   ("2024-01", "quality_management", 500.0)])
+    assert row["administrative"] == 1000.0 and row["excess"] == 0
+
+
+def test_contract_cap_overrides_the_program_default() -> None:
+    florida = {**RW, "admin_cap": 0.075}
+    row = cap_row([("2024-01", "direct", 9000.0), ("2024-01", "administrative", 900.0)], florida)
+    assert row["cap"] == 0.075 and row["excess"] == pytest.approx(900 - 0.075 * 9900)
+
+
+def test_share_does_not_depend_on_expense_row_order() -> None:
+    rows = [("2024-01", "direct", 9000.0), ("2024-03", "administrative", 700.0),
+            ("2024-02", "indirect", 333.33), ("2024-02", "direct", 1234.5)]
+    forward = cap_row(rows)
+    backward = cap_row(rows[::-1])
+    assert forward.equals(backward)
