@@ -311,7 +311,7 @@ def _rejected_lines(data: Dataset, book: RuleBook) -> pd.DataFrame:
     if refused is None or refused.empty:
         return pd.DataFrame(columns=LINE_COLUMNS)
     date = pd.to_datetime(refused["date"], errors="coerce")
-    return pd.DataFrame(
+    lines = pd.DataFrame(
         {
             "activity_id": refused["activity_id"].astype("string").fillna("").to_numpy(
                 dtype=object),
@@ -335,3 +335,6 @@ def _rejected_lines(data: Dataset, book: RuleBook) -> pd.DataFrame:
             "federal_share": np.nan,
         }
     )
+    # Sorted by content, not by input position, so shuffled inputs list them identically.
+    keys = ["activity_id", "participant_id", "service_date", "activity"]
+    return lines.sort_values(keys, kind="stable").reset_index(drop=True)

@@ -136,7 +136,7 @@ def _coverage(rng: np.random.Generator, people: pd.DataFrame, shape: Shape,
     medi = plan < 0.85
     payer = np.where(plan < 0.6, "mcp_a", "mcp_b")
     lapse = rng.random(n) < 0.1
-    end = _days(shape.start, rng.integers(60, horizon, n)).where(lapse)
+    end = _days(shape.start, rng.integers(min(60, horizon - 1), horizon, n)).where(lapse)
     parts.append(_span_frame(ids[medi], "medi_cal", payer[medi], before[medi], end[medi]))
     ecm = medi & (rng.random(n) < 0.55)
     ecm_start = _days(shape.start, rng.integers(-200, 120, n))

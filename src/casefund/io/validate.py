@@ -228,7 +228,7 @@ def validate_table(raw: pd.DataFrame, spec: TableSpec, origin: str) -> Validated
     out = pd.DataFrame(typed).reset_index(drop=True)
     for column in spec.columns:
         if column.name not in out.columns:
-            out[column.name] = _absent(column)
+            out[column.name] = _absent(column, out.index)
     problems.extend(_table_checks(out, spec))
     bad = np.zeros(len(out), dtype=bool)
     for problem in problems:
@@ -245,7 +245,7 @@ def validate_table(raw: pd.DataFrame, spec: TableSpec, origin: str) -> Validated
     )
 
 
-def _absent(column: ColumnSpec) -> pd.Series:
+def _absent(column: ColumnSpec, index: pd.Index) -> pd.Series:
     dtype = {
         "date": "datetime64[ns]",
         "datetime": "datetime64[ns]",
@@ -255,7 +255,7 @@ def _absent(column: ColumnSpec) -> pd.Series:
         "code": "category",
         "str": "string",
     }[column.kind]
-    return pd.Series(pd.NA if dtype != "datetime64[ns]" else pd.NaT, dtype=dtype)
+    return pd.Series(pd.NA if dtype != "datetime64[ns]" else pd.NaT, index=index, dtype=dtype)
 
 
 def _table_checks(frame: pd.DataFrame, spec: TableSpec) -> list[Problem]:
@@ -297,24 +297,25 @@ def _activity_time_checks(frame: pd.DataFrame) -> list[Problem]:
 
 
 def _duplicate_keys(frame: pd.DataFrame, spec: TableSpec, bad: np.ndarray) -> list[Problem]:
+    """Every copy of a repeated key is refused.
+
+    Which copy is the right one cannot be told from the data, and keeping "the first" would
+    make the result depend on row order; refusing all copies is order-free and conservative.
+    """
     if spec.key is None:
         return []
     key = frame[spec.key]
     candidates = ~bad & key.notna().to_numpy()
     dup = np.zeros(len(frame), dtype=bool)
     if candidates.any():
-        sub = key[candidates]
-        dup_sub = sub.duplicated(keep="first").to_numpy()
-        dup[np.flatnonzero(candidates)[dup_sub]] = True
+        dup[np.flatnonzero(candidates)] = key[candidates].duplicated(keep=False).to_numpy()
     if not dup.any():
         return []
-    first_row = (
-        frame.loc[candidates].drop_duplicates(spec.key).set_index(spec.key)[ROW]
-    )
+    rows = frame.loc[dup, ROW].astype("int64").astype(str)
+    listed = rows.groupby(key[dup].to_numpy()).agg(", ".join)
     message = pd.Series("", index=frame.index, dtype="object")
-    firsts = key[dup].map(first_row).to_numpy()
     message[dup] = (
-        f"duplicate {spec.key}; first given on row "
-        + pd.Series(firsts).astype("int64").astype(str)
+        f"{spec.key} '" + key[dup].astype(str) + "' is repeated on rows "
+        + key[dup].map(listed).astype(str) + "; every copy is refused"
     ).to_numpy()
     return [Problem(spec.key, dup, message)]
