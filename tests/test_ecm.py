@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 import casefund
+
 from conftest import act, evaluate, lines_for, span
 
 ADULT = {"participant_id": "p1", "birth_date": "1980-06-15", "county": "Los Angeles"}

@@ -5,10 +5,11 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import act, evaluate, lines_for, span
 
 from casefund.evaluation import rule_book
 from casefund.payers.fmap import enhanced_quarters, health_home_fmap
+
+from conftest import act, evaluate, lines_for, span
 
 HH = {"id": "hh", "payer": "State HH", "payer_id": "state_hh", "program": "health_home",
       "payment": "monthly_case_rate", "rate": 98.0, "min_services_per_month": 2, "priority": 15,
