@@ -148,7 +148,7 @@ def explain(
     except InputError as exc:
         raise _fail(str(exc)) from None
     for line in explain_activity(evaluation, activity_id):
-        console.print(line, markup=False, highlight=False)
+        typer.echo(line)
 
 
 @rules_app.command("list")

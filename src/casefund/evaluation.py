@@ -58,6 +58,11 @@ LINE_COLUMNS = [
     "federal_share",
 ]
 STATUS = {1: "billable", 2: "bundled", 3: "unbillable"}
+
+
+def _unique(values: np.ndarray) -> pd.Index:
+    """Contract ids are unique by validation, except the blank 'no contract' slot at the end."""
+    return pd.Index(values, dtype=object)
 OUTPUTS = ("lines", "claims", "eligibility", "breakdown", "admin_cap", "rejects")
 
 
@@ -140,7 +145,10 @@ def canonical_activities(data: Dataset, prepared: PreparedData) -> pd.DataFrame:
     months = day_values.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
     frame["_month_index"] = months
     frame["_year"] = 1970 + months // 12
-    frame["_month"] = month_label(day_values)
+    frame["_month"] = pd.Categorical(month_label(day_values))
+    frame["_date_text"] = pd.Categorical(
+        np.datetime_as_string(day_values.astype("datetime64[D]"), unit="D"))
+    frame["_activity_id"] = frame["activity_id"].to_numpy(dtype=object)
     return frame
 
 
@@ -205,7 +213,7 @@ def input_hashes(data: Dataset) -> dict[str, str]:
     """A content hash per accepted table, so an audit can tell which inputs made an output."""
     out = {}
     for name, frame in data.tables.items():
-        hashed = pd.util.hash_pandas_object(frame.astype("string"), index=False).to_numpy()
+        hashed = pd.util.hash_pandas_object(frame, index=False).to_numpy()
         out[name] = hashlib.sha256(hashed.tobytes()).hexdigest()[:16]
     out["contracts"] = hashlib.sha256(
         json.dumps([c.model_dump(mode="json") for c in data.contracts], sort_keys=True).encode()
@@ -213,15 +221,24 @@ def input_hashes(data: Dataset) -> dict[str, str]:
     return out
 
 
-def _citations(book: RuleBook, reasons: pd.Series) -> np.ndarray:
+def _citations(book: RuleBook, reasons: pd.Categorical) -> pd.Categorical:
+    """Citations per line, computed once per distinct set of reasons."""
     lookup: dict[str, str] = {r.id: r.rule.cite.short() for r in book.all_rules()}
     lookup.update({o.id: o.cite.short() for o in book.outcomes.values()})
-    distinct = pd.unique(reasons)
-    text = {
-        r: " | ".join(dict.fromkeys(lookup[i] for i in str(r).split(";") if i in lookup))
-        for r in distinct
-    }
-    return reasons.map(text).to_numpy(dtype=object)
+    texts = [" | ".join(dict.fromkeys(lookup[i] for i in str(r).split(";") if i in lookup))
+             for r in reasons.categories]
+    if not len(reasons):
+        return pd.Categorical([])
+    # Different reason sets can share a citation text: make the categories unique first.
+    unique, position = np.unique(np.asarray(texts, dtype=object), return_inverse=True)
+    return pd.Categorical.from_codes(np.asarray(position)[reasons.codes], categories=unique)
+
+
+def _take(column: pd.Series, rows: np.ndarray) -> pd.Categorical:
+    """A column's values at ``rows`` as a categorical: cheap for repeated codes."""
+    as_category = column.astype("category")
+    codes = as_category.cat.codes.to_numpy()[rows]
+    return pd.Categorical.from_codes(codes, categories=as_category.cat.categories)
 
 
 def _lines(
@@ -240,41 +257,42 @@ def _lines(
     codes = np.full(len(rows), "", dtype=object)
     modifiers = np.full(len(rows), "", dtype=object)
     days = acts["_day"].to_numpy(np.int64)
-    recorded_code = acts["procedure_code"].astype("string").fillna("").to_numpy(dtype=object)
-    recorded_mods = acts["modifiers"].astype("string").fillna("").to_numpy(dtype=object)
     for position, contract in enumerate(contracts):
         selected = (contract_ix == position) & (allocation.status == 1)
         if not selected.any():
             continue
-        params = ResolvedParameters.for_contract(book.parameters.get(contract.program), contract)
-        code, mods = code_activities(book, contract.program, scope, params, days,
-                                     contract.coverage_payer)
         at = rows[selected]
-        use_recorded = recorded_code[at] != ""
-        codes[selected] = np.where(use_recorded, recorded_code[at], code[at])
-        modifiers[selected] = np.where(use_recorded, recorded_mods[at], mods[at])
+        params = ResolvedParameters.for_contract(book.parameters.get(contract.program), contract)
+        code, mods = code_activities(book, contract.program, scope.subset(at), params, days[at],
+                                     contract.coverage_payer)
+        recorded_code = acts["procedure_code"].iloc[at].astype(object).fillna("").to_numpy()
+        recorded_mods = acts["modifiers"].iloc[at].astype(object).fillna("").to_numpy()
+        use_recorded = recorded_code != ""
+        codes[selected] = np.where(use_recorded, recorded_code, code)
+        modifiers[selected] = np.where(use_recorded, recorded_mods, mods)
     federal = _federal_share(contracts, contract_ix, allocation, book, days[rows])
-    reasons = pd.Series(allocation.reasons, dtype="object")
+    reasons = allocation.reasons
     pick = np.where(contract_ix >= 0, contract_ix, len(contracts))
     lines = pd.DataFrame(
         {
-            "activity_id": acts["activity_id"].to_numpy(dtype=object)[rows],
-            "participant_id": acts["participant_id"].to_numpy(dtype=object)[rows],
-            "month": acts["_month"].to_numpy()[rows],
-            "contract_id": contract_ids[pick],
-            "payer": payers[pick],
-            "program": programs[pick],
-            "status": pd.Series(allocation.status).map(STATUS).to_numpy(),
+            "activity_id": acts["_activity_id"].to_numpy()[rows],
+            "participant_id": _take(acts["participant_id"], rows),
+            "month": _take(acts["_month"], rows),
+            "contract_id": pd.Categorical.from_codes(pick, categories=_unique(contract_ids)),
+            "payer": pd.Categorical(payers[pick]),
+            "program": pd.Categorical(programs[pick]),
+            "status": pd.Categorical.from_codes(allocation.status - 1,
+                                                categories=list(STATUS.values())),
             "minutes": allocation.minutes,
             "units": np.round(allocation.units, 2),
             "amount": np.round(allocation.amount, 2),
-            "procedure_code": codes,
-            "modifiers": modifiers,
-            "reasons": reasons.to_numpy(),
+            "procedure_code": pd.Categorical(codes),
+            "modifiers": pd.Categorical(modifiers),
+            "reasons": reasons,
             "citations": _citations(book, reasons),
-            "service_date": pd.Series(from_days(days[rows])).dt.strftime("%Y-%m-%d").to_numpy(),
-            "activity": acts["activity"].astype("string").to_numpy(dtype=object)[rows],
-            "payment": payments[pick],
+            "service_date": _take(acts["_date_text"], rows),
+            "activity": _take(acts["activity"], rows),
+            "payment": pd.Categorical(payments[pick]),
             "federal_share": federal,
         }
     )

@@ -8,6 +8,7 @@ bit patterns are ever turned into text.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 
 class ReasonBits:
@@ -25,11 +26,14 @@ class ReasonBits:
         word, bit = divmod(i, 64)
         matrix[mask, word] |= np.uint64(1) << np.uint64(bit)
 
-    def decode(self, matrix: np.ndarray) -> np.ndarray:
-        """';'-joined rule ids per row, in id order (deterministic)."""
+    def decode(self, matrix: np.ndarray) -> pd.Categorical:
+        """';'-joined rule ids per row, in id order (deterministic), as a categorical."""
         if len(matrix) == 0:
-            return np.zeros(0, dtype=object)
-        patterns, inverse = np.unique(matrix, axis=0, return_inverse=True)
+            return pd.Categorical([])
+        # One opaque value per row makes np.unique a 1-D sort instead of a row-wise one.
+        rows = np.ascontiguousarray(matrix).view(np.dtype((np.void, 8 * self.words))).ravel()
+        _, first, inverse = np.unique(rows, return_index=True, return_inverse=True)
+        patterns = matrix[first]
         texts = np.empty(len(patterns), dtype=object)
         for p, pattern in enumerate(patterns):  # one pass per distinct pattern, not per row
             ids = [
@@ -39,4 +43,6 @@ class ReasonBits:
                 if int(pattern[w]) >> b & 1 and w * 64 + b < len(self.ids)
             ]
             texts[p] = ";".join(ids)
-        return texts[np.asarray(inverse).reshape(-1)]
+        codes = np.asarray(inverse).reshape(-1)
+        # Distinct patterns can never decode to the same text, so categories are unique.
+        return pd.Categorical.from_codes(codes, categories=pd.Index(texts, dtype=object))

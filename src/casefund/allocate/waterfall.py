@@ -42,7 +42,7 @@ class Allocation:
     units: np.ndarray
     amount: np.ndarray
     status: np.ndarray  # 1 billable, 2 bundled, 3 unbillable
-    reasons: np.ndarray  # decoded rule ids
+    reasons: pd.Categorical  # decoded rule ids
     month_decisions: dict[str, Decisions] = field(default_factory=dict)
 
 
@@ -84,7 +84,7 @@ def allocate(
     month_index = acts["_month_index"].to_numpy(np.int64)
     year = acts["_year"].to_numpy(np.int64)
     quantity = acts["quantity"].to_numpy(dtype=float, na_value=np.nan)
-    activity_codes = acts["activity"].astype("string").to_numpy(dtype=object, na_value="")
+    activity_codes = acts["activity"].to_numpy(dtype=object, na_value="")
     rank = np.arange(n, dtype=np.int64)
     parts: list[tuple[np.ndarray, int, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
                       np.ndarray]] = []

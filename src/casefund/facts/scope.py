@@ -63,6 +63,13 @@ class FactScope:
         self.index = pd.RangeIndex(len(codes))
         self._cache: dict[object, pd.Series] = {}
 
+    def subset(self, rows: np.ndarray) -> FactScope:
+        """The same facts over some of the rows (a fresh cache: facts are per row set)."""
+        activity = None if self.activity is None else self.activity.iloc[rows].reset_index(
+            drop=True)
+        return FactScope(self.data, self.codes[rows], self.as_of[rows], self.window_start[rows],
+                         activity, self.params, self.payer)
+
     def with_params(self, params: dict[str, Any], payer: str | None) -> FactScope:
         """The same rows and cached facts under other parameters (another contract)."""
         other = FactScope.__new__(FactScope)
@@ -224,22 +231,29 @@ def _community_support(scope: FactScope) -> pd.Series:
     acts = _activity_rows(scope, "community_support")
     by_pair: dict[str, str] = dict(scope.param("code_services") or {})
     by_activity: dict[str, str] = dict(scope.param("activity_services") or {})
-    service = acts["activity"].astype("string").map(by_activity).astype("string")
-    code = acts["procedure_code"].astype("string").str.strip().str.upper()
-    slots = acts["modifiers"].astype("string").str.upper().str.split(r"[;,\s]+", regex=True,
-                                                                     n=4, expand=True)
-    if code.notna().any() and slots is not None and slots.shape[1] > 0:
-        from_pair = pd.Series(pd.NA, index=acts.index, dtype="string")
+    # A categorical maps its few categories, not its many rows.
+    mapped = acts["activity"].astype("category").map(by_activity)
+    service = pd.Series(mapped.astype(object).to_numpy(), index=scope.index, dtype="object")
+    recorded = acts["procedure_code"].notna().to_numpy()
+    if recorded.any():
+        # Only the few rows with a recorded code are split into modifier slots.
+        rows = acts.loc[recorded]
+        code = rows["procedure_code"].astype(object).astype(str).str.strip().str.upper()
+        mods = rows["modifiers"].astype(object).fillna("").astype(str).str.upper()
+        slots = mods.str.split(r"[;,\s]+", regex=True, n=4, expand=True)
+        from_pair = pd.Series(None, index=rows.index, dtype="object")
         for slot in reversed(range(slots.shape[1])):
-            pair = (code + "-" + slots[slot]).map(by_pair).astype("string")
-            from_pair = pair.fillna(from_pair)
-        service = from_pair.fillna(service)
-    return service.reset_index(drop=True)
+            pair = (code + "-" + slots[slot].fillna("")).map(by_pair)
+            from_pair = pair.where(pair.notna(), from_pair)
+        values = service.to_numpy(dtype=object).copy()
+        values[recorded] = from_pair.where(from_pair.notna(), None).to_numpy(dtype=object)
+        service = pd.Series(values, index=scope.index, dtype="object")
+    return service.astype("category")
 
 
 def _selected(scope: FactScope, kind: str, value: str) -> np.ndarray:
     if kind == "activity":
-        column = _activity_rows(scope, "prior_activities")["activity"].astype("string")
+        column = _activity_rows(scope, "prior_activities")["activity"]
     else:
         column = scope.call("community_support", (), {})
     return (column == value).to_numpy(dtype=bool, na_value=False)

@@ -47,7 +47,7 @@ class Caps(BaseModel):
 
 class Contract(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    id: str
+    id: str = Field(min_length=1)
     payer: str
     program: Program
     payment: Payment

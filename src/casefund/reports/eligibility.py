@@ -63,7 +63,7 @@ def build_eligibility(
         matrix = bits.empty()
         for rule_id, mask in decisions.denied:
             bits.set(matrix, rule_id, mask)
-        denied_ids = bits.decode(matrix)
+        denied_ids = np.asarray(bits.decode(matrix), dtype=object)
         denied_any = np.asarray(matrix.any(axis=1), dtype=bool)
         populations = decisions.qualified or {"all": ("", np.ones(len(as_of), dtype=bool),
                                                        np.ones(len(as_of), dtype=bool))}
