@@ -1,7 +1,12 @@
 """Every bundled rule and parameter is cited, dated, explained and internally consistent."""
 
+from pathlib import Path
+
 from casefund.evaluation import rule_book
 from casefund.rules.check import check_rule_book
+from casefund.rules.pages import write_pages
+
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "rules"
 
 
 def test_rule_book_has_no_static_problems() -> None:
@@ -45,3 +50,12 @@ def test_unconfirmed_citations_are_never_silently_on() -> None:
 def test_outcomes_are_cited() -> None:
     for outcome in rule_book().outcomes.values():
         assert outcome.cite.document.strip() and len(outcome.reason) >= 10
+
+
+def test_generated_rule_pages_are_up_to_date(tmp_path: Path) -> None:
+    written = write_pages(rule_book(), tmp_path)
+    for page in written:
+        committed = DOCS / page.name
+        assert committed.exists(), f"run `casefund rules docs` to add {page.name}"
+        assert committed.read_text() == page.read_text(), (
+            f"docs/rules/{page.name} is stale: run `casefund rules docs`")

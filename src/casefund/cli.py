@@ -207,6 +207,16 @@ def rules_check() -> None:
                   f"in {len(book.files)} files: all valid (hash {book.digest})")
 
 
+@rules_app.command("docs")
+def rules_docs(out: OutOption = Path("docs/rules")) -> None:
+    """Write one Markdown page per program, generated from the rule files."""
+    from casefund.evaluation import rule_book
+    from casefund.rules.pages import write_pages
+
+    for path in write_pages(rule_book(), out):
+        console.print(str(path))
+
+
 @app.command()
 def schema(out: OutOption) -> None:
     """Write a JSON Schema per input table and for contracts.yaml."""

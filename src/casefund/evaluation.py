@@ -184,7 +184,7 @@ def evaluate_dataset(data: Dataset) -> Evaluation:
     contracts = contract_order(data.contracts)
     allocation = allocate(acts, contracts, book, activity_scope, months, _hourly_cost(data, acts))
     lines = _lines(acts, contracts, allocation, book, activity_scope)
-    lines = pd.concat([lines, _rejected_lines(data, book)], ignore_index=True)
+    lines = _append(lines, _rejected_lines(data, book))
     eligibility = build_eligibility(
         book, months.scope, np.asarray(prepared.ids)[months.scope.codes], months.as_of,
         month_label(months.as_of),
@@ -298,6 +298,23 @@ def _lines(
     )
     order = np.lexsort((contract_ix == -1, pick, rows))
     return lines.iloc[order].reset_index(drop=True)[LINE_COLUMNS]
+
+
+def _append(lines: pd.DataFrame, extra: pd.DataFrame) -> pd.DataFrame:
+    """Concatenate keeping categorical columns categorical (a plain concat would turn a
+    million repeated codes into a million strings)."""
+    if extra.empty:
+        return lines
+    extra = extra.copy()
+    lines = lines.copy()
+    for column in lines.columns:
+        if isinstance(lines[column].dtype, pd.CategoricalDtype):
+            extra_values = pd.Index(pd.unique(extra[column].astype(object)), dtype=object)
+            categories = lines[column].cat.categories.union(
+                extra_values.difference(lines[column].cat.categories), sort=False)
+            lines[column] = lines[column].cat.set_categories(categories)
+            extra[column] = pd.Categorical(extra[column].astype(object), categories=categories)
+    return pd.concat([lines, extra], ignore_index=True)
 
 
 def _federal_share(
