@@ -55,8 +55,8 @@ def test_demo_bills_every_program(demo_out: Path) -> None:
 
 def test_explain_answers_for_a_demo_activity_in_at_most_20_lines(demo_out: Path) -> None:
     lines = pd.read_csv(demo_out / "lines.csv", keep_default_na=False)
-    for status in ("billable", "unbillable"):
-        activity = lines.query("status == @status")["activity_id"].iloc[0]
+    for wanted in ("billable", "unbillable"):
+        activity = lines.loc[lines["status"] == wanted, "activity_id"].iloc[0]
         result = runner.invoke(app, ["explain", activity, "--data", str(demo_out / "input")])
         assert result.exit_code == 0, result.output
         text = result.output.strip().splitlines()

@@ -24,7 +24,7 @@ from casefund._version import __version__
 from casefund.allocate.waterfall import MonthContext, allocate, contract_order
 from casefund.engine.coding import code_activities
 from casefund.engine.params import ResolvedParameters
-from casefund.facts.calendar import from_days, month_end, month_label, month_start, to_days
+from casefund.facts.calendar import month_end, month_label, month_start, to_days
 from casefund.facts.prepared import PreparedData
 from casefund.facts.scope import FUNCTIONS, FactScope
 from casefund.io.load import Dataset, load_dataset
@@ -62,7 +62,10 @@ STATUS = {1: "billable", 2: "bundled", 3: "unbillable"}
 
 def _unique(values: np.ndarray) -> pd.Index:
     """Contract ids are unique by validation, except the blank 'no contract' slot at the end."""
-    return pd.Index(values, dtype=object)
+    index: pd.Index = pd.Index(values, dtype=object)
+    return index
+
+
 OUTPUTS = ("lines", "claims", "eligibility", "breakdown", "admin_cap", "rejects")
 
 
@@ -231,7 +234,9 @@ def _citations(book: RuleBook, reasons: pd.Categorical) -> pd.Categorical:
         return pd.Categorical([])
     # Different reason sets can share a citation text: make the categories unique first.
     unique, position = np.unique(np.asarray(texts, dtype=object), return_inverse=True)
-    return pd.Categorical.from_codes(np.asarray(position)[reasons.codes], categories=unique)
+    codes = np.asarray(position)[np.asarray(reasons.codes)]
+    result: pd.Categorical = pd.Categorical.from_codes(codes, categories=pd.Index(unique))
+    return result
 
 
 def _take(column: pd.Series, rows: np.ndarray) -> pd.Categorical:
@@ -282,7 +287,7 @@ def _lines(
             "payer": pd.Categorical(payers[pick]),
             "program": pd.Categorical(programs[pick]),
             "status": pd.Categorical.from_codes(allocation.status - 1,
-                                                categories=list(STATUS.values())),
+                                                categories=pd.Index(list(STATUS.values()))),
             "minutes": allocation.minutes,
             "units": np.round(allocation.units, 2),
             "amount": np.round(allocation.amount, 2),
@@ -310,8 +315,8 @@ def _append(lines: pd.DataFrame, extra: pd.DataFrame) -> pd.DataFrame:
     for column in lines.columns:
         if isinstance(lines[column].dtype, pd.CategoricalDtype):
             extra_values = pd.Index(pd.unique(extra[column].astype(object)), dtype=object)
-            categories = lines[column].cat.categories.union(
-                extra_values.difference(lines[column].cat.categories), sort=False)
+            known = lines[column].cat.categories
+            categories = known.append(extra_values[~extra_values.isin(known)])
             lines[column] = lines[column].cat.set_categories(categories)
             extra[column] = pd.Categorical(extra[column].astype(object), categories=categories)
     return pd.concat([lines, extra], ignore_index=True)

@@ -9,6 +9,7 @@ sees only the minutes the contracts before it left; whatever no contract takes b
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -63,6 +64,28 @@ def all_reason_ids(book: RuleBook) -> list[str]:
     return [r.id for r in book.all_rules()] + list(book.outcomes)
 
 
+Decider = Callable[[int, Contract, ResolvedParameters], tuple[Decisions, Decisions]]
+
+
+def batch_decider(
+    book: RuleBook, activity_scope: FactScope, months: MonthContext, days: np.ndarray
+) -> Decider:
+    """Rule decisions for one contract over all rows, from the batch evaluator."""
+
+    def decide_for(
+        position: int, contract: Contract, params: ResolvedParameters
+    ) -> tuple[Decisions, Decisions]:
+        rules = book.program_rules(contract.program)
+        payer = contract.coverage_payer
+        per_activity = decide([r for r in rules if r.rule.scope == "activity"], activity_scope,
+                              params, days, payer)
+        per_month = decide([r for r in rules if r.rule.scope == "participant_month"],
+                           months.scope.with_params({}, payer), params, months.as_of, payer)
+        return per_activity, per_month
+
+    return decide_for
+
+
 def allocate(
     acts: pd.DataFrame,
     contracts: list[Contract],
@@ -70,8 +93,18 @@ def allocate(
     activity_scope: FactScope,
     months: MonthContext,
     hourly_cost: np.ndarray,
+    decider: Decider | None = None,
+    budget_spent: dict[str, float] | None = None,
 ) -> Allocation:
+    """Walk the activities through the contracts.
+
+    ``decider`` supplies each contract's rule decisions (the batch evaluator by default; the
+    event session supplies durable-rules' decisions). ``budget_spent`` is what each contract
+    already spent on activities outside ``acts``.
+    """
     n = len(acts)
+    days_all = acts["_day"].to_numpy(np.int64)
+    decider = decider or batch_decider(book, activity_scope, months, days_all)
     bits = ReasonBits(all_reason_ids(book), n)
     stop_bits = bits.empty()
     days = acts["_day"].to_numpy(np.int64)
@@ -106,12 +139,7 @@ def allocate(
         if not candidates.any():
             continue
         params = ResolvedParameters.for_contract(book.parameters.get(contract.program), contract)
-        payer = contract.coverage_payer
-        activity_rules = [r for r in rules if r.rule.scope == "activity"]
-        month_rules = [r for r in rules if r.rule.scope == "participant_month"]
-        per_activity = decide(activity_rules, activity_scope, params, days, payer)
-        per_month = decide(month_rules, months.scope.with_params({}, payer), params,
-                           months.as_of, payer)
+        per_activity, per_month = decider(position, contract, params)
         month_decisions[contract.id] = per_month
         denied = per_activity.any_denied(n)
         for rule_id, mask in per_activity.denied:
@@ -149,7 +177,12 @@ def allocate(
             activity=activity_codes[rows],
             hourly_cost=hourly_cost[rows],
         )
-        take = pay(offer, params.at(dt.date.max), contract)
+        spent = (budget_spent or {}).get(contract.id, 0.0)
+        paying = contract
+        if spent and contract.caps.budget is not None:
+            caps = contract.caps.model_copy(update={"budget": contract.caps.budget - spent})
+            paying = contract.model_copy(update={"caps": caps})
+        take = pay(offer, params.at(dt.date.max), paying)
         taken = take.status > 0
         line_bits = bits.empty(len(rows))
         for rule_id, mask in take.line_reasons:

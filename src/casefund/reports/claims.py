@@ -30,7 +30,7 @@ def build_claims(lines: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in CLAIM_COLUMNS})
     monthly = billable["payment"].isin(MONTHLY)
     frame = billable.assign(
-        service_date=billable["service_date"].where(~monthly, ""),
+        service_date=billable["service_date"].astype(object).where(~monthly, ""),
     )
     keys = ["contract_id", "payer", "participant_id", "service_date", "month",
             "procedure_code", "modifiers"]

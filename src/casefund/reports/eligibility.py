@@ -51,6 +51,7 @@ def build_eligibility(
     of the program denies; ``reasons`` names the population rule and every denying rule.
     """
     frames = []
+    as_of_text = np.datetime_as_string(from_days(as_of), unit="D").astype(object)
     texts = {r.id: r.rule.then.reason for r in book.all_rules()}
     for program in eligibility_programs(book):
         rules = person_rules(book, program)
@@ -71,30 +72,40 @@ def build_eligibility(
             rows = np.flatnonzero(tested)
             eligible = met[rows] & ~denied_any[rows]
             deny_text = denied_ids[rows]
-            reasons = pd.Series(deny_text, dtype="object")
-            if rule_id:
-                reasons = (rule_id + ";" + reasons).str.rstrip(";")
+            # Distinct denial sets are few: build the reason text once per set.
+            deny_codes, deny_sets = pd.factorize(pd.Series(deny_text, dtype=object))
+            joined = np.array([";".join(filter(None, [rule_id, str(d)])) for d in deny_sets],
+                              dtype=object)
             explanation = _explain(rule_id, met[rows], deny_text, texts,
                                    set(decisions.skipped))
-            frames.append(
-                pd.DataFrame(
-                    {
-                        "participant_id": participant_ids[rows],
-                        "program": program,
-                        "population": population,
-                        "eligible": eligible,
-                        "as_of": pd.Series(from_days(as_of[rows])).dt.strftime("%Y-%m-%d"),
-                        "month": month[rows] if month is not None else "",
-                        "reasons": reasons.to_numpy(),
-                        "explanation": explanation,
-                    }
-                )
-            )
+            frames.append({
+                "row": rows,
+                "program": np.full(len(rows), program, dtype=object),
+                "population": np.full(len(rows), population, dtype=object),
+                "eligible": eligible,
+                "reasons": joined[deny_codes] if len(rows) else np.zeros(0, dtype=object),
+                "explanation": explanation,
+            })
     if not frames:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in ELIGIBILITY_COLUMNS})
-    out = pd.concat(frames, ignore_index=True)
-    return out.sort_values(["participant_id", "program", "as_of", "population"],
-                           kind="stable").reset_index(drop=True)[ELIGIBILITY_COLUMNS]
+    columns = {name: np.concatenate([f[name] for f in frames]) for name in frames[0]}
+    rows = columns.pop("row")
+    # Categoricals and one integer sort: no million-string columns are built or sorted.
+    people = pd.Categorical(participant_ids)
+    out = pd.DataFrame({
+        "participant_id": pd.Categorical.from_codes(people.codes[rows], people.categories),
+        "program": pd.Categorical(columns["program"]),
+        "population": pd.Categorical(columns["population"]),
+        "eligible": columns["eligible"],
+        "as_of": pd.Categorical(as_of_text[rows]),
+        "month": pd.Categorical(month[rows] if month is not None else
+                                np.full(len(rows), "", dtype=object)),
+        "reasons": pd.Categorical(columns["reasons"]),
+        "explanation": pd.Categorical(columns["explanation"]),
+    })
+    order = np.lexsort((out["population"].cat.codes, as_of[rows], out["program"].cat.codes,
+                        out["participant_id"].cat.codes))
+    return out.iloc[order].reset_index(drop=True)[ELIGIBILITY_COLUMNS]
 
 
 def _explain(
@@ -103,8 +114,9 @@ def _explain(
 ) -> np.ndarray:
     """Plain-language text per row, built once per distinct combination."""
     keys = pd.Series(np.where(met, "1", "0"), dtype="object") + "|" + pd.Series(denied)
-    out = np.empty(len(keys), dtype=object)
-    for key in pd.unique(keys):
+    codes, uniques = pd.factorize(keys)
+    explained = np.empty(len(uniques), dtype=object)
+    for position, key in enumerate(uniques):  # once per distinct combination, not per row
         is_met, _, denied_ids = str(key).partition("|")
         parts = []
         if population_rule:
@@ -117,5 +129,5 @@ def _explain(
             )
             parts.append(f"{prefix}: {described}")
         parts += [texts[d] for d in denied_ids.split(";") if d]
-        out[(keys == key).to_numpy()] = " | ".join(parts) if parts else "eligible"
-    return out
+        explained[position] = " | ".join(parts) if parts else "eligible"
+    return np.asarray(explained[codes], dtype=object)

@@ -1,0 +1,106 @@
+"""The bundled rules, per contract, as durable-rules rulesets (one source of truth).
+
+Every activity-scope rule of a contract's program becomes one durable rule per parameter
+segment, its condition the compiled "known true" form plus the day range in which the rule
+and the parameter values are in force. Participant-month rules go to a second ruleset fed
+with month facts. A catch-all rule in each ruleset keeps durable-rules from raising on a fact
+that no rule matches.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from casefund.engine.params import ResolvedParameters, day_number
+from casefund.events.compile import TRUE, Atoms, Json, compile_condition
+from casefund.payers.contracts import Contract
+from casefund.rules.loader import CompiledRule, RuleBook
+
+ACTIVITY_RULESET = "casefund_activity"
+MONTH_RULESET = "casefund_month"
+DAY = "casefund_day"
+
+
+@dataclass
+class ContractRules:
+    """What one contract's rules need: which rules run in durable and their atoms."""
+
+    position: int
+    contract: Contract
+    params: ResolvedParameters
+    activity_rules: list[CompiledRule] = field(default_factory=list)
+    month_rules: list[CompiledRule] = field(default_factory=list)
+    skipped: set[str] = field(default_factory=set)
+    activity_atoms: Atoms = field(default_factory=Atoms)
+    month_atoms: Atoms = field(default_factory=Atoms)
+
+
+def _day_range(start: dt.date | None, end_exclusive: dt.date | None) -> list[Json]:
+    parts: list[Json] = []
+    if start is not None and start > dt.date(1900, 1, 1):
+        parts.append({"$gte": {DAY: day_number(start)}})
+    if end_exclusive is not None:
+        parts.append({"$lt": {DAY: day_number(end_exclusive)}})
+    return parts
+
+
+def _segments(rule: CompiledRule, params: ResolvedParameters
+              ) -> list[tuple[dt.date | None, dt.date | None, dict[str, Any]]]:
+    names = {n for n in rule.condition.params() if n not in params.overrides}
+    points = params.program.breakpoints(names) if params.program else []
+    if len(points) <= 1:
+        return [(None, None, params.at(points[0] if points else dt.date.max))]
+    bounds: list[dt.date | None] = [None, *points[1:], None]
+    return [(bounds[i], bounds[i + 1], params.at(point)) for i, point in enumerate(points)]
+
+
+def _rule_json(rule: CompiledRule, params: ResolvedParameters, atoms: Atoms
+               ) -> list[Json]:
+    """One durable condition per parameter segment in which the rule can fire."""
+    out = []
+    effective = rule.rule.effective
+    end = effective.end + dt.timedelta(days=1) if effective.end else None
+    for start, stop, values in _segments(rule, params):
+        condition = compile_condition(rule.condition, values, atoms)
+        if condition is False:
+            continue
+        lo = max(filter(None, [start, effective.start]), default=None)
+        hi = min(filter(None, [stop, end]), default=None)
+        parts = _day_range(lo, hi) + ([] if condition is True else [condition])
+        out.append({"$and": parts} if len(parts) > 1 else (parts[0] if parts else TRUE))
+    return out
+
+
+def build(
+    book: RuleBook, contracts: list[Contract], record: Callable[[str, int, str], Any]
+) -> tuple[dict[str, Any], list[ContractRules]]:
+    """Durable ruleset definitions and, per contract, the atoms the posted facts must carry.
+
+    ``record(ruleset, position, rule_id)`` returns the action durable runs when a rule fires.
+    """
+    definitions: dict[str, dict[str, Any]] = {ACTIVITY_RULESET: {}, MONTH_RULESET: {}}
+    compiled: list[ContractRules] = []
+    for position, contract in enumerate(contracts):
+        params = ResolvedParameters.for_contract(book.parameters.get(contract.program), contract)
+        entry = ContractRules(position, contract, params,
+                              activity_atoms=Atoms(f"c{position}a"),
+                              month_atoms=Atoms(f"c{position}m"))
+        for rule in book.program_rules(contract.program):
+            monthly = rule.rule.scope == "participant_month"
+            (entry.month_rules if monthly else entry.activity_rules).append(rule)
+            if not all(params.usable(p) for p in rule.condition.params()):
+                entry.skipped.add(rule.id)  # off until a contract enables it, as in batch
+                continue
+            ruleset = MONTH_RULESET if monthly else ACTIVITY_RULESET
+            atoms = entry.month_atoms if monthly else entry.activity_atoms
+            for segment, condition in enumerate(_rule_json(rule, params, atoms)):
+                name = f"{position}|{rule.id}|{segment}"
+                definitions[ruleset][name] = {"all": [{"m": condition}],
+                                              "run": record(ruleset, position, rule.id)}
+        compiled.append(entry)
+    for ruleset, rules in definitions.items():
+        rules["catch_all"] = {"all": [{"m": TRUE}], "run": record(ruleset, -1, "")}
+    return definitions, compiled
