@@ -53,3 +53,21 @@ def test_share_does_not_depend_on_expense_row_order() -> None:
     forward = cap_row(rows)
     backward = cap_row(rows[::-1])
     assert forward.equals(backward)
+
+
+@pytest.mark.parametrize(("income", "share"), [(100, 0.0), (100.5, 0.05), (200, 0.05),
+                                                (201, 0.07), (300, 0.07), (301, 0.10)])
+def test_client_charge_caps_by_income(income: float, share: float) -> None:
+    from casefund.payers.charges import annual_charge_cap_share
+
+    assert annual_charge_cap_share(pd.Series([income])).iloc[0] == share
+
+
+def test_part_b_planning_and_combined_caps_and_cqm_limit() -> None:
+    contract = {**RW, "caps": {"budget": 100000}}
+    row = cap_row([("2024-01", "direct", 80000.0), ("2024-01", "administrative", 8000.0),
+                   ("2024-01", "planning", 8000.0), ("2024-01", "quality_management", 6000.0)],
+                  contract)
+    assert row["planning_cap"] == 0.10 and row["planning_admin_cap"] == 0.15
+    assert row["planning_admin_share"] == pytest.approx(16000 / 102000, abs=1e-6)
+    assert row["cqm_limit"] == 5000.0 and row["cqm_excess"] == 1000.0

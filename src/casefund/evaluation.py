@@ -202,7 +202,8 @@ def evaluate_dataset(data: Dataset) -> Evaluation:
         claims=build_claims(lines),
         eligibility=eligibility,
         breakdown=build_breakdown(lines),
-        admin_cap=build_admin_cap(data["expenses"], data.contracts, default_caps),
+        admin_cap=build_admin_cap(data["expenses"], data.contracts, default_caps,
+                                  _program_limits(book)),
         rejects=data.rejects,
         version=__version__,
         rules_hash=book.digest,
@@ -210,6 +211,14 @@ def evaluate_dataset(data: Dataset) -> Evaluation:
         dataset=data,
     )
     return evaluation
+
+
+def _program_limits(book: RuleBook) -> dict[str, dict[str, float]]:
+    names = ("planning_cap", "planning_admin_cap", "cqm_share_cap", "cqm_dollar_cap")
+    return {
+        program: {n: float(params.value(n, dt.date.max)) for n in names if n in params.parameters}
+        for program, params in book.parameters.items()
+    }
 
 
 def input_hashes(data: Dataset) -> dict[str, str]:

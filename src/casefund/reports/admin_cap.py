@@ -25,12 +25,22 @@ ADMIN_CAP_COLUMNS = [
     "planning",
     "quality_management",
     "total",
+    "planning_share",
+    "planning_cap",
+    "planning_admin_share",
+    "planning_admin_cap",
+    "cqm_limit",
+    "cqm_excess",
+    "budget",
 ]
 ADMINISTRATIVE = ("administrative", "indirect")
 
 
 def build_admin_cap(
-    expenses: pd.DataFrame, contracts: list[Contract], default_caps: dict[str, float | None]
+    expenses: pd.DataFrame,
+    contracts: list[Contract],
+    default_caps: dict[str, float | None],
+    program_limits: dict[str, dict[str, float]] | None = None,
 ) -> pd.DataFrame:
     """One row per contract and calendar year of its expenses.
 
@@ -67,4 +77,25 @@ def build_admin_cap(
         excess=np.where(cap.notna(), np.maximum(admin - cap.fillna(0) * total, 0.0), 0.0),
     )
     out["excess"] = out["excess"].round(2)
+    limits = program_limits or {}
+    program = out["contract_id"].map({c.id: c.program for c in contracts})
+    budget = out["contract_id"].map({c.id: c.caps.budget for c in contracts}).astype(float)
+
+    def limit(name: str) -> pd.Series:
+        return program.map({p: v.get(name) for p, v in limits.items()}).astype(float)
+
+    # Part B planning and evaluation ≤ 10%, with administration ≤ 15% together
+    # (300ff-28(b)(3)); shares of the period's total expenditure, like the admin share.
+    out["planning_share"] = np.where(total > 0, out["planning"] / total, 0.0).round(6)
+    out["planning_cap"] = limit("planning_cap")
+    out["planning_admin_share"] = np.where(total > 0, (out["planning"] + admin) / total,
+                                           0.0).round(6)
+    out["planning_admin_cap"] = limit("planning_admin_cap")
+    # Quality management: the lesser of 5% of the grant or $3M, never counted as admin.
+    base = budget.fillna(total)
+    out["cqm_limit"] = np.minimum(limit("cqm_share_cap") * base, limit("cqm_dollar_cap"))
+    out["cqm_excess"] = np.where(out["cqm_limit"].notna(),
+                                 np.maximum(out["quality_management"] - out["cqm_limit"], 0.0),
+                                 0.0).round(2)
+    out["budget"] = budget
     return out[ADMIN_CAP_COLUMNS].sort_values(["contract_id", "period"]).reset_index(drop=True)
