@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -71,6 +72,24 @@ def decide(
     payer: str | None = None,
 ) -> Decisions:
     """Apply every rule effective on some row; unknown facts fail 'require' and 'qualify'."""
+    def known_true(rule: CompiledRule) -> np.ndarray:
+        values = condition_values(rule.condition, scope, params, days, payer)
+        return np.asarray(values.fillna(False).to_numpy(dtype=bool))
+
+    return collect(rules, params, days, known_true)
+
+
+def collect(
+    rules: list[CompiledRule],
+    params: ResolvedParameters,
+    days: np.ndarray,
+    known_true: Callable[[CompiledRule], np.ndarray],
+) -> Decisions:
+    """Turn each rule's 'condition known true' rows into denials, warnings and populations.
+
+    Shared by the batch evaluator and the event session, which differ only in who decides
+    whether a condition holds (pandas columns, or durable-rules).
+    """
     out = Decisions()
     n = len(days)
     for rule in rules:
@@ -86,20 +105,18 @@ def decide(
                 _add_population(out, then.population or rule.id, rule.id, active,
                                 np.zeros(n, dtype=bool))
             continue
-        values = condition_values(rule.condition, scope, params, days, payer)
-        known_true = values.fillna(False).to_numpy(dtype=bool)
+        holds = known_true(rule)
         decision: str = then.decision
         if then.decision_parameter:
             decision = str(params.first(then.decision_parameter, then.decision))
         if decision == "require":
-            out.denied.append((rule.id, active & ~known_true))
+            out.denied.append((rule.id, active & ~holds))
         elif decision == "deny":
-            out.denied.append((rule.id, active & known_true))
+            out.denied.append((rule.id, active & holds))
         elif decision == "warn":
-            out.warned.append((rule.id, active & known_true))
+            out.warned.append((rule.id, active & holds))
         elif decision == "qualify":
-            _add_population(out, then.population or rule.id, rule.id, active,
-                            active & known_true)
+            _add_population(out, then.population or rule.id, rule.id, active, active & holds)
     return out
 
 

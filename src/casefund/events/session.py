@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from casefund.allocate.waterfall import MonthContext, allocate, contract_order
-from casefund.engine.decide import Decisions, effective_mask
+from casefund.engine.decide import Decisions, collect
 from casefund.engine.params import ResolvedParameters
 from casefund.evaluation import (
     LINE_COLUMNS,
@@ -46,6 +46,7 @@ from casefund.io.sources import TableSource
 from casefund.io.validate import validate_table
 from casefund.payers.contracts import Contract
 from casefund.records.tables import TABLES
+from casefund.rules.loader import CompiledRule
 
 
 class DurableUnavailable(ImportError):
@@ -247,10 +248,8 @@ class Session:
                     ) -> tuple[Decisions, Decisions]:
             entry = self._compiled[position]
             fired = [self._fired_by_activity[a] for a in ids]
-            return (_decisions(entry.activity_rules, entry.skipped, position, fired, days,
-                               params),
-                    _decisions(entry.month_rules, entry.skipped, position, month_fired,
-                               months.as_of, params))
+            return (_decisions(entry.activity_rules, position, fired, days, params),
+                    _decisions(entry.month_rules, position, month_fired, months.as_of, params))
 
         hourly = np.full(len(acts), np.nan)
         staff = self.dataset["staff"]
@@ -289,37 +288,14 @@ class Session:
         return out
 
 
-def _decisions(rules: list[Any], skipped: set[str], position: int,
-               fired: list[set[tuple[int, str]]], days: np.ndarray,
-               params: ResolvedParameters) -> Decisions:
-    """The batch evaluator's Decisions, rebuilt from which durable rules fired per row."""
-    from casefund.engine.decide import _add_population
+def _decisions(rules: list[Any], position: int, fired: list[set[tuple[int, str]]],
+               days: np.ndarray, params: ResolvedParameters) -> Decisions:
+    """The batch evaluator's Decisions, from which durable rules fired on each row."""
 
-    out = Decisions()
-    n = len(days)
-    for rule in rules:
-        active = effective_mask(rule.rule.effective, days)
-        if not active.any():
-            continue
-        if rule.id in skipped:
-            if rule.rule.then.decision == "qualify":
-                _add_population(out, rule.rule.then.population or rule.id, rule.id, active,
-                                np.zeros(n, dtype=bool))
-            continue
-        hit = np.array([(position, rule.id) in f for f in fired], dtype=bool)
-        then = rule.rule.then
-        decision: str = then.decision
-        if then.decision_parameter:
-            decision = str(params.first(then.decision_parameter, then.decision))
-        if decision == "require":
-            out.denied.append((rule.id, active & ~hit))
-        elif decision == "deny":
-            out.denied.append((rule.id, active & hit))
-        elif decision == "warn":
-            out.warned.append((rule.id, active & hit))
-        else:
-            _add_population(out, then.population or rule.id, rule.id, active, active & hit)
-    return out
+    def known_true(rule: CompiledRule) -> np.ndarray:
+        return np.array([(position, rule.id) in f for f in fired], dtype=bool)
+
+    return collect(rules, params, days, known_true)
 
 
 def _days(values: pd.Series) -> np.ndarray:
