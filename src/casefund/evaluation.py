@@ -35,6 +35,7 @@ from casefund.reports.admin_cap import build_admin_cap
 from casefund.reports.breakdown import build_breakdown
 from casefund.reports.claims import build_claims
 from casefund.reports.eligibility import build_eligibility
+from casefund.reports.frames import categorical
 from casefund.rules.loader import RuleBook, load_rule_book
 
 LINE_COLUMNS = [
@@ -138,29 +139,40 @@ def canonical_activities(data: Dataset, prepared: PreparedData) -> pd.DataFrame:
     """Activities in the order every later stage relies on, with integer helper columns."""
     acts = data.activities
     days = to_days(acts["date"])
-    frame = acts.assign(
-        _day=days,
-        _code=prepared.codes_for(acts["participant_id"]),
-        _id=acts["activity_id"].astype("string"),
-    )
-    frame = frame.sort_values(["_day", "_code", "_id"], kind="stable").reset_index(drop=True)
-    day_values = frame["_day"].to_numpy(np.int64)
+    codes = prepared.codes_for(acts["participant_id"])
+    id_rank = pd.factorize(acts["activity_id"].to_numpy(dtype=object), sort=True)[0]
+    order = np.lexsort((id_rank, codes, days))
+    frame = acts.iloc[order].reset_index(drop=True)
+    day_values = days[order]
     months = day_values.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+    frame["_day"] = day_values
+    frame["_code"] = codes[order]
     frame["_month_index"] = months
     frame["_year"] = 1970 + months // 12
-    frame["_month"] = pd.Categorical(month_label(day_values))
-    frame["_date_text"] = pd.Categorical(
-        np.datetime_as_string(day_values.astype("datetime64[D]"), unit="D"))
+    frame["_month"] = _labels(day_values, month_label)
+    frame["_date_text"] = _labels(
+        day_values, lambda d: np.datetime_as_string(d.astype("datetime64[D]"), unit="D"))
     frame["_activity_id"] = frame["activity_id"].to_numpy(dtype=object)
     return frame
+
+
+def _labels(days: np.ndarray, label: Any) -> pd.Categorical:
+    """Text labels of day numbers as a categorical, formatting each distinct day once."""
+    unique, inverse = np.unique(days, return_inverse=True)
+    texts = pd.Index(np.asarray(label(unique)).astype(object), dtype=object)
+    distinct, position = np.unique(texts.to_numpy(), return_inverse=True)
+    codes = np.asarray(position)[np.asarray(inverse).reshape(-1)]
+    result: pd.Categorical = pd.Categorical.from_codes(
+        codes, categories=pd.Index(distinct, dtype=object))
+    return result
 
 
 def month_context(prepared: PreparedData, acts: pd.DataFrame) -> MonthContext:
     codes = acts["_code"].to_numpy(np.int64)
     months = acts["_month_index"].to_numpy(np.int64)
-    pairs = np.stack([codes, months], axis=1)
-    unique, inverse = (np.unique(pairs, axis=0, return_inverse=True) if len(pairs)
-                       else (np.zeros((0, 2), dtype=np.int64), np.zeros(0, dtype=np.int64)))
+    combined = codes * 1_000_000 + months
+    keys_, inverse = np.unique(combined, return_inverse=True)
+    unique = np.stack([keys_ // 1_000_000, keys_ % 1_000_000], axis=1)
     first_day = (unique[:, 1].astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
                  if len(unique) else np.zeros(0, dtype=np.int64))
     as_of = month_end(first_day)
@@ -293,20 +305,20 @@ def _lines(
             "participant_id": _take(acts["participant_id"], rows),
             "month": _take(acts["_month"], rows),
             "contract_id": pd.Categorical.from_codes(pick, categories=_unique(contract_ids)),
-            "payer": pd.Categorical(payers[pick]),
-            "program": pd.Categorical(programs[pick]),
+            "payer": categorical(payers[pick]),
+            "program": categorical(programs[pick]),
             "status": pd.Categorical.from_codes(allocation.status - 1,
                                                 categories=pd.Index(list(STATUS.values()))),
             "minutes": allocation.minutes,
             "units": np.round(allocation.units, 2),
             "amount": np.round(allocation.amount, 2),
-            "procedure_code": pd.Categorical(codes),
-            "modifiers": pd.Categorical(modifiers),
+            "procedure_code": categorical(codes),
+            "modifiers": categorical(modifiers),
             "reasons": reasons,
             "citations": _citations(book, reasons),
             "service_date": _take(acts["_date_text"], rows),
             "activity": _take(acts["activity"], rows),
-            "payment": pd.Categorical(payments[pick]),
+            "payment": categorical(payments[pick]),
             "federal_share": federal,
         }
     )

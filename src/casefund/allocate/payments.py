@@ -46,12 +46,13 @@ class Take:
     stop_reasons: list[tuple[str, np.ndarray]] = field(default_factory=list)
 
 
-def _group_ids(*keys: np.ndarray) -> np.ndarray:
-    """Dense group numbers for the combination of integer keys (order-free)."""
-    if len(keys[0]) == 0:
+def _group_ids(participant: np.ndarray, period: np.ndarray) -> np.ndarray:
+    """Dense group numbers for (participant, day or month) pairs (order-free)."""
+    if len(participant) == 0:
         return np.zeros(0, dtype=np.int64)
-    stacked = np.stack(keys, axis=1)
-    _, inverse = np.unique(stacked, axis=0, return_inverse=True)
+    # Days and months since 1970 fit well under 10**6, so one int64 key is exact.
+    combined = participant.astype(np.int64) * 1_000_000 + period.astype(np.int64)
+    _, inverse = np.unique(combined, return_inverse=True)
     return np.asarray(inverse).reshape(-1).astype(np.int64)
 
 

@@ -19,12 +19,14 @@ class ReasonBits:
         self.rows = rows
 
     def empty(self, rows: int | None = None) -> np.ndarray:
+        """A (rows, words) matrix; columns are written with masked in-place ORs."""
         return np.zeros((self.rows if rows is None else rows, self.words), dtype=np.uint64)
 
     def set(self, matrix: np.ndarray, rule_id: str, mask: np.ndarray) -> None:
-        i = self.position[rule_id]
-        word, bit = divmod(i, 64)
-        matrix[mask, word] |= np.uint64(1) << np.uint64(bit)
+        word, bit = divmod(self.position[rule_id], 64)
+        column = matrix[:, word]
+        # A masked ufunc writes in place without building an index from the mask.
+        np.bitwise_or(column, np.uint64(1) << np.uint64(bit), out=column, where=mask)
 
     def decode(self, matrix: np.ndarray) -> pd.Categorical:
         """';'-joined rule ids per row, in id order (deterministic), as a categorical."""
@@ -33,16 +35,11 @@ class ReasonBits:
         # One opaque value per row makes np.unique a 1-D sort instead of a row-wise one.
         rows = np.ascontiguousarray(matrix).view(np.dtype((np.void, 8 * self.words))).ravel()
         _, first, inverse = np.unique(rows, return_index=True, return_inverse=True)
-        patterns = matrix[first]
-        texts = np.empty(len(patterns), dtype=object)
-        for p, pattern in enumerate(patterns):  # one pass per distinct pattern, not per row
-            ids = [
-                self.ids[w * 64 + b]
-                for w in range(self.words)
-                for b in range(64)
-                if int(pattern[w]) >> b & 1 and w * 64 + b < len(self.ids)
-            ]
-            texts[p] = ";".join(ids)
+        patterns = np.ascontiguousarray(matrix[first])
+        flags = np.unpackbits(patterns.view(np.uint8), axis=1, bitorder="little")
+        flags = flags[:, : len(self.ids)].astype(bool)
+        names = np.asarray(self.ids, dtype=object)
+        texts = np.array([";".join(names[row]) for row in flags], dtype=object)
         codes = np.asarray(inverse).reshape(-1)
         # Distinct patterns can never decode to the same text, so categories are unique.
         return pd.Categorical.from_codes(codes, categories=pd.Index(texts, dtype=object))

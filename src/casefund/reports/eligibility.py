@@ -10,6 +10,7 @@ from casefund.engine.decide import decide
 from casefund.engine.params import ResolvedParameters
 from casefund.facts.calendar import from_days
 from casefund.facts.scope import ACTIVITY_FACTS, FactScope
+from casefund.reports.frames import categorical
 from casefund.rules.loader import CompiledRule, RuleBook
 
 ELIGIBILITY_COLUMNS = [
@@ -91,17 +92,17 @@ def build_eligibility(
     columns = {name: np.concatenate([f[name] for f in frames]) for name in frames[0]}
     rows = columns.pop("row")
     # Categoricals and one integer sort: no million-string columns are built or sorted.
-    people = pd.Categorical(participant_ids)
+    people = categorical(participant_ids)
     out = pd.DataFrame({
         "participant_id": pd.Categorical.from_codes(people.codes[rows], people.categories),
-        "program": pd.Categorical(columns["program"]),
-        "population": pd.Categorical(columns["population"]),
+        "program": categorical(columns["program"]),
+        "population": categorical(columns["population"]),
         "eligible": columns["eligible"],
-        "as_of": pd.Categorical(as_of_text[rows]),
-        "month": pd.Categorical(month[rows] if month is not None else
-                                np.full(len(rows), "", dtype=object)),
-        "reasons": pd.Categorical(columns["reasons"]),
-        "explanation": pd.Categorical(columns["explanation"]),
+        "as_of": categorical(as_of_text[rows]),
+        "month": categorical(month[rows] if month is not None else
+                             np.full(len(rows), "", dtype=object)),
+        "reasons": categorical(columns["reasons"]),
+        "explanation": categorical(columns["explanation"]),
     })
     order = np.lexsort((out["population"].cat.codes, as_of[rows], out["program"].cat.codes,
                         out["participant_id"].cat.codes))
