@@ -71,3 +71,17 @@ def test_part_b_planning_and_combined_caps_and_cqm_limit() -> None:
     assert row["planning_cap"] == 0.10 and row["planning_admin_cap"] == 0.15
     assert row["planning_admin_share"] == pytest.approx(16000 / 102000, abs=1e-6)
     assert row["cqm_limit"] == 5000.0 and row["cqm_excess"] == 1000.0
+
+
+def test_core_medical_share_of_what_remains_after_reserves() -> None:
+    frame = pd.DataFrame([
+        ("2024-01", "direct", 70000.0, "core_medical"),
+        ("2024-01", "direct", 20000.0, "support"),
+        ("2024-01", "administrative", 8000.0, None),
+        ("2024-01", "quality_management", 2000.0, None),
+    ], columns=["month", "category", "amount", "service_category"]).assign(contract_id="rw")
+    result = casefund.evaluate({"participants": pd.DataFrame({"participant_id": ["p1"]}),
+                                "expenses": frame}, {"contracts": [RW]})
+    row = result.admin_cap.iloc[0]
+    assert row["core_medical_share"] == pytest.approx(70000 / 90000, abs=1e-6)
+    assert row["core_medical_floor"] == 0.75

@@ -120,3 +120,14 @@ def test_cost_reimbursement_pays_the_recorded_amount_under_a_lifetime_cap() -> N
     assert second.iloc[0]["amount"] == 2000.0
     assert second.iloc[0]["procedure_code"] == "H0044" and second.iloc[0]["modifiers"] == "U2"
     assert "cap.amount_lifetime" in second.iloc[-1]["reasons"]
+
+
+def test_rounding_never_carries_hours_over_a_unit_cap() -> None:
+    # Regression (found by hypothesis): rounding each line's hours to the nearest hundredth
+    # once let three lines sum to 1.01 against a cap of 1.
+    grant = {**GRANT, "rate": 60.0, "caps": {"units_per_month": 1}}
+    acts = [act(f"a{i}", "p1", f"2024-03-0{i}", 25, "transportation") for i in (1, 2, 3)]
+    result = evaluate([{"participant_id": "p1"}], acts, [grant])
+    billed = result.lines.query("status == 'billable'")
+    assert billed["units"].sum() <= 1.0
+    assert billed["units"].tolist() == [0.41, 0.41, 0.16]

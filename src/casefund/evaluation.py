@@ -226,7 +226,8 @@ def evaluate_dataset(data: Dataset) -> Evaluation:
 
 
 def _program_limits(book: RuleBook) -> dict[str, dict[str, float]]:
-    names = ("planning_cap", "planning_admin_cap", "cqm_share_cap", "cqm_dollar_cap")
+    names = ("planning_cap", "planning_admin_cap", "cqm_share_cap", "cqm_dollar_cap",
+             "core_medical_floor")
     return {
         program: {n: float(params.value(n, dt.date.max)) for n in names if n in params.parameters}
         for program, params in book.parameters.items()

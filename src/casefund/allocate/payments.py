@@ -198,17 +198,23 @@ def costs(offer: Offer, params: dict[str, Any], contract: Contract, outcome: str
                                                          1.0), offer.quantity)
     capped = apply_caps(units, asked, contract.caps, offer.participant, offer.month, offer.year,
                         whole_units=False)
-    paid = capped.amount > 0
+    paid = _floor_cents(capped.amount) > 0
     minutes = _proportional_minutes(offer.minutes, capped.amount, asked)
     cost_share = np.divide(capped.amount, asked, out=np.zeros_like(asked), where=asked > 0)
-    take = Take(np.where(paid, minutes, 0), np.round(np.where(paid, capped.units, 0.0), 2),
-                np.round(capped.amount, 2), np.where(paid, BILLABLE, 0),
+    # Rounded down to the cent (and hundredth of a unit) so that rounding can never carry
+    # a sum over a cap or budget.
+    take = Take(np.where(paid, minutes, 0), _floor_cents(np.where(paid, capped.units, 0.0)),
+                _floor_cents(capped.amount), np.where(paid, BILLABLE, 0),
                 np.where(paid, offer.amount * cost_share, 0.0))
     take.line_reasons.append((outcome, paid))
     take.stop_reasons.append(("payment.no_amount", asked <= 0))
     for cap, stop in capped.stopped_by:
         take.stop_reasons.append((cap, stop))
     return take
+
+
+def _floor_cents(values: np.ndarray) -> np.ndarray:
+    return np.asarray(np.floor(np.asarray(values, dtype=float) * 100 + 1e-6) / 100)
 
 
 def pay(offer: Offer, params: dict[str, Any], contract: Contract) -> Take:

@@ -145,6 +145,12 @@ EXPENSES = TableSpec(
         ColumnSpec("month", "str", required=True, description="YYYY-MM"),
         ColumnSpec("category", "code", required=True, vocabulary="expense_category"),
         ColumnSpec("amount", "float", required=True),
+        ColumnSpec(
+            "service_category",
+            "code",
+            vocabulary="service_category",
+            description="for direct costs of a Ryan White award: core medical or support",
+        ),
     ),
     description="cost lines (admin cap, funding mix)",
     references={"contract_id": "contracts"},

@@ -32,6 +32,8 @@ ADMIN_CAP_COLUMNS = [
     "cqm_limit",
     "cqm_excess",
     "budget",
+    "core_medical_share",
+    "core_medical_floor",
 ]
 ADMINISTRATIVE = ("administrative", "indirect")
 
@@ -98,4 +100,19 @@ def build_admin_cap(
                                  np.maximum(out["quality_management"] - out["cqm_limit"], 0.0),
                                  0.0).round(2)
     out["budget"] = budget
+    # Core medical services: at least 75% of what remains after the administrative and
+    # quality-management reserves (300ff-14(c)(1)); only where direct costs are categorized.
+    core = frame.loc[frame["service_category"].astype(object) == "core_medical"]
+    core_direct = core.groupby(["contract_id", "period"], observed=True)["amount"].sum()
+    categorized = frame["service_category"].notna()
+    has_split = frame.loc[categorized].groupby(["contract_id", "period"],
+                                               observed=True)["amount"].size()
+    keys = pd.MultiIndex.from_frame(out[["contract_id", "period"]])
+    core_amount = core_direct.reindex(keys).fillna(0.0).to_numpy()
+    remaining = (total - admin - out["quality_management"]).to_numpy()
+    split_known = has_split.reindex(keys).notna().to_numpy()
+    out["core_medical_share"] = np.where(split_known & (remaining > 0),
+                                         core_amount / np.where(remaining > 0, remaining, 1),
+                                         np.nan).round(6)
+    out["core_medical_floor"] = np.where(split_known, limit("core_medical_floor"), np.nan)
     return out[ADMIN_CAP_COLUMNS].sort_values(["contract_id", "period"]).reset_index(drop=True)
