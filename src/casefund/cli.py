@@ -58,18 +58,28 @@ def _summary(evaluation: object) -> None:
     )
 
 
-def _run(data: Path, out: Path, xlsx: bool) -> None:
+def _run(data: Path, out: Path, xlsx: bool, deidentify: bool = False,
+         recipient: str | None = None) -> None:
+    """Evaluate and write, turning an unusable input into a clear error (never a traceback)."""
     from casefund.evaluation import evaluate_dataset
     from casefund.io.load import load_dataset
 
-    with _progress() as progress:
-        task = progress.add_task("validating inputs", total=3)
-        dataset = load_dataset(data)
-        progress.update(task, advance=1, description="applying rules and contracts")
-        evaluation = evaluate_dataset(dataset)
-        progress.update(task, advance=1, description=f"writing outputs to {out}")
-        evaluation.write(out, xlsx=xlsx)
-        progress.update(task, advance=1, description="done")
+    try:
+        with _progress() as progress:
+            task = progress.add_task("validating inputs", total=3)
+            dataset = load_dataset(data)
+            progress.update(task, advance=1, description="applying rules and contracts")
+            evaluation = evaluate_dataset(dataset)
+            progress.update(task, advance=1, description=f"writing outputs to {out}")
+            if deidentify:
+                from casefund.reports.privacy import write_deidentified
+
+                write_deidentified(evaluation, out, recipient)
+            else:
+                evaluation.write(out, xlsx=xlsx)
+            progress.update(task, advance=1, description="done")
+    except InputError as exc:
+        raise _fail(str(exc)) from None
     _summary(evaluation)
 
 
@@ -87,10 +97,7 @@ def demo(
     write_dataset(generate(Shape(participants=participants, seed=seed)), demo_contracts(),
                   data_dir)
     console.print(f"example data written to {data_dir}")
-    try:
-        _run(data_dir, out, xlsx)
-    except InputError as exc:
-        raise _fail(str(exc)) from None
+    _run(data_dir, out, xlsx)
 
 
 @app.command()
@@ -98,12 +105,32 @@ def evaluate(
     data: DataOption,
     out: OutOption,
     xlsx: Annotated[bool, typer.Option(help="also write casefund.xlsx")] = False,
+    deidentify: Annotated[bool, typer.Option(
+        help="write only de-identified summaries (for reports that leave the agency)")] = False,
+    recipient: Annotated[str | None, typer.Option(
+        help="who receives a de-identified report (42 CFR Part 2 consents are per recipient)"
+    )] = None,
 ) -> None:
     """Evaluate a folder of input tables and contracts.yaml; write lines, claims, …"""
+    _run(data, out, xlsx, deidentify, recipient)
+
+
+@app.command()
+def verify(
+    outdir: Annotated[Path, typer.Argument(help="a folder written by casefund evaluate")],
+    data: DataOption,
+) -> None:
+    """Re-run the evaluation on DATA and report whether OUTDIR reproduces byte for byte."""
+    from casefund.audit import verify_outputs
+
     try:
-        _run(data, out, xlsx)
+        report = verify_outputs(outdir, data)
     except InputError as exc:
         raise _fail(str(exc)) from None
+    for name, verdict in report.items():
+        console.print(f"{name:<16} {verdict}", markup=False)
+    if any(v != "identical" for v in report.values()):
+        raise typer.Exit(code=1)
 
 
 @app.command()

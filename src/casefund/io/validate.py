@@ -86,16 +86,18 @@ def _parse_dates(series: pd.Series, spec: ColumnSpec) -> tuple[pd.Series, list[P
             parsed = parsed.mask(
                 looks_serial, _EXCEL_EPOCH + pd.to_timedelta(serial.where(looks_serial), unit="D")
             )
-    parsed = parsed.astype("datetime64[ns]")
+    unreadable = parsed.isna().to_numpy() & ~blank
+    # Compare before converting to nanoseconds: a year like -1 or 9999 would overflow it.
+    in_range = parsed.between(_MIN_DATE, _MAX_DATE).to_numpy()
+    out_of_range = ~blank & ~unreadable & ~in_range
+    parsed = parsed.where(in_range).astype("datetime64[ns]")
     if spec.kind == "date":
         parsed = parsed.dt.normalize()
-    unreadable = parsed.isna().to_numpy() & ~blank
-    out_of_range = ~blank & ~unreadable & ~parsed.between(_MIN_DATE, _MAX_DATE).to_numpy()
     problems = [
         Problem(spec.name, unreadable, "not a date (expected ISO 8601, e.g. 2024-03-15)"),
         Problem(spec.name, out_of_range, "date outside 1900-01-01..2100-12-31"),
     ]
-    return parsed.mask(out_of_range), problems
+    return parsed, problems
 
 
 def _parse_number(series: pd.Series, spec: ColumnSpec) -> tuple[pd.Series, list[Problem]]:

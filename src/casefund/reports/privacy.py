@@ -1,0 +1,108 @@
+"""De-identified summaries for reports that leave the agency.
+
+No participant id, name, birth date or service date finer than the month is ever written;
+cells describing fewer participants than the minimum cell size are suppressed, with a second
+(complementary) cell suppressed in any group where one suppressed cell could otherwise be
+recovered by subtraction; SUD treatment records protected by 42 CFR Part 2 are withheld
+unless the consents table records the recipient's consent for that service date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    from casefund.evaluation import Evaluation
+
+SUMMARY_KEYS = ["month", "payer", "contract_id", "program", "status"]
+SUMMARY_VALUES = ["participants", "activities", "minutes", "units", "amount"]
+
+
+def _parameter(name: str) -> object:
+    from casefund.evaluation import rule_book
+
+    return rule_book().parameters["privacy"].value(name, dt.date.max)
+
+
+def part2_withheld(evaluation: Evaluation, recipient: str | None) -> np.ndarray:
+    """Lines that are Part 2 records the recipient has no consent to receive."""
+    lines = evaluation.lines
+    codes = list(_parameter("part2_activities"))  # type: ignore[call-overload]
+    protected = lines["activity"].astype(object).isin(codes).to_numpy()
+    if not protected.any() or evaluation.dataset is None or recipient is None:
+        return protected
+    consents = evaluation.dataset["consents"]
+    scopes = set(_parameter("part2_consent_scopes"))  # type: ignore[call-overload]
+    mine = consents.loc[consents["recipient"].astype(object) == recipient]
+    scope = mine["scope"].astype(object).fillna("").str.lower()
+    mine = mine.loc[(scope == "") | scope.isin(scopes)]
+    if mine.empty:
+        return protected
+    dates = pd.to_datetime(lines["service_date"].astype(object), errors="coerce")
+    merged = pd.DataFrame({"participant_id": lines["participant_id"].astype(object),
+                           "date": dates, "row": np.arange(len(lines))}).merge(
+        mine.assign(participant_id=mine["participant_id"].astype(object)), on="participant_id")
+    start_ok = merged["start_date"].isna() | (merged["start_date"] <= merged["date"])
+    end_ok = merged["end_date"].isna() | (merged["date"] <= merged["end_date"])
+    consented = np.zeros(len(lines), dtype=bool)
+    consented[merged.loc[start_ok & end_ok, "row"].to_numpy()] = True
+    return protected & ~consented
+
+
+def suppress(table: pd.DataFrame, count: str, group: list[str], values: list[str]
+             ) -> pd.DataFrame:
+    """Blank cells under the minimum size, and one more per group where one alone is blank."""
+    minimum = int(_parameter("minimum_cell_size"))  # type: ignore[call-overload]
+    out = table.copy()
+    small = (out[count] < minimum).to_numpy()
+    suppressed = small.copy()
+    if group and len(out):
+        keys = out[group].astype(str).agg("|".join, axis=1)
+        per_group = pd.Series(suppressed).groupby(keys.to_numpy()).transform("sum").to_numpy()
+        lonely = (per_group == 1)
+        # In each group with exactly one suppressed cell, also hide its smallest visible cell.
+        candidates = out.loc[lonely & ~suppressed].assign(_key=keys[lonely & ~suppressed])
+        if not candidates.empty:
+            pick = candidates.sort_values([count, *group]).groupby("_key").head(1).index
+            suppressed[out.index.get_indexer(pick)] = True
+    out["suppressed"] = suppressed
+    for column in values:
+        out[column] = out[column].astype(float).where(~suppressed)
+    return out
+
+
+def deidentified(evaluation: Evaluation, recipient: str | None = None) -> dict[str, pd.DataFrame]:
+    lines = evaluation.lines
+    keep = (lines["status"].astype(object) != "rejected").to_numpy() & ~part2_withheld(
+        evaluation, recipient)
+    kept = lines.loc[keep].astype({k: object for k in SUMMARY_KEYS})
+    summary = (
+        kept.groupby(SUMMARY_KEYS, dropna=False, sort=True)
+        .agg(participants=("participant_id", "nunique"), activities=("activity_id", "nunique"),
+             minutes=("minutes", "sum"), units=("units", "sum"), amount=("amount", "sum"))
+        .reset_index()
+    )
+    summary = suppress(summary, "participants", ["month", "contract_id"], SUMMARY_VALUES)
+    eligibility = evaluation.eligibility
+    eligible = eligibility.loc[eligibility["eligible"]].astype(
+        {"program": object, "population": object, "month": object})
+    counts = (eligible.groupby(["month", "program", "population"], sort=True)
+              .agg(participants=("participant_id", "nunique")).reset_index())
+    counts = suppress(counts, "participants", ["month", "program"], ["participants"])
+    return {"summary": summary, "eligibility_summary": counts}
+
+
+def write_deidentified(evaluation: Evaluation, outdir: Path, recipient: str | None) -> None:
+    outdir.mkdir(parents=True, exist_ok=True)
+    for name, frame in deidentified(evaluation, recipient).items():
+        frame.assign(casefund_version=evaluation.version, rules_hash=evaluation.rules_hash
+                     ).to_csv(outdir / f"{name}.csv", index=False, lineterminator="\n")
+    manifest = {"casefund_version": evaluation.version, "rules_hash": evaluation.rules_hash,
+                "deidentified": True, "recipient": recipient}
+    (outdir / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
