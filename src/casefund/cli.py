@@ -178,6 +178,38 @@ def explain(
         typer.echo(line)
 
 
+@app.command()
+def simulate(
+    data: DataOption,
+    scenarios: Annotated[Path, typer.Option("--scenarios", help="scenarios.yaml")],
+    out: Annotated[Path, typer.Option("--out", help="CSV file for the results")] = Path(
+        "simulation.csv"),
+) -> None:
+    """Re-evaluate the same activities under alternative contracts (rates, models, caps)."""
+    from casefund.io.load import load_dataset
+    from casefund.simulate import load_scenarios
+    from casefund.simulate import simulate as run
+
+    try:
+        with _progress() as progress:
+            task = progress.add_task("simulating scenarios", total=1)
+            results = run(load_dataset(data), load_scenarios(scenarios))
+            progress.update(task, advance=1)
+    except InputError as exc:
+        raise _fail(str(exc)) from None
+    out.parent.mkdir(parents=True, exist_ok=True)
+    results.to_csv(out, index=False, lineterminator="\n")
+    table = Table(title="Scenarios")
+    for column in ("scenario", "revenue", "member_months", "revenue_per_member_month",
+                   "cost_coverage", "break_even_pempm"):
+        table.add_column(column)
+    for row in results.itertuples(index=False):
+        table.add_row(str(row.scenario), f"${row.revenue:,.2f}", f"{row.member_months:,}",
+                      f"${row.revenue_per_member_month:,.2f}", f"{row.cost_coverage:.2f}",
+                      f"${row.break_even_pempm:,.2f}")
+    console.print(table)
+
+
 @rules_app.command("list")
 def rules_list(program: Annotated[str | None, typer.Option(help="only this program")] = None
                ) -> None:
