@@ -19,6 +19,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Which case-management work can be billed, to whom, and why not.")
 rules_app = typer.Typer(no_args_is_help=True, help="List, show and check the bundled rules.")
 app.add_typer(rules_app, name="rules")
+report_app = typer.Typer(no_args_is_help=True, help="Reports for finance staff.")
+app.add_typer(report_app, name="report")
 console = Console()
 errors = Console(stderr=True)
 
@@ -207,6 +209,37 @@ def simulate(
         table.add_row(str(row.scenario), f"${row.revenue:,.2f}", f"{row.member_months:,}",
                       f"${row.revenue_per_member_month:,.2f}", f"{row.cost_coverage:.2f}",
                       f"${row.break_even_pempm:,.2f}")
+    console.print(table)
+
+
+@report_app.command("funding-mix")
+def funding_mix_report(
+    data: DataOption,
+    out: Annotated[Path, typer.Option("--out", help="FILE.xlsx or FILE.html")],
+) -> None:
+    """Who paid for the case management delivered, what is unfunded, budgets and caseloads."""
+    from casefund.evaluation import evaluate as run
+    from casefund.reports.funding_mix import funding_mix
+    from casefund.reports.funding_mix_files import write_html, write_xlsx
+
+    if out.suffix.lower() not in (".xlsx", ".html"):
+        raise _fail(f"--out {out}: use a .xlsx or .html file name")
+    try:
+        with _progress() as progress:
+            task = progress.add_task("evaluating and costing", total=2)
+            mix = funding_mix(run(data))
+            progress.update(task, advance=1, description=f"writing {out}")
+            out.parent.mkdir(parents=True, exist_ok=True)
+            (write_xlsx if out.suffix.lower() == ".xlsx" else write_html)(mix, out)
+            progress.update(task, advance=1, description="done")
+    except InputError as exc:
+        raise _fail(str(exc)) from None
+    table = Table(title="Funding mix")
+    for column in ("funder", "contract", "minutes", "cost", "billed", "share of cost"):
+        table.add_column(column)
+    for row in mix.by_funder.itertuples(index=False):
+        table.add_row(str(row.funder), str(row.contract_id or "—"), f"{row.minutes:,}",
+                      f"${row.cost:,.2f}", f"${row.billed:,.2f}", f"{row.share_of_cost:.1%}")
     console.print(table)
 
 

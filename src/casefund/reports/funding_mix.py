@@ -1,0 +1,116 @@
+"""The funding-mix report: who paid for the case management delivered, and what is left.
+
+Cost is staff time at the staff table's hourly cost for every accepted minute (the minutes
+of each line, so a split activity's cost is split with it), plus the expenses table. Each
+funder's share is what its contracts billed; the unfunded remainder is the cost of
+unbillable minutes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from casefund.evaluation import Evaluation, rule_book
+
+
+@dataclass
+class FundingMix:
+    by_funder: pd.DataFrame
+    by_month: pd.DataFrame
+    unbillable_reasons: pd.DataFrame
+    budgets: pd.DataFrame
+    caseload: pd.DataFrame
+    admin_cap: pd.DataFrame
+
+    def sheets(self) -> dict[str, pd.DataFrame]:
+        return {"funding by funder": self.by_funder, "funding by month": self.by_month,
+                "unbillable reasons": self.unbillable_reasons, "budget vs actual": self.budgets,
+                "caseload per FTE": self.caseload, "admin cap": self.admin_cap}
+
+
+def _line_costs(evaluation: Evaluation) -> pd.DataFrame:
+    assert evaluation.dataset is not None
+    data = evaluation.dataset
+    lines = evaluation.lines.loc[evaluation.lines["status"] != "rejected"].copy()
+    for column in ("payer", "contract_id", "program", "status", "month"):
+        lines[column] = lines[column].astype(object).fillna("")
+    staff_of = data.activities.set_index(data.activities["activity_id"].astype(str))["staff_id"]
+    cost = data["staff"].set_index(data["staff"]["staff_id"].astype(str))["hourly_cost"]
+    hourly = lines["activity_id"].astype(str).map(staff_of).astype(object).map(
+        cost.astype(float)).astype(float)
+    lines["cost"] = (hourly.fillna(0.0) * lines["minutes"] / 60.0).round(2)
+    lines["funder"] = np.where(lines["status"] == "unbillable", "(unfunded)", lines["payer"])
+    return lines
+
+
+def funding_mix(evaluation: Evaluation) -> FundingMix:
+    lines = _line_costs(evaluation)
+    by_funder = (lines.groupby(["funder", "contract_id", "program"], sort=True)
+                 .agg(minutes=("minutes", "sum"), cost=("cost", "sum"),
+                      billed=("amount", "sum")).reset_index())
+    total_cost = by_funder["cost"].sum()
+    by_funder["share_of_cost"] = (by_funder["cost"] / total_cost).round(4) if total_cost else 0.0
+    assert evaluation.dataset is not None
+    expenses = evaluation.dataset["expenses"]
+    monthly = (lines.pivot_table(index="month", columns="funder", values="cost",
+                                 aggfunc="sum", fill_value=0.0).round(2))
+    if not expenses.empty:
+        other = expenses.groupby(expenses["month"].astype(str))["amount"].sum()
+        monthly["expenses"] = other.reindex(monthly.index).fillna(0.0)
+    by_month = monthly.reset_index()
+    by_month.columns.name = None
+    unbillable = lines.loc[lines["status"] == "unbillable", ["reasons", "minutes", "cost"]]
+    exploded = unbillable.assign(rule=unbillable["reasons"].astype(str).str.split(";")).explode(
+        "rule")
+    reasons = (exploded.groupby("rule").agg(lines=("minutes", "size"),
+                                            minutes=("minutes", "sum"), cost=("cost", "sum"))
+               .sort_values("minutes", ascending=False).reset_index())
+    book = rule_book()
+    texts = {r.id: r.rule.then.reason for r in book.all_rules()}
+    texts.update({o.id: o.reason for o in book.outcomes.values()})
+    reasons["reason"] = reasons["rule"].map(texts)
+    budgets = _budgets(evaluation, lines)
+    return FundingMix(by_funder, by_month, reasons, budgets, _caseload(evaluation, lines),
+                      evaluation.admin_cap)
+
+
+def _budgets(evaluation: Evaluation, lines: pd.DataFrame) -> pd.DataFrame:
+    assert evaluation.dataset is not None
+    rows = []
+    billed = lines.loc[lines["status"] == "billable"]
+    for contract in evaluation.dataset.contracts:
+        mine = billed.loc[billed["contract_id"] == contract.id]
+        spent = float(mine["amount"].sum())
+        budget = contract.caps.budget
+        rows.append({"contract_id": contract.id, "payer": contract.payer,
+                     "budget": budget, "billed": round(spent, 2),
+                     "remaining": None if budget is None else round(budget - spent, 2),
+                     "share_spent": None if not budget else round(spent / budget, 4)})
+    return pd.DataFrame(rows)
+
+
+def _caseload(evaluation: Evaluation, lines: pd.DataFrame) -> pd.DataFrame:
+    """Participants served per staff member and month, per FTE, against the program models."""
+    assert evaluation.dataset is not None
+    data = evaluation.dataset
+    acts = data.activities
+    if acts.empty:
+        return pd.DataFrame(columns=["staff_id", "month", "participants", "fte",
+                                     "caseload_per_fte"])
+    served = (acts.assign(month=acts["date"].dt.strftime("%Y-%m"),
+                          staff_id=acts["staff_id"].astype(object))
+              .groupby(["staff_id", "month"])["participant_id"].nunique()
+              .rename("participants").reset_index())
+    fte = data["staff"].set_index(data["staff"]["staff_id"].astype(str))["fte"].astype(float)
+    served["fte"] = served["staff_id"].astype(str).map(fte).fillna(1.0)
+    served["caseload_per_fte"] = (served["participants"] / served["fte"]).round(1)
+    models = rule_book().parameters["program_models"]
+    icm = models.value("icm_caseload_max", dt.date.max)
+    act = models.value("act_caseload_max", dt.date.max)
+    served["within_icm_20"] = served["caseload_per_fte"] <= icm
+    served["within_act_15"] = served["caseload_per_fte"] <= act
+    return served

@@ -1,0 +1,85 @@
+"""Writing the funding-mix report as a formatted workbook or one self-contained HTML page."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import pandas as pd
+
+from casefund.reports.funding_mix import FundingMix
+
+PALETTE = ["#1b6ca8", "#f39c12", "#27ae60", "#8e44ad", "#c0392b", "#16a085", "#7f8c8d",
+           "#d35400", "#2c3e50", "#bdc3c7"]
+
+
+def write_xlsx(mix: FundingMix, path: Path) -> Path:
+    from openpyxl.styles import Font, PatternFill  # type: ignore[import-untyped]
+
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        for name, frame in mix.sheets().items():
+            frame.to_excel(writer, sheet_name=name[:31], index=False)
+            sheet = writer.sheets[name[:31]]
+            for cell in sheet[1]:
+                cell.font = Font(bold=True, color="FFFFFF")
+                cell.fill = PatternFill("solid", fgColor="1B6CA8")
+            for column in sheet.columns:
+                width = max(len(str(c.value or "")) for c in column)
+                sheet.column_dimensions[column[0].column_letter].width = min(60, width + 2)
+                header = str(column[0].value or "")
+                if header in ("cost", "billed", "budget", "remaining", "amount") or \
+                        header.endswith("cost"):
+                    for cell in column[1:]:
+                        cell.number_format = '"$"#,##0.00'
+            sheet.freeze_panes = "A2"
+    return path
+
+
+def _stacked_bars(frame: pd.DataFrame, title: str) -> str:
+    """An inline SVG stacked bar chart: one bar per row, one colour per numeric column."""
+    series = [c for c in frame.columns[1:]]
+    width, height, pad = 720, 300, 50
+    totals = frame[series].sum(axis=1)
+    top = float(totals.max()) or 1.0
+    bar = (width - 2 * pad) / max(len(frame), 1)
+    parts = [f'<svg role="img" aria-label="{html.escape(title)}" width="{width}" '
+             f'height="{height + 60}" xmlns="http://www.w3.org/2000/svg">',
+             f'<text x="{pad}" y="20" font-weight="bold">{html.escape(title)}</text>']
+    for i, (_, row) in enumerate(frame.iterrows()):  # one bar per month: a dozen, not rows
+        y: float = height
+        for j, name in enumerate(series):
+            h = float(row[name]) / top * (height - 40)
+            y = y - h
+            parts.append(f'<rect class="bar" x="{pad + i * bar + 2:.1f}" y="{y:.1f}" '
+                         f'width="{bar - 4:.1f}" height="{h:.1f}" '
+                         f'fill="{PALETTE[j % len(PALETTE)]}"><title>{html.escape(str(name))}: '
+                         f'{float(row[name]):,.2f}</title></rect>')
+        parts.append(f'<text x="{pad + i * bar + bar / 2:.1f}" y="{height + 15}" '
+                     f'font-size="10" text-anchor="middle">{html.escape(str(row.iloc[0]))}</text>')
+    for j, name in enumerate(series):
+        parts.append(f'<rect x="{pad + j * 110}" y="{height + 30}" width="10" height="10" '
+                     f'fill="{PALETTE[j % len(PALETTE)]}"/><text x="{pad + j * 110 + 14}" '
+                     f'y="{height + 40}" font-size="10">{html.escape(str(name))[:16]}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def write_html(mix: FundingMix, path: Path) -> Path:
+    reasons = mix.unbillable_reasons.head(10)[["rule", "cost"]]
+    budgets = mix.budgets.dropna(subset=["budget"])[["contract_id", "billed", "remaining"]]
+    body = [
+        "<h1>Funding mix</h1>",
+        _stacked_bars(mix.by_month.fillna(0.0), "Cost of case management by funder and month"),
+        _stacked_bars(reasons, "Cost of unbillable time by reason (top 10)"),
+        _stacked_bars(budgets.fillna(0.0), "Budget burn: billed and remaining by contract"),
+    ]
+    for name, frame in mix.sheets().items():
+        body.append(f"<h2>{html.escape(name)}</h2>")
+        body.append(frame.to_html(index=False, float_format=lambda v: f"{v:,.2f}", na_rep=""))
+    page = ("<!doctype html><html><head><meta charset='utf-8'><title>casefund funding mix"
+            "</title><style>body{font-family:sans-serif;margin:2em}table{border-collapse:"
+            "collapse;margin-bottom:2em}td,th{border:1px solid #ccc;padding:4px 8px}"
+            "th{background:#1b6ca8;color:white}</style></head><body>"
+            + "".join(body) + "</body></html>")
+    path.write_text(page, encoding="utf-8")
+    return path

@@ -1,0 +1,65 @@
+"""The funding-mix report: costs add up, funders' shares, files a finance person can open."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook  # type: ignore[import-untyped]
+from typer.testing import CliRunner
+
+import casefund
+from casefund.cli import app
+from casefund.reports.funding_mix import funding_mix
+
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "small_agency"
+runner = CliRunner()
+
+
+def test_costs_split_into_funders_and_the_unfunded_remainder() -> None:
+    mix = funding_mix(casefund.evaluate(FIXTURE))
+    by = mix.by_funder.set_index("funder")
+    # Staff S01 costs $48/h, S02 $52.50/h (fixtures/small_agency/staff.csv).
+    assert by.loc["County Behavioral Health", "cost"] == pytest.approx(35 * 48 / 60)
+    assert by.loc["(unfunded)", "cost"] == pytest.approx(60 * 52.5 / 60)
+    assert by["share_of_cost"].sum() == pytest.approx(1.0, abs=1e-3)
+    assert mix.unbillable_reasons.iloc[0]["reason"]
+    assert mix.budgets.set_index("contract_id").loc["rw_nmcm", "billed"] == 44.0
+
+
+def test_caseload_is_checked_against_the_program_models() -> None:
+    caseload = funding_mix(casefund.evaluate(FIXTURE)).caseload
+    assert set(caseload.columns) >= {"caseload_per_fte", "within_icm_20", "within_act_15"}
+    assert caseload["within_icm_20"].all()
+
+
+def test_xlsx_and_html_files(tmp_path: Path) -> None:
+    xlsx, page = tmp_path / "mix.xlsx", tmp_path / "mix.html"
+    for out in (xlsx, page):
+        result = runner.invoke(app, ["report", "funding-mix", "--data", str(FIXTURE),
+                                     "--out", str(out)])
+        assert result.exit_code == 0, result.output
+    book = load_workbook(xlsx)
+    assert "funding by funder" in book.sheetnames and book["funding by funder"]["A1"].font.bold
+    text = page.read_text()
+    assert text.count("<svg") == 3 and 'class="bar"' in text and "<script" not in text
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian's chromium not installed")
+def test_html_renders_in_headless_chromium(tmp_path: Path) -> None:
+    page = tmp_path / "mix.html"
+    runner.invoke(app, ["report", "funding-mix", "--data", str(FIXTURE), "--out", str(page)])
+    shot = tmp_path / "shot.png"
+    subprocess.run(
+        ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+         "--no-first-run", "--disable-background-networking", "--disable-component-update",
+         "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}",
+         f"--screenshot={shot}", "--window-size=900,1400", page.as_uri()],
+        check=True, timeout=120, capture_output=True)
+    from PIL import Image  # type: ignore[import-not-found]
+
+    pixels = Image.open(shot).convert("RGB").getdata()
+    blue = sum(1 for p in pixels if p == (27, 108, 168))  # the first funder's bars
+    assert blue > 500
