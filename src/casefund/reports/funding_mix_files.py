@@ -42,8 +42,9 @@ def _stacked_bars(frame: pd.DataFrame, title: str) -> str:
     totals = frame[series].sum(axis=1)
     top = float(totals.max()) or 1.0
     bar = (width - 2 * pad) / max(len(frame), 1)
+    legend_rows = -(-len(series) // 5)
     parts = [f'<svg role="img" aria-label="{html.escape(title)}" width="{width}" '
-             f'height="{height + 60}" xmlns="http://www.w3.org/2000/svg">',
+             f'height="{height + 40 + 14 * legend_rows}" xmlns="http://www.w3.org/2000/svg">',
              f'<text x="{pad}" y="20" font-weight="bold">{html.escape(title)}</text>']
     for i, (_, row) in enumerate(frame.iterrows()):  # one bar per month: a dozen, not rows
         y: float = height
@@ -54,12 +55,14 @@ def _stacked_bars(frame: pd.DataFrame, title: str) -> str:
                          f'width="{bar - 4:.1f}" height="{h:.1f}" '
                          f'fill="{PALETTE[j % len(PALETTE)]}"><title>{html.escape(str(name))}: '
                          f'{float(row[name]):,.2f}</title></rect>')
+        label = str(row.iloc[0])[: max(4, int(bar // 6))]  # fit the label under its bar
         parts.append(f'<text x="{pad + i * bar + bar / 2:.1f}" y="{height + 15}" '
-                     f'font-size="10" text-anchor="middle">{html.escape(str(row.iloc[0]))}</text>')
+                     f'font-size="10" text-anchor="middle">{html.escape(label)}</text>')
     for j, name in enumerate(series):
-        parts.append(f'<rect x="{pad + j * 110}" y="{height + 30}" width="10" height="10" '
-                     f'fill="{PALETTE[j % len(PALETTE)]}"/><text x="{pad + j * 110 + 14}" '
-                     f'y="{height + 40}" font-size="10">{html.escape(str(name))[:16]}</text>')
+        x, y = pad + (j % 5) * 130, height + 30 + (j // 5) * 14  # five legend entries a row
+        parts.append(f'<rect x="{x}" y="{y}" width="10" height="10" '
+                     f'fill="{PALETTE[j % len(PALETTE)]}"/><text x="{x + 14}" '
+                     f'y="{y + 10}" font-size="10">{html.escape(str(name))[:20]}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
