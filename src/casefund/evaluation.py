@@ -180,12 +180,13 @@ def month_context(prepared: PreparedData, acts: pd.DataFrame) -> MonthContext:
     return MonthContext(scope, as_of, np.asarray(inverse).reshape(-1).astype(np.int64))
 
 
-def _hourly_cost(data: Dataset, acts: pd.DataFrame) -> np.ndarray:
+def staff_hourly_cost(data: Dataset, acts: pd.DataFrame) -> np.ndarray:
+    """Each activity's staff cost per hour from the staff table (NaN where not known)."""
     staff = data["staff"]
     if staff.empty or "staff_id" not in acts:
         return np.full(len(acts), np.nan)
-    cost = staff.set_index(staff["staff_id"].astype("string"))["hourly_cost"].astype(float)
-    return acts["staff_id"].astype("string").map(cost).to_numpy(dtype=float, na_value=np.nan)
+    cost = staff.set_index(staff["staff_id"].astype(object))["hourly_cost"].astype(float)
+    return acts["staff_id"].astype(object).map(cost).to_numpy(dtype=float, na_value=np.nan)
 
 
 def evaluate_dataset(data: Dataset) -> Evaluation:
@@ -197,7 +198,8 @@ def evaluate_dataset(data: Dataset) -> Evaluation:
                                activity=acts)
     months = month_context(prepared, acts)
     contracts = contract_order(data.contracts)
-    allocation = allocate(acts, contracts, book, activity_scope, months, _hourly_cost(data, acts))
+    allocation = allocate(acts, contracts, book, activity_scope, months,
+                          staff_hourly_cost(data, acts))
     lines = _lines(acts, contracts, allocation, book, activity_scope)
     lines = _append(lines, _rejected_lines(data, book))
     eligibility = build_eligibility(

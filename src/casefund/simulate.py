@@ -16,7 +16,7 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from casefund.evaluation import Evaluation, evaluate_dataset
+from casefund.evaluation import Evaluation, evaluate_dataset, staff_hourly_cost
 from casefund.io.errors import InputError
 from casefund.io.load import Dataset
 from casefund.payers.contracts import Contract
@@ -111,13 +111,9 @@ def resample(activities: pd.DataFrame, contacts_per_month: float, seed: int) -> 
 
 def _cost(data: Dataset, lines: pd.DataFrame) -> float:
     """Staff time at hourly cost, for every accepted minute (unknown cost counts as 0)."""
-    staff = data["staff"]
     acts = data.activities
-    if staff.empty or acts.empty:
-        return 0.0
-    cost = staff.set_index(staff["staff_id"].astype(str))["hourly_cost"].astype(float)
-    hourly = acts["staff_id"].astype(object).map(cost).astype(float).fillna(0.0)
-    return float((hourly * acts["minutes"].astype(float) / 60.0).sum())
+    hourly = np.nan_to_num(staff_hourly_cost(data, acts))
+    return float((hourly * acts["minutes"].to_numpy(dtype=float, na_value=0.0) / 60.0).sum())
 
 
 def summarize(name: str, data: Dataset, evaluation: Evaluation) -> dict[str, Any]:

@@ -35,6 +35,7 @@ from casefund.evaluation import (
     _lines,
     canonical_activities,
     rule_book,
+    staff_hourly_cost,
 )
 from casefund.events.compile import Atoms
 from casefund.events.rulesets import ACTIVITY_RULESET, DAY, MONTH_RULESET, ContractRules, build
@@ -251,12 +252,7 @@ class Session:
             return (_decisions(entry.activity_rules, position, fired, days, params),
                     _decisions(entry.month_rules, position, month_fired, months.as_of, params))
 
-        hourly = np.full(len(acts), np.nan)
-        staff = self.dataset["staff"]
-        if len(staff):
-            cost = staff.set_index(staff["staff_id"].astype(str))["hourly_cost"].astype(float)
-            hourly = acts["staff_id"].astype(object).map(cost).to_numpy(dtype=float,
-                                                                        na_value=np.nan)
+        hourly = staff_hourly_cost(self.dataset, acts)
         allocation = allocate(acts, self.contracts, self.book, scope, months, hourly,
                               decider=decider, budget_spent=spent_elsewhere)
         lines = _lines(acts, self.contracts, allocation, self.book, scope)

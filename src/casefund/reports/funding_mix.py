@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from casefund.evaluation import Evaluation, rule_book
+from casefund.evaluation import Evaluation, rule_book, staff_hourly_cost
 
 
 @dataclass
@@ -38,10 +38,10 @@ def _line_costs(evaluation: Evaluation) -> pd.DataFrame:
     lines = evaluation.lines.loc[evaluation.lines["status"] != "rejected"].copy()
     for column in ("payer", "contract_id", "program", "status", "month"):
         lines[column] = lines[column].astype(object).fillna("")
-    staff_of = data.activities.set_index(data.activities["activity_id"].astype(str))["staff_id"]
-    cost = data["staff"].set_index(data["staff"]["staff_id"].astype(str))["hourly_cost"]
-    hourly = lines["activity_id"].astype(str).map(staff_of).astype(object).map(
-        cost.astype(float)).astype(float)
+    acts = data.activities
+    per_activity = pd.Series(staff_hourly_cost(data, acts),
+                             index=acts["activity_id"].astype(str))
+    hourly = lines["activity_id"].astype(str).map(per_activity).astype(float)
     lines["cost"] = (hourly.fillna(0.0) * lines["minutes"] / 60.0).round(2)
     lines["funder"] = np.where(lines["status"] == "unbillable", "(unfunded)", lines["payer"])
     return lines
