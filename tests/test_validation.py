@@ -128,3 +128,14 @@ def test_repeated_ids_refuse_every_copy_whatever_the_order() -> None:
     loaded = load_dataset({"participants": people})
     assert loaded.participants["participant_id"].tolist() == ["p2"]
     assert loaded.rejects["row"].tolist() == [1, 3]
+
+
+def test_huge_numbers_in_a_date_column_are_refused_not_a_crash() -> None:
+    # Regression (found by fuzzing): a number far beyond any day serial overflowed timedelta.
+    assessments = pd.DataFrame({"participant_id": ["p1", "p1"], "date": [1.0, 106751992.0],
+                                "fact": ["homeless", "homeless"], "value": ["yes", "no"]})
+    loaded = load_dataset({"participants": pd.DataFrame({"participant_id": ["p1"]}),
+                           "assessments": assessments})
+    assert loaded["assessments"]["date"].tolist() == [pd.Timestamp("1899-12-31")] or (
+        loaded.rejects["field"] == "date").any()
+    assert len(loaded["assessments"]) + loaded.rejects["row"].nunique() == 2

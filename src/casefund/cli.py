@@ -212,6 +212,27 @@ def simulate(
     console.print(table)
 
 
+@app.command()
+def claims(
+    data: DataOption,
+    contract: Annotated[str, typer.Option(help="the contract whose claims to write")],
+    out: Annotated[Path, typer.Option("--out", help="the 837P file to write")],
+) -> None:
+    """Write one contract's billable claims as an ASC X12 837P (005010X222A1) file."""
+    import datetime as dt
+
+    from casefund.evaluation import evaluate as run
+    from casefund.reports.x12_837p import build_837p
+
+    try:
+        text = build_837p(run(data), contract, created=dt.datetime.now().replace(microsecond=0))
+    except InputError as exc:
+        raise _fail(str(exc)) from None
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text)
+    console.print(f"{text.count('CLM*'):,} claims, {text.count('SV1*'):,} service lines → {out}")
+
+
 @report_app.command("funding-mix")
 def funding_mix_report(
     data: DataOption,

@@ -21,7 +21,6 @@ ROW = "_row"
 
 _TRUE = {"true", "t", "yes", "y", "1", "1.0"}
 _FALSE = {"false", "f", "no", "n", "0", "0.0"}
-_EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 _MIN_DATE = pd.Timestamp("1900-01-01")
 _MAX_DATE = pd.Timestamp("2100-12-31")
 
@@ -79,13 +78,15 @@ def _parse_dates(series: pd.Series, spec: ColumnSpec) -> tuple[pd.Series, list[P
     else:
         text = _parse_text(series)
         parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
-        serial = pd.to_numeric(text, errors="coerce")
+        serial = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
         # Spreadsheets export dates as day serials; accept them rather than refuse a whole file.
-        looks_serial = parsed.isna() & serial.between(1, 80_000) & (serial % 1 == 0)
-        if bool(looks_serial.any()):
-            parsed = parsed.mask(
-                looks_serial, _EXCEL_EPOCH + pd.to_timedelta(serial.where(looks_serial), unit="D")
-            )
+        with np.errstate(invalid="ignore"):
+            looks_serial = (parsed.isna().to_numpy() & (serial >= 1) & (serial <= 80_000)
+                            & (np.mod(serial, 1) == 0))
+        if looks_serial.any():
+            days = np.where(looks_serial, serial, 0).astype(np.int64).astype("timedelta64[D]")
+            from_serial = pd.Series(np.datetime64("1899-12-30") + days, index=parsed.index)
+            parsed = parsed.mask(looks_serial, from_serial)
     unreadable = parsed.isna().to_numpy() & ~blank
     # Compare before converting to nanoseconds: a year like -1 or 9999 would overflow it.
     in_range = parsed.between(_MIN_DATE, _MAX_DATE).to_numpy()

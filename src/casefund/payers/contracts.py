@@ -45,6 +45,48 @@ class Caps(BaseModel):
     budget: float | None = None
 
 
+def npi_is_valid(npi: str) -> bool:
+    """The NPI check digit: Luhn over the 9 digits prefixed with 80840 (CMS NPI standard)."""
+    if len(npi) != 10 or not npi.isdigit():
+        return False
+    digits = [int(d) for d in "80840" + npi[:9]]
+    total = 0
+    for i, digit in enumerate(reversed(digits)):
+        doubled = digit * 2 if i % 2 == 0 else digit
+        total += doubled - 9 if doubled > 9 else doubled
+    return (10 - total % 10) % 10 == int(npi[9])
+
+
+class Billing(BaseModel):
+    """Identifiers an electronic claim needs (ASC X12 837P), set per contract."""
+
+    model_config = ConfigDict(extra="forbid")
+    submitter_id: str = Field(min_length=2, max_length=15)
+    submitter_name: str
+    contact_name: str
+    contact_phone: str = Field(pattern=r"^\d{10}$")
+    receiver_id: str = Field(min_length=2, max_length=15)
+    receiver_name: str
+    provider_npi: str
+    provider_name: str
+    address: str
+    city: str
+    state: str = Field(pattern=r"^[A-Z]{2}$")
+    zip: str = Field(pattern=r"^\d{5}(\d{4})?$")
+    tax_id: str = Field(pattern=r"^\d{9}$")
+    payer_code: str
+    claim_filing: str = "MC"
+    place_of_service: str = "11"
+    default_diagnosis: str | None = None
+
+    @field_validator("provider_npi")
+    @classmethod
+    def _luhn(cls, value: str) -> str:
+        if not npi_is_valid(value):
+            raise ValueError(f"'{value}' is not a valid NPI (check digit fails)")
+        return value
+
+
 class Contract(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: str = Field(min_length=1)
@@ -69,6 +111,7 @@ class Contract(BaseModel):
     )
     procedure_code: str | None = None
     modifiers: str | None = None
+    billing: Billing | None = None
 
     @field_validator("covers")
     @classmethod

@@ -1,0 +1,88 @@
+"""837P files: valid X12 (checked by pyx12), sums and counts right, NPIs Luhn-checked."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from pydantic import ValidationError
+from typer.testing import CliRunner
+
+import casefund
+from casefund.cli import app
+from casefund.io.errors import InputError
+from casefund.payers.contracts import Billing, npi_is_valid
+from casefund.reports.x12_837p import build_837p
+
+pyx12_document = pytest.importorskip("pyx12.x12n_document")
+import pyx12.params  # noqa: E402
+
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "small_agency"
+BILLING = {"submitter_id": "ACME01", "submitter_name": "Acme Case Management",
+           "contact_name": "Billing Office", "contact_phone": "5555550100",
+           "receiver_id": "COUNTYBH", "receiver_name": "County Behavioral Health",
+           "provider_npi": "1234567893", "provider_name": "Acme Case Management",
+           "address": "100 Main St", "city": "Los Angeles", "state": "CA", "zip": "90012",
+           "tax_id": "123456789", "payer_code": "COUNTYBH", "default_diagnosis": "Z59.00"}
+
+
+def contracts() -> dict[str, Any]:
+    raw = yaml.safe_load((FIXTURE / "contracts.yaml").read_text())
+    raw["contracts"][0]["billing"] = BILLING
+    return raw
+
+
+def valid(text: str) -> bool:
+    return bool(pyx12_document.x12n_document(
+        param=pyx12.params.params(), src_file=io.StringIO(text), fd_997=io.StringIO(),
+        fd_html=io.StringIO(), fd_xmldoc=None))
+
+
+def test_837p_validates_and_adds_up() -> None:
+    result = casefund.evaluate(FIXTURE, contracts())
+    text = build_837p(result, "county_tcm", created=dt.datetime(2024, 5, 1, 12, 0))
+    assert valid(text)
+    segments = [s for s in text.split("~\n") if s]
+    st = next(i for i, s in enumerate(segments) if s.startswith("ST*"))
+    se = next(i for i, s in enumerate(segments) if s.startswith("SE*"))
+    assert segments[se].split("*")[1] == str(se - st + 1)
+    clm = next(s for s in segments if s.startswith("CLM*")).split("*")
+    charges = [float(s.split("*")[2]) for s in segments if s.startswith("SV1*")]
+    assert float(clm[2]) == sum(charges) == 63.0
+    assert "SV1*HC:T1017*63*UN*2***1" in segments
+
+
+def test_a_broken_segment_count_is_caught_by_the_validator() -> None:
+    result = casefund.evaluate(FIXTURE, contracts())
+    text = build_837p(result, "county_tcm", created=dt.datetime(2024, 5, 1, 12, 0))
+    assert not valid(text.replace("SE*21*", "SE*20*"))
+
+
+def test_npi_check_digit() -> None:
+    assert npi_is_valid("1234567893")
+    assert not npi_is_valid("1234567890")
+    with pytest.raises(ValidationError, match="not a valid NPI"):
+        Billing.model_validate({**BILLING, "provider_npi": "1234567890"})
+
+
+def test_missing_billing_block_is_a_clear_error() -> None:
+    result = casefund.evaluate(FIXTURE)
+    with pytest.raises(InputError, match="key 'billing'"):
+        build_837p(result, "county_tcm")
+
+
+def test_claims_command(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    for path in FIXTURE.iterdir():
+        (data / path.name).write_bytes(path.read_bytes())
+    (data / "contracts.yaml").write_text(yaml.safe_dump(contracts()))
+    out = tmp_path / "county.837"
+    result = CliRunner().invoke(app, ["claims", "--data", str(data), "--contract",
+                                      "county_tcm", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert valid(out.read_text())
