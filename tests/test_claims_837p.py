@@ -86,3 +86,37 @@ def test_claims_command(tmp_path: Path) -> None:
                                       "county_tcm", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert valid(out.read_text())
+
+
+def test_fhir_claims_validate_and_total() -> None:
+    pytest.importorskip("fhir.resources")
+    from fhir.resources.R4B.claim import Claim
+
+    from casefund.reports.fhir_claims import claim_resources
+
+    resources = claim_resources(casefund.evaluate(FIXTURE, contracts()), "county_tcm",
+                                dt.date(2024, 5, 1))
+    assert len(resources) == 1
+    claim = Claim.model_validate(resources[0])
+    assert float(claim.total.value) == 63.0
+    assert claim.item[0].productOrService.coding[0].code == "T1017"
+    assert claim.provider.identifier.value == "1234567893"
+
+
+def test_invoice_columns_follow_the_users_mapping(tmp_path: Path) -> None:
+    mapping = tmp_path / "plan.yaml"
+    mapping.write_text("Member ID: participant_id\nDOS: service_date\nHCPCS: procedure_code\n"
+                       "Billed: amount\n")
+    out = tmp_path / "invoice.csv"
+    result = CliRunner().invoke(app, ["claims", "--data", str(FIXTURE), "--contract",
+                                      "county_tcm", "--format", "invoice", "--mapping",
+                                      str(mapping), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.read_text().splitlines() == ["Member ID,DOS,HCPCS,Billed",
+                                            "p-homeless,2024-03-04,T1017,63.0"]
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("Member: nobody\n")
+    failed = CliRunner().invoke(app, ["claims", "--data", str(FIXTURE), "--contract",
+                                      "county_tcm", "--format", "invoice", "--mapping",
+                                      str(bad), "--out", str(out)])
+    assert failed.exit_code == 2 and "nobody" in failed.output

@@ -63,5 +63,9 @@ def test_simulate_command(tmp_path: Path) -> None:
                                  str(scenarios), "--out", str(out)])
     assert result.exit_code == 0, result.output
     frame = pd.read_csv(out).set_index("scenario")
+    chart = tmp_path / "chart.html"
+    drawn = runner.invoke(app, ["simulate", "--data", str(fixture), "--scenarios",
+                                str(scenarios), "--out", str(out), "--chart", str(chart)])
+    assert drawn.exit_code == 0 and chart.read_text().count('class="bar"') == 4
     assert frame.loc["higher", "revenue"] - frame.loc["baseline", "revenue"] == pytest.approx(
         2 * (40 - 31.5))

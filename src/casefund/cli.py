@@ -126,7 +126,9 @@ def verify(
     from casefund.audit import verify_outputs
 
     try:
-        report = verify_outputs(outdir, data)
+        with _progress() as progress:
+            progress.add_task("re-running the evaluation", total=None)
+            report = verify_outputs(outdir, data)
     except InputError as exc:
         raise _fail(str(exc)) from None
     for name, verdict in report.items():
@@ -153,7 +155,9 @@ def eligibility(
     except ValueError:
         raise _fail(f"--as-of '{as_of}' is not a date (expected YYYY-MM-DD)") from None
     try:
-        frame = eligibility_on(data, as_of=day, enable_unverified=enable_unverified)
+        with _progress() as progress:
+            progress.add_task(f"eligibility on {day}", total=None)
+            frame = eligibility_on(data, as_of=day, enable_unverified=enable_unverified)
     except InputError as exc:
         raise _fail(str(exc)) from None
     out.mkdir(parents=True, exist_ok=True)
@@ -173,7 +177,9 @@ def explain(
     from casefund.explain import explain_activity
 
     try:
-        evaluation = run(data)
+        with _progress() as progress:
+            progress.add_task("evaluating", total=None)
+            evaluation = run(data)
     except InputError as exc:
         raise _fail(str(exc)) from None
     for line in explain_activity(evaluation, activity_id):
@@ -186,6 +192,8 @@ def simulate(
     scenarios: Annotated[Path, typer.Option("--scenarios", help="scenarios.yaml")],
     out: Annotated[Path, typer.Option("--out", help="CSV file for the results")] = Path(
         "simulation.csv"),
+    chart: Annotated[Path | None, typer.Option(
+        help="also write an HTML chart of revenue and cost per scenario")] = None,
 ) -> None:
     """Re-evaluate the same activities under alternative contracts (rates, models, caps)."""
     from casefund.io.load import load_dataset
@@ -201,6 +209,11 @@ def simulate(
         raise _fail(str(exc)) from None
     out.parent.mkdir(parents=True, exist_ok=True)
     results.to_csv(out, index=False, lineterminator="\n")
+    if chart is not None:
+        from casefund.reports.funding_mix_files import write_chart
+
+        write_chart(results[["scenario", "revenue", "cost"]],
+                    "Revenue and cost by scenario (rate sweeps and payment models)", chart)
     table = Table(title="Scenarios")
     for column in ("scenario", "revenue", "member_months", "revenue_per_member_month",
                    "cost_coverage", "break_even_pempm"):
@@ -216,21 +229,48 @@ def simulate(
 def claims(
     data: DataOption,
     contract: Annotated[str, typer.Option(help="the contract whose claims to write")],
-    out: Annotated[Path, typer.Option("--out", help="the 837P file to write")],
+    out: Annotated[Path, typer.Option("--out", help="the file to write")],
+    format: Annotated[str, typer.Option(help="837p | fhir | invoice")] = "837p",
+    mapping: Annotated[Path | None, typer.Option(
+        help="invoice only: YAML of 'template column: claims column'")] = None,
 ) -> None:
-    """Write one contract's billable claims as an ASC X12 837P (005010X222A1) file."""
+    """Write one contract's billable claims: X12 837P, FHIR R4B Claims, or an invoice CSV."""
     import datetime as dt
+    import json
 
     from casefund.evaluation import evaluate as run
+    from casefund.reports.fhir_claims import claim_resources
+    from casefund.reports.invoice import invoice, load_mapping
     from casefund.reports.x12_837p import build_837p
 
+    if format not in ("837p", "fhir", "invoice"):
+        raise _fail(f"--format {format}: use 837p, fhir or invoice")
     try:
-        text = build_837p(run(data), contract, created=dt.datetime.now().replace(microsecond=0))
+        with _progress() as progress:
+            task = progress.add_task("evaluating", total=2)
+            evaluation = run(data)
+            progress.update(task, advance=1, description=f"writing {out}")
+            out.parent.mkdir(parents=True, exist_ok=True)
+            now = dt.datetime.now().replace(microsecond=0)
+            if format == "837p":
+                text = build_837p(evaluation, contract, created=now)
+                out.write_text(text)
+                summary = f"{text.count('CLM*'):,} claims, {text.count('SV1*'):,} lines"
+            elif format == "fhir":
+                bundle = {"resourceType": "Bundle", "type": "collection", "entry": [
+                    {"resource": r} for r in claim_resources(evaluation, contract, now.date())]}
+                out.write_text(json.dumps(bundle, indent=2) + "\n")
+                summary = f"{len(bundle['entry']):,} FHIR Claim resources"
+            else:
+                mine = evaluation.claims.loc[
+                    evaluation.claims["contract_id"].astype(str) == contract]
+                frame = invoice(mine, load_mapping(mapping) if mapping else None)
+                frame.to_csv(out, index=False, lineterminator="\n")
+                summary = f"{len(frame):,} invoice rows"
+            progress.update(task, advance=1, description="done")
     except InputError as exc:
         raise _fail(str(exc)) from None
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text)
-    console.print(f"{text.count('CLM*'):,} claims, {text.count('SV1*'):,} service lines → {out}")
+    console.print(f"{summary} → {out}")
 
 
 @report_app.command("funding-mix")

@@ -67,6 +67,43 @@ def _stacked_bars(frame: pd.DataFrame, title: str) -> str:
     return "".join(parts)
 
 
+def _side_by_side(frame: pd.DataFrame, title: str) -> str:
+    """Grouped bars: one group per row, one bar per numeric column (not stacked)."""
+    series = list(frame.columns[1:])
+    width, height, pad = 720, 300, 50
+    top = float(frame[series].to_numpy(dtype=float).max()) or 1.0
+    group = (width - 2 * pad) / max(len(frame), 1)
+    bar = group / (len(series) + 1)
+    parts = [f'<svg role="img" aria-label="{html.escape(title)}" width="{width}" '
+             f'height="{height + 60}" xmlns="http://www.w3.org/2000/svg">',
+             f'<text x="{pad}" y="20" font-weight="bold">{html.escape(title)}</text>']
+    for i, (_, row) in enumerate(frame.iterrows()):  # one group per scenario
+        for j, name in enumerate(series):
+            h = float(row[name]) / top * (height - 40)
+            parts.append(f'<rect class="bar" x="{pad + i * group + j * bar:.1f}" '
+                         f'y="{height - h:.1f}" width="{bar - 2:.1f}" height="{h:.1f}" '
+                         f'fill="{PALETTE[j % len(PALETTE)]}"><title>{html.escape(name)}: '
+                         f'{float(row[name]):,.2f}</title></rect>')
+        label = str(row.iloc[0])[: max(4, int(group // 6))]
+        parts.append(f'<text x="{pad + i * group + len(series) * bar / 2:.1f}" y="{height + 15}" '
+                     f'font-size="10" text-anchor="middle">{html.escape(label)}</text>')
+    for j, name in enumerate(series):
+        parts.append(f'<rect x="{pad + j * 130}" y="{height + 30}" width="10" height="10" '
+                     f'fill="{PALETTE[j % len(PALETTE)]}"/><text x="{pad + j * 130 + 14}" '
+                     f'y="{height + 40}" font-size="10">{html.escape(name)}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def write_chart(frame: pd.DataFrame, title: str, path: Path) -> Path:
+    """A one-chart HTML page (used by rate simulation)."""
+    page = ("<!doctype html><html><head><meta charset='utf-8'><title>"
+            f"{html.escape(title)}</title></head><body style='font-family:sans-serif'>"
+            + _side_by_side(frame, title) + frame.to_html(index=False) + "</body></html>")
+    path.write_text(page, encoding="utf-8")
+    return path
+
+
 def write_html(mix: FundingMix, path: Path) -> Path:
     reasons = mix.unbillable_reasons.head(10)[["rule", "cost"]]
     budgets = mix.budgets.dropna(subset=["budget"])[["contract_id", "billed", "remaining"]]
