@@ -131,3 +131,12 @@ def test_rounding_never_carries_hours_over_a_unit_cap() -> None:
     billed = result.lines.query("status == 'billable'")
     assert billed["units"].sum() <= 1.0
     assert billed["units"].tolist() == [0.41, 0.41, 0.16]
+
+
+def test_unit_contract_with_encounter_rounding_pays_one_per_day(tcm_member: Member) -> None:
+    people, coverage = tcm_member
+    contract = {**TCM_CONTRACT, "rounding": "encounter", "rate": 90.0}
+    acts = [act("a1", "p1", "2024-03-04", 95, "referral"),
+            act("a2", "p1", "2024-03-04", 20, "monitoring")]
+    result = evaluate(people, acts, [contract], coverage)
+    assert result.lines["units"].sum() == 1 and result.lines["amount"].sum() == 90.0

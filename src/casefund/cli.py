@@ -160,8 +160,12 @@ def eligibility(
             frame = eligibility_on(data, as_of=day, enable_unverified=enable_unverified)
     except InputError as exc:
         raise _fail(str(exc)) from None
+    from casefund._version import __version__
+    from casefund.evaluation import rule_book
+
     out.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(out / "eligibility.csv", index=False, lineterminator="\n")
+    frame.assign(casefund_version=__version__, rules_hash=rule_book().digest).to_csv(
+        out / "eligibility.csv", index=False, lineterminator="\n")
     eligible = frame.loc[frame["eligible"]]
     console.print(f"{len(frame):,} rows; {eligible['participant_id'].nunique():,} participants "
                   f"eligible for at least one program on {day} → {out / 'eligibility.csv'}")

@@ -82,6 +82,9 @@ def time_units(
     """Fee for service in time units (ffs_unit, and grants with a unit rate)."""
     unit = int(params["unit_minutes"])
     rounding = str(params["rounding"])
+    if rounding == "encounter":
+        # An encounter is a contact, not a length of time: one per participant and day.
+        return encounters(offer, params, contract)
     per_day = params["aggregate"] == "per_day" or rounding == "cms_8_minute"
     rate = float(params.get("rate") or 0.0)
     minutes = offer.minutes
