@@ -61,7 +61,8 @@ def _summary(evaluation: object) -> None:
 
 
 def _run(data: Path, out: Path, xlsx: bool, deidentify: bool = False,
-         recipient: str | None = None) -> None:
+         recipient: str | None = None, partitions: int = 1,
+         scheduler: str | None = None) -> None:
     """Evaluate and write, turning an unusable input into a clear error (never a traceback)."""
     from casefund.evaluation import evaluate_dataset
     from casefund.io.load import load_dataset
@@ -71,7 +72,13 @@ def _run(data: Path, out: Path, xlsx: bool, deidentify: bool = False,
             task = progress.add_task("validating inputs", total=3)
             dataset = load_dataset(data)
             progress.update(task, advance=1, description="applying rules and contracts")
-            evaluation = evaluate_dataset(dataset)
+            if partitions > 1 or scheduler:
+                from casefund.scaleout import evaluate_with_backend
+
+                evaluation = evaluate_with_backend(dataset, "dask", max(partitions, 1),
+                                                   scheduler)
+            else:
+                evaluation = evaluate_dataset(dataset)
             progress.update(task, advance=1, description=f"writing outputs to {out}")
             if deidentify:
                 from casefund.reports.privacy import write_deidentified
@@ -112,9 +119,13 @@ def evaluate(
     recipient: Annotated[str | None, typer.Option(
         help="who receives a de-identified report (42 CFR Part 2 consents are per recipient)"
     )] = None,
+    partitions: Annotated[int, typer.Option(
+        help="evaluate this many participant partitions on Dask (the 'dask' extra)")] = 1,
+    scheduler: Annotated[str | None, typer.Option(
+        help="a Dask distributed scheduler address (default: local processes)")] = None,
 ) -> None:
     """Evaluate a folder of input tables and contracts.yaml; write lines, claims, …"""
-    _run(data, out, xlsx, deidentify, recipient)
+    _run(data, out, xlsx, deidentify, recipient, partitions, scheduler)
 
 
 @app.command()

@@ -109,6 +109,10 @@ class Evaluation:
 def evaluate(
     data: str | Path | Mapping[str, TableSource | None] | Dataset | None = None,
     contracts: str | Path | list[Contract] | dict[str, Any] | None = None,
+    *,
+    backend: str = "pandas",
+    partitions: int = 1,
+    scheduler: str | None = None,
     **tables: TableSource | None,
 ) -> Evaluation:
     """Evaluate activities against the bundled rules and the user's contracts.
@@ -116,9 +120,17 @@ def evaluate(
     ``data`` is a folder of CSV/Parquet/XLSX files, a mapping of table name to source, or an
     already loaded :class:`Dataset`; tables may also be passed by keyword
     (``activities=df``). Bad rows never raise: they are in ``rejects``.
+    ``backend="dask"`` evaluates ``partitions`` participant partitions as Dask tasks
+    (``scheduler``: a distributed scheduler address) with results identical to one pass.
     """
     dataset = _dataset(data, contracts, tables)
-    return evaluate_dataset(dataset)
+    if backend not in ("pandas", "dask"):
+        raise ValueError(f"backend must be 'pandas' or 'dask', not {backend!r}")
+    if backend == "pandas" and partitions <= 1:
+        return evaluate_dataset(dataset)
+    from casefund.scaleout import evaluate_with_backend
+
+    return evaluate_with_backend(dataset, backend, partitions, scheduler)
 
 
 def _dataset(
@@ -206,18 +218,12 @@ def evaluate_dataset(data: Dataset) -> Evaluation:
         book, months.scope, np.asarray(prepared.ids)[months.scope.codes], months.as_of,
         month_label(months.as_of),
     )
-    default_caps = {
-        program: params.value("admin_cap", dt.date.max) if "admin_cap" in params.parameters
-        else None
-        for program, params in book.parameters.items()
-    }
     evaluation = Evaluation(
         lines=lines,
         claims=build_claims(lines),
         eligibility=eligibility,
         breakdown=build_breakdown(lines),
-        admin_cap=build_admin_cap(data["expenses"], data.contracts, default_caps,
-                                  _program_limits(book)),
+        admin_cap=admin_cap_report(data, book),
         rejects=data.rejects,
         version=__version__,
         rules_hash=book.digest,
@@ -225,6 +231,17 @@ def evaluate_dataset(data: Dataset) -> Evaluation:
         dataset=data,
     )
     return evaluation
+
+
+def admin_cap_report(data: Dataset, book: RuleBook) -> pd.DataFrame:
+    """The admin-cap output for the dataset's expenses and contracts."""
+    default_caps = {
+        program: params.value("admin_cap", dt.date.max) if "admin_cap" in params.parameters
+        else None
+        for program, params in book.parameters.items()
+    }
+    return build_admin_cap(data["expenses"], data.contracts, default_caps,
+                           _program_limits(book))
 
 
 def _program_limits(book: RuleBook) -> dict[str, dict[str, float]]:

@@ -22,4 +22,6 @@ def build_breakdown(lines: pd.DataFrame) -> pd.DataFrame:
     )
     out["amount"] = out["amount"].round(2)
     out["units"] = out["units"].round(2)
-    return out[BREAKDOWN_COLUMNS]
+    out = out.sort_values(["payer", "contract_id", "status"], key=lambda s: s.astype(str),
+                          kind="stable")
+    return out.reset_index(drop=True)[BREAKDOWN_COLUMNS]

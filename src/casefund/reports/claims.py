@@ -40,4 +40,7 @@ def build_claims(lines: pd.DataFrame) -> pd.DataFrame:
         .reset_index()
     )
     claims["amount"] = claims["amount"].round(2)
-    return claims[CLAIM_COLUMNS]
+    # Sorted by the keys' text, not by category order, so the order never depends on how
+    # the lines were assembled.
+    claims = claims.sort_values(keys, key=lambda s: s.astype(str), kind="stable")
+    return claims.reset_index(drop=True)[CLAIM_COLUMNS]
