@@ -139,3 +139,21 @@ def test_huge_numbers_in_a_date_column_are_refused_not_a_crash() -> None:
     # Day 1 is 1899-12-31, before 1900; the other is no date at all: both refused on 'date'.
     assert loaded["assessments"].empty
     assert loaded.rejects[["row", "field"]].values.tolist() == [[1, "date"], [2, "date"]]
+
+
+def test_typed_records_validate_and_feed_evaluate() -> None:
+    from pydantic import ValidationError
+
+    from casefund.records.models import Activity, Participant
+
+    with pytest.raises(ValidationError):
+        Activity(activity_id="a1", participant_id="p1", date="2024-03-01", activity="referal")
+    with pytest.raises(ValidationError):
+        Activity(activity_id="a1", participant_id="p1", date="2024-03-01", activity="referral",
+                 minutes=-1)
+    result = casefund.evaluate({
+        "participants": [Participant(participant_id="p1", hiv=True)],
+        "activities": [Activity(activity_id="a1", participant_id="p1", date="2024-03-01",
+                                minutes=30, activity="referral")],
+    }, {"contracts": []})
+    assert result.lines["minutes"].sum() == 30 and result.rejects.empty
