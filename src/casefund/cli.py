@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -36,6 +38,17 @@ def _progress() -> Progress:
 def _fail(message: str) -> typer.Exit:
     errors.print(f"[bold red]error:[/] {message}")
     return typer.Exit(code=2)
+
+
+@contextmanager
+def _working(description: str) -> Iterator[None]:
+    """A spinner while one step runs; an unusable input becomes a clear error, not a trace."""
+    try:
+        with _progress() as progress:
+            progress.add_task(description, total=None)
+            yield
+    except InputError as exc:
+        raise _fail(str(exc)) from None
 
 
 def _summary(evaluation: object) -> None:
@@ -136,12 +149,8 @@ def verify(
     """Re-run the evaluation on DATA and report whether OUTDIR reproduces byte for byte."""
     from casefund.audit import verify_outputs
 
-    try:
-        with _progress() as progress:
-            progress.add_task("re-running the evaluation", total=None)
-            report = verify_outputs(outdir, data)
-    except InputError as exc:
-        raise _fail(str(exc)) from None
+    with _working("re-running the evaluation"):
+        report = verify_outputs(outdir, data)
     for name, verdict in report.items():
         console.print(f"{name:<16} {verdict}", markup=False)
     if any(v != "identical" for v in report.values()):
@@ -165,17 +174,14 @@ def eligibility(
         day = dt.date.fromisoformat(as_of)
     except ValueError:
         raise _fail(f"--as-of '{as_of}' is not a date (expected YYYY-MM-DD)") from None
-    try:
-        with _progress() as progress:
-            progress.add_task(f"eligibility on {day}", total=None)
-            frame = eligibility_on(data, as_of=day, enable_unverified=enable_unverified)
-    except InputError as exc:
-        raise _fail(str(exc)) from None
+    with _working(f"eligibility on {day}"):
+        frame = eligibility_on(data, as_of=day, enable_unverified=enable_unverified)
     from casefund._version import __version__
     from casefund.evaluation import rule_book
+    from casefund.reports.write import stamped
 
     out.mkdir(parents=True, exist_ok=True)
-    frame.assign(casefund_version=__version__, rules_hash=rule_book().digest).to_csv(
+    stamped(frame, __version__, rule_book().digest).to_csv(
         out / "eligibility.csv", index=False, lineterminator="\n")
     eligible = frame.loc[frame["eligible"]]
     console.print(f"{len(frame):,} rows; {eligible['participant_id'].nunique():,} participants "
@@ -191,12 +197,8 @@ def explain(
     from casefund.evaluation import evaluate as run
     from casefund.explain import explain_activity
 
-    try:
-        with _progress() as progress:
-            progress.add_task("evaluating", total=None)
-            evaluation = run(data)
-    except InputError as exc:
-        raise _fail(str(exc)) from None
+    with _working("evaluating"):
+        evaluation = run(data)
     for line in explain_activity(evaluation, activity_id):
         typer.echo(line)
 

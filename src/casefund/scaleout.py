@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
+from casefund.allocate.payments import floor_cents, pays_whole_units
 from casefund.evaluation import Evaluation, admin_cap_report, evaluate_dataset, rule_book
 from casefund.io.load import Dataset
 from casefund.payers.contracts import Contract
@@ -99,15 +100,14 @@ def _allowances(evaluations: list[Evaluation], contract: Contract) -> list[float
     amount = requests["amount"].to_numpy()
     prior = np.cumsum(amount) - amount
     allowed = np.clip(budget - prior, 0.0, amount)
-    if contract.payment in ("ffs_unit", "ffs_encounter", "pempm", "monthly_case_rate") or (
-            contract.payment == "grant" and contract.unit_minutes and contract.rate):
+    if pays_whole_units(contract):
         price = np.divide(amount, requests["units"].to_numpy(), out=np.zeros_like(amount),
                           where=requests["units"].to_numpy() > 0)
         whole = np.floor(np.divide(allowed, price, out=np.zeros_like(allowed),
                                    where=price > 0) + 1e-9)
         allowed = np.where(price > 0, whole * price, allowed)
     else:
-        allowed = np.floor(allowed * 100 + 1e-6) / 100
+        allowed = floor_cents(allowed)
     shares = pd.Series(allowed).groupby(requests["part"].to_numpy()).sum()
     return [float(shares.get(k, 0.0)) for k in range(len(evaluations))]
 

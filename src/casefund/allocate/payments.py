@@ -201,13 +201,13 @@ def costs(offer: Offer, params: dict[str, Any], contract: Contract, outcome: str
                                                          1.0), offer.quantity)
     capped = apply_caps(units, asked, contract.caps, offer.participant, offer.month, offer.year,
                         whole_units=False)
-    paid = _floor_cents(capped.amount) > 0
+    paid = floor_cents(capped.amount) > 0
     minutes = _proportional_minutes(offer.minutes, capped.amount, asked)
     cost_share = np.divide(capped.amount, asked, out=np.zeros_like(asked), where=asked > 0)
     # Rounded down to the cent (and hundredth of a unit) so that rounding can never carry
     # a sum over a cap or budget.
-    take = Take(np.where(paid, minutes, 0), _floor_cents(np.where(paid, capped.units, 0.0)),
-                _floor_cents(capped.amount), np.where(paid, BILLABLE, 0),
+    take = Take(np.where(paid, minutes, 0), floor_cents(np.where(paid, capped.units, 0.0)),
+                floor_cents(capped.amount), np.where(paid, BILLABLE, 0),
                 np.where(paid, offer.amount * cost_share, 0.0))
     take.line_reasons.append((outcome, paid))
     take.stop_reasons.append(("payment.no_amount", asked <= 0))
@@ -216,7 +216,13 @@ def costs(offer: Offer, params: dict[str, Any], contract: Contract, outcome: str
     return take
 
 
-def _floor_cents(values: np.ndarray) -> np.ndarray:
+def pays_whole_units(contract: Contract) -> bool:
+    """Whether the contract pays whole units at a unit price (not recorded or hourly cost)."""
+    return contract.payment in ("ffs_unit", "ffs_encounter", "pempm", "monthly_case_rate") or (
+        contract.payment == "grant" and bool(contract.unit_minutes and contract.rate))
+
+
+def floor_cents(values: np.ndarray) -> np.ndarray:
     return np.asarray(np.floor(np.asarray(values, dtype=float) * 100 + 1e-6) / 100)
 
 
@@ -224,7 +230,7 @@ def pay(offer: Offer, params: dict[str, Any], contract: Contract) -> Take:
     model = contract.payment
     if model == "ffs_unit":
         return time_units(offer, params, contract)
-    if model == "grant" and contract.unit_minutes and contract.rate:
+    if model == "grant" and pays_whole_units(contract):
         return time_units(offer, params, contract, "payment.grant")
     if model == "ffs_encounter":
         return encounters(offer, params, contract)

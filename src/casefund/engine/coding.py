@@ -8,6 +8,7 @@ import numpy as np
 
 from casefund.engine.decide import condition_values, effective_mask
 from casefund.engine.params import ResolvedParameters
+from casefund.facts.calendar import day_to_date
 from casefund.facts.scope import FactScope
 from casefund.rules.loader import RuleBook
 
@@ -26,7 +27,7 @@ def code_activities(
     program's) procedure_code and modifiers apply.
     """
     n = len(days)
-    latest = dt.date(1970, 1, 1) + dt.timedelta(days=int(days.max())) if n else dt.date.max
+    latest = day_to_date(int(days.max())) if n else dt.date.max
     values = params.at(latest)
     codes = np.full(n, str(values.get("procedure_code") or ""), dtype=object)
     modifiers = np.full(n, str(values.get("modifiers") or ""), dtype=object)

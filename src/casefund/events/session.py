@@ -34,12 +34,13 @@ from casefund.evaluation import (
     _dataset,
     _lines,
     canonical_activities,
+    month_context,
     rule_book,
     staff_hourly_cost,
 )
 from casefund.events.compile import Atoms
 from casefund.events.rulesets import ACTIVITY_RULESET, DAY, MONTH_RULESET, ContractRules, build
-from casefund.facts.calendar import month_end, month_start
+from casefund.facts.calendar import day_to_date, to_days
 from casefund.facts.prepared import PreparedData
 from casefund.facts.scope import FactScope
 from casefund.io.load import Dataset
@@ -154,7 +155,7 @@ class Session:
     def _atom_values(atoms: Atoms, scope: FactScope, entry: ContractRules, row: int
                      ) -> dict[str, Any]:
         values: dict[str, Any] = {}
-        params = entry.params.at(_date(scope.as_of[row]))
+        params = entry.params.at(day_to_date(scope.as_of[row]))
         bound = scope.with_params(params, entry.contract.coverage_payer)
         for name, node in atoms.nodes.items():
             result = node.evaluate(bound)
@@ -189,7 +190,7 @@ class Session:
         pid = str(row["participant_id"].iloc[0])
         mine = pd.concat([self._activities.get(pid, row.iloc[0:0]), row], ignore_index=True)
         self._activities[pid] = mine
-        self._reallocate(pid, decide_day=int(_days(row["date"])[0]))
+        self._reallocate(pid, decide_day=int(to_days(row["date"])[0]))
         lines = self._lines[pid]
         return Decision(activity_id, str(lines.loc[lines["activity_id"] == activity_id,
                                                    "status"].iloc[0]),
@@ -230,7 +231,7 @@ class Session:
         days = acts["_day"].to_numpy(np.int64)
         scope = FactScope(self.prepared, acts["_code"].to_numpy(np.int64), days, days,
                           activity=acts)
-        months = self._months(acts)
+        months = month_context(self.prepared, acts)
         ids = acts["activity_id"].astype(str).to_numpy()
         for i, activity_id in enumerate(ids):
             stale = decide_day is not None and days[i] >= decide_day
@@ -261,16 +262,6 @@ class Session:
         totals = billed.groupby("contract_id", observed=True)["amount"].sum()
         self._spent[pid] = {str(k): float(v) for k, v in totals.items()}
 
-    def _months(self, acts: pd.DataFrame) -> MonthContext:
-        codes = acts["_code"].to_numpy(np.int64)
-        month_index = acts["_month_index"].to_numpy(np.int64)
-        pairs, inverse = np.unique(np.stack([codes, month_index], axis=1), axis=0,
-                                   return_inverse=True)
-        first = pairs[:, 1].astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
-        as_of = month_end(first)
-        scope = FactScope(self.prepared, pairs[:, 0].astype(np.int64), as_of, month_start(first))
-        return MonthContext(scope, as_of, np.asarray(inverse).reshape(-1).astype(np.int64))
-
     def _month_decisions(self, months: MonthContext) -> list[set[tuple[int, str]]]:
         out = []
         for i, (code, as_of) in enumerate(zip(months.scope.codes, months.as_of, strict=True)):
@@ -292,15 +283,3 @@ def _decisions(rules: list[Any], position: int, fired: list[set[tuple[int, str]]
         return np.array([(position, rule.id) in f for f in fired], dtype=bool)
 
     return collect(rules, params, days, known_true)
-
-
-def _days(values: pd.Series) -> np.ndarray:
-    from casefund.facts.calendar import to_days
-
-    return to_days(values)
-
-
-def _date(day: int) -> Any:
-    import datetime as dt
-
-    return dt.date(1970, 1, 1) + dt.timedelta(days=int(day))

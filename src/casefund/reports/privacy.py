@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from casefund.reports.write import stamped
+
 if TYPE_CHECKING:
     from casefund.evaluation import Evaluation
 
@@ -101,8 +103,8 @@ def deidentified(evaluation: Evaluation, recipient: str | None = None) -> dict[s
 def write_deidentified(evaluation: Evaluation, outdir: Path, recipient: str | None) -> None:
     outdir.mkdir(parents=True, exist_ok=True)
     for name, frame in deidentified(evaluation, recipient).items():
-        frame.assign(casefund_version=evaluation.version, rules_hash=evaluation.rules_hash
-                     ).to_csv(outdir / f"{name}.csv", index=False, lineterminator="\n")
+        stamped(frame, evaluation.version, evaluation.rules_hash).to_csv(
+            outdir / f"{name}.csv", index=False, lineterminator="\n")
     manifest = {"casefund_version": evaluation.version, "rules_hash": evaluation.rules_hash,
                 "deidentified": True, "recipient": recipient}
     (outdir / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")

@@ -12,6 +12,11 @@ if TYPE_CHECKING:
     from casefund.evaluation import Evaluation
 
 
+def stamped(frame: pd.DataFrame, version: str, rules_hash: str) -> pd.DataFrame:
+    """The frame with the provenance columns every written output carries."""
+    return frame.assign(casefund_version=version, rules_hash=rules_hash)
+
+
 def write_outputs(evaluation: Evaluation, outdir: Path, xlsx: bool = False) -> list[Path]:
     """Each output as ``<name>.csv`` with the casefund version and rules hash as columns.
 
@@ -23,12 +28,9 @@ def write_outputs(evaluation: Evaluation, outdir: Path, xlsx: bool = False) -> l
     written = []
     frames = {}
     for name, frame in evaluation.outputs().items():
-        stamped = frame.assign(
-            casefund_version=evaluation.version, rules_hash=evaluation.rules_hash
-        )
-        frames[name] = stamped
+        frames[name] = stamped(frame, evaluation.version, evaluation.rules_hash)
         path = outdir / f"{name}.csv"
-        stamped.to_csv(path, index=False, lineterminator="\n")
+        frames[name].to_csv(path, index=False, lineterminator="\n")
         written.append(path)
     manifest = outdir / "manifest.json"
     manifest.write_text(json.dumps(evaluation.manifest(), indent=2, sort_keys=True) + "\n")
