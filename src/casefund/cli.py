@@ -75,7 +75,7 @@ def _summary(evaluation: object) -> None:
 
 def _run(data: Path, out: Path, xlsx: bool, deidentify: bool = False,
          recipient: str | None = None, partitions: int = 1,
-         scheduler: str | None = None) -> None:
+         scheduler: str | None = None, workers: int | None = None) -> None:
     """Evaluate and write, turning an unusable input into a clear error (never a traceback)."""
     from casefund.evaluation import evaluate_dataset
     from casefund.io.load import load_dataset
@@ -83,15 +83,16 @@ def _run(data: Path, out: Path, xlsx: bool, deidentify: bool = False,
     try:
         with _progress() as progress:
             task = progress.add_task("validating inputs", total=3)
-            dataset = load_dataset(data)
             progress.update(task, advance=1, description="applying rules and contracts")
             if partitions > 1 or scheduler:
-                from casefund.scaleout import evaluate_with_backend
+                from casefund.scaleout import dask_runner, evaluate_raw, run_locally
 
-                evaluation = evaluate_with_backend(dataset, "dask", max(partitions, 1),
-                                                   scheduler)
+                # Partitions validate their own rows: the whole typed input is never held.
+                in_process = workers == 1 and not scheduler
+                evaluation = evaluate_raw(data, None, max(partitions, 1), run_locally
+                                          if in_process else dask_runner(scheduler, workers))
             else:
-                evaluation = evaluate_dataset(dataset)
+                evaluation = evaluate_dataset(load_dataset(data))
             progress.update(task, advance=1, description=f"writing outputs to {out}")
             if deidentify:
                 from casefund.reports.privacy import write_deidentified
@@ -133,12 +134,16 @@ def evaluate(
         help="who receives a de-identified report (42 CFR Part 2 consents are per recipient)"
     )] = None,
     partitions: Annotated[int, typer.Option(
-        help="evaluate this many participant partitions on Dask (the 'dask' extra)")] = 1,
+        help="split participants into this many partitions, each validated and evaluated on "
+        "its own (bounded memory; results identical to one pass)")] = 1,
+    workers: Annotated[int | None, typer.Option(
+        help="Dask worker processes for the partitions (the 'dask' extra); 1 runs them one "
+        "after another in this process. Default: one per core")] = None,
     scheduler: Annotated[str | None, typer.Option(
         help="a Dask distributed scheduler address (default: local processes)")] = None,
 ) -> None:
     """Evaluate a folder of input tables and contracts.yaml; write lines, claims, …"""
-    _run(data, out, xlsx, deidentify, recipient, partitions, scheduler)
+    _run(data, out, xlsx, deidentify, recipient, partitions, scheduler, workers)
 
 
 @app.command()

@@ -120,17 +120,23 @@ def evaluate(
     ``data`` is a folder of CSV/Parquet/XLSX files, a mapping of table name to source, or an
     already loaded :class:`Dataset`; tables may also be passed by keyword
     (``activities=df``). Bad rows never raise: they are in ``rejects``.
-    ``backend="dask"`` evaluates ``partitions`` participant partitions as Dask tasks
-    (``scheduler``: a distributed scheduler address) with results identical to one pass.
+    ``partitions`` > 1 evaluates participant partitions one after another (bounded memory);
+    ``backend="dask"`` runs them as Dask tasks (``scheduler``: a distributed scheduler
+    address). Results are identical to one pass.
     """
-    dataset = _dataset(data, contracts, tables)
     if backend not in ("pandas", "dask"):
         raise ValueError(f"backend must be 'pandas' or 'dask', not {backend!r}")
     if backend == "pandas" and partitions <= 1:
-        return evaluate_dataset(dataset)
-    from casefund.scaleout import evaluate_with_backend
+        return evaluate_dataset(_dataset(data, contracts, tables))
+    from casefund.scaleout import dask_runner, evaluate_partitioned, evaluate_raw, run_locally
 
-    return evaluate_with_backend(dataset, backend, partitions, scheduler)
+    runner = dask_runner(scheduler) if backend == "dask" else run_locally
+    if isinstance(data, Dataset):
+        return evaluate_partitioned(data, max(partitions, 1), runner)
+    # Raw tables are validated inside each partition: the whole typed input is never held.
+    raw = {**data, **tables} if isinstance(data, Mapping) else (data if data is not None
+                                                                  else dict(tables))
+    return evaluate_raw(raw, contracts, max(partitions, 1), runner)
 
 
 def _dataset(
@@ -259,10 +265,14 @@ def input_hashes(data: Dataset) -> dict[str, str]:
     for name, frame in data.tables.items():
         hashed = pd.util.hash_pandas_object(frame, index=False).to_numpy()
         out[name] = hashlib.sha256(hashed.tobytes()).hexdigest()[:16]
-    out["contracts"] = hashlib.sha256(
-        json.dumps([c.model_dump(mode="json") for c in data.contracts], sort_keys=True).encode()
-    ).hexdigest()[:16]
+    out["contracts"] = contracts_hash(data.contracts)
     return out
+
+
+def contracts_hash(contracts: list[Contract]) -> str:
+    return hashlib.sha256(
+        json.dumps([c.model_dump(mode="json") for c in contracts], sort_keys=True).encode()
+    ).hexdigest()[:16]
 
 
 def _citations(book: RuleBook, reasons: pd.Categorical) -> pd.Categorical:

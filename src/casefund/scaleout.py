@@ -1,4 +1,4 @@
-"""Evaluating by participant partitions (on Dask), with results identical to one pass.
+"""Evaluating by participant partitions (locally or on Dask), identical to one pass.
 
 Everything casefund decides is per participant except contract budgets, which are spent in
 the global service order. A budget is therefore settled in passes: evaluate every partition
@@ -8,30 +8,163 @@ partition exactly the share its own rows receive in that order. Within a partiti
 order holds, so each row then receives exactly what it would in a single pass. Budgets are
 settled in priority order (a lower-priority contract cannot change what a higher one takes);
 a pass is needed only for a budget that actually binds.
+
+Partitions come either from a dataset already in memory (:func:`partition`) or straight from
+the raw input tables (:func:`raw_partitions`), validated inside each partition so that no
+process ever holds the whole typed activity table: that is what bounds memory at tens of
+millions of activities. The few checks that span a whole table (a repeated activity id) are
+settled on the raw table first, so rejects match the single pass row for row.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import hashlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 
+from casefund._version import __version__
 from casefund.allocate.payments import floor_cents, pays_whole_units
-from casefund.evaluation import Evaluation, admin_cap_report, evaluate_dataset, rule_book
-from casefund.io.load import Dataset
-from casefund.payers.contracts import Contract
+from casefund.evaluation import (
+    Evaluation,
+    _append,
+    admin_cap_report,
+    contracts_hash,
+    evaluate_dataset,
+    input_hashes,
+    rule_book,
+)
+from casefund.io.load import INPUT_ORDER, Dataset, _reference_problems, load_dataset
+from casefund.io.sources import TableSource, find_table_file, read_source
+from casefund.io.validate import (
+    ROW,
+    check_required_columns,
+    empty_rejects,
+    normalise_columns,
+    repeated_keys,
+    validate_table,
+)
+from casefund.payers.contracts import Contract, load_contracts
+from casefund.records.tables import TABLES
 from casefund.reports.breakdown import build_breakdown
 from casefund.reports.claims import build_claims
 
 PER_PARTICIPANT = ("participants", "activities", "coverage", "events", "assessments", "consents")
+SHARED = tuple(name for name in INPUT_ORDER if name not in PER_PARTICIPANT)
+Budgets = dict[str, float | None]
 
 
-def partition(data: Dataset, parts: int) -> list[Dataset]:
-    """Participants dealt round-robin by sorted id into ``parts`` datasets."""
+class Part(Protocol):
+    """One participant partition: it can produce its own validated dataset."""
+
+    def load(self) -> Dataset: ...
+
+
+@dataclass
+class LoadedPart:
+    """A partition of a dataset that was validated whole."""
+
+    dataset: Dataset
+
+    def load(self) -> Dataset:
+        return self.dataset
+
+
+@dataclass
+class RawPart:
+    """A partition of the raw input tables, validated when loaded (in the worker)."""
+
+    raw: dict[str, pd.DataFrame]  # per-participant tables: this partition's raw rows
+    rows: dict[str, np.ndarray]  # their 1-based row numbers in the whole input table
+    origins: dict[str, str]
+    shared: dict[str, pd.DataFrame]  # tables every partition needs, validated once
+    contracts: list[Contract]
+    repeated: dict[str, str]  # activity ids repeated across the whole table → problem
+
+    def load(self) -> Dataset:
+        accepted = dict(self.shared)
+        known: dict[str, set[str] | pd.Index] = {"contracts": {c.id for c in self.contracts}}
+        rejects = [empty_rejects()]
+        refused: dict[str, pd.DataFrame] = {}
+        for name in PER_PARTICIPANT:
+            spec = TABLES[name]
+            checked = validate_table(self.raw[name], spec, self.origins[name],
+                                     rows=self.rows[name],
+                                     repeated=self.repeated if name == "activities" else None)
+            checked = _reference_problems(checked, spec, known)
+            accepted[name] = checked.frame
+            refused[name] = checked.refused.sort_values(ROW, kind="stable").reset_index(
+                drop=True)
+            rejects.append(checked.rejects)
+            if name == "participants":
+                known["participants"] = pd.Index(checked.frame["participant_id"])
+        return Dataset(accepted, self.contracts, pd.concat(rejects, ignore_index=True),
+                       dict(self.origins), {}, refused)
+
+
+@dataclass
+class PartResult:
+    """What one partition sends back: compact lines and what the combination needs."""
+
+    lines: pd.DataFrame
+    eligibility: pd.DataFrame
+    rejects: pd.DataFrame
+    tables: dict[str, pd.DataFrame]  # accepted small per-participant tables
+    row_hashes: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+
+
+def run_part(part: Part, budgets: Budgets) -> PartResult:
+    """Evaluate one partition with the given budgets (``None``: unlimited)."""
+    data = _with_budgets(part.load(), budgets)
+    evaluation = evaluate_dataset(data)
+    lines = evaluation.lines
+    # Arrow strings pickle and concatenate far more cheaply than Python ones.
+    lines["activity_id"] = lines["activity_id"].astype("str")
+    hashes = {
+        name: (data[name][ROW].to_numpy(np.int64),
+               pd.util.hash_pandas_object(data[name], index=False).to_numpy())
+        for name in PER_PARTICIPANT
+    }
+    small = {name: data[name] for name in PER_PARTICIPANT if name != "activities"}
+    return PartResult(lines, evaluation.eligibility, data.rejects, small, hashes)
+
+
+Runner = Callable[[Sequence[tuple[Part, Budgets]]], list[PartResult]]
+
+
+def run_locally(tasks: Sequence[tuple[Part, Budgets]]) -> list[PartResult]:
+    """One partition after another in this process: memory holds one partition at a time."""
+    return [run_part(part, budgets) for part, budgets in tasks]
+
+
+def dask_runner(scheduler: str | None = None, workers: int | None = None) -> Runner:
+    """Partitions as Dask tasks: on a distributed scheduler, or local worker processes."""
+
+    def run(tasks: Sequence[tuple[Part, Budgets]]) -> list[PartResult]:
+        from dask.base import compute
+        from dask.delayed import delayed
+
+        graph = [delayed(run_part)(part, budgets) for part, budgets in tasks]
+        if scheduler:
+            from distributed import Client
+
+            with Client(scheduler) as client:  # type: ignore[no-untyped-call]
+                return list(client.compute(graph, sync=True))
+        return list(compute(*graph, scheduler="processes",  # type: ignore[no-untyped-call]
+                            num_workers=workers))
+
+    return run
+
+
+def partition(data: Dataset, parts: int) -> list[Part]:
+    """Participants of a validated dataset dealt round-robin by sorted id."""
     ids = pd.Index(pd.unique(data.participants["participant_id"].astype(object))).sort_values()
     group = pd.Series(np.arange(len(ids)) % max(parts, 1), index=ids)
-    out = []
+    out: list[Part] = []
     for k in range(max(parts, 1)):
         tables = dict(data.tables)
         for name in PER_PARTICIPANT:
@@ -39,12 +172,76 @@ def partition(data: Dataset, parts: int) -> list[Dataset]:
             mine = frame["participant_id"].astype(object).map(group) == k
             tables[name] = frame.loc[mine.to_numpy(dtype=bool)].reset_index(drop=True)
         refused = data.refused if k == 0 else {}
-        out.append(Dataset(tables, data.contracts, data.rejects.iloc[0:0], data.sources,
-                           data.input_rows, refused))
+        rejects = data.rejects if k == 0 else data.rejects.iloc[0:0]
+        out.append(LoadedPart(Dataset(tables, data.contracts, rejects, data.sources,
+                                      data.input_rows, refused)))
     return out
 
 
-def _with_budgets(data: Dataset, budgets: dict[str, float | None]) -> Dataset:
+def _participant_part(raw: pd.DataFrame, parts: int) -> np.ndarray:
+    """Each raw row's partition, from a stable hash of its trimmed participant id."""
+    text = raw["participant_id"].astype("string[pyarrow]").str.strip()
+    codes, uniques = pd.factorize(text)
+    if len(uniques) == 0:
+        return np.zeros(len(raw), dtype=np.int64)
+    hashed = pd.util.hash_array(np.asarray(uniques, dtype=object), categorize=False)
+    of_unique = (hashed % np.uint64(parts)).astype(np.int64)
+    return np.where(codes >= 0, of_unique[np.maximum(codes, 0)], 0)
+
+
+def raw_partitions(
+    tables: Mapping[str, TableSource | None] | str | Path,
+    contracts: str | Path | list[Contract] | dict[str, Any] | None,
+    parts: int,
+) -> tuple[list[Part], Dataset]:
+    """Partitions of raw input tables and the validated shared tables (expenses, staff).
+
+    The returned dataset holds the shared tables, their rejects and the input row counts.
+    """
+    if isinstance(tables, str | Path):
+        folder = Path(tables)
+        sources: dict[str, TableSource | None] = {n: find_table_file(folder, n)
+                                                  for n in INPUT_ORDER}
+        if contracts is None and (folder / "contracts.yaml").exists():
+            contracts = folder / "contracts.yaml"
+    else:
+        sources = {n: tables.get(n) for n in INPUT_ORDER}
+    contract_list = load_contracts(contracts)
+    shared_only = load_dataset({n: sources[n] for n in SHARED}, contract_list)
+    raw: dict[str, pd.DataFrame] = {}
+    origins: dict[str, str] = {}
+    counts = {n: shared_only.input_rows[n] for n in SHARED}
+    for name in PER_PARTICIPANT:
+        spec = TABLES[name]
+        source = sources[name]
+        if source is None:
+            frame, origin = pd.DataFrame({c.name: pd.Series(dtype="str")
+                                          for c in spec.columns}), f"{name} (absent)"
+        else:
+            frame, origin = read_source(source, name)
+            if frame.shape == (0, 0):
+                frame = pd.DataFrame({c.name: pd.Series(dtype="str") for c in spec.columns})
+        frame = normalise_columns(frame)
+        check_required_columns(frame, spec, origin)
+        raw[name], origins[name], counts[name] = frame, origin, len(frame)
+    repeated = repeated_keys(raw["activities"], TABLES["activities"], origins["activities"])
+    where = {name: _participant_part(frame, parts) for name, frame in raw.items()}
+    out: list[Part] = []
+    for k in range(parts):
+        mine = {name: np.flatnonzero(where[name] == k) for name in raw}
+        out.append(RawPart(
+            raw={name: raw[name].iloc[rows].reset_index(drop=True)
+                 for name, rows in mine.items()},
+            rows={name: (rows + 1).astype(np.int64) for name, rows in mine.items()},
+            origins=origins, shared=dict(shared_only.tables), contracts=contract_list,
+            repeated=repeated))
+    shared = Dataset({n: shared_only.tables[n] for n in SHARED}, contract_list,
+                     shared_only.rejects, {**shared_only.sources, **origins}, counts,
+                     {n: shared_only.refused[n] for n in SHARED})
+    return out, shared
+
+
+def _with_budgets(data: Dataset, budgets: Budgets) -> Dataset:
     contracts = [
         c.model_copy(update={"caps": c.caps.model_copy(update={"budget": budgets[c.id]})})
         if c.id in budgets else c
@@ -54,38 +251,13 @@ def _with_budgets(data: Dataset, budgets: dict[str, float | None]) -> Dataset:
                    data.refused)
 
 
-Runner = Callable[[Sequence[Dataset]], list[Evaluation]]
-
-
-def run_locally(parts: Sequence[Dataset]) -> list[Evaluation]:
-    return [evaluate_dataset(p) for p in parts]
-
-
-def dask_runner(scheduler: str | None = None) -> Runner:
-    """Evaluate partitions as Dask tasks (a distributed scheduler address, or local)."""
-
-    def run(parts: Sequence[Dataset]) -> list[Evaluation]:
-        from dask.base import compute
-        from dask.delayed import delayed
-
-        tasks = [delayed(evaluate_dataset)(p) for p in parts]
-        if scheduler:
-            from distributed import Client
-
-            with Client(scheduler) as client:  # type: ignore[no-untyped-call]
-                return list(client.compute(tasks, sync=True))
-        return list(compute(*tasks, scheduler="processes"))  # type: ignore[no-untyped-call]
-
-    return run
-
-
-def _allowances(evaluations: list[Evaluation], contract: Contract) -> list[float] | None:
+def _allowances(results: list[PartResult], contract: Contract) -> list[float] | None:
     """Each partition's exact share of ``contract``'s budget, or None when it does not bind."""
     budget = contract.caps.budget
     assert budget is not None
     frames = []
-    for k, ev in enumerate(evaluations):
-        lines = ev.lines
+    for k, result in enumerate(results):
+        lines = result.lines
         mine = lines.loc[(lines["contract_id"].astype(object) == contract.id)
                          & (lines["status"].astype(object) == "billable")]
         frames.append(pd.DataFrame({
@@ -109,60 +281,104 @@ def _allowances(evaluations: list[Evaluation], contract: Contract) -> list[float
     else:
         allowed = floor_cents(allowed)
     shares = pd.Series(allowed).groupby(requests["part"].to_numpy()).sum()
-    return [float(shares.get(k, 0.0)) for k in range(len(evaluations))]
+    return [float(shares.get(k, 0.0)) for k in range(len(results))]
 
 
-def evaluate_partitioned(data: Dataset, parts: int, runner: Runner = run_locally) -> Evaluation:
-    """The single-pass result, computed partition by partition."""
-    pieces = partition(data, parts)
-    budgeted = sorted((c for c in data.contracts if c.caps.budget is not None),
+def _settle(pieces: Sequence[Part], contracts: list[Contract], runner: Runner
+            ) -> list[PartResult]:
+    """Run every partition, then once more per binding budget with its exact shares."""
+    budgeted = sorted((c for c in contracts if c.caps.budget is not None),
                       key=lambda c: (c.priority, c.id))
-    per_part: list[dict[str, float | None]] = [
-        {c.id: None for c in budgeted} for _ in pieces]
-    evaluations = runner([_with_budgets(p, b) for p, b in zip(pieces, per_part, strict=True)])
+    per_part: list[Budgets] = [{c.id: None for c in budgeted} for _ in pieces]
+    results = runner(list(zip(pieces, per_part, strict=True)))
     for contract in budgeted:
-        shares = _allowances(evaluations, contract)
+        shares = _allowances(results, contract)
         if shares is None:
             for budgets in per_part:
                 budgets[contract.id] = contract.caps.budget  # never binds: keep it as given
             continue
         for budgets, share in zip(per_part, shares, strict=True):
             budgets[contract.id] = share
-        evaluations = runner([_with_budgets(p, b)
-                              for p, b in zip(pieces, per_part, strict=True)])
-    return _combine(data, evaluations)
+        results = runner(list(zip(pieces, per_part, strict=True)))
+    return results
 
 
-def _combine(data: Dataset, evaluations: list[Evaluation]) -> Evaluation:
-    from casefund.evaluation import _append
+def evaluate_partitioned(data: Dataset, parts: int, runner: Runner = run_locally) -> Evaluation:
+    """The single-pass result for an already validated dataset, partition by partition."""
+    results = _settle(partition(data, parts), data.contracts, runner)
+    return _combine(data, results, input_hashes(data))
 
-    first = evaluations[0]
-    lines = evaluations[0].lines
-    for ev in evaluations[1:]:
-        lines = _append(lines, ev.lines)
+
+def evaluate_raw(
+    tables: Mapping[str, TableSource | None] | str | Path,
+    contracts: str | Path | list[Contract] | dict[str, Any] | None = None,
+    parts: int = 8,
+    runner: Runner = run_locally,
+) -> Evaluation:
+    """The single-pass result for raw input tables, never holding the whole typed input."""
+    pieces, shared = raw_partitions(tables, contracts, max(parts, 1))
+    results = _settle(pieces, shared.contracts, runner)
+    small = {name: pd.concat([r.tables[name] for r in results], ignore_index=True)
+             .sort_values(ROW, kind="stable").reset_index(drop=True)
+             for name in PER_PARTICIPANT if name != "activities"}
+    # The activities themselves stay in the partitions; the lines carry what reports need.
+    small["activities"] = pd.DataFrame(columns=[c.name for c in TABLES["activities"].columns])
+    rejects = pd.concat([shared.rejects, *[r.rejects for r in results]], ignore_index=True)
+    order = {name: i for i, name in enumerate(INPUT_ORDER)}
+    rejects = (rejects.assign(_t=rejects["table"].map(order))
+               .sort_values(["_t", "row", "field"], kind="stable").drop(columns="_t")
+               .reset_index(drop=True))
+    data = Dataset({**shared.tables, **small}, shared.contracts, rejects, shared.sources,
+                   shared.input_rows, {})
+    hashes = {name: _combined_hash(results, name) for name in PER_PARTICIPANT}
+    hashes.update({name: h for name, h in input_hashes(shared).items() if name in SHARED})
+    hashes["contracts"] = contracts_hash(shared.contracts)
+    return _combine(data, results, {n: hashes[n] for n in [*INPUT_ORDER, "contracts"]})
+
+
+def _combined_hash(results: list[PartResult], table: str) -> str:
+    """The single pass's hash of an accepted table, from the partitions' row hashes."""
+    rows = np.concatenate([r.row_hashes[table][0] for r in results])
+    hashed = np.concatenate([r.row_hashes[table][1] for r in results])
+    return hashlib.sha256(hashed[np.argsort(rows, kind="stable")].tobytes()).hexdigest()[:16]
+
+
+def _rank(column: pd.Series) -> np.ndarray:
+    """Integer keys that sort like the column's text (cheap for categoricals)."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        texts = column.cat.categories.to_numpy(dtype=object).astype(str)
+        rank = np.empty(len(texts), dtype=np.int64)
+        rank[np.argsort(texts, kind="stable")] = np.arange(len(texts))
+        codes = column.cat.codes.to_numpy()
+        return np.where(codes >= 0, rank[np.maximum(codes, 0)], -1)
+    return np.asarray(pd.factorize(column.astype("str").fillna(""), sort=True)[0])
+
+
+def _combine(data: Dataset, results: list[PartResult], hashes: dict[str, str]) -> Evaluation:
+    lines = results[0].lines
+    for result in results[1:]:
+        lines = _append(lines, result.lines)
     status = lines["status"].astype(object)
     rejected = status.eq("rejected").to_numpy()
     # Accepted lines in the single pass's order (canonical activity order, contracts in
-    # priority order, the unfunded remainder last); refused rows after them, as in one pass.
-    order = np.lexsort((status.eq("unbillable").to_numpy(),
-                        np.where(rejected, "", lines["activity_id"].astype(object)),
-                        np.where(rejected, "", lines["participant_id"].astype(object)),
-                        np.where(rejected, "", lines["service_date"].astype(object)),
-                        rejected))
+    # priority order, the unfunded remainder last); refused rows after them sorted by
+    # content, as in one pass.
+    day, pid, aid, act = (_rank(lines[c]) for c in
+                          ("service_date", "participant_id", "activity_id", "activity"))
+    accepted_keys = (status.eq("unbillable").to_numpy(), np.where(rejected, 0, aid),
+                     np.where(rejected, 0, pid), np.where(rejected, 0, day))
+    rejected_keys = (np.where(rejected, act, 0), np.where(rejected, day, 0),
+                     np.where(rejected, pid, 0), np.where(rejected, aid, 0))
+    order = np.lexsort((*accepted_keys, *rejected_keys, rejected))
     lines = lines.iloc[order].reset_index(drop=True)
-    eligibility = pd.concat([ev.eligibility for ev in evaluations], ignore_index=True)
+    lines["activity_id"] = lines["activity_id"].to_numpy(dtype=object)
+    eligibility = pd.concat([r.eligibility for r in results], ignore_index=True)
     eligibility = eligibility.sort_values(["participant_id", "program", "as_of", "population"],
                                           kind="stable").reset_index(drop=True)
+    book = rule_book()
     return Evaluation(
         lines=lines, claims=build_claims(lines), eligibility=eligibility,
-        breakdown=build_breakdown(lines), admin_cap=admin_cap_report(data, rule_book()),
-        rejects=data.rejects,
-        version=first.version, rules_hash=first.rules_hash, input_hashes=first.input_hashes,
-        dataset=data,
+        breakdown=build_breakdown(lines), admin_cap=admin_cap_report(data, book),
+        rejects=data.rejects, version=__version__, rules_hash=book.digest,
+        input_hashes=hashes, dataset=data,
     )
-
-
-def evaluate_with_backend(data: Dataset, backend: str, partitions: int,
-                          scheduler: str | None) -> Evaluation:
-    runner: Runner = dask_runner(scheduler) if backend == "dask" else run_locally
-    return evaluate_partitioned(data, max(partitions, 1), runner)

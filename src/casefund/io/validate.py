@@ -7,6 +7,7 @@ problem are refused; the rest proceed. Nothing raises for bad data except a miss
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -213,14 +214,22 @@ def check_required_columns(frame: pd.DataFrame, spec: TableSpec, origin: str) ->
         )
 
 
-def validate_table(raw: pd.DataFrame, spec: TableSpec, origin: str) -> Validated:
-    """Parse every known column of ``raw`` and split its rows into accepted and refused."""
+def validate_table(raw: pd.DataFrame, spec: TableSpec, origin: str,
+                   rows: np.ndarray | None = None,
+                   repeated: Mapping[str, str] | None = None) -> Validated:
+    """Parse every known column of ``raw`` and split its rows into accepted and refused.
+
+    A slice of a larger table (one participant partition) passes its rows' 1-based
+    ``rows`` numbers in the whole table and, as ``repeated``, the keys found repeated across
+    the whole table (key → problem text), which replace the slice's own repeated-key check.
+    """
     frame = normalise_columns(raw)
     duplicated_columns = frame.columns[frame.columns.duplicated()].tolist()
     if duplicated_columns:
         raise InputError(f"{origin}: table '{spec.name}' repeats column(s) {duplicated_columns}")
     check_required_columns(frame, spec, origin)
-    rows = np.arange(1, len(frame) + 1, dtype="int64")
+    if rows is None:
+        rows = np.arange(1, len(frame) + 1, dtype="int64")
     typed: dict[str, pd.Series] = {ROW: pd.Series(rows, index=frame.index)}
     problems: list[Problem] = []
     for column in spec.columns:
@@ -242,7 +251,8 @@ def validate_table(raw: pd.DataFrame, spec: TableSpec, origin: str) -> Validated
     bad = np.zeros(len(out), dtype=bool)
     for problem in problems:
         bad |= problem.mask
-    key_problems = _duplicate_keys(out, spec, bad)
+    key_problems = (_duplicate_keys(out, spec, bad) if repeated is None
+                    else _settled_keys(out, spec, bad, repeated))
     for problem in key_problems:
         bad |= problem.mask
     # One reject per row and field: the first problem found is the one worth fixing first.
@@ -303,6 +313,44 @@ def _activity_time_checks(frame: pd.DataFrame) -> list[Problem]:
         Problem("minutes", no_minutes & ~no_date & ~backwards & ~too_long,
                 "required value is blank (give minutes or start and end)"),
     ]
+
+
+def _settled_keys(frame: pd.DataFrame, spec: TableSpec, bad: np.ndarray,
+                  repeated: Mapping[str, str]) -> list[Problem]:
+    """Repeated keys decided over the whole table (see :func:`repeated_keys`)."""
+    if spec.key is None or not repeated:
+        return []
+    key = frame[spec.key]
+    dup = ~bad & key.isin(list(repeated)).to_numpy(dtype=bool, na_value=False)
+    message = pd.Series("", index=frame.index, dtype="object")
+    message[dup] = key[dup].astype(object).map(repeated).to_numpy()
+    return [Problem(spec.key, dup, message)]
+
+
+def repeated_keys(raw: pd.DataFrame, spec: TableSpec, origin: str) -> dict[str, str]:
+    """Keys repeated among a whole table's otherwise valid rows, with the problem text.
+
+    Only rows whose key text appears more than once can be involved, so only those few rows
+    are validated here; the answer is exactly what validating the whole table would find.
+    """
+    if spec.key is None:
+        return {}
+    frame = normalise_columns(raw)
+    if spec.key not in frame.columns:
+        return {}
+    text = _parse_text(frame[spec.key])
+    maybe = text.duplicated(keep=False).to_numpy() & text.notna().to_numpy()
+    if not maybe.any():
+        return {}
+    rows = (np.flatnonzero(maybe) + 1).astype("int64")
+    candidates = validate_table(frame.loc[maybe].reset_index(drop=True), spec, origin,
+                                rows=rows, repeated={}).frame
+    out: dict[str, str] = {}
+    for problem in _duplicate_keys(candidates, spec, np.zeros(len(candidates), dtype=bool)):
+        assert isinstance(problem.text, pd.Series)
+        keys = candidates.loc[problem.mask, spec.key].astype(str)
+        out.update(zip(keys, problem.text[problem.mask].astype(str), strict=True))
+    return out
 
 
 def _duplicate_keys(frame: pd.DataFrame, spec: TableSpec, bad: np.ndarray) -> list[Problem]:
