@@ -1,47 +1,178 @@
-"""The pandas backend against participant partitions on Dask (local processes).
+"""Scale-out: one pass, partitions in one process, and Dask worker processes.
 
-    python benchmarks/bench_scaleout.py --activities 300000 --partitions 2 4
+    python benchmarks/bench_scaleout.py --activities 1000000 10000000 --partitions 16
 
-Prints activities/s for each and checks that every backend gives the same lines.
+For each size, writes (once, cached) a synthetic agency as Parquet files, then runs each
+configuration in a fresh subprocess and prints wall time, activities/s and the peak resident
+memory of the whole process tree (sampled every 50 ms, Dask workers included). The one-pass
+run is skipped above ``--single-pass-limit`` activities (it holds the whole typed input).
+Every configuration's lines are compared with the first one's (a content hash).
 """
 
 from __future__ import annotations
 
 import argparse
-import resource
+import json
+import subprocess
+import sys
+import threading
 import time
+from pathlib import Path
 
-import casefund
-from casefund.io.load import load_dataset
-from casefund.synthetic import Shape, demo_contracts, generate
+CHUNK_PARTICIPANTS = 10_000
+PER_PARTICIPANT = ("participants", "activities", "coverage", "events", "assessments")
+
+
+def _write_agency(activities: int, folder: Path) -> Path:
+    """A synthetic agency of about ``activities`` activities, generated in participant chunks
+    (ids made unique per chunk) so generating never holds the whole input either."""
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    import yaml
+
+    from casefund.synthetic import Shape, demo_contracts, generate
+
+    done = folder / "done.json"
+    if done.exists():
+        return folder
+    folder.mkdir(parents=True, exist_ok=True)
+    participants = max(10, int(activities / (8 * 12 * 1.02)))
+    writers: dict[str, pq.ParquetWriter] = {}
+    first = 0
+    chunk = 0
+    while first < participants:
+        size = min(CHUNK_PARTICIPANTS, participants - first)
+        tables = generate(Shape(participants=size, seed=1000 + chunk, malformed_share=0.0005))
+        prefix = f"C{chunk:04d}-"
+        for name, frame in tables.items():
+            if name not in PER_PARTICIPANT and chunk > 0:
+                continue
+            frame = frame.copy()
+            for column in ("participant_id", "activity_id"):
+                if column in frame and name in PER_PARTICIPANT:
+                    frame[column] = prefix + frame[column].astype(str)
+            table = pa.Table.from_pandas(frame.astype(str), preserve_index=False)
+            if name not in writers:
+                writers[name] = pq.ParquetWriter(folder / f"{name}.parquet", table.schema)
+            writers[name].write_table(table)
+        first += size
+        chunk += 1
+    for writer in writers.values():
+        writer.close()
+    (folder / "contracts.yaml").write_text(yaml.safe_dump(demo_contracts(), sort_keys=False))
+    rows = pq.read_metadata(folder / "activities.parquet").num_rows
+    done.write_text(json.dumps({"activities": rows}))
+    del pd
+    return folder
+
+
+def _tree_rss(pid: int) -> int:
+    import psutil
+
+    try:
+        root = psutil.Process(pid)
+        procs = [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return 0
+    total = 0
+    for proc in procs:
+        try:
+            total += proc.memory_info().rss
+        except psutil.Error:
+            pass
+    return total
+
+
+def _run_config(folder: Path, mode: str, partitions: int, workers: int) -> dict[str, object]:
+    """Runs inside the subprocess: one evaluation, timed; lines hashed for comparison."""
+    import hashlib
+
+    import pandas as pd
+
+    import casefund
+    from casefund.scaleout import dask_runner, evaluate_raw, run_locally
+
+    passes = 0
+    inner = run_locally if mode == "partitions" else dask_runner(workers=workers)
+
+    def counting(tasks):  # type: ignore[no-untyped-def]
+        nonlocal passes
+        passes += 1
+        return inner(tasks)
+
+    start = time.perf_counter()
+    if mode == "single":
+        result = casefund.evaluate(folder)
+        passes = 1
+    else:
+        result = evaluate_raw(folder, None, partitions, counting)
+    seconds = time.perf_counter() - start
+    lines = result.lines
+    digest = hashlib.sha256(pd.util.hash_pandas_object(
+        lines[["activity_id", "contract_id", "status", "minutes", "amount"]].astype(str),
+        index=False).to_numpy().tobytes()).hexdigest()[:16]
+    accepted = int((lines["status"].astype(object) != "rejected").sum())
+    return {"seconds": seconds, "lines": len(lines), "digest": digest, "accepted": accepted,
+            "passes": passes}
+
+
+def _measure(folder: Path, mode: str, partitions: int, workers: int) -> dict[str, object]:
+    command = [sys.executable, __file__, "--run", mode, "--folder", str(folder),
+               "--partitions", str(partitions), "--workers", str(workers)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    peak = 0
+    stop = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not stop.is_set():
+            peak = max(peak, _tree_rss(process.pid))
+            time.sleep(0.05)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out, _ = process.communicate()
+    stop.set()
+    sampler.join()
+    if process.returncode != 0:
+        raise SystemExit(f"{mode} failed ({process.returncode})")
+    result: dict[str, object] = json.loads(out.strip().splitlines()[-1])
+    result["peak_mb"] = peak / 2**20
+    return result
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--activities", type=int, default=300_000)
-    parser.add_argument("--partitions", type=int, nargs="+", default=[2, 4])
+    parser.add_argument("--activities", type=int, nargs="+", default=[1_000_000])
+    parser.add_argument("--partitions", type=int, default=16)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--single-pass-limit", type=int, default=2_000_000)
+    parser.add_argument("--cache", type=Path, default=Path("/tmp/casefund-bench"))
+    parser.add_argument("--run", choices=["single", "partitions", "dask"])
+    parser.add_argument("--folder", type=Path)
     args = parser.parse_args()
-    participants = max(10, int(args.activities / (8 * 12 * 1.02)))
-    data = load_dataset(generate(Shape(participants=participants, seed=3)), demo_contracts())
-    n = len(data.activities)
-    casefund.evaluate(load_dataset(generate(Shape(participants=20, months=2)),
-                                   demo_contracts()))
-    start = time.perf_counter()
-    baseline = casefund.evaluate(data)
-    base_s = time.perf_counter() - start
-    print(f"activities: {n:,}")
-    print(f"pandas backend          : {n / base_s:>10,.0f} activities/s ({base_s:.2f} s)")
-    reference = baseline.lines[["activity_id", "contract_id", "minutes", "amount"]].astype(str)
-    for parts in args.partitions:
+    if args.run:
+        print(json.dumps(_run_config(args.folder, args.run, args.partitions, args.workers[0])))
+        return
+    for size in args.activities:
         start = time.perf_counter()
-        result = casefund.evaluate(data, backend="dask", partitions=parts)
-        seconds = time.perf_counter() - start
-        same = result.lines[["activity_id", "contract_id", "minutes", "amount"]].astype(
-            str).equals(reference)
-        print(f"dask, {parts} partitions    : {n / seconds:>10,.0f} activities/s "
-              f"({seconds:.2f} s; ratio to pandas {base_s / seconds:.2f}x; identical: {same})")
-    print(f"peak memory (this process): "
-          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB")
+        folder = _write_agency(size, args.cache / f"agency-{size}")
+        n = json.loads((folder / "done.json").read_text())["activities"]
+        print(f"\n{n:,} activities (input written/cached in {time.perf_counter() - start:.0f} s)")
+        configs = [("single", 1, 1)] if n <= args.single_pass_limit else []
+        configs.append(("partitions", args.partitions, 1))
+        configs += [("dask", args.partitions, w) for w in args.workers]
+        reference = None
+        for mode, parts, workers in configs:
+            r = _measure(folder, mode, parts, workers)
+            reference = reference or r["digest"]
+            label = {"single": "one pass", "partitions": f"{parts} partitions, in process",
+                     "dask": f"{parts} partitions, Dask {workers} worker(s)"}[mode]
+            seconds = float(r["seconds"])  # type: ignore[arg-type]
+            print(f"{label:<34}: {n / seconds:>10,.0f} activities/s  {seconds:7.1f} s  "
+                  f"peak {float(r['peak_mb']):>7,.0f} MB  "  # type: ignore[arg-type]
+                  f"passes {r['passes']}  same lines: {r['digest'] == reference}")
 
 
 if __name__ == "__main__":

@@ -157,3 +157,42 @@ def test_typed_records_validate_and_feed_evaluate() -> None:
                                 minutes=30, activity="referral")],
     }, {"contracts": []})
     assert result.lines["minutes"].sum() == 30 and result.rejects.empty
+
+
+def _values(frame: pd.DataFrame, column: str) -> list[object]:
+    return list(frame[column].astype(object).fillna("<missing>"))
+
+
+def test_plain_record_types_exactly_as_the_batch_validator_or_defers_to_it() -> None:
+    """The event path's fast typing of one record must never accept what the batch refuses,
+    and must give the same values and dtypes where it accepts."""
+    from casefund.io.record import plain_record
+    from casefund.io.validate import validate_table
+    from casefund.records.tables import TABLES
+    from casefund.synthetic import Shape, generate
+
+    spec = TABLES["activities"]
+    records = generate(Shape(participants=15, months=2, seed=5, malformed_share=0.08))[
+        "activities"].to_dict("records")
+    records += [
+        {"activity_id": "x1", "participant_id": "P000001", "date": "2024-02-30",
+         "minutes": "30", "activity": "assessment"},
+        {"activity_id": "x2", "participant_id": "P000001", "date": "2024-02-03",
+         "minutes": 2000, "activity": "assessment"},
+        {"activity_id": "x3", "participant_id": " P000001 ", "date": "2024-02-03",
+         "minutes": 15.0, "activity": " Assessment "},
+        {"activity_id": "x4", "participant_id": "P000001", "start": "2024-02-03T10:00",
+         "end": "2024-02-03T10:40", "activity": "assessment"},
+    ]
+    typed_fast = 0
+    for record in records:
+        fast = plain_record(record, spec)
+        batch = validate_table(pd.DataFrame([record]), spec, "posted").frame
+        if fast is None:
+            continue
+        typed_fast += 1
+        assert len(batch) == 1, record
+        for column in batch.columns:
+            assert str(fast[column].dtype) == str(batch[column].dtype), column
+            assert _values(fast, column) == _values(batch, column), column
+    assert typed_fast >= len(records) * 0.8  # the fast path is the common path

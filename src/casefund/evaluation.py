@@ -35,7 +35,7 @@ from casefund.reports.admin_cap import build_admin_cap
 from casefund.reports.breakdown import build_breakdown
 from casefund.reports.claims import build_claims
 from casefund.reports.eligibility import build_eligibility
-from casefund.reports.frames import categorical
+from casefund.reports.frames import categorical, categorical_of
 from casefund.rules.loader import RuleBook, load_rule_book
 
 LINE_COLUMNS = [
@@ -335,8 +335,8 @@ def _lines(
             "participant_id": _take(acts["participant_id"], rows),
             "month": _take(acts["_month"], rows),
             "contract_id": pd.Categorical.from_codes(pick, categories=_unique(contract_ids)),
-            "payer": categorical(payers[pick]),
-            "program": categorical(programs[pick]),
+            "payer": categorical_of(payers, pick),
+            "program": categorical_of(programs, pick),
             "status": pd.Categorical.from_codes(allocation.status - 1,
                                                 categories=pd.Index(list(STATUS.values()))),
             "minutes": allocation.minutes,
@@ -348,7 +348,7 @@ def _lines(
             "citations": _citations(book, reasons),
             "service_date": _take(acts["_date_text"], rows),
             "activity": _take(acts["activity"], rows),
-            "payment": categorical(payments[pick]),
+            "payment": categorical_of(payments, pick),
             "federal_share": federal,
         }
     )

@@ -44,6 +44,7 @@ from casefund.facts.calendar import day_to_date, to_days
 from casefund.facts.prepared import PreparedData
 from casefund.facts.scope import FactScope
 from casefund.io.load import Dataset
+from casefund.io.record import plain_record
 from casefund.io.sources import TableSource
 from casefund.io.validate import validate_table
 from casefund.payers.contracts import Contract
@@ -172,11 +173,14 @@ class Session:
             return self._post(activity)
 
     def _post(self, activity: Mapping[str, Any]) -> Decision:
-        checked = validate_table(pd.DataFrame([dict(activity)]), TABLES["activities"],
-                                 "posted activity")
         activity_id = str(activity.get("activity_id", ""))
-        problems = [f"{r.field}: {r.problem}" for r in checked.rejects.itertuples()]
-        row = checked.frame
+        problems: list[str] = []
+        row = plain_record(activity, TABLES["activities"])
+        if row is None:  # not plain: the batch validator types it or says what is wrong
+            checked = validate_table(pd.DataFrame([dict(activity)]), TABLES["activities"],
+                                     "posted activity")
+            problems = [f"{r.field}: {r.problem}" for r in checked.rejects.itertuples()]
+            row = checked.frame
         if not problems:
             pid = str(row["participant_id"].iloc[0])
             if pid not in set(self.prepared.ids):

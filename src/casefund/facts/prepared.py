@@ -56,8 +56,10 @@ class PreparedData:
             cov = self.coverage
             mask = (cov["program"] == program).to_numpy(dtype=bool, na_value=False).copy()
             if payer is not None:
-                slugs = cov["payer"].astype("string").fillna("").map(payer_slug)
-                mask &= ((slugs == payer) | (slugs == "")).to_numpy(dtype=bool)
+                codes, names = pd.factorize(cov["payer"].astype("string").fillna(""))
+                # A payer name repeats on thousands of spans: slug each distinct name once.
+                wanted = np.array([payer_slug(str(n)) in (payer, "") for n in names] + [True])
+                mask &= wanted[codes]
             rows = cov.loc[mask]
             starts = to_days(rows["start_date"])
             ends = to_days(rows["end_date"])

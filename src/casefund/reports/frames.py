@@ -20,3 +20,13 @@ def categorical(values: Any) -> pd.Categorical:
     result: pd.Categorical = pd.Categorical.from_codes(
         codes, categories=pd.Index(np.asarray(uniques, dtype=object), dtype=object))
     return result
+
+
+def categorical_of(choices: Any, picks: np.ndarray) -> pd.Categorical:
+    """``categorical(choices[picks])`` without touching a million Python strings: the few
+    choices (one per contract) are factorized, then picked by integer code."""
+    codes, uniques = pd.factorize(np.asarray(choices, dtype=object), sort=True)
+    result: pd.Categorical = pd.Categorical.from_codes(
+        np.asarray(codes)[picks], categories=pd.Index(np.asarray(uniques, dtype=object),
+                                                      dtype=object))
+    return result.remove_unused_categories()
