@@ -19,6 +19,7 @@ settled on the raw table first, so rejects match the single pass row for row.
 from __future__ import annotations
 
 import hashlib
+import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,14 +77,25 @@ class LoadedPart:
 
 @dataclass
 class RawPart:
-    """A partition of the raw input tables, validated when loaded (in the worker)."""
+    """A partition of the raw input tables, validated when loaded (in the worker).
 
-    raw: dict[str, pd.DataFrame]  # per-participant tables: this partition's raw rows
-    rows: dict[str, np.ndarray]  # their 1-based row numbers in the whole input table
+    Its raw rows are either held (``raw``, ``rows``) or spilled to Arrow files in ``folder``
+    (with their row numbers), so that the driver need not keep the input in memory.
+    """
+
     origins: dict[str, str]
     shared: dict[str, pd.DataFrame]  # tables every partition needs, validated once
     contracts: list[Contract]
     repeated: dict[str, str]  # activity ids repeated across the whole table → problem
+    raw: dict[str, pd.DataFrame] = field(default_factory=dict)  # this partition's raw rows
+    rows: dict[str, np.ndarray] = field(default_factory=dict)  # 1-based rows in the input
+    folder: Path | None = None
+
+    def raw_table(self, name: str) -> tuple[pd.DataFrame, np.ndarray]:
+        if name in self.raw or self.folder is None:
+            return self.raw[name], self.rows[name]
+        frame = pd.read_feather(self.folder / f"{name}.arrow")
+        return frame.drop(columns=ROW), frame[ROW].to_numpy(np.int64)
 
     def load(self) -> Dataset:
         accepted = dict(self.shared)
@@ -92,8 +104,8 @@ class RawPart:
         refused: dict[str, pd.DataFrame] = {}
         for name in PER_PARTICIPANT:
             spec = TABLES[name]
-            checked = validate_table(self.raw[name], spec, self.origins[name],
-                                     rows=self.rows[name],
+            frame, rows = self.raw_table(name)
+            checked = validate_table(frame, spec, self.origins[name], rows=rows,
                                      repeated=self.repeated if name == "activities" else None)
             checked = _reference_problems(checked, spec, known)
             accepted[name] = checked.frame
@@ -180,7 +192,7 @@ def partition(data: Dataset, parts: int) -> list[Part]:
 
 def _participant_part(raw: pd.DataFrame, parts: int) -> np.ndarray:
     """Each raw row's partition, from a stable hash of its trimmed participant id."""
-    text = raw["participant_id"].astype("string[pyarrow]").str.strip()
+    text = raw["participant_id"].astype("string").str.strip()
     codes, uniques = pd.factorize(text)
     if len(uniques) == 0:
         return np.zeros(len(raw), dtype=np.int64)
@@ -193,10 +205,13 @@ def raw_partitions(
     tables: Mapping[str, TableSource | None] | str | Path,
     contracts: str | Path | list[Contract] | dict[str, Any] | None,
     parts: int,
+    spill: str | Path | None = None,
 ) -> tuple[list[Part], Dataset]:
     """Partitions of raw input tables and the validated shared tables (expenses, staff).
 
-    The returned dataset holds the shared tables, their rejects and the input row counts.
+    With ``spill`` (a folder), each partition's raw rows are written there as Arrow files
+    and read back by whoever evaluates it, so no process keeps the whole input. The returned
+    dataset holds the shared tables, their rejects and the input row counts.
     """
     if isinstance(tables, str | Path):
         folder = Path(tables)
@@ -229,16 +244,35 @@ def raw_partitions(
     out: list[Part] = []
     for k in range(parts):
         mine = {name: np.flatnonzero(where[name] == k) for name in raw}
-        out.append(RawPart(
-            raw={name: raw[name].iloc[rows].reset_index(drop=True)
-                 for name, rows in mine.items()},
-            rows={name: (rows + 1).astype(np.int64) for name, rows in mine.items()},
-            origins=origins, shared=dict(shared_only.tables), contracts=contract_list,
-            repeated=repeated))
+        part = RawPart(origins=origins, shared=dict(shared_only.tables),
+                       contracts=contract_list, repeated=repeated)
+        if spill is not None:
+            part.folder = Path(spill) / f"part-{k:04d}"
+            part.folder.mkdir(parents=True, exist_ok=True)
+        for name, rows in mine.items():
+            piece = raw[name].iloc[rows].reset_index(drop=True)
+            if part.folder is not None and _spilled(piece, rows, part.folder / f"{name}.arrow"):
+                continue
+            part.raw[name], part.rows[name] = piece, (rows + 1).astype(np.int64)
+        out.append(part)
     shared = Dataset({n: shared_only.tables[n] for n in SHARED}, contract_list,
                      shared_only.rejects, {**shared_only.sources, **origins}, counts,
                      {n: shared_only.refused[n] for n in SHARED})
     return out, shared
+
+
+def _spilled(piece: pd.DataFrame, rows: np.ndarray, path: Path) -> bool:
+    """Write a partition's raw rows as Arrow; False when a column has no Arrow type (a
+    DataFrame of mixed Python objects), which then stays in memory unchanged."""
+    try:
+        import pyarrow as pa  # type: ignore[import-untyped]
+    except ImportError:  # the 'parquet' extra is absent: partitions stay in memory
+        return False
+    try:
+        piece.assign(**{ROW: (rows + 1).astype(np.int64)}).to_feather(path)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, ValueError):
+        return False
+    return True
 
 
 def _with_budgets(data: Dataset, budgets: Budgets) -> Dataset:
@@ -299,6 +333,7 @@ def _settle(pieces: Sequence[Part], contracts: list[Contract], runner: Runner
             continue
         for budgets, share in zip(per_part, shares, strict=True):
             budgets[contract.id] = share
+        results.clear()  # the old pass's lines go before the new pass makes its own
         results = runner(list(zip(pieces, per_part, strict=True)))
     return results
 
@@ -314,9 +349,28 @@ def evaluate_raw(
     contracts: str | Path | list[Contract] | dict[str, Any] | None = None,
     parts: int = 8,
     runner: Runner = run_locally,
+    spill: bool | str | Path = True,
 ) -> Evaluation:
-    """The single-pass result for raw input tables, never holding the whole typed input."""
-    pieces, shared = raw_partitions(tables, contracts, max(parts, 1))
+    """The single-pass result for raw input tables, never holding the whole typed input.
+
+    ``spill=True`` writes the partitions' raw rows to a temporary folder (a path: to that
+    folder, which remote Dask workers must be able to read; ``False``: they travel with the
+    tasks).
+    """
+    if spill is True:
+        with tempfile.TemporaryDirectory(prefix="casefund-parts-") as folder:
+            return _evaluate_raw(tables, contracts, parts, runner, folder)
+    return _evaluate_raw(tables, contracts, parts, runner, spill or None)
+
+
+def _evaluate_raw(
+    tables: Mapping[str, TableSource | None] | str | Path,
+    contracts: str | Path | list[Contract] | dict[str, Any] | None,
+    parts: int,
+    runner: Runner,
+    spill: str | Path | None,
+) -> Evaluation:
+    pieces, shared = raw_partitions(tables, contracts, max(parts, 1), spill)
     results = _settle(pieces, shared.contracts, runner)
     small = {name: pd.concat([r.tables[name] for r in results], ignore_index=True)
              .sort_values(ROW, kind="stable").reset_index(drop=True)
