@@ -52,8 +52,8 @@ def build_eligibility(
     of the program denies; ``reasons`` names the population rule and every denying rule.
     """
     frames = []
-    as_of_text = np.datetime_as_string(from_days(as_of), unit="D").astype(object)
     texts = {r.id: r.rule.then.reason for r in book.all_rules()}
+    reasons, explanations = _Categories(), _Categories()
     for program in eligibility_programs(book):
         rules = person_rules(book, program)
         params = ResolvedParameters(
@@ -65,63 +65,83 @@ def build_eligibility(
         matrix = bits.empty()
         for rule_id, mask in decisions.denied:
             bits.set(matrix, rule_id, mask)
-        denied_ids = np.asarray(bits.decode(matrix), dtype=object)
+        denied_ids = bits.decode(matrix)
         denied_any = np.asarray(matrix.any(axis=1), dtype=bool)
         populations = decisions.qualified or {"all": ("", np.ones(len(as_of), dtype=bool),
                                                        np.ones(len(as_of), dtype=bool))}
         for population, (rule_id, tested, met) in sorted(populations.items()):
             rows = np.flatnonzero(tested)
-            eligible = met[rows] & ~denied_any[rows]
-            deny_text = denied_ids[rows]
-            # Distinct denial sets are few: build the reason text once per set.
-            deny_codes, deny_sets = pd.factorize(pd.Series(deny_text, dtype=object))
-            joined = np.array([";".join(filter(None, [rule_id, str(d)])) for d in deny_sets],
-                              dtype=object)
-            explanation = _explain(rule_id, met[rows], deny_text, texts,
-                                   set(decisions.skipped))
+            # Distinct denial sets are few: each text is built once per set, then picked.
+            deny_codes = np.asarray(denied_ids.codes)[rows]
+            joined = [";".join(filter(None, [rule_id, str(d)])) for d in denied_ids.categories]
+            explained, explain_codes = _explain(rule_id, met[rows], deny_codes,
+                                                list(denied_ids.categories), texts,
+                                                set(decisions.skipped))
             frames.append({
                 "row": rows,
                 "program": np.full(len(rows), program, dtype=object),
                 "population": np.full(len(rows), population, dtype=object),
-                "eligible": eligible,
-                "reasons": joined[deny_codes] if len(rows) else np.zeros(0, dtype=object),
-                "explanation": explanation,
+                "eligible": met[rows] & ~denied_any[rows],
+                "reasons": reasons.codes(joined, deny_codes),
+                "explanation": explanations.codes(explained, explain_codes),
             })
     if not frames:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in ELIGIBILITY_COLUMNS})
     columns = {name: np.concatenate([f[name] for f in frames]) for name in frames[0]}
     rows = columns.pop("row")
-    # Categoricals and one integer sort: no million-string columns are built or sorted.
+    # Categoricals from integer codes and one integer sort: no million-string column is
+    # built, factorized or sorted.
     people = categorical(participant_ids)
+    days, day_index = np.unique(as_of, return_inverse=True)
+    day_text = np.datetime_as_string(from_days(days), unit="D").astype(object)
+    months = categorical(month if month is not None else np.full(len(as_of), "", dtype=object))
     out = pd.DataFrame({
         "participant_id": pd.Categorical.from_codes(people.codes[rows], people.categories),
         "program": categorical(columns["program"]),
         "population": categorical(columns["population"]),
         "eligible": columns["eligible"],
-        "as_of": categorical(as_of_text[rows]),
-        "month": categorical(month[rows] if month is not None else
-                             np.full(len(rows), "", dtype=object)),
-        "reasons": categorical(columns["reasons"]),
-        "explanation": categorical(columns["explanation"]),
+        "as_of": pd.Categorical.from_codes(np.asarray(day_index).reshape(-1)[rows],
+                                           categories=pd.Index(day_text, dtype=object)),
+        "month": pd.Categorical.from_codes(np.asarray(months.codes)[rows], months.categories),
+        "reasons": reasons.categorical(columns["reasons"]),
+        "explanation": explanations.categorical(columns["explanation"]),
     })
     order = np.lexsort((out["population"].cat.codes, as_of[rows], out["program"].cat.codes,
                         out["participant_id"].cat.codes))
     return out.iloc[order].reset_index(drop=True)[ELIGIBILITY_COLUMNS]
 
 
+class _Categories:
+    """Texts gathered from several small lists into one category list, rows kept as codes."""
+
+    def __init__(self) -> None:
+        self.position: dict[str, int] = {}
+
+    def codes(self, texts: list[str], local_codes: np.ndarray) -> np.ndarray:
+        mapping = np.array([self.position.setdefault(t, len(self.position)) for t in texts]
+                           or [0], dtype=np.int64)
+        return mapping[local_codes] if len(local_codes) else np.zeros(0, dtype=np.int64)
+
+    def categorical(self, codes: np.ndarray) -> pd.Categorical:
+        texts = pd.Index(list(self.position), dtype=object)
+        result = pd.Categorical.from_codes(codes, categories=texts)
+        return result.reorder_categories(texts.sort_values()).remove_unused_categories()
+
+
 def _explain(
-    population_rule: str, met: np.ndarray, denied: np.ndarray, texts: dict[str, str],
-    skipped: set[str],
-) -> np.ndarray:
-    """Plain-language text per row, built once per distinct combination."""
-    keys = pd.Series(np.where(met, "1", "0"), dtype="object") + "|" + pd.Series(denied)
-    codes, uniques = pd.factorize(keys)
-    explained = np.empty(len(uniques), dtype=object)
-    for position, key in enumerate(uniques):  # once per distinct combination, not per row
-        is_met, _, denied_ids = str(key).partition("|")
+    population_rule: str, met: np.ndarray, deny_codes: np.ndarray, deny_sets: list[str],
+    texts: dict[str, str], skipped: set[str],
+) -> tuple[list[str], np.ndarray]:
+    """Plain-language texts and each row's code into them, built once per distinct
+    combination of (population met, set of denying rules)."""
+    keys = deny_codes.astype(np.int64) * 2 + met.astype(np.int64)
+    unique, codes = np.unique(keys, return_inverse=True)
+    explained = []
+    for key in unique:  # once per distinct combination, not per row
+        is_met, denied = bool(key % 2), deny_sets[int(key // 2)]
         parts = []
         if population_rule:
-            prefix = "meets" if is_met == "1" else "does not meet"
+            prefix = "meets" if is_met else "does not meet"
             ids = population_rule.split(";")
             described = " or ".join(
                 texts[i] + (" (not tested: rests on an unverified parameter a contract must "
@@ -129,6 +149,6 @@ def _explain(
                 for i in ids
             )
             parts.append(f"{prefix}: {described}")
-        parts += [texts[d] for d in denied_ids.split(";") if d]
-        explained[position] = " | ".join(parts) if parts else "eligible"
-    return np.asarray(explained[codes], dtype=object)
+        parts += [texts[d] for d in str(denied).split(";") if d]
+        explained.append(" | ".join(parts) if parts else "eligible")
+    return explained, np.asarray(codes).reshape(-1)
