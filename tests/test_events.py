@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import pandas as pd
@@ -109,3 +110,56 @@ def test_restarting_from_stored_activities_replays_them() -> None:
     after = live.post({"activity_id": "a2", "participant_id": "p1", "date": "2024-03-02",
                        "minutes": 30, "activity": "referral"})
     assert after.units == 0.0 and "cap.units_per_month" in after.reasons
+
+
+@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 10_000), st.integers(2, 4), st.integers(1, 4))
+def test_posting_in_batches_gives_the_batch_lines(seed: int, participants: int,
+                                                  batches: int) -> None:
+    """post_many (a day's import, a backlog) in date-ordered batches equals evaluate()."""
+    tables = generate(Shape(participants=participants, months=2, seed=seed,
+                            malformed_share=0.0))
+    contracts = demo_contracts()
+    live = Session({k: v for k, v in tables.items() if k != "activities"}, contracts)
+    ordered = tables["activities"].sort_values(["date", "participant_id", "activity_id"])
+    days = sorted(ordered["date"].unique())
+    cuts = [days[len(days) * k // batches] for k in range(1, batches)]
+    for chunk in _split_by_date(ordered, cuts):
+        decisions = live.post_many(chunk)
+        assert [d.activity_id for d in decisions] == chunk["activity_id"].tolist()
+    batch = casefund.evaluate(tables, contracts)
+    pd.testing.assert_frame_equal(_canonical(live.lines()), _canonical(batch.lines))
+
+
+def _split_by_date(frame: pd.DataFrame, cuts: list[str]) -> list[pd.DataFrame]:
+    edges = [None, *cuts, None]
+    out = []
+    for lo, hi in itertools.pairwise(edges):
+        mask = pd.Series(True, index=frame.index)
+        if lo is not None:
+            mask &= frame["date"] >= lo
+        if hi is not None:
+            mask &= frame["date"] < hi
+        out.append(frame.loc[mask])
+    return out
+
+
+def test_post_many_refuses_row_by_row_and_decides_the_rest() -> None:
+    live = session()
+    decisions = live.post_many([
+        {"activity_id": "a1", "participant_id": "p1", "date": "2024-03-01", "minutes": 30,
+         "activity": "referral"},
+        {"activity_id": "a2", "participant_id": "p9", "date": "2024-03-01", "minutes": 30,
+         "activity": "referral"},
+        {"activity_id": " a3 ", "participant_id": "p1", "date": "2024-03-01", "minutes": 10,
+         "activity": "refferal"},
+        {"activity_id": " a4 ", "participant_id": "p1", "date": "2024-03-02", "minutes": 20,
+         "activity": "referral"},
+    ])
+    assert [d.status for d in decisions] == ["billable", "rejected", "rejected", "billable"]
+    assert decisions[1].problems == ["participant_id: unknown participant_id 'p9'"]
+    assert decisions[2].problems[0].startswith("activity: unknown activity code")
+    assert decisions[3].activity_id == " a4 " and decisions[3].units == 1.0
+    again = live.post({"activity_id": "a1", "participant_id": "p1", "date": "2024-03-05",
+                       "minutes": 30, "activity": "referral"})
+    assert again.status == "rejected" and "already posted" in again.problems[0]

@@ -16,6 +16,7 @@ from typing import Any
 
 from casefund.engine.params import ResolvedParameters, day_number
 from casefund.events.compile import TRUE, Atoms, Json, compile_condition
+from casefund.facts.calendar import day_to_date
 from casefund.payers.contracts import Contract
 from casefund.rules.loader import CompiledRule, RuleBook
 
@@ -36,6 +37,14 @@ class ContractRules:
     skipped: set[str] = field(default_factory=set)
     activity_atoms: Atoms = field(default_factory=Atoms)
     month_atoms: Atoms = field(default_factory=Atoms)
+    _values_on: dict[int, tuple[str, dict[str, Any]]] = field(default_factory=dict)
+
+    def values_on(self, day: int) -> tuple[str, dict[str, Any]]:
+        """The parameter values in force on a day number, and a key naming that set."""
+        if day not in self._values_on:
+            values = self.params.at(day_to_date(day))
+            self._values_on[day] = (repr(sorted(values.items())), values)
+        return self._values_on[day]
 
 
 def _day_range(start: dt.date | None, end_exclusive: dt.date | None) -> list[Json]:

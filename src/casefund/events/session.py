@@ -18,7 +18,7 @@ Known limits of durable-rules are kept behind this adapter:
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,13 +40,13 @@ from casefund.evaluation import (
 )
 from casefund.events.compile import Atoms
 from casefund.events.rulesets import ACTIVITY_RULESET, DAY, MONTH_RULESET, ContractRules, build
-from casefund.facts.calendar import day_to_date, to_days
+from casefund.facts.calendar import to_days
 from casefund.facts.prepared import PreparedData
 from casefund.facts.scope import FactScope
 from casefund.io.load import Dataset
 from casefund.io.record import plain_record
 from casefund.io.sources import TableSource
-from casefund.io.validate import validate_table
+from casefund.io.validate import ROW, validate_table
 from casefund.payers.contracts import Contract
 from casefund.records.tables import TABLES
 from casefund.rules.loader import CompiledRule
@@ -73,26 +73,49 @@ class Decision:
 
     activity_id: str
     status: str
-    lines: pd.DataFrame
+    _frame: pd.DataFrame = field(repr=False)
+    _rows: np.ndarray = field(repr=False)
     problems: list[str] = field(default_factory=list)
 
     @property
+    def lines(self) -> pd.DataFrame:
+        """The activity's lines right after the post (same columns as ``evaluate().lines``)."""
+        return self._frame.iloc[self._rows].reset_index(drop=True)
+
+    @property
     def contract_id(self) -> str:
-        billed = self.lines.loc[self.lines["status"].isin(["billable", "bundled"])]
+        lines = self.lines
+        billed = lines.loc[lines["status"].isin(["billable", "bundled"])]
         return str(billed["contract_id"].iloc[0]) if len(billed) else ""
 
     @property
     def units(self) -> float:
-        return float(self.lines["units"].sum()) if len(self.lines) else 0.0
+        return float(self.lines["units"].sum())
 
     @property
     def amount(self) -> float:
-        return float(self.lines["amount"].sum()) if len(self.lines) else 0.0
+        return float(self.lines["amount"].sum())
 
     @property
     def reasons(self) -> str:
         return ";".join(sorted({r for text in self.lines["reasons"].astype(str)
                                 for r in text.split(";") if r}))
+
+
+_NO_LINES = pd.DataFrame(columns=LINE_COLUMNS)
+_NO_ROWS = np.zeros(0, dtype=np.int64)
+
+
+def _python_values(result: Any, rows: np.ndarray) -> list[Any]:
+    """A fact column's values at ``rows`` as JSON-ready Python values (None: unknown)."""
+    if not isinstance(result, pd.Series):
+        return [_json_value(result)] * len(rows)
+    values = result.to_numpy(dtype=object, na_value=None)[rows].tolist()  # type: ignore[call-overload]
+    return [value if type(value) in _PLAIN or value is None else _json_value(value)
+            for value in values]
+
+
+_PLAIN = (bool, int, float, str)
 
 
 def _json_value(value: Any) -> Any:
@@ -108,7 +131,7 @@ def _json_value(value: Any) -> Any:
 
 
 class Session:
-    """Post activities one at a time; read decisions and the running lines."""
+    """Post activities one at a time (or many at once); read decisions and running lines."""
 
     def __init__(
         self,
@@ -121,6 +144,7 @@ class Session:
         self.dataset = _dataset(data, contracts, tables)
         self.book = rule_book()
         self.prepared = PreparedData.build(self.dataset)
+        self._known = set(self.prepared.ids)
         self.contracts = contract_order(self.dataset.contracts)
         self._fired: list[tuple[int, str]] = []
         definitions, self._compiled = build(self.book, self.contracts, self._recorder)
@@ -132,10 +156,9 @@ class Session:
         self._spent: dict[str, dict[str, float]] = {}  # participant → contract → dollars
         self._row = 0
         prior = self.dataset.activities
-        if len(prior):  # restarting from stored state: replay in service order
-            ordered = prior.sort_values(["date", "participant_id", "activity_id"])
-            for record in ordered.to_dict("records"):
-                self.post({str(k): v for k, v in record.items()})
+        if len(prior):  # restarting from stored state: admitted in one batch
+            self._admit(prior.drop(columns=[ROW], errors="ignore"),
+                        [str(a) for a in prior["activity_id"]], {})
 
     # --- durable plumbing ---------------------------------------------------------------
     def _recorder(self, ruleset: str, position: int, rule_id: str) -> Any:
@@ -153,52 +176,106 @@ class Session:
         return set(self._fired)
 
     @staticmethod
-    def _atom_values(atoms: Atoms, scope: FactScope, entry: ContractRules, row: int
-                     ) -> dict[str, Any]:
-        values: dict[str, Any] = {}
-        params = entry.params.at(day_to_date(scope.as_of[row]))
-        bound = scope.with_params(params, entry.contract.coverage_payer)
-        for name, node in atoms.nodes.items():
-            result = node.evaluate(bound)
-            value = result.iloc[row] if isinstance(result, pd.Series) else result
-            value = _json_value(value)
-            if value is not None:
-                values[name] = value
-        return values
+    def _facts(atoms_of: Any, scope: FactScope, compiled: list[ContractRules],
+               rows: np.ndarray) -> list[dict[str, Any]]:
+        """The durable fact of each of ``rows``: its day and every contract's atom values,
+        computed a column at a time (rows grouped by the parameter values in force)."""
+        facts: list[dict[str, Any]] = [{DAY: int(d)} for d in scope.as_of[rows]]
+        days = scope.as_of[rows]
+        for entry in compiled:
+            atoms: Atoms = atoms_of(entry)
+            if not atoms.nodes:
+                continue
+            by_values: dict[str, tuple[dict[str, Any], list[int]]] = {}
+            for day in np.unique(days).tolist():
+                key, values = entry.values_on(day)
+                by_values.setdefault(key, (values, []))[1].append(day)
+            for values, group_days in by_values.values():
+                picked = np.flatnonzero(np.isin(days, group_days))
+                bound = scope.with_params(values, entry.contract.coverage_payer)
+                for name, node in atoms.nodes.items():
+                    column = _python_values(node.evaluate(bound), rows[picked])
+                    for position, value in zip(picked, column, strict=True):
+                        if value is not None:
+                            facts[position][name] = value
+        return facts
 
     # --- posting ------------------------------------------------------------------------
     def post(self, activity: Mapping[str, Any]) -> Decision:
-        """Validate, decide and allocate one activity; returns its lines at once."""
+        """Validate, decide and allocate one activity; returns its decision at once."""
         with self._lock:
-            return self._post(activity)
+            row = plain_record(activity, TABLES["activities"])
+            if row is None:  # not plain: the batch validator types it or says what is wrong
+                return self._post_frame(pd.DataFrame([dict(activity)]))[0]
+            return self._admit(row, [str(activity.get("activity_id", ""))], {})[0]
 
-    def _post(self, activity: Mapping[str, Any]) -> Decision:
-        activity_id = str(activity.get("activity_id", ""))
-        problems: list[str] = []
-        row = plain_record(activity, TABLES["activities"])
-        if row is None:  # not plain: the batch validator types it or says what is wrong
-            checked = validate_table(pd.DataFrame([dict(activity)]), TABLES["activities"],
-                                     "posted activity")
-            problems = [f"{r.field}: {r.problem}" for r in checked.rejects.itertuples()]
-            row = checked.frame
-        if not problems:
-            pid = str(row["participant_id"].iloc[0])
-            if pid not in set(self.prepared.ids):
-                problems.append(f"participant_id: unknown participant_id '{pid}'")
+    def post_many(self, activities: pd.DataFrame | Iterable[Mapping[str, Any]]
+                  ) -> list[Decision]:
+        """Many activities at once (a day's import, a backlog): one decision each, in the
+        order given, exactly as if posted one by one in service order."""
+        frame = activities if isinstance(activities, pd.DataFrame) else pd.DataFrame(
+            [dict(a) for a in activities])
+        with self._lock:
+            return self._post_frame(frame)
+
+    def _post_frame(self, raw: pd.DataFrame) -> list[Decision]:
+        checked = validate_table(raw, TABLES["activities"], "posted activities")
+        problems: dict[int, list[str]] = {}
+        rejects = checked.rejects
+        for row, name, problem in zip(rejects["row"].tolist(), rejects["field"].tolist(),
+                                      rejects["problem"].tolist(), strict=True):
+            problems.setdefault(int(row), []).append(f"{name}: {problem}")
+        ids = (raw["activity_id"].astype(object).fillna("").astype(str).tolist()
+               if "activity_id" in raw else [""] * len(raw))
+        return self._admit(checked.frame, ids, problems)
+
+    def _admit(self, typed: pd.DataFrame, ids: list[str], problems: dict[int, list[str]]
+               ) -> list[Decision]:
+        """Refuse unknown participants and ids posted before, then allocate the rest.
+
+        ``typed`` holds the valid rows with their 1-based position among ``ids`` (``_row``);
+        ``problems`` what is wrong with the others, by position.
+        """
+        rows = typed[ROW].to_numpy(np.int64) if ROW in typed else np.arange(1, len(typed) + 1)
+        pids = typed["participant_id"].astype(object).to_numpy()
+        activity_ids = typed["activity_id"].astype(object).to_numpy()
+        ok = np.ones(len(typed), dtype=bool)
+        for i, (pid, activity_id) in enumerate(zip(pids, activity_ids, strict=True)):
+            if pid not in self._known:
+                problems.setdefault(int(rows[i]), []).append(
+                    f"participant_id: unknown participant_id '{pid}'")
+                ok[i] = False
             elif activity_id in self._fired_by_activity:
-                problems.append(f"activity_id: '{activity_id}' was already posted; retract it "
-                                "first to correct it")
-        if problems:
-            empty = pd.DataFrame(columns=LINE_COLUMNS)
-            return Decision(activity_id, "rejected", empty, problems)
-        pid = str(row["participant_id"].iloc[0])
-        mine = pd.concat([self._activities.get(pid, row.iloc[0:0]), row], ignore_index=True)
-        self._activities[pid] = mine
-        self._reallocate(pid, decide_day=int(to_days(row["date"])[0]))
-        lines = self._lines[pid]
-        return Decision(activity_id, str(lines.loc[lines["activity_id"] == activity_id,
-                                                   "status"].iloc[0]),
-                        lines.loc[lines["activity_id"] == activity_id].reset_index(drop=True))
+                problems.setdefault(int(rows[i]), []).append(
+                    f"activity_id: '{activity_id}' was already posted; retract it first to "
+                    "correct it")
+                ok[i] = False
+        typed_id = dict(zip(rows.tolist(), activity_ids.tolist(), strict=True))
+        accepted = typed.loc[ok].drop(columns=[ROW], errors="ignore")
+        decide_from: dict[str, int | None] = {}
+        if len(accepted):
+            days = to_days(accepted["date"])
+            for pid, group in accepted.groupby(accepted["participant_id"].astype(object),
+                                               sort=False).indices.items():
+                mine = accepted.iloc[group]
+                before = self._activities.get(str(pid))
+                self._activities[str(pid)] = (mine.reset_index(drop=True) if before is None
+                                              else pd.concat([before, mine], ignore_index=True))
+                decide_from[str(pid)] = int(days[group].min())
+        lines = self._reallocate(decide_from) if decide_from else _NO_LINES
+        where = (lines.groupby(lines["activity_id"].astype(object), sort=False).indices
+                 if len(lines) else {})
+        status = lines["status"].astype(object).to_numpy() if len(lines) else None
+        out = []
+        for position, activity_id in enumerate(ids, start=1):
+            if position in problems:
+                out.append(Decision(activity_id, "rejected", _NO_LINES, _NO_ROWS,
+                                    problems[position]))
+                continue
+            at = np.asarray(where[typed_id[position]])
+            assert status is not None
+            out.append(Decision(activity_id, str(status[at[0]]), lines, at))
+        return out
 
     def retract(self, activity_id: str) -> None:
         """Withdraw a posted activity (to correct it, retract and post again)."""
@@ -208,7 +285,7 @@ class Session:
                     kept = frame.loc[frame["activity_id"].astype(str) != activity_id]
                     self._activities[pid] = kept.reset_index(drop=True)
                     self._fired_by_activity.pop(activity_id, None)
-                    self._reallocate(pid, decide_day=None)
+                    self._reallocate({pid: None})
                     return
             raise KeyError(f"activity '{activity_id}' was never posted")
 
@@ -224,36 +301,48 @@ class Session:
         return out.iloc[order].reset_index(drop=True)
 
     # --- allocation ---------------------------------------------------------------------
-    def _reallocate(self, pid: str, decide_day: int | None) -> None:
-        view = Dataset({**self.dataset.tables, "activities": self._activities[pid]},
+    def _reallocate(self, decide_from: dict[str, int | None]) -> pd.DataFrame:
+        """Re-allocate these participants' activities; returns their lines.
+
+        Rule facts go to durable-rules for activities never decided and for those on or
+        after the earliest day posted (a later-posted earlier contact changes their facts).
+        """
+        pids = list(decide_from)
+        frames = [self._activities[p] for p in pids if len(self._activities.get(p, ()))]
+        view = Dataset({**self.dataset.tables,
+                        "activities": pd.concat(frames, ignore_index=True) if frames
+                        else self.dataset.activities.iloc[0:0]},
                        self.dataset.contracts, self.dataset.rejects)
         acts = canonical_activities(view, self.prepared)
-        if acts.empty:
-            self._lines[pid] = pd.DataFrame(columns=LINE_COLUMNS)
+        for pid in pids:
+            self._lines[pid] = _NO_LINES
             self._spent[pid] = {}
-            return
+        if acts.empty:
+            return _NO_LINES
         days = acts["_day"].to_numpy(np.int64)
         scope = FactScope(self.prepared, acts["_code"].to_numpy(np.int64), days, days,
                           activity=acts)
         months = month_context(self.prepared, acts)
         ids = acts["activity_id"].astype(str).to_numpy()
-        for i, activity_id in enumerate(ids):
-            stale = decide_day is not None and days[i] >= decide_day
-            if activity_id not in self._fired_by_activity or stale:
-                fact: dict[str, Any] = {DAY: int(days[i])}
-                for entry in self._compiled:
-                    fact.update(self._atom_values(entry.activity_atoms, scope, entry, i))
-                self._fired_by_activity[activity_id] = self._fire(ACTIVITY_RULESET, fact)
+        first_day = acts["participant_id"].astype(object).map(
+            {p: (np.iinfo(np.int64).max if d is None else d) for p, d in decide_from.items()}
+        ).to_numpy(np.int64)
+        undecided = np.array([a not in self._fired_by_activity for a in ids], dtype=bool)
+        stale = np.flatnonzero(undecided | (days >= first_day))
+        facts = self._facts(lambda e: e.activity_atoms, scope, self._compiled, stale)
+        for row, fact in zip(stale, facts, strict=True):
+            self._fired_by_activity[ids[row]] = self._fire(ACTIVITY_RULESET, fact)
         month_fired = self._month_decisions(months)
+        touched = set(pids)
         spent_elsewhere = {
-            c.id: sum(s.get(c.id, 0.0) for p, s in self._spent.items() if p != pid)
+            c.id: sum(s.get(c.id, 0.0) for p, s in self._spent.items() if p not in touched)
             for c in self.contracts
         }
+        fired = [self._fired_by_activity[a] for a in ids]
 
         def decider(position: int, contract: Contract, params: ResolvedParameters
                     ) -> tuple[Decisions, Decisions]:
             entry = self._compiled[position]
-            fired = [self._fired_by_activity[a] for a in ids]
             return (_decisions(entry.activity_rules, position, fired, days, params),
                     _decisions(entry.month_rules, position, month_fired, months.as_of, params))
 
@@ -261,22 +350,24 @@ class Session:
         allocation = allocate(acts, self.contracts, self.book, scope, months, hourly,
                               decider=decider, budget_spent=spent_elsewhere)
         lines = _lines(acts, self.contracts, allocation, self.book, scope)
-        self._lines[pid] = lines
-        billed = lines.loc[lines["status"] == "billable"]
-        totals = billed.groupby("contract_id", observed=True)["amount"].sum()
-        self._spent[pid] = {str(k): float(v) for k, v in totals.items()}
+        owner = lines["participant_id"].astype(object)
+        for owner_id, group in lines.groupby(owner, sort=False).indices.items():
+            theirs = lines.iloc[group].reset_index(drop=True)
+            self._lines[str(owner_id)] = theirs
+            billed = theirs.loc[theirs["status"] == "billable"]
+            totals = billed.groupby("contract_id", observed=True)["amount"].sum()
+            self._spent[str(owner_id)] = {str(k): float(v) for k, v in totals.items()}
+        return lines
 
     def _month_decisions(self, months: MonthContext) -> list[set[tuple[int, str]]]:
-        out = []
-        for i, (code, as_of) in enumerate(zip(months.scope.codes, months.as_of, strict=True)):
-            key = (int(code), int(as_of))
-            if key not in self._fired_by_month:
-                fact: dict[str, Any] = {DAY: int(as_of)}
-                for entry in self._compiled:
-                    fact.update(self._atom_values(entry.month_atoms, months.scope, entry, i))
-                self._fired_by_month[key] = self._fire(MONTH_RULESET, fact)
-            out.append(self._fired_by_month[key])
-        return out
+        keys = list(zip(months.scope.codes.tolist(), months.as_of.tolist(), strict=True))
+        new = np.array([i for i, key in enumerate(keys) if key not in self._fired_by_month],
+                       dtype=np.int64)
+        if len(new):
+            facts = self._facts(lambda e: e.month_atoms, months.scope, self._compiled, new)
+            for i, fact in zip(new, facts, strict=True):
+                self._fired_by_month[keys[i]] = self._fire(MONTH_RULESET, fact)
+        return [self._fired_by_month[key] for key in keys]
 
 
 def _decisions(rules: list[Any], position: int, fired: list[set[tuple[int, str]]],
