@@ -105,3 +105,11 @@ def test_spilled_held_and_mixed_object_partitions_agree(tmp_path: Path) -> None:
     for spill in (True, False, tmp_path):
         same(whole, evaluate_raw(tables, contracts, 3, spill=spill))
     assert any(tmp_path.glob("part-*/participants.arrow"))
+
+
+def test_more_partitions_than_participants_leaves_empty_ones_harmless() -> None:
+    from casefund.scaleout import evaluate_raw
+
+    tables = generate(Shape(participants=6, months=2, seed=2, malformed_share=0.02))
+    contracts = demo_contracts()
+    same(casefund.evaluate(tables, contracts), evaluate_raw(tables, contracts, 12))

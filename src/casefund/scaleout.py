@@ -32,7 +32,6 @@ from casefund._version import __version__
 from casefund.allocate.payments import floor_cents, pays_whole_units
 from casefund.evaluation import (
     Evaluation,
-    _append,
     admin_cap_report,
     contracts_hash,
     evaluate_dataset,
@@ -398,37 +397,80 @@ def _combined_hash(results: list[PartResult], table: str) -> str:
 
 
 def _rank(column: pd.Series) -> np.ndarray:
-    """Integer keys that sort like the column's text (cheap for categoricals)."""
+    """Non-negative integer keys that sort like the column's text (cheap for categoricals)."""
     if isinstance(column.dtype, pd.CategoricalDtype):
         texts = column.cat.categories.to_numpy(dtype=object).astype(str)
         rank = np.empty(len(texts), dtype=np.int64)
-        rank[np.argsort(texts, kind="stable")] = np.arange(len(texts))
+        rank[np.argsort(texts, kind="stable")] = np.arange(1, len(texts) + 1)
         codes = column.cat.codes.to_numpy()
-        return np.where(codes >= 0, rank[np.maximum(codes, 0)], -1)
-    return np.asarray(pd.factorize(column.astype("str").fillna(""), sort=True)[0])
+        return np.where(codes >= 0, rank[np.maximum(codes, 0)], 0)
+    return np.asarray(pd.factorize(column.astype("str").fillna(""), sort=True)[0]) + 1
+
+
+def _sort_order(keys: Sequence[np.ndarray]) -> np.ndarray:
+    """Stable order by ``keys`` (most significant first), as one packed int64 key when the
+    ranks fit in 62 bits (a million-row lexsort on nine arrays would need them all at once)."""
+    widths = [max(int(k.max(initial=0)).bit_length(), 1) for k in keys]
+    if sum(widths) > 62:
+        return np.lexsort(tuple(reversed(keys)))
+    packed = np.zeros(len(keys[0]), dtype=np.int64)
+    for key, width in zip(keys, widths, strict=True):
+        packed = (packed << width) | key
+    return np.argsort(packed, kind="stable")
+
+
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Concatenate partitions' frames, each categorical column through one union of
+    categories (never through Python strings)."""
+    from pandas.api.types import union_categoricals
+
+    frames = [f for f in frames if len(f)] or frames[:1]  # an empty part has no dtypes
+    columns: dict[str, Any] = {}
+    for name in frames[0].columns:
+        parts = [f[name] for f in frames]
+        if all(isinstance(p.dtype, pd.CategoricalDtype) for p in parts):
+            try:
+                columns[name] = union_categoricals([p.array for p in parts])
+                continue
+            except TypeError:  # categories of different dtypes: unify them as objects
+                parts = [p.astype(object) for p in parts]
+                columns[name] = pd.Categorical(pd.concat(parts, ignore_index=True))
+                continue
+        columns[name] = pd.concat(parts, ignore_index=True)
+    return pd.DataFrame(columns)
+
+
+def _reordered(frame: pd.DataFrame, order: np.ndarray) -> pd.DataFrame:
+    """``frame`` in ``order``, moved a column at a time so two copies never coexist."""
+    out = {}
+    for name in list(frame.columns):
+        out[name] = frame.pop(name).take(order).reset_index(drop=True)
+    return pd.DataFrame(out)
 
 
 def _combine(data: Dataset, results: list[PartResult], hashes: dict[str, str]) -> Evaluation:
-    lines = results[0].lines
-    for result in results[1:]:
-        lines = _append(lines, result.lines)
-    status = lines["status"].astype(object)
-    rejected = status.eq("rejected").to_numpy()
+    lines = _concat([r.lines for r in results])
+    eligibility = _concat([r.eligibility for r in results])
+    for result in results:  # the partitions' copies go as soon as they are combined
+        result.lines = result.eligibility = pd.DataFrame()
+    rejected = (lines["status"] == "rejected").to_numpy(dtype=bool)
+    unbillable = (lines["status"] == "unbillable").to_numpy(dtype=np.int64)
     # Accepted lines in the single pass's order (canonical activity order, contracts in
     # priority order, the unfunded remainder last); refused rows after them sorted by
     # content, as in one pass.
     day, pid, aid, act = (_rank(lines[c]) for c in
                           ("service_date", "participant_id", "activity_id", "activity"))
-    accepted_keys = (status.eq("unbillable").to_numpy(), np.where(rejected, 0, aid),
-                     np.where(rejected, 0, pid), np.where(rejected, 0, day))
-    rejected_keys = (np.where(rejected, act, 0), np.where(rejected, day, 0),
-                     np.where(rejected, pid, 0), np.where(rejected, aid, 0))
-    order = np.lexsort((*accepted_keys, *rejected_keys, rejected))
-    lines = lines.iloc[order].reset_index(drop=True)
-    lines["activity_id"] = lines["activity_id"].to_numpy(dtype=object)
-    eligibility = pd.concat([r.eligibility for r in results], ignore_index=True)
-    eligibility = eligibility.sort_values(["participant_id", "program", "as_of", "population"],
-                                          kind="stable").reset_index(drop=True)
+    order = _sort_order([
+        rejected.astype(np.int64),
+        np.where(rejected, aid, day), np.where(rejected, pid, pid),
+        np.where(rejected, day, aid), np.where(rejected, act, unbillable),
+    ])
+    del day, pid, aid, act, unbillable, rejected
+    lines = _reordered(lines, order)
+    del order
+    order = _sort_order([_rank(eligibility[c]) for c in
+                         ("participant_id", "program", "as_of", "population")])
+    eligibility = _reordered(eligibility, order)
     book = rule_book()
     return Evaluation(
         lines=lines, claims=build_claims(lines), eligibility=eligibility,
