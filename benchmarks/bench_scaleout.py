@@ -12,6 +12,7 @@ Every configuration's lines are compared with the first one's (a content hash).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import subprocess
 import sys
@@ -77,14 +78,25 @@ def _tree_rss(pid: int) -> int:
         return 0
     total = 0
     for proc in procs:
-        try:
+        with contextlib.suppress(psutil.Error):  # a worker may exit between the two calls
             total += proc.memory_info().rss
-        except psutil.Error:
-            pass
     return total
 
 
-def _run_config(folder: Path, mode: str, partitions: int, workers: int) -> dict[str, object]:
+def _unbudgeted(folder: Path) -> Path:
+    """The agency's contracts without their budgets (no budget binds: one pass)."""
+    import yaml
+
+    path = folder / "contracts-unbudgeted.yaml"
+    contracts = yaml.safe_load((folder / "contracts.yaml").read_text())
+    for contract in contracts["contracts"]:
+        (contract.get("caps") or {}).pop("budget", None)
+    path.write_text(yaml.safe_dump(contracts, sort_keys=False))
+    return path
+
+
+def _run_config(folder: Path, mode: str, partitions: int, workers: int,
+                budgets: bool = True) -> dict[str, object]:
     """Runs inside the subprocess: one evaluation, timed; lines hashed for comparison."""
     import hashlib
 
@@ -101,12 +113,13 @@ def _run_config(folder: Path, mode: str, partitions: int, workers: int) -> dict[
         passes += 1
         return inner(tasks)
 
+    contracts = None if budgets else _unbudgeted(folder)
     start = time.perf_counter()
     if mode == "single":
-        result = casefund.evaluate(folder)
+        result = casefund.evaluate(folder, contracts)
         passes = 1
     else:
-        result = evaluate_raw(folder, None, partitions, counting)
+        result = evaluate_raw(folder, contracts, partitions, counting)
     seconds = time.perf_counter() - start
     lines = result.lines
     digest = hashlib.sha256(pd.util.hash_pandas_object(
@@ -117,9 +130,11 @@ def _run_config(folder: Path, mode: str, partitions: int, workers: int) -> dict[
             "passes": passes}
 
 
-def _measure(folder: Path, mode: str, partitions: int, workers: int) -> dict[str, object]:
+def _measure(folder: Path, mode: str, partitions: int, workers: int,
+             budgets: bool) -> dict[str, object]:
     command = [sys.executable, __file__, "--run", mode, "--folder", str(folder),
-               "--partitions", str(partitions), "--workers", str(workers)]
+               "--partitions", str(partitions), "--workers", str(workers),
+               "--budgets", "on" if budgets else "off"]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     peak = 0
     stop = threading.Event()
@@ -149,23 +164,27 @@ def main() -> None:
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--single-pass-limit", type=int, default=2_000_000)
     parser.add_argument("--cache", type=Path, default=Path("/tmp/casefund-bench"))
+    parser.add_argument("--budgets", choices=["on", "off"], default="on",
+                        help="off: drop the contracts' budgets, so no extra pass is needed")
     parser.add_argument("--run", choices=["single", "partitions", "dask"])
     parser.add_argument("--folder", type=Path)
     args = parser.parse_args()
     if args.run:
-        print(json.dumps(_run_config(args.folder, args.run, args.partitions, args.workers[0])))
+        print(json.dumps(_run_config(args.folder, args.run, args.partitions, args.workers[0],
+                                     args.budgets == "on")))
         return
     for size in args.activities:
         start = time.perf_counter()
         folder = _write_agency(size, args.cache / f"agency-{size}")
         n = json.loads((folder / "done.json").read_text())["activities"]
-        print(f"\n{n:,} activities (input written/cached in {time.perf_counter() - start:.0f} s)")
+        print(f"\n{n:,} activities (input written/cached in {time.perf_counter() - start:.0f} s)"
+              f"; budgets {args.budgets}")
         configs = [("single", 1, 1)] if n <= args.single_pass_limit else []
         configs.append(("partitions", args.partitions, 1))
         configs += [("dask", args.partitions, w) for w in args.workers]
         reference = None
         for mode, parts, workers in configs:
-            r = _measure(folder, mode, parts, workers)
+            r = _measure(folder, mode, parts, workers, args.budgets == "on")
             reference = reference or r["digest"]
             label = {"single": "one pass", "partitions": f"{parts} partitions, in process",
                      "dask": f"{parts} partitions, Dask {workers} worker(s)"}[mode]
