@@ -137,3 +137,18 @@ def test_partitioned_run_writes_the_same_files_byte_for_byte(demo_out: Path,
     for name in written:
         for other in (parted, in_process):
             assert (single / name).read_bytes() == (other / name).read_bytes(), name
+
+
+def test_partitioned_deidentified_report_is_the_same(demo_out: Path, tmp_path: Path) -> None:
+    """De-identification reads consents from the partitions' combined tables."""
+    outs = []
+    for extra in ([], ["--partitions", "3", "--workers", "1"]):
+        out = tmp_path / f"d{len(outs)}"
+        result = runner.invoke(app, ["evaluate", "--data", str(demo_out / "input"), "--out",
+                                     str(out), "--deidentify", "--recipient", "county", *extra])
+        assert result.exit_code == 0, result.output
+        outs.append(out)
+    names = sorted(p.name for p in outs[0].iterdir())
+    assert names == sorted(p.name for p in outs[1].iterdir())
+    for name in names:
+        assert (outs[0] / name).read_bytes() == (outs[1] / name).read_bytes(), name
