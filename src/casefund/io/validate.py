@@ -361,8 +361,10 @@ def repeated_keys(raw: pd.DataFrame, spec: TableSpec, origin: str) -> dict[str, 
     frame = normalise_columns(raw)
     if spec.key not in frame.columns:
         return {}
-    text = _parse_text(frame[spec.key])
-    maybe = text.duplicated(keep=False).to_numpy() & text.notna().to_numpy()
+    text = frame[spec.key].astype("string").str.strip()  # Arrow strings: no Python objects
+    maybe = (text.duplicated(keep=False).to_numpy(dtype=bool)
+             & text.notna().to_numpy(dtype=bool) & (text != "").to_numpy(dtype=bool,
+                                                                          na_value=False))
     if not maybe.any():
         return {}
     rows = (np.flatnonzero(maybe) + 1).astype("int64")
