@@ -46,12 +46,14 @@ from casefund.io.validate import (
     empty_rejects,
     normalise_columns,
     repeated_keys,
+    repeated_text,
     validate_table,
 )
 from casefund.payers.contracts import Contract, load_contracts
-from casefund.records.tables import TABLES
+from casefund.records.tables import TABLES, TableSpec
 from casefund.reports.breakdown import build_breakdown
 from casefund.reports.claims import build_claims
+from casefund.spill import deal_file
 
 PER_PARTICIPANT = ("participants", "activities", "coverage", "events", "assessments", "consents")
 SHARED = tuple(name for name in INPUT_ORDER if name not in PER_PARTICIPANT)
@@ -93,7 +95,11 @@ class RawPart:
     def raw_table(self, name: str) -> tuple[pd.DataFrame, np.ndarray]:
         if name in self.raw or self.folder is None:
             return self.raw[name], self.rows[name]
-        frame = pd.read_feather(self.folder / f"{name}.arrow")
+        path = self.folder / f"{name}.arrow"
+        if not path.exists():  # a file dealt in batches had no rows for this partition
+            empty = pd.DataFrame({c.name: pd.Series(dtype="str") for c in TABLES[name].columns})
+            return empty, np.zeros(0, dtype=np.int64)
+        frame = pd.read_feather(path)
         return frame.drop(columns=ROW), frame[ROW].to_numpy(np.int64)
 
     def load(self) -> Dataset:
@@ -223,14 +229,26 @@ def raw_partitions(
     contract_list = load_contracts(contracts)
     shared_only = load_dataset({n: sources[n] for n in SHARED}, contract_list)
     raw: dict[str, pd.DataFrame] = {}
+    streamed: dict[str, tuple[str, int]] = {}  # tables dealt from files into the spill folder
     origins: dict[str, str] = {}
     counts = {n: shared_only.input_rows[n] for n in SHARED}
+    repeated: dict[str, str] = {}
     for name in PER_PARTICIPANT:
         spec = TABLES[name]
         source = sources[name]
         if source is None:
             frame, origin = pd.DataFrame({c.name: pd.Series(dtype="str")
                                           for c in spec.columns}), f"{name} (absent)"
+        elif spill is not None and isinstance(source, str | Path) and _arrow_available():
+            # A file is dealt in batches straight into the partitions' Arrow files.
+            origin = str(source)
+            count, keys = deal_file(Path(source), spec, origin, Path(spill),
+                                    lambda batch: _participant_part(batch, parts))
+            origins[name], counts[name] = origin, count
+            streamed[name] = (origin, count)
+            if name == "activities":
+                repeated = _repeated_in_files(keys, spec, origin, Path(spill), parts)
+            continue
         else:
             frame, origin = read_source(source, name)
             if frame.shape == (0, 0):
@@ -238,7 +256,8 @@ def raw_partitions(
         frame = normalise_columns(frame)
         check_required_columns(frame, spec, origin)
         raw[name], origins[name], counts[name] = frame, origin, len(frame)
-    repeated = repeated_keys(raw["activities"], TABLES["activities"], origins["activities"])
+        if name == "activities":
+            repeated = repeated_keys(frame, spec, origin)
     where = {name: _participant_part(frame, parts) for name, frame in raw.items()}
     out: list[Part] = []
     for k in range(parts):
@@ -260,11 +279,37 @@ def raw_partitions(
     return out, shared
 
 
+def _arrow_available() -> bool:
+    try:
+        import pyarrow  # type: ignore[import-untyped,unused-ignore]  # noqa: F401
+    except ImportError:  # the 'parquet' extra is absent: partitions stay in memory
+        return False
+    return True
+
+
+def _repeated_in_files(keys: pd.DataFrame, spec: TableSpec, origin: str, spill: Path,
+                       parts: int) -> dict[str, str]:
+    """Repeated keys of a table dealt into partition files: the few rows whose key text
+    repeats are read back from the partitions and settled as over the whole table."""
+    maybe = repeated_text(keys["key"])
+    if not maybe.any():
+        return {}
+    wanted = keys[ROW].to_numpy(np.int64)[maybe]
+    found = []
+    for k in range(parts):
+        path = spill / f"part-{k:04d}" / f"{spec.name}.arrow"
+        if path.exists():
+            frame = pd.read_feather(path)
+            found.append(frame.loc[frame[ROW].isin(wanted).to_numpy(dtype=bool)])
+    rows = pd.concat(found, ignore_index=True).sort_values(ROW).reset_index(drop=True)
+    return repeated_keys(rows.drop(columns=ROW), spec, origin, rows[ROW].to_numpy(np.int64))
+
+
 def _spilled(piece: pd.DataFrame, rows: np.ndarray, path: Path) -> bool:
     """Write a partition's raw rows as Arrow; False when a column has no Arrow type (a
     DataFrame of mixed Python objects), which then stays in memory unchanged."""
     try:
-        import pyarrow as pa  # type: ignore[import-untyped]
+        import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
     except ImportError:  # the 'parquet' extra is absent: partitions stay in memory
         return False
     try:

@@ -350,26 +350,34 @@ def _settled_keys(frame: pd.DataFrame, spec: TableSpec, bad: np.ndarray,
     return [Problem(spec.key, dup, message)]
 
 
-def repeated_keys(raw: pd.DataFrame, spec: TableSpec, origin: str) -> dict[str, str]:
+def repeated_text(keys: pd.Series) -> np.ndarray:
+    """Rows whose trimmed, non-blank key text appears more than once (Arrow strings: no
+    Python objects even for ten million keys)."""
+    text = keys.astype("string").str.strip()
+    return np.asarray(text.duplicated(keep=False).to_numpy(dtype=bool)
+                      & text.notna().to_numpy(dtype=bool)
+                      & (text != "").to_numpy(dtype=bool, na_value=False))
+
+
+def repeated_keys(raw: pd.DataFrame, spec: TableSpec, origin: str,
+                  rows: np.ndarray | None = None) -> dict[str, str]:
     """Keys repeated among a whole table's otherwise valid rows, with the problem text.
 
     Only rows whose key text appears more than once can be involved, so only those few rows
     are validated here; the answer is exactly what validating the whole table would find.
+    ``raw`` may be just those rows of a larger table, with their 1-based ``rows`` numbers.
     """
     if spec.key is None:
         return {}
     frame = normalise_columns(raw)
     if spec.key not in frame.columns:
         return {}
-    text = frame[spec.key].astype("string").str.strip()  # Arrow strings: no Python objects
-    maybe = (text.duplicated(keep=False).to_numpy(dtype=bool)
-             & text.notna().to_numpy(dtype=bool) & (text != "").to_numpy(dtype=bool,
-                                                                          na_value=False))
+    maybe = repeated_text(frame[spec.key])
     if not maybe.any():
         return {}
-    rows = (np.flatnonzero(maybe) + 1).astype("int64")
+    numbers = np.arange(1, len(frame) + 1, dtype="int64") if rows is None else rows
     candidates = validate_table(frame.loc[maybe].reset_index(drop=True), spec, origin,
-                                rows=rows, repeated={}).frame
+                                rows=numbers[maybe].astype("int64"), repeated={}).frame
     out: dict[str, str] = {}
     for problem in _duplicate_keys(candidates, spec, np.zeros(len(candidates), dtype=bool)):
         assert isinstance(problem.text, pd.Series)
