@@ -354,9 +354,14 @@ def repeated_text(keys: pd.Series) -> np.ndarray:
     """Rows whose trimmed, non-blank key text appears more than once (Arrow strings: no
     Python objects even for ten million keys)."""
     text = keys.astype("string").str.strip()
-    return np.asarray(text.duplicated(keep=False).to_numpy(dtype=bool)
-                      & text.notna().to_numpy(dtype=bool)
-                      & (text != "").to_numpy(dtype=bool, na_value=False))
+    text = text.mask(text == "")
+    codes, _ = pd.factorize(text)  # Arrow's dictionary encoding for Arrow strings
+    codes = np.asarray(codes)
+    known = codes >= 0
+    counts = np.bincount(codes[known])
+    repeated = np.zeros(len(codes), dtype=bool)
+    repeated[known] = counts[codes[known]] > 1
+    return repeated
 
 
 def repeated_keys(raw: pd.DataFrame, spec: TableSpec, origin: str,

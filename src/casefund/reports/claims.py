@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from casefund.reports.frames import text_order
+
 CLAIM_COLUMNS = [
     "contract_id",
     "payer",
@@ -25,22 +27,23 @@ def build_claims(lines: pd.DataFrame) -> pd.DataFrame:
     Monthly payments (PEMPM, case rates) are claimed for the month, so their service_date is
     blank and ``month`` carries the period.
     """
-    billable = lines.loc[lines["status"] == "billable"]
+    keys = ["contract_id", "payer", "participant_id", "service_date", "month",
+            "procedure_code", "modifiers"]
+    billable = lines.loc[(lines["status"] == "billable").to_numpy(dtype=bool),
+                         [*keys, "payment", "units", "amount"]]
     if billable.empty:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in CLAIM_COLUMNS})
     monthly = billable["payment"].isin(MONTHLY)
     frame = billable.assign(
         service_date=billable["service_date"].astype(object).where(~monthly, ""),
     )
-    keys = ["contract_id", "payer", "participant_id", "service_date", "month",
-            "procedure_code", "modifiers"]
     claims = (
         frame.groupby(keys, observed=True, sort=True, dropna=False)
-        .agg(units=("units", "sum"), amount=("amount", "sum"), lines=("activity_id", "size"))
+        .agg(units=("units", "sum"), amount=("amount", "sum"), lines=("units", "size"))
         .reset_index()
     )
     claims["amount"] = claims["amount"].round(2)
     # Sorted by the keys' text, not by category order, so the order never depends on how
     # the lines were assembled.
-    claims = claims.sort_values(keys, key=lambda s: s.astype(str), kind="stable")
+    claims = claims.iloc[text_order(claims, keys)]
     return claims.reset_index(drop=True)[CLAIM_COLUMNS]

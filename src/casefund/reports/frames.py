@@ -30,3 +30,23 @@ def categorical_of(choices: Any, picks: np.ndarray) -> pd.Categorical:
         np.asarray(codes)[picks], categories=pd.Index(np.asarray(uniques, dtype=object),
                                                       dtype=object))
     return result.remove_unused_categories()
+
+
+def text_rank(column: pd.Series) -> np.ndarray:
+    """Integer keys that sort like ``column.astype(str)`` (missing values read 'nan'),
+    computed from categories or distinct values rather than from every row's text."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        texts = np.append(column.cat.categories.to_numpy(dtype=object).astype(str), "nan")
+        codes = column.cat.codes.to_numpy()
+        codes = np.where(codes < 0, len(texts) - 1, codes)
+    else:
+        codes, uniques = pd.factorize(column, use_na_sentinel=False)
+        texts = np.asarray(pd.Index(uniques).astype(str), dtype=str)
+    _, dense = np.unique(texts, return_inverse=True)  # equal texts share a rank
+    rank: np.ndarray = np.asarray(dense).reshape(-1)[np.asarray(codes)]
+    return rank
+
+
+def text_order(frame: pd.DataFrame, keys: list[str]) -> np.ndarray:
+    """A stable order of ``frame`` by the text of ``keys`` (as sorting on ``astype(str)``)."""
+    return np.lexsort(tuple(text_rank(frame[k]) for k in reversed(keys)))
