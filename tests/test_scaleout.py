@@ -120,10 +120,10 @@ def test_files_dealt_in_batches_reproduce_the_single_pass(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, suffix: str) -> None:
     """Input files are read in batches (here of 97 rows) straight into partition files; a
     repeated id whose copies sit in different batches and partitions is still refused."""
-    import casefund.spill
+    import casefund.scaleout.files
     from casefund.scaleout import evaluate_raw
 
-    monkeypatch.setattr(casefund.spill, "BATCH_ROWS", 97)
+    monkeypatch.setattr(casefund.scaleout.files, "BATCH_ROWS", 97)
     tables = _messy_tables()
     for name, frame in tables.items():
         if suffix == "csv":

@@ -1,0 +1,95 @@
+"""Evaluating by participant partitions (locally or on Dask), identical to one pass.
+
+Everything casefund decides is per participant except contract budgets, settled exactly in
+one extra pass per budget that binds (:mod:`casefund.scaleout.budgets`). Partitions come
+from a dataset already in memory (:func:`evaluate_partitioned`) or straight from the raw
+input tables (:func:`evaluate_raw`), validated inside each partition so that no process
+holds the whole typed input: that is what bounds memory at tens of millions of activities.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from casefund.evaluation import Evaluation, contracts_hash, input_hashes
+from casefund.io.load import INPUT_ORDER, Dataset
+from casefund.io.sources import TableSource
+from casefund.io.validate import ROW
+from casefund.payers.contracts import Contract
+from casefund.records.tables import TABLES
+from casefund.scaleout.budgets import settle
+from casefund.scaleout.combine import combine, combined_hash
+from casefund.scaleout.deal import raw_partitions
+from casefund.scaleout.parts import (
+    PER_PARTICIPANT,
+    SHARED,
+    LoadedPart,
+    Part,
+    PartResult,
+    RawPart,
+    partition,
+    run_part,
+)
+from casefund.scaleout.runners import Runner, dask_runner, run_locally
+
+__all__ = [
+    "LoadedPart", "Part", "PartResult", "RawPart", "Runner", "dask_runner", "evaluate_partitioned",
+    "evaluate_raw", "partition", "raw_partitions", "run_locally", "run_part",
+]
+
+
+def evaluate_partitioned(data: Dataset, parts: int, runner: Runner = run_locally) -> Evaluation:
+    """The single-pass result for an already validated dataset, partition by partition."""
+    results = settle(partition(data, parts), data.contracts, runner)
+    return combine(data, results, input_hashes(data))
+
+
+def evaluate_raw(
+    tables: Mapping[str, TableSource | None] | str | Path,
+    contracts: str | Path | list[Contract] | dict[str, Any] | None = None,
+    parts: int = 8,
+    runner: Runner = run_locally,
+    spill: bool | str | Path = True,
+) -> Evaluation:
+    """The single-pass result for raw input tables, never holding the whole typed input.
+
+    ``spill=True`` writes the partitions' raw rows to a temporary folder (a path: to that
+    folder, which remote Dask workers must be able to read; ``False``: they travel with the
+    tasks).
+    """
+    if spill is True:
+        with tempfile.TemporaryDirectory(prefix="casefund-parts-") as folder:
+            return _evaluate_raw(tables, contracts, parts, runner, folder)
+    return _evaluate_raw(tables, contracts, parts, runner, spill or None)
+
+
+def _evaluate_raw(
+    tables: Mapping[str, TableSource | None] | str | Path,
+    contracts: str | Path | list[Contract] | dict[str, Any] | None,
+    parts: int,
+    runner: Runner,
+    spill: str | Path | None,
+) -> Evaluation:
+    pieces, shared = raw_partitions(tables, contracts, max(parts, 1), spill)
+    results = settle(pieces, shared.contracts, runner)
+    small = {name: pd.concat([r.tables[name] for r in results], ignore_index=True)
+             .sort_values(ROW, kind="stable").reset_index(drop=True)
+             for name in PER_PARTICIPANT if name != "activities"}
+    # The activities themselves stay in the partitions; the lines carry what reports need.
+    small["activities"] = pd.DataFrame(columns=[c.name for c in TABLES["activities"].columns])
+    rejects = pd.concat([shared.rejects, *[r.rejects for r in results]], ignore_index=True)
+    order = {name: i for i, name in enumerate(INPUT_ORDER)}
+    rejects = (rejects.assign(_t=rejects["table"].map(order))
+               .sort_values(["_t", "row", "field"], kind="stable").drop(columns="_t")
+               .reset_index(drop=True))
+    data = Dataset({**shared.tables, **small}, shared.contracts, rejects, shared.sources,
+                   shared.input_rows, {})
+    hashes = {name: combined_hash(results, name) for name in PER_PARTICIPANT}
+    hashes.update({name: h for name, h in input_hashes(shared).items() if name in SHARED})
+    hashes["contracts"] = contracts_hash(shared.contracts)
+    return combine(data, results, {n: hashes[n] for n in [*INPUT_ORDER, "contracts"]})

@@ -1,0 +1,80 @@
+"""Contract budgets, the one decision that crosses participants, settled exactly.
+
+Evaluate every partition with the budget unlimited, lay the contract's would-be payments in
+the global canonical order (service day, participant, activity), cut them where the budget
+runs out, and give each partition exactly the share its own rows receive in that order.
+Within a partition the same order holds, so each row then receives exactly what it would in
+a single pass. Budgets are settled in priority order (a lower-priority contract cannot
+change what a higher one takes); a pass is needed only for a budget that actually binds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from casefund.allocate.payments import floor_cents, pays_whole_units
+from casefund.payers.contracts import Contract
+from casefund.reports.frames import text_rank
+from casefund.scaleout.combine import concat_parts
+from casefund.scaleout.parts import Budgets, Part, PartResult
+from casefund.scaleout.runners import Runner
+
+
+def _allowances(results: list[PartResult], contract: Contract) -> list[float] | None:
+    """Each partition's exact share of ``contract``'s budget, or None when it does not bind.
+
+    A participant lives in one partition and each partition's lines are in canonical order,
+    so a stable sort by (day, participant) of the partitions' lines laid end to end is the
+    global service order; no activity id needs ranking.
+    """
+    budget = contract.caps.budget
+    assert budget is not None
+    frames, owner = [], []
+    for k, result in enumerate(results):
+        lines = result.lines
+        mine = ((lines["contract_id"] == contract.id)
+                & (lines["status"] == "billable")).to_numpy(dtype=bool)
+        frames.append(lines.loc[mine, ["service_date", "participant_id", "amount", "units"]])
+        owner.append(np.full(int(mine.sum()), k, dtype=np.int64))
+    requests = concat_parts(frames)
+    amount = requests["amount"].to_numpy(dtype=float)
+    if amount.sum() <= budget + 1e-9:
+        return None
+    order = np.lexsort((text_rank(requests["participant_id"]),
+                        text_rank(requests["service_date"])))
+    amount = amount[order]
+    units = requests["units"].to_numpy(dtype=float)[order]
+    prior = np.cumsum(amount) - amount
+    allowed = np.clip(budget - prior, 0.0, amount)
+    if pays_whole_units(contract):
+        price = np.divide(amount, units, out=np.zeros_like(amount), where=units > 0)
+        whole = np.floor(np.divide(allowed, price, out=np.zeros_like(allowed),
+                                   where=price > 0) + 1e-9)
+        allowed = np.where(price > 0, whole * price, allowed)
+    else:
+        allowed = floor_cents(allowed)
+    shares = np.bincount(np.concatenate(owner)[order], weights=allowed,
+                         minlength=len(results))
+    return [float(share) for share in shares]
+
+
+def settle(pieces: Sequence[Part], contracts: list[Contract], runner: Runner
+            ) -> list[PartResult]:
+    """Run every partition, then once more per binding budget with its exact shares."""
+    budgeted = sorted((c for c in contracts if c.caps.budget is not None),
+                      key=lambda c: (c.priority, c.id))
+    per_part: list[Budgets] = [{c.id: None for c in budgeted} for _ in pieces]
+    results = runner(list(zip(pieces, per_part, strict=True)))
+    for contract in budgeted:
+        shares = _allowances(results, contract)
+        if shares is None:
+            for budgets in per_part:
+                budgets[contract.id] = contract.caps.budget  # never binds: keep it as given
+            continue
+        for budgets, share in zip(per_part, shares, strict=True):
+            budgets[contract.id] = share
+        results.clear()  # the old pass's lines go before the new pass makes its own
+        results = runner(list(zip(pieces, per_part, strict=True)))
+    return results

@@ -1,0 +1,101 @@
+"""Laying the partitions' results end to end as the single pass would have written them."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from casefund._version import __version__
+from casefund.evaluation import Evaluation, admin_cap_report, rule_book
+from casefund.io.load import Dataset
+from casefund.reports.breakdown import build_breakdown
+from casefund.reports.claims import build_claims
+from casefund.reports.frames import text_rank
+from casefund.scaleout.parts import PartResult
+
+
+def combined_hash(results: list[PartResult], table: str) -> str:
+    """The single pass's hash of an accepted table, from the partitions' row hashes."""
+    rows = np.concatenate([r.row_hashes[table][0] for r in results])
+    hashed = np.concatenate([r.row_hashes[table][1] for r in results])
+    return hashlib.sha256(hashed[np.argsort(rows, kind="stable")].tobytes()).hexdigest()[:16]
+
+
+def _sort_order(keys: Sequence[np.ndarray]) -> np.ndarray:
+    """Stable order by ``keys`` (most significant first), as one packed int64 key when the
+    ranks fit in 62 bits (a million-row lexsort on nine arrays would need them all at once)."""
+    widths = [max(int(k.max(initial=0)).bit_length(), 1) for k in keys]
+    if sum(widths) > 62:
+        return np.lexsort(tuple(reversed(keys)))
+    packed = np.zeros(len(keys[0]), dtype=np.int64)
+    for key, width in zip(keys, widths, strict=True):
+        packed <<= width
+        packed |= key
+    return np.argsort(packed, kind="stable")
+
+
+def concat_parts(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Concatenate partitions' frames, each categorical column through one union of
+    categories (never through Python strings). Columns are moved out of ``frames`` as they
+    are joined, so the parts and the whole never both exist."""
+    from pandas.api.types import union_categoricals
+
+    frames = [f for f in frames if len(f)] or frames[:1]  # an empty part has no dtypes
+    columns: dict[str, Any] = {}
+    for name in list(frames[0].columns):
+        parts = [f.pop(name) for f in frames]
+        if all(isinstance(p.dtype, pd.CategoricalDtype) for p in parts):
+            try:
+                columns[name] = union_categoricals([p.array for p in parts])
+                continue
+            except TypeError:  # categories of different dtypes: unify them as objects
+                parts = [p.astype(object) for p in parts]
+                columns[name] = pd.Categorical(pd.concat(parts, ignore_index=True))
+                continue
+        columns[name] = pd.concat(parts, ignore_index=True)
+    return pd.DataFrame(columns)
+
+
+def _reordered(frame: pd.DataFrame, order: np.ndarray) -> pd.DataFrame:
+    """``frame`` in ``order``, moved a column at a time so two copies never coexist."""
+    out = {}
+    for name in list(frame.columns):
+        out[name] = frame.pop(name).take(order).reset_index(drop=True)
+    return pd.DataFrame(out)
+
+
+def combine(data: Dataset, results: list[PartResult], hashes: dict[str, str]) -> Evaluation:
+    lines = concat_parts([r.lines for r in results])
+    eligibility = concat_parts([r.eligibility for r in results])
+    rejected = (lines["status"] == "rejected").to_numpy(dtype=bool)
+    # Accepted lines in the single pass's order. Each partition's accepted lines are already
+    # in canonical order (day, participant, activity; contracts, then the unfunded rest), and
+    # a participant lives in one partition, so a stable sort by (day, participant) of the
+    # partitions laid end to end is that order — no rank of ten million activity ids.
+    # Refused rows follow, sorted by content as in one pass; they are few.
+    day, pid = text_rank(lines["service_date"]), text_rank(lines["participant_id"])
+    refused = np.flatnonzero(rejected)
+    content = [np.zeros(len(lines), dtype=np.int64) for _ in range(2)]
+    if len(refused):
+        for target, column in zip(content, ("activity_id", "activity"), strict=True):
+            target[refused] = text_rank(lines[column].iloc[refused].reset_index(drop=True))
+    second, third = np.where(rejected, pid, day), np.where(rejected, day, pid)
+    order = _sort_order([rejected.astype(np.int64), content[0], second, third, content[1]])
+    del second, third
+    del day, pid, content, rejected
+    lines = _reordered(lines, order)
+    del order
+    order = _sort_order([text_rank(eligibility[c]) for c in
+                         ("participant_id", "program", "as_of", "population")])
+    eligibility = _reordered(eligibility, order)
+    book = rule_book()
+    return Evaluation(
+        lines=lines, claims=build_claims(lines), eligibility=eligibility,
+        breakdown=build_breakdown(lines), admin_cap=admin_cap_report(data, book),
+        rejects=data.rejects, version=__version__, rules_hash=book.digest,
+        input_hashes=hashes, dataset=data,
+    )

@@ -1,0 +1,144 @@
+"""Participant partitions: what one partition holds, and evaluating it.
+
+A partition is either a slice of a dataset already validated whole (:class:`LoadedPart`) or
+raw rows validated inside the partition (:class:`RawPart`), so that no process need hold the
+whole typed input. :func:`run_part` evaluates one with given budget shares and sends back a
+compact :class:`PartResult`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+import pandas as pd
+
+from casefund.evaluation import evaluate_dataset
+from casefund.io.load import INPUT_ORDER, Dataset, _reference_problems
+from casefund.io.validate import ROW, empty_rejects, validate_table
+from casefund.payers.contracts import Contract
+from casefund.records.tables import TABLES
+
+PER_PARTICIPANT = ("participants", "activities", "coverage", "events", "assessments", "consents")
+SHARED = tuple(name for name in INPUT_ORDER if name not in PER_PARTICIPANT)
+Budgets = dict[str, float | None]
+
+
+class Part(Protocol):
+    """One participant partition: it can produce its own validated dataset."""
+
+    def load(self) -> Dataset: ...
+
+
+@dataclass
+class LoadedPart:
+    """A partition of a dataset that was validated whole."""
+
+    dataset: Dataset
+
+    def load(self) -> Dataset:
+        return self.dataset
+
+
+@dataclass
+class RawPart:
+    """A partition of the raw input tables, validated when loaded (in the worker).
+
+    Its raw rows are either held (``raw``, ``rows``) or spilled to Arrow files in ``folder``
+    (with their row numbers), so that the driver need not keep the input in memory.
+    """
+
+    origins: dict[str, str]
+    shared: dict[str, pd.DataFrame]  # tables every partition needs, validated once
+    contracts: list[Contract]
+    repeated: dict[str, str]  # activity ids repeated across the whole table → problem
+    raw: dict[str, pd.DataFrame] = field(default_factory=dict)  # this partition's raw rows
+    rows: dict[str, np.ndarray] = field(default_factory=dict)  # 1-based rows in the input
+    folder: Path | None = None
+
+    def raw_table(self, name: str) -> tuple[pd.DataFrame, np.ndarray]:
+        if name in self.raw or self.folder is None:
+            return self.raw[name], self.rows[name]
+        path = self.folder / f"{name}.arrow"
+        if not path.exists():  # a file dealt in batches had no rows for this partition
+            empty = pd.DataFrame({c.name: pd.Series(dtype="str") for c in TABLES[name].columns})
+            return empty, np.zeros(0, dtype=np.int64)
+        frame = pd.read_feather(path)
+        return frame.drop(columns=ROW), frame[ROW].to_numpy(np.int64)
+
+    def load(self) -> Dataset:
+        accepted = dict(self.shared)
+        known: dict[str, set[str] | pd.Index] = {"contracts": {c.id for c in self.contracts}}
+        rejects = [empty_rejects()]
+        refused: dict[str, pd.DataFrame] = {}
+        for name in PER_PARTICIPANT:
+            spec = TABLES[name]
+            frame, rows = self.raw_table(name)
+            checked = validate_table(frame, spec, self.origins[name], rows=rows,
+                                     repeated=self.repeated if name == "activities" else None)
+            checked = _reference_problems(checked, spec, known)
+            accepted[name] = checked.frame
+            refused[name] = checked.refused.sort_values(ROW, kind="stable").reset_index(
+                drop=True)
+            rejects.append(checked.rejects)
+            if name == "participants":
+                known["participants"] = pd.Index(checked.frame["participant_id"])
+        return Dataset(accepted, self.contracts, pd.concat(rejects, ignore_index=True),
+                       dict(self.origins), {}, refused)
+
+
+@dataclass
+class PartResult:
+    """What one partition sends back: compact lines and what the combination needs."""
+
+    lines: pd.DataFrame
+    eligibility: pd.DataFrame
+    rejects: pd.DataFrame
+    tables: dict[str, pd.DataFrame]  # accepted small per-participant tables
+    row_hashes: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+
+
+def run_part(part: Part, budgets: Budgets) -> PartResult:
+    """Evaluate one partition with the given budgets (``None``: unlimited)."""
+    data = with_budgets(part.load(), budgets)
+    evaluation = evaluate_dataset(data)
+    lines = evaluation.lines
+    # Arrow strings pickle and concatenate far more cheaply than Python ones.
+    lines["activity_id"] = lines["activity_id"].astype("str")
+    hashes = {
+        name: (data[name][ROW].to_numpy(np.int64),
+               pd.util.hash_pandas_object(data[name], index=False).to_numpy())
+        for name in PER_PARTICIPANT
+    }
+    small = {name: data[name] for name in PER_PARTICIPANT if name != "activities"}
+    return PartResult(lines, evaluation.eligibility, data.rejects, small, hashes)
+
+
+def with_budgets(data: Dataset, budgets: Budgets) -> Dataset:
+    contracts = [
+        c.model_copy(update={"caps": c.caps.model_copy(update={"budget": budgets[c.id]})})
+        if c.id in budgets else c
+        for c in data.contracts
+    ]
+    return Dataset(data.tables, contracts, data.rejects, data.sources, data.input_rows,
+                   data.refused)
+
+
+def partition(data: Dataset, parts: int) -> list[Part]:
+    """Participants of a validated dataset dealt round-robin by sorted id."""
+    ids = pd.Index(pd.unique(data.participants["participant_id"].astype(object))).sort_values()
+    group = pd.Series(np.arange(len(ids)) % max(parts, 1), index=ids)
+    out: list[Part] = []
+    for k in range(max(parts, 1)):
+        tables = dict(data.tables)
+        for name in PER_PARTICIPANT:
+            frame = data.tables[name]
+            mine = frame["participant_id"].astype(object).map(group) == k
+            tables[name] = frame.loc[mine.to_numpy(dtype=bool)].reset_index(drop=True)
+        refused = data.refused if k == 0 else {}
+        rejects = data.rejects if k == 0 else data.rejects.iloc[0:0]
+        out.append(LoadedPart(Dataset(tables, data.contracts, rejects, data.sources,
+                                      data.input_rows, refused)))
+    return out

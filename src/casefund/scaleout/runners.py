@@ -1,0 +1,33 @@
+"""Where partitions run: one after another in this process, or as Dask tasks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from casefund.scaleout.parts import Budgets, Part, PartResult, run_part
+
+Runner = Callable[[Sequence[tuple[Part, Budgets]]], list[PartResult]]
+
+
+def run_locally(tasks: Sequence[tuple[Part, Budgets]]) -> list[PartResult]:
+    """One partition after another in this process: memory holds one partition at a time."""
+    return [run_part(part, budgets) for part, budgets in tasks]
+
+
+def dask_runner(scheduler: str | None = None, workers: int | None = None) -> Runner:
+    """Partitions as Dask tasks: on a distributed scheduler, or local worker processes."""
+
+    def run(tasks: Sequence[tuple[Part, Budgets]]) -> list[PartResult]:
+        from dask.base import compute
+        from dask.delayed import delayed
+
+        graph = [delayed(run_part)(part, budgets) for part, budgets in tasks]
+        if scheduler:
+            from distributed import Client
+
+            with Client(scheduler) as client:  # type: ignore[no-untyped-call]
+                return list(client.compute(graph, sync=True))
+        return list(compute(*graph, scheduler="processes",  # type: ignore[no-untyped-call]
+                            num_workers=workers))
+
+    return run
