@@ -8,6 +8,9 @@ compact :class:`PartResult`.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import gc
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -102,6 +105,7 @@ class PartResult:
 
 def run_part(part: Part, budgets: Budgets) -> PartResult:
     """Evaluate one partition with the given budgets (``None``: unlimited)."""
+    _return_freed_memory()  # what the previous partition in this process left behind
     data = with_budgets(part.load(), budgets)
     evaluation = evaluate_dataset(data)
     lines = evaluation.lines
@@ -114,6 +118,15 @@ def run_part(part: Part, budgets: Budgets) -> PartResult:
     }
     small = {name: data[name] for name in PER_PARTICIPANT if name != "activities"}
     return PartResult(lines, evaluation.eligibility, data.rejects, small, hashes)
+
+
+def _return_freed_memory() -> None:
+    """Hand memory freed by a finished partition back to the system. A partition leaves
+    millions of small freed objects behind; without this, glibc keeps the fragmented heap
+    and the process's footprint grows pass after pass."""
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def with_budgets(data: Dataset, budgets: Budgets) -> Dataset:
