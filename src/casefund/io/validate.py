@@ -112,17 +112,25 @@ def _text_to_numbers(series: pd.Series) -> pd.Series:
     several times faster), pandas' forgiving parse otherwise."""
     text = series.astype("string").str.strip()
     text = text.mask(text == "")
-    if getattr(text.dtype, "storage", None) == "pyarrow":
-        try:
-            import pyarrow as pa  # type: ignore[import-untyped]
-            import pyarrow.compute as pc  # type: ignore[import-untyped]
-
-            cast = pc.cast(pa.array(text.array), pa.float64())
-            return pd.Series(cast.to_numpy(zero_copy_only=False), index=series.index,
-                             dtype="Float64")
-        except (ImportError, ValueError, TypeError, ArithmeticError):
-            pass  # pyarrow's ArrowInvalid is a ValueError: a cell is not a plain number
+    cast = _arrow_numbers(text)
+    if cast is not None:
+        return cast
     return pd.to_numeric(text.astype(_TEXT), errors="coerce").astype("Float64")
+
+
+def _arrow_numbers(text: pd.Series) -> pd.Series | None:
+    """Arrow's cast of Arrow-backed text to numbers; None when Arrow is absent or a cell is
+    not a plain number (pyarrow's ArrowInvalid is a ValueError)."""
+    if getattr(text.dtype, "storage", None) != "pyarrow":
+        return None
+    try:
+        import pyarrow as pa  # type: ignore[import-untyped]
+        import pyarrow.compute as pc  # type: ignore[import-untyped]
+
+        cast = pc.cast(pa.array(text.array), pa.float64())
+    except (ImportError, ValueError, TypeError, ArithmeticError):
+        return None
+    return pd.Series(cast.to_numpy(zero_copy_only=False), index=text.index, dtype="Float64")
 
 
 def _parse_number(series: pd.Series, spec: ColumnSpec) -> tuple[pd.Series, list[Problem]]:

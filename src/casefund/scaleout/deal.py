@@ -142,12 +142,12 @@ def _repeated_in_files(keys: pd.DataFrame, spec: TableSpec, origin: str, spill: 
 
 
 def _spilled(piece: pd.DataFrame, rows: np.ndarray, path: Path) -> bool:
-    """Write a partition's raw rows as Arrow; False when a column has no Arrow type (a
-    DataFrame of mixed Python objects), which then stays in memory unchanged."""
-    try:
-        import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
-    except ImportError:  # the 'parquet' extra is absent: partitions stay in memory
+    """Write a partition's raw rows as Arrow; False when Arrow is absent or a column has no
+    Arrow type (a DataFrame of mixed Python objects): those rows then stay in memory."""
+    if not _arrow_available():
         return False
+    import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
+
     try:
         piece.assign(**{ROW: (rows + 1).astype(np.int64)}).to_feather(path)
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, ValueError):
