@@ -37,7 +37,7 @@ DERIVED = ("age", "days_until_housing_loss")
 
 
 class UnknownFact(KeyError):
-    pass
+    """A rule names a fact casefund does not define (caught by `casefund rules check`)."""
 
 
 class FactScope:
