@@ -107,6 +107,47 @@ def test_spilled_held_and_mixed_object_partitions_agree(tmp_path: Path) -> None:
     assert any(tmp_path.glob("part-*/participants.arrow"))
 
 
+def _tight_budgets() -> dict[str, object]:
+    contracts = demo_contracts()
+    for contract in contracts["contracts"]:
+        if contract["id"] == "foundation_grant":
+            contract["caps"]["budget"] = 2500.0
+        if contract["id"] == "rw_part_a_nmcm":
+            contract["caps"]["budget"] = 900.0
+    return contracts
+
+
+def test_budget_passes_pay_from_the_kept_groundwork(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With a spill folder, each partition lays its groundwork (validation, facts, rule
+    decisions) once; the passes that settle binding budgets pay from what it kept, and the
+    answer is still the single pass's. Without one, every pass starts over: same answer."""
+    from casefund.evaluation import Groundwork
+    from casefund.scaleout import evaluate_raw
+
+    tables = _messy_tables()
+    contracts = _tight_budgets()
+    whole = casefund.evaluate(tables, contracts)
+    paid = whole.lines.query("status == 'billable'").groupby("contract_id", observed=True)[
+        "amount"].sum()
+    assert paid["foundation_grant"] == pytest.approx(2500.0, abs=0.01)  # both budgets bind
+    assert 900.0 - 22.0 < paid["rw_part_a_nmcm"] <= 900.0  # whole $22 units: 880 of 900
+    laid = []
+    lay = Groundwork.lay.__func__  # type: ignore[attr-defined]
+
+    def counted(cls: type[Groundwork], data: casefund.Dataset) -> Groundwork:
+        laid.append(len(data.activities))
+        return lay(cls, data)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(Groundwork, "lay", classmethod(counted))
+    same(whole, evaluate_raw(tables, contracts, 3, spill=tmp_path))
+    assert len(laid) == 3  # once per partition: the two budget passes laid nothing
+    assert len(list(tmp_path.glob("part-*/groundwork.pickle"))) == 3
+    laid.clear()
+    same(whole, evaluate_raw(tables, contracts, 3, spill=False))
+    assert len(laid) == 9  # nowhere to keep it: three passes of three partitions
+
+
 def test_more_partitions_than_participants_leaves_empty_ones_harmless() -> None:
     from casefund.scaleout import evaluate_raw
 

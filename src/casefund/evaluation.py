@@ -21,8 +21,15 @@ import numpy as np
 import pandas as pd
 
 from casefund._version import __version__
-from casefund.allocate.waterfall import MonthContext, allocate, contract_order
+from casefund.allocate.waterfall import (
+    Decider,
+    MonthContext,
+    allocate,
+    batch_decider,
+    contract_order,
+)
 from casefund.engine.coding import code_activities
+from casefund.engine.decide import Decisions
 from casefund.engine.params import ResolvedParameters
 from casefund.facts.calendar import month_end, month_label, month_start, to_days
 from casefund.facts.prepared import PreparedData
@@ -207,27 +214,70 @@ def staff_hourly_cost(data: Dataset, acts: pd.DataFrame) -> np.ndarray:
     return acts["staff_id"].astype(object).map(cost).to_numpy(dtype=float, na_value=np.nan)
 
 
-def evaluate_dataset(data: Dataset) -> Evaluation:
+@dataclass
+class Groundwork:
+    """What an evaluation derives before any contract pays: the canonical activities, their
+    facts, and each contract's rule decisions. None of it depends on a contract's caps, so
+    settling a budget re-runs only the waterfall over the same groundwork (a partition keeps
+    it on disk between budget passes instead of validating and deciding again)."""
+
+    acts: pd.DataFrame
+    activity_scope: FactScope
+    months: MonthContext
+    hourly_cost: np.ndarray
+    refused_lines: pd.DataFrame
+    decisions: dict[str, tuple[Decisions, Decisions]] = field(default_factory=dict)
+
+    @classmethod
+    def lay(cls, data: Dataset) -> Groundwork:
+        prepared = PreparedData.build(data)
+        acts = canonical_activities(data, prepared)
+        days = acts["_day"].to_numpy(np.int64)
+        activity_scope = FactScope(prepared, acts["_code"].to_numpy(np.int64), days, days,
+                                   activity=acts)
+        return cls(acts, activity_scope, month_context(prepared, acts),
+                   staff_hourly_cost(data, acts), _rejected_lines(data, rule_book()))
+
+    def decider(self, book: RuleBook) -> Decider:
+        """The batch evaluator's decisions, each contract's made once and remembered. The
+        key leaves out ``caps``: rules read a contract's terms and parameters, never its
+        limits, so a contract whose budget was changed reuses its decisions."""
+        decide_afresh = batch_decider(book, self.activity_scope, self.months,
+                                      self.acts["_day"].to_numpy(np.int64))
+
+        def decide_for(position: int, contract: Contract, params: ResolvedParameters
+                       ) -> tuple[Decisions, Decisions]:
+            key = contract.model_dump_json(exclude={"caps"})
+            if key not in self.decisions:
+                self.decisions[key] = decide_afresh(position, contract, params)
+            return self.decisions[key]
+
+        return decide_for
+
+    def pay(self, contracts: list[Contract]) -> pd.DataFrame:
+        """The lines: the payer waterfall over the contracts (in priority order), then the
+        refused activity rows."""
+        book = rule_book()
+        allocation = allocate(self.acts, contracts, book, self.activity_scope, self.months,
+                              self.hourly_cost, self.decider(book))
+        lines = _lines(self.acts, contracts, allocation, book, self.activity_scope)
+        return _append(lines, self.refused_lines)
+
+    def eligibility(self) -> pd.DataFrame:
+        scope = self.months.scope
+        return build_eligibility(rule_book(), scope, np.asarray(scope.data.ids)[scope.codes],
+                                 self.months.as_of, month_label(self.months.as_of))
+
+
+def evaluate_dataset(data: Dataset, groundwork: Groundwork | None = None) -> Evaluation:
+    """The whole evaluation of a validated dataset (``groundwork``: already laid for it)."""
     book = rule_book()
-    prepared = PreparedData.build(data)
-    acts = canonical_activities(data, prepared)
-    days = acts["_day"].to_numpy(np.int64)
-    activity_scope = FactScope(prepared, acts["_code"].to_numpy(np.int64), days, days,
-                               activity=acts)
-    months = month_context(prepared, acts)
-    contracts = contract_order(data.contracts)
-    allocation = allocate(acts, contracts, book, activity_scope, months,
-                          staff_hourly_cost(data, acts))
-    lines = _lines(acts, contracts, allocation, book, activity_scope)
-    lines = _append(lines, _rejected_lines(data, book))
-    eligibility = build_eligibility(
-        book, months.scope, np.asarray(prepared.ids)[months.scope.codes], months.as_of,
-        month_label(months.as_of),
-    )
+    ground = groundwork or Groundwork.lay(data)
+    lines = ground.pay(contract_order(data.contracts))
     evaluation = Evaluation(
         lines=lines,
         claims=build_claims(lines),
-        eligibility=eligibility,
+        eligibility=ground.eligibility(),
         breakdown=build_breakdown(lines),
         admin_cap=admin_cap_report(data, book),
         rejects=data.rejects,
@@ -275,8 +325,9 @@ def contracts_hash(contracts: list[Contract]) -> str:
     ).hexdigest()[:16]
 
 
-def _citations(book: RuleBook, reasons: pd.Categorical) -> pd.Categorical:
-    """Citations per line, computed once per distinct set of reasons."""
+def citations_of(book: RuleBook, reasons: pd.Categorical) -> pd.Categorical:
+    """Citations per line, computed once per distinct set of reasons (a function of the
+    reasons alone, so partitions leave it to be computed once their lines are combined)."""
     lookup: dict[str, str] = {r.id: r.rule.cite.short() for r in book.all_rules()}
     lookup.update({o.id: o.cite.short() for o in book.outcomes.values()})
     texts = [" | ".join(dict.fromkeys(lookup[i] for i in str(r).split(";") if i in lookup))
@@ -345,7 +396,7 @@ def _lines(
             "procedure_code": categorical(codes),
             "modifiers": categorical(modifiers),
             "reasons": reasons,
-            "citations": _citations(book, reasons),
+            "citations": citations_of(book, reasons),
             "service_date": _take(acts["_date_text"], rows),
             "activity": _take(acts["activity"], rows),
             "payment": categorical_of(payments, pick),

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import pandas as pd
 
 from casefund.allocate.payments import floor_cents, pays_whole_units
 from casefund.payers.contracts import Contract
@@ -62,11 +63,13 @@ def _allowances(results: list[PartResult], contract: Contract) -> list[float] | 
 
 def settle(pieces: Sequence[Part], contracts: list[Contract], runner: Runner
             ) -> list[PartResult]:
-    """Run every partition, then once more per binding budget with its exact shares."""
+    """Run every partition, then once more per binding budget with its exact shares. A
+    budget pass replaces only the lines: everything else a partition sends is the same."""
     budgeted = sorted((c for c in contracts if c.caps.budget is not None),
                       key=lambda c: (c.priority, c.id))
     per_part: list[Budgets] = [{c.id: None for c in budgeted} for _ in pieces]
-    results = runner(list(zip(pieces, per_part, strict=True)))
+    results = runner([(piece, budgets, False) for piece, budgets in zip(pieces, per_part,
+                                                                        strict=True)])
     for contract in budgeted:
         shares = _allowances(results, contract)
         if shares is None:
@@ -75,6 +78,10 @@ def settle(pieces: Sequence[Part], contracts: list[Contract], runner: Runner
             continue
         for budgets, share in zip(per_part, shares, strict=True):
             budgets[contract.id] = share
-        results.clear()  # the old pass's lines go before the new pass makes its own
-        results = runner(list(zip(pieces, per_part, strict=True)))
+        for result in results:
+            result.lines = pd.DataFrame()  # the old lines go before the new ones come
+        again = runner([(piece, budgets, True) for piece, budgets in zip(pieces, per_part,
+                                                                         strict=True)])
+        for result, fresh in zip(results, again, strict=True):
+            result.lines = fresh.lines
     return results

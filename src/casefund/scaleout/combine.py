@@ -10,7 +10,13 @@ import numpy as np
 import pandas as pd
 
 from casefund._version import __version__
-from casefund.evaluation import Evaluation, admin_cap_report, rule_book
+from casefund.evaluation import (
+    LINE_COLUMNS,
+    Evaluation,
+    admin_cap_report,
+    citations_of,
+    rule_book,
+)
 from casefund.io.load import Dataset
 from casefund.reports.breakdown import build_breakdown
 from casefund.reports.claims import build_claims
@@ -69,7 +75,10 @@ def _reordered(frame: pd.DataFrame, order: np.ndarray) -> pd.DataFrame:
 
 
 def combine(data: Dataset, results: list[PartResult], hashes: dict[str, str]) -> Evaluation:
+    book = rule_book()
     lines = concat_parts([r.lines for r in results])
+    lines.insert(LINE_COLUMNS.index("citations"), "citations",
+                 pd.Series(citations_of(book, lines["reasons"].array), index=lines.index))
     eligibility = concat_parts([r.eligibility for r in results])
     rejected = (lines["status"] == "rejected").to_numpy(dtype=bool)
     # Accepted lines in the single pass's order. Each partition's accepted lines are already
@@ -92,7 +101,6 @@ def combine(data: Dataset, results: list[PartResult], hashes: dict[str, str]) ->
     order = _sort_order([text_rank(eligibility[c]) for c in
                          ("participant_id", "program", "as_of", "population")])
     eligibility = _reordered(eligibility, order)
-    book = rule_book()
     return Evaluation(
         lines=lines, claims=build_claims(lines), eligibility=eligibility,
         breakdown=build_breakdown(lines), admin_cap=admin_cap_report(data, book),

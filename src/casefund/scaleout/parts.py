@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import gc
+import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -18,7 +19,8 @@ from typing import Protocol
 import numpy as np
 import pandas as pd
 
-from casefund.evaluation import evaluate_dataset
+from casefund.allocate.waterfall import contract_order
+from casefund.evaluation import Groundwork, evaluate_dataset
 from casefund.io.load import INPUT_ORDER, Dataset, _reference_problems
 from casefund.io.validate import ROW, empty_rejects, validate_table
 from casefund.payers.contracts import Contract
@@ -94,49 +96,85 @@ class RawPart:
 
 @dataclass
 class PartResult:
-    """What one partition sends back: compact lines and what the combination needs."""
+    """What one partition sends back: compact lines and what the combination needs (a
+    budget pass sends back only its lines)."""
 
     lines: pd.DataFrame
-    eligibility: pd.DataFrame
-    rejects: pd.DataFrame
-    tables: dict[str, pd.DataFrame]  # accepted small per-participant tables
+    eligibility: pd.DataFrame = field(default_factory=pd.DataFrame)
+    rejects: pd.DataFrame = field(default_factory=empty_rejects)
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)  # small per-participant
     row_hashes: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
 
-def run_part(part: Part, budgets: Budgets) -> PartResult:
-    """Evaluate one partition with the given budgets (``None``: unlimited)."""
-    _return_freed_memory()  # what the previous partition in this process left behind
+def run_part(part: Part, budgets: Budgets, again: bool = False) -> PartResult:
+    """Evaluate one partition with the given budgets (``None``: unlimited).
+
+    The first pass keeps the partition's :class:`Groundwork` in its spill folder when some
+    contract has a budget (one may bind); a budget pass (``again``) pays from it and sends
+    back only the new lines, since nothing else depends on a budget.
+    """
+    return_freed_memory()  # what the previous partition in this process left behind
+    saved = _groundwork_path(part)
+    if again and saved is not None:
+        with saved.open("rb") as file:
+            ground, contracts = pickle.load(file)  # written by this run's first pass, below
+        return PartResult(_compact(ground.pay(contract_order(budgeted(contracts, budgets)))))
     data = with_budgets(part.load(), budgets)
-    evaluation = evaluate_dataset(data)
-    lines = evaluation.lines
-    # Arrow strings pickle and concatenate far more cheaply than Python ones.
-    lines["activity_id"] = lines["activity_id"].astype("str")
+    ground = Groundwork.lay(data)
+    evaluation = evaluate_dataset(data, ground)
+    if saved is not None and budgets:
+        with saved.open("wb") as file:
+            pickle.dump((ground, data.contracts), file, protocol=pickle.HIGHEST_PROTOCOL)
+    del ground
     hashes = {
         name: (data[name][ROW].to_numpy(np.int64),
                pd.util.hash_pandas_object(data[name], index=False).to_numpy())
         for name in PER_PARTICIPANT
     }
     small = {name: data[name] for name in PER_PARTICIPANT if name != "activities"}
-    return PartResult(lines, evaluation.eligibility, data.rejects, small, hashes)
+    return PartResult(_compact(evaluation.lines), evaluation.eligibility, data.rejects, small,
+                      hashes)
 
 
-def _return_freed_memory() -> None:
+def _compact(lines: pd.DataFrame) -> pd.DataFrame:
+    """Lines as a partition sends them: activity ids as Arrow strings (far cheaper to pickle
+    and concatenate than Python ones) and no citations, which follow from the reasons and
+    are computed once over the combined lines (each partition's thousands of distinct
+    citation texts would otherwise travel and be held sixteen times over)."""
+    lines["activity_id"] = lines["activity_id"].astype("str")
+    return lines.drop(columns="citations")
+
+
+def _groundwork_path(part: Part) -> Path | None:
+    folder = getattr(part, "folder", None)
+    return None if folder is None else Path(folder) / "groundwork.pickle"
+
+
+def return_freed_memory() -> None:
     """Hand memory freed by a finished partition back to the system. A partition leaves
-    millions of small freed objects behind; without this, glibc keeps the fragmented heap
-    and the process's footprint grows pass after pass."""
+    millions of small freed objects behind, in Python's heap and in Arrow's allocator;
+    without this, both keep the fragmented memory and the footprint grows pass after pass."""
     gc.collect()
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6").malloc_trim(0)
+    with contextlib.suppress(ImportError):
+        import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
+
+        pa.default_memory_pool().release_unused()
+
+
+def budgeted(contracts: list[Contract], budgets: Budgets) -> list[Contract]:
+    """The contracts with these budgets in place of their own."""
+    return [
+        c.model_copy(update={"caps": c.caps.model_copy(update={"budget": budgets[c.id]})})
+        if c.id in budgets else c
+        for c in contracts
+    ]
 
 
 def with_budgets(data: Dataset, budgets: Budgets) -> Dataset:
-    contracts = [
-        c.model_copy(update={"caps": c.caps.model_copy(update={"budget": budgets[c.id]})})
-        if c.id in budgets else c
-        for c in data.contracts
-    ]
-    return Dataset(data.tables, contracts, data.rejects, data.sources, data.input_rows,
-                   data.refused)
+    return Dataset(data.tables, budgeted(data.contracts, budgets), data.rejects, data.sources,
+                   data.input_rows, data.refused)
 
 
 def partition(data: Dataset, parts: int) -> list[Part]:

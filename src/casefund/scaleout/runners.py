@@ -6,22 +6,24 @@ from collections.abc import Callable, Sequence
 
 from casefund.scaleout.parts import Budgets, Part, PartResult, run_part
 
-Runner = Callable[[Sequence[tuple[Part, Budgets]]], list[PartResult]]
+# A task: a partition, its budget shares, and whether it is a budget pass (lines only).
+Task = tuple[Part, Budgets, bool]
+Runner = Callable[[Sequence[Task]], list[PartResult]]
 
 
-def run_locally(tasks: Sequence[tuple[Part, Budgets]]) -> list[PartResult]:
+def run_locally(tasks: Sequence[Task]) -> list[PartResult]:
     """One partition after another in this process: memory holds one partition at a time."""
-    return [run_part(part, budgets) for part, budgets in tasks]
+    return [run_part(*task) for task in tasks]
 
 
 def dask_runner(scheduler: str | None = None, workers: int | None = None) -> Runner:
     """Partitions as Dask tasks: on a distributed scheduler, or local worker processes."""
 
-    def run(tasks: Sequence[tuple[Part, Budgets]]) -> list[PartResult]:
+    def run(tasks: Sequence[Task]) -> list[PartResult]:
         from dask.base import compute
         from dask.delayed import delayed
 
-        graph = [delayed(run_part)(part, budgets) for part, budgets in tasks]
+        graph = [delayed(run_part)(*task) for task in tasks]
         if scheduler:
             from distributed import Client
 
