@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -31,16 +31,22 @@ def combined_hash(results: list[PartResult], table: str) -> str:
     return hashlib.sha256(hashed[np.argsort(rows, kind="stable")].tobytes()).hexdigest()[:16]
 
 
-def _sort_order(keys: Sequence[np.ndarray]) -> np.ndarray:
-    """Stable order by ``keys`` (most significant first), as one packed int64 key when the
-    ranks fit in 62 bits (a million-row lexsort on nine arrays would need them all at once)."""
-    widths = [max(int(k.max(initial=0)).bit_length(), 1) for k in keys]
-    if sum(widths) > 62:
-        return np.lexsort(tuple(reversed(keys)))
-    packed = np.zeros(len(keys[0]), dtype=np.int64)
-    for key, width in zip(keys, widths, strict=True):
+def _sort_order(keys: Iterable[np.ndarray]) -> np.ndarray:
+    """Stable order by ``keys`` (most significant first). The keys are folded one at a time
+    into one packed int64 key, re-ranked densely whenever the next key would not fit in 62
+    bits, so only the packed key and one key exist at once (a ten-million-row lexsort would
+    need them all)."""
+    packed: np.ndarray | None = None
+    for key in keys:
+        if packed is None:
+            packed = key.astype(np.int64)
+            continue
+        width = max(int(key.max(initial=0)).bit_length(), 1)
+        if int(packed.max(initial=0)).bit_length() + width > 62:
+            packed = np.unique(packed, return_inverse=True)[1].reshape(-1).astype(np.int64)
         packed <<= width
         packed |= key
+    assert packed is not None, "at least one key"
     return np.argsort(packed, kind="stable")
 
 
@@ -74,33 +80,40 @@ def _reordered(frame: pd.DataFrame, order: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+def _line_order(lines: pd.DataFrame) -> np.ndarray:
+    """The single pass's order of the partitions' lines laid end to end.
+
+    Each partition's accepted lines are already in canonical order (day, participant,
+    activity; contracts, then the unfunded rest), and a participant lives in one partition,
+    so a stable sort by (day, participant) is that order — no rank of ten million activity
+    ids. Refused rows follow, sorted by content as in one pass; they are few.
+    """
+    rejected = (lines["status"] == "rejected").to_numpy(dtype=bool)
+    refused = np.flatnonzero(rejected)
+    day, pid = text_rank(lines["service_date"]), text_rank(lines["participant_id"])
+
+    def content(column: str) -> np.ndarray:
+        rank = np.zeros(len(lines), dtype=np.int64)
+        if len(refused):
+            rank[refused] = text_rank(lines[column].iloc[refused].reset_index(drop=True))
+        return rank
+
+    keys = (lambda: rejected.astype(np.int64), lambda: content("activity_id"),
+            lambda: np.where(rejected, pid, day), lambda: np.where(rejected, day, pid),
+            lambda: content("activity"))
+    return _sort_order(key() for key in keys)  # each key made only when it is folded in
+
+
 def combine(data: Dataset, results: list[PartResult], hashes: dict[str, str]) -> Evaluation:
     book = rule_book()
     lines = concat_parts([r.lines for r in results])
     lines.insert(LINE_COLUMNS.index("citations"), "citations",
                  pd.Series(citations_of(book, lines["reasons"].array), index=lines.index))
     eligibility = concat_parts([r.eligibility for r in results])
-    rejected = (lines["status"] == "rejected").to_numpy(dtype=bool)
-    # Accepted lines in the single pass's order. Each partition's accepted lines are already
-    # in canonical order (day, participant, activity; contracts, then the unfunded rest), and
-    # a participant lives in one partition, so a stable sort by (day, participant) of the
-    # partitions laid end to end is that order — no rank of ten million activity ids.
-    # Refused rows follow, sorted by content as in one pass; they are few.
-    day, pid = text_rank(lines["service_date"]), text_rank(lines["participant_id"])
-    refused = np.flatnonzero(rejected)
-    content = [np.zeros(len(lines), dtype=np.int64) for _ in range(2)]
-    if len(refused):
-        for target, column in zip(content, ("activity_id", "activity"), strict=True):
-            target[refused] = text_rank(lines[column].iloc[refused].reset_index(drop=True))
-    second, third = np.where(rejected, pid, day), np.where(rejected, day, pid)
-    order = _sort_order([rejected.astype(np.int64), content[0], second, third, content[1]])
-    del second, third
-    del day, pid, content, rejected
-    lines = _reordered(lines, order)
-    del order
-    order = _sort_order([text_rank(eligibility[c]) for c in
-                         ("participant_id", "program", "as_of", "population")])
-    eligibility = _reordered(eligibility, order)
+    lines = _reordered(lines, _line_order(lines))
+    # Each partition's eligibility is in the single pass's order (participant, program,
+    # as_of, population) and a participant lives in one partition: order by participant.
+    eligibility = _reordered(eligibility, _sort_order([text_rank(eligibility["participant_id"])]))
     return Evaluation(
         lines=lines, claims=build_claims(lines), eligibility=eligibility,
         breakdown=build_breakdown(lines), admin_cap=admin_cap_report(data, book),

@@ -12,6 +12,7 @@ import contextlib
 import ctypes
 import gc
 import pickle
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -114,6 +115,11 @@ def run_part(part: Part, budgets: Budgets, again: bool = False) -> PartResult:
     back only the new lines, since nothing else depends on a budget.
     """
     return_freed_memory()  # what the previous partition in this process left behind
+    with _arrow_in_system_heap():
+        return _run_part(part, budgets, again)
+
+
+def _run_part(part: Part, budgets: Budgets, again: bool) -> PartResult:
     saved = _groundwork_path(part)
     if again and saved is not None:
         with saved.open("rb") as file:
@@ -152,15 +158,30 @@ def _groundwork_path(part: Part) -> Path | None:
 
 def return_freed_memory() -> None:
     """Hand memory freed by a finished partition back to the system. A partition leaves
-    millions of small freed objects behind, in Python's heap and in Arrow's allocator;
-    without this, both keep the fragmented memory and the footprint grows pass after pass."""
+    millions of small freed objects behind; without this, glibc keeps the fragmented heap
+    and the process's footprint grows pass after pass."""
     gc.collect()
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6").malloc_trim(0)
-    with contextlib.suppress(ImportError):
-        import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
 
-        pa.default_memory_pool().release_unused()
+
+@contextlib.contextmanager
+def _arrow_in_system_heap() -> Iterator[None]:
+    """Arrow allocates from the C heap while a partition runs, so that what it frees is
+    returned with the rest by :func:`return_freed_memory` (Arrow's default mimalloc pool
+    keeps freed pages for itself: at ten million activities, about 0.6 GB more held by the
+    process that ran the partitions). The previous default pool is restored afterwards."""
+    try:
+        import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
+    except ImportError:
+        yield
+        return
+    previous = pa.default_memory_pool()
+    pa.set_memory_pool(pa.system_memory_pool())
+    try:
+        yield
+    finally:
+        pa.set_memory_pool(previous)
 
 
 def budgeted(contracts: list[Contract], budgets: Budgets) -> list[Contract]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from casefund.scaleout.parts import Budgets, Part, PartResult, run_part
+from casefund.scaleout.parts import Budgets, Part, PartResult, return_freed_memory, run_part
 
 # A task: a partition, its budget shares, and whether it is a budget pass (lines only).
 Task = tuple[Part, Budgets, bool]
@@ -12,8 +12,11 @@ Runner = Callable[[Sequence[Task]], list[PartResult]]
 
 
 def run_locally(tasks: Sequence[Task]) -> list[PartResult]:
-    """One partition after another in this process: memory holds one partition at a time."""
-    return [run_part(*task) for task in tasks]
+    """One partition after another in this process: memory holds one partition at a time
+    (and what the last one freed is returned before the results are combined)."""
+    results = [run_part(*task) for task in tasks]
+    return_freed_memory()
+    return results
 
 
 def dask_runner(scheduler: str | None = None, workers: int | None = None) -> Runner:
