@@ -32,6 +32,7 @@ from casefund.scaleout.parts import (
     Part,
     PartResult,
     RawPart,
+    map_large_blocks,
     partition,
     run_part,
 )
@@ -75,6 +76,7 @@ def _evaluate_raw(
     runner: Runner,
     spill: str | Path | None,
 ) -> Evaluation:
+    map_large_blocks()  # before dealing: the driver's heap then never holds column blocks
     pieces, shared = raw_partitions(tables, contracts, max(parts, 1), spill)
     results = settle(pieces, shared.contracts, runner)
     small = {name: pd.concat([r.tables[name] for r in results], ignore_index=True)

@@ -114,6 +114,7 @@ def run_part(part: Part, budgets: Budgets, again: bool = False) -> PartResult:
     contract has a budget (one may bind); a budget pass (``again``) pays from it and sends
     back only the new lines, since nothing else depends on a budget.
     """
+    map_large_blocks()  # in this process, wherever the partition runs (a Dask worker too)
     return_freed_memory()  # what the previous partition in this process left behind
     with _arrow_in_system_heap():
         return _run_part(part, budgets, again)
@@ -163,6 +164,22 @@ def return_freed_memory() -> None:
     gc.collect()
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
+M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter number
+LARGE_BLOCK = 1 << 20
+
+
+def map_large_blocks() -> None:
+    """Make glibc serve every block of 1 MiB or more from its own mapping, returned to the
+    system the moment it is freed. By default the threshold rises to 32 MiB as blocks are
+    freed, so a partition's column-sized temporaries land in the heap between the results
+    kept from earlier partitions, and the heap cannot shrink: at ten million activities
+    the process held 0.6 GB more after the partitions and peaked 0.9 GB higher while
+    combining. The price is a page fault per fresh page (about 10 % more time). The
+    setting is process-wide and stays (this process runs partitions; glibc only)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").mallopt(M_MMAP_THRESHOLD, LARGE_BLOCK)
 
 
 @contextlib.contextmanager
