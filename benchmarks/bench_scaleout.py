@@ -173,6 +173,8 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, default=Path("/tmp/casefund-bench"))
     parser.add_argument("--budgets", choices=["on", "off"], default="on",
                         help="off: drop the contracts' budgets, so no extra pass is needed")
+    parser.add_argument("--no-in-process", action="store_true",
+                        help="skip the partitions-in-one-process configuration")
     parser.add_argument("--run", choices=["single", "partitions", "dask"])
     parser.add_argument("--folder", type=Path)
     args = parser.parse_args()
@@ -187,7 +189,8 @@ def main() -> None:
         print(f"\n{n:,} activities (input written/cached in {time.perf_counter() - start:.0f} s)"
               f"; budgets {args.budgets}")
         configs = [("single", 1, 1)] if n <= args.single_pass_limit else []
-        configs.append(("partitions", args.partitions, 1))
+        if not args.no_in_process:
+            configs.append(("partitions", args.partitions, 1))
         configs += [("dask", args.partitions, w) for w in args.workers]
         reference = None
         for mode, parts, workers in configs:

@@ -196,3 +196,16 @@ def test_packed_sort_order_is_a_stable_lexsort(rows: list[tuple[int, int, int]])
     keys = [np.array(column, dtype=np.int64) for column in zip(*rows, strict=True)]
     expected = np.lexsort(tuple(reversed(keys)))
     assert _sort_order(iter(keys)).tolist() == expected.tolist()
+
+
+def test_a_partition_leaves_arrows_default_pool_as_it_found_it() -> None:
+    """Partitions allocate Arrow memory from the C heap (so freed memory can be returned),
+    then put back whatever pool the caller had."""
+    pa = pytest.importorskip("pyarrow")
+    from casefund.scaleout import evaluate_raw
+
+    before = pa.default_memory_pool().backend_name
+    tables = generate(Shape(participants=8, months=2, seed=3))
+    contracts = _tight_budgets()
+    same(casefund.evaluate(tables, contracts), evaluate_raw(tables, contracts, 2))
+    assert pa.default_memory_pool().backend_name == before
