@@ -4,6 +4,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import casefund
 from casefund.io.errors import InputError
@@ -196,3 +198,36 @@ def test_plain_record_types_exactly_as_the_batch_validator_or_defers_to_it() -> 
             assert str(fast[column].dtype) == str(batch[column].dtype), column
             assert _values(fast, column) == _values(batch, column), column
     assert typed_fast >= len(records) * 0.8  # the fast path is the common path
+
+
+_MESSY = ["2024-03-15", " 2024-03-15 ", "2024-3-5", "45000", "45000.0", "1899-01-01",
+          "2101-01-01", "not a date", "", "  ", "Phone", "phone ", "IN_PERSON", "in person",
+          "yes", "N", "true", "0", "2", "P001", "p001", "ünïcode", "\ufeffP002", None]
+
+
+@given(pool=st.lists(st.sampled_from(_MESSY), min_size=1, max_size=12, unique=True),
+       picks=st.lists(st.integers(0, 11), min_size=1100, max_size=1300),
+       arrow=st.booleans())
+@settings(max_examples=40, deadline=None)
+def test_long_columns_parsed_by_distinct_value_equal_parsing_every_cell(
+        pool: list[str | None], picks: list[int], arrow: bool) -> None:
+    """A long column is parsed once per distinct value and spread back: the typed values and
+    every problem (mask and text) are those of parsing each cell."""
+    from casefund.io.validate import _parse_cells, parse_column
+    from casefund.records.tables import TABLES
+
+    values = [pool[i % len(pool)] for i in picks]
+    series = pd.Series(values, dtype="str" if arrow else object)
+    specs = {c.name: c for t in ("activities", "participants") for c in TABLES[t].columns}
+    for name in ("date", "start", "activity", "mode", "participant_id", "hiv"):
+        by_value, problems = parse_column(series, specs[name])
+        by_cell, expected = _parse_cells(series, specs[name])
+        pd.testing.assert_series_equal(by_value, by_cell, obj=name)
+        assert len(problems) == len(expected)
+        for got, want in zip(problems, expected, strict=True):
+            assert got.field == want.field
+            assert got.mask.tolist() == want.mask.tolist()
+            texts = [got.text] * len(series) if isinstance(got.text, str) else list(got.text)
+            wanted = [want.text] * len(series) if isinstance(want.text, str) else list(want.text)
+            assert [t for t, m in zip(texts, got.mask, strict=True) if m] == [
+                t for t, m in zip(wanted, want.mask, strict=True) if m]
