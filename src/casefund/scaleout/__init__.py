@@ -1,7 +1,8 @@
 """Evaluating by participant partitions (locally or on Dask), identical to one pass.
 
 Everything casefund decides is per participant except contract budgets, settled exactly in
-one extra pass per budget that binds (:mod:`casefund.scaleout.budgets`). Partitions come
+one extra pass per budget that binds (:mod:`casefund.scaleout.budgets`); such a pass only
+re-runs the payer waterfall over the groundwork each partition kept. Partitions come
 from a dataset already in memory (:func:`evaluate_partitioned`) or straight from the raw
 input tables (:func:`evaluate_raw`), validated inside each partition so that no process
 holds the whole typed input: that is what bounds memory at tens of millions of activities.
