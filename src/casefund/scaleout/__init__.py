@@ -62,7 +62,8 @@ def evaluate_raw(
 
     ``spill=True`` writes the partitions' raw rows to a temporary folder (a path: to that
     folder, which remote Dask workers must be able to read; ``False``: they travel with the
-    tasks).
+    tasks). The folder also keeps each partition's groundwork between budget passes as a
+    pickle, so a folder given by path must be writable by this run's processes only.
     """
     if spill is True:
         with tempfile.TemporaryDirectory(prefix="casefund-parts-") as folder:
