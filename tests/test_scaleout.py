@@ -151,6 +151,27 @@ def test_budget_passes_pay_from_the_kept_groundwork(
     assert len(laid) == 9  # nowhere to keep it: three passes of three partitions
 
 
+def test_groundwork_not_sealed_by_this_run_is_refused(tmp_path: Path) -> None:
+    """The kept groundwork is a pickle: a file changed between passes (or left by another
+    run) is refused before anything is unpickled."""
+    import pickle
+
+    from casefund.scaleout import evaluate_raw, run_locally
+
+    passes = []
+
+    def tampering(tasks):  # type: ignore[no-untyped-def]
+        if passes:  # after the first pass: swap one partition's file for another pickle
+            (tmp_path / "part-0001" / "groundwork.pickle").write_bytes(
+                bytes(32) + pickle.dumps(("not", "groundwork")))
+        passes.append(len(tasks))
+        return run_locally(tasks)
+
+    with pytest.raises(RuntimeError, match="refusing to load"):
+        evaluate_raw(_messy_tables(), _tight_budgets(), 3, tampering, spill=tmp_path)
+    assert passes == [3, 3]  # the first budget pass stopped at the swapped file
+
+
 def test_more_partitions_than_participants_leaves_empty_ones_harmless() -> None:
     from casefund.scaleout import evaluate_raw
 

@@ -63,7 +63,8 @@ def evaluate_raw(
     ``spill=True`` writes the partitions' raw rows to a temporary folder (a path: to that
     folder, which remote Dask workers must be able to read; ``False``: they travel with the
     tasks). The folder also keeps each partition's groundwork between budget passes as a
-    pickle, so a folder given by path must be writable by this run's processes only.
+    pickle sealed with an HMAC under a key that travels only with the partition: a file
+    anyone else changed or left there is refused, never unpickled.
     """
     if spill is True:
         with tempfile.TemporaryDirectory(prefix="casefund-parts-") as folder:

@@ -68,8 +68,12 @@ def settle(pieces: Sequence[Part], contracts: list[Contract], runner: Runner
     budgeted = sorted((c for c in contracts if c.caps.budget is not None),
                       key=lambda c: (c.priority, c.id))
     per_part: list[Budgets] = [{c.id: None for c in budgeted} for _ in pieces]
-    results = runner([(piece, budgets, False) for piece, budgets in zip(pieces, per_part,
-                                                                        strict=True)])
+
+    def run(again: bool) -> list[PartResult]:
+        return runner([(piece, budgets, again)
+                       for piece, budgets in zip(pieces, per_part, strict=True)])
+
+    results = run(again=False)
     for contract in budgeted:
         shares = _allowances(results, contract)
         if shares is None:
@@ -80,8 +84,6 @@ def settle(pieces: Sequence[Part], contracts: list[Contract], runner: Runner
             budgets[contract.id] = share
         for result in results:
             result.lines = pd.DataFrame()  # the old lines go before the new ones come
-        again = runner([(piece, budgets, True) for piece, budgets in zip(pieces, per_part,
-                                                                         strict=True)])
-        for result, fresh in zip(results, again, strict=True):
+        for result, fresh in zip(results, run(again=True), strict=True):
             result.lines = fresh.lines
     return results

@@ -11,11 +11,14 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import gc
+import hashlib
+import hmac
 import pickle
+import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 import numpy as np
 import pandas as pd
@@ -63,6 +66,9 @@ class RawPart:
     raw: dict[str, pd.DataFrame] = field(default_factory=dict)  # this partition's raw rows
     rows: dict[str, np.ndarray] = field(default_factory=dict)  # 1-based rows in the input
     folder: Path | None = None
+    # The key sealing what this partition keeps in its folder between passes: made by the
+    # driver, it travels only with the partition, so a file it did not write is refused.
+    seal: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
 
     def raw_table(self, name: str) -> tuple[pd.DataFrame, np.ndarray]:
         if name in self.raw or self.folder is None:
@@ -121,17 +127,15 @@ def run_part(part: Part, budgets: Budgets, again: bool = False) -> PartResult:
 
 
 def _run_part(part: Part, budgets: Budgets, again: bool) -> PartResult:
-    saved = _groundwork_path(part)
-    if again and saved is not None:
-        with saved.open("rb") as file:
-            ground, contracts = pickle.load(file)  # written by this run's first pass, below
+    store = _groundwork_store(part)
+    if again and store is not None:
+        ground, contracts = _load_groundwork(*store)
         return PartResult(_compact(ground.pay(contract_order(budgeted(contracts, budgets)))))
     data = with_budgets(part.load(), budgets)
     ground = Groundwork.lay(data)
     evaluation = evaluate_dataset(data, ground)
-    if saved is not None and budgets:
-        with saved.open("wb") as file:
-            pickle.dump((ground, data.contracts), file, protocol=pickle.HIGHEST_PROTOCOL)
+    if store is not None and budgets:
+        _keep_groundwork(*store, (ground, data.contracts))
     del ground
     hashes = {
         name: (data[name][ROW].to_numpy(np.int64),
@@ -152,9 +156,47 @@ def _compact(lines: pd.DataFrame) -> pd.DataFrame:
     return lines.drop(columns="citations")
 
 
-def _groundwork_path(part: Part) -> Path | None:
-    folder = getattr(part, "folder", None)
-    return None if folder is None else Path(folder) / "groundwork.pickle"
+def _groundwork_store(part: Part) -> tuple[Path, bytes] | None:
+    """Where a partition keeps its groundwork, and the key that seals it (partitions with
+    no folder, or no seal, keep nothing and start each pass over)."""
+    folder, seal = getattr(part, "folder", None), getattr(part, "seal", None)
+    if folder is None or not seal:
+        return None
+    return Path(folder) / "groundwork.pickle", seal
+
+
+class _Sealing:
+    """A file writer that also feeds what it writes to a MAC."""
+
+    def __init__(self, file: BinaryIO, mac: hmac.HMAC) -> None:
+        self.file, self.mac = file, mac
+
+    def write(self, data: bytes) -> int:
+        self.mac.update(data)
+        return self.file.write(data)
+
+
+def _keep_groundwork(path: Path, seal: bytes, ground: object) -> None:
+    """Pickle ``ground`` to ``path`` behind an HMAC-SHA256 of its bytes under ``seal``."""
+    mac = hmac.new(seal, digestmod=hashlib.sha256)
+    with path.open("wb") as file:
+        file.write(bytes(mac.digest_size))  # the tag goes here once the pickle is written
+        pickle.dump(ground, _Sealing(file, mac), protocol=pickle.HIGHEST_PROTOCOL)
+        file.seek(0)
+        file.write(mac.digest())
+
+
+def _load_groundwork(path: Path, seal: bytes) -> tuple[Groundwork, list[Contract]]:
+    """The groundwork this partition kept, unpickled only once its tag proves that this
+    run wrote exactly these bytes (read once into memory: what is checked is what loads)."""
+    blob = memoryview(path.read_bytes())
+    size = hashlib.sha256().digest_size
+    expected = hmac.new(seal, blob[size:], digestmod=hashlib.sha256).digest()
+    if not hmac.compare_digest(bytes(blob[:size]), expected):
+        raise RuntimeError(f"{path}: not the groundwork this run kept for the partition "
+                           "(changed, or written by another run); refusing to load it")
+    ground: tuple[Groundwork, list[Contract]] = pickle.loads(blob[size:])  # sealed above
+    return ground
 
 
 def return_freed_memory() -> None:
