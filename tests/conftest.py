@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pandas as pd
@@ -67,3 +69,21 @@ def tcm_member() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     coverage = [span("p1", "medi_cal", "2024-01-01", payer="mcp_a"),
                 span("p1", "tcm", "2024-01-01", "2024-12-31", payer="county_bh")]
     return people, coverage
+
+
+@contextmanager
+def dated_change(program: str, name: str, start: str, value: Any) -> Iterator[None]:
+    """The bundled parameter ``name`` of ``program`` changes to ``value`` from ``start`` for
+    the duration of a test (a stand-in for a future dated entry in the parameter file)."""
+    from casefund.evaluation import rule_book
+    from casefund.rules.model import ParameterValue
+
+    parameter = rule_book().parameters[program].parameters[name]
+    original = parameter.values
+    change = ParameterValue.model_validate(
+        {"from": start, "value": value, "cite": {"document": "a dated change (test)"}})
+    parameter.values = sorted([*original, change], key=lambda v: v.start)
+    try:
+        yield
+    finally:
+        parameter.values = original

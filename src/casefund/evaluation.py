@@ -30,14 +30,14 @@ from casefund.allocate.waterfall import (
 )
 from casefund.engine.coding import code_activities
 from casefund.engine.decide import Decisions
-from casefund.engine.params import ResolvedParameters
+from casefund.engine.params import ResolvedParameters, contract_parameters
 from casefund.facts.calendar import month_end, month_label, month_start, to_days
 from casefund.facts.prepared import PreparedData
 from casefund.facts.scope import FUNCTIONS, FactScope
 from casefund.io.load import Dataset, load_dataset
 from casefund.io.sources import TableSource
 from casefund.payers.contracts import Contract
-from casefund.payers.fmap import health_home_fmap
+from casefund.payers.fmap import FMAP_TERMS, health_home_fmap
 from casefund.reports.admin_cap import build_admin_cap
 from casefund.reports.breakdown import build_breakdown
 from casefund.reports.claims import build_claims
@@ -328,8 +328,7 @@ def contracts_hash(contracts: list[Contract]) -> str:
 def citations_of(book: RuleBook, reasons: pd.Categorical) -> pd.Categorical:
     """Citations per line, computed once per distinct set of reasons (a function of the
     reasons alone, so partitions leave it to be computed once their lines are combined)."""
-    lookup: dict[str, str] = {r.id: r.rule.cite.short() for r in book.all_rules()}
-    lookup.update({o.id: o.cite.short() for o in book.outcomes.values()})
+    lookup = {i: entry.cite.short() for i, entry in book.reason_entries().items()}
     texts = [" | ".join(dict.fromkeys(lookup[i] for i in str(r).split(";") if i in lookup))
              for r in reasons.categories]
     if not len(reasons):
@@ -369,7 +368,7 @@ def _lines(
         if not selected.any():
             continue
         at = rows[selected]
-        params = ResolvedParameters.for_contract(book.parameters.get(contract.program), contract)
+        params = contract_parameters(book, contract)
         code, mods = code_activities(book, contract.program, scope.subset(at), params, days[at],
                                      contract.coverage_payer)
         recorded_code = acts["procedure_code"].iloc[at].astype(object).fillna("").to_numpy()
@@ -435,14 +434,16 @@ def _federal_share(
         mine = contract_ix == position
         if not mine.any():
             continue
-        params = ResolvedParameters.for_contract(book.parameters.get(contract.program),
-                                                 contract).at(dt.date.max)
+        params = contract_parameters(book, contract)
         if contract.program == "health_home":
-            rate = health_home_fmap(days[mine], params)
-        elif params.get("fmap") is not None:
-            rate = np.full(int(mine.sum()), float(params["fmap"]))
+            rate = np.full(int(mine.sum()), np.nan)
+            # Each stretch of days with one set of match terms is priced with those terms.
+            for segment, values in params.segments(FMAP_TERMS, days[mine]):
+                rate[segment] = health_home_fmap(days[mine][segment], values)
         else:
-            continue
+            rate = params.terms(days[mine]).number("fmap")
+            if np.isnan(rate).all():
+                continue
         out[mine] = np.round(allocation.amount[mine] * rate, 2)
     return out
 

@@ -8,7 +8,6 @@ sees only the minutes the contracts before it left; whatever no contract takes b
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -18,7 +17,7 @@ import pandas as pd
 from casefund.allocate.payments import Offer, pay
 from casefund.allocate.reasons import ReasonBits
 from casefund.engine.decide import Decisions, decide
-from casefund.engine.params import ResolvedParameters, day_number
+from casefund.engine.params import ResolvedParameters, contract_parameters, day_number
 from casefund.facts.scope import FactScope
 from casefund.payers.contracts import Contract
 from casefund.rules.loader import RuleBook
@@ -60,8 +59,18 @@ def _effective(contract: Contract, days: np.ndarray) -> np.ndarray:
     return mask
 
 
+def _episodes(contract: Contract, scope: FactScope, rows: np.ndarray) -> dict[str, np.ndarray]:
+    """Per episode cap of the contract, each offered row's episode: the number of the
+    recorded span of the cap's program (with the contract's payer) covering its day."""
+    out = {}
+    for cap_id, limit in contract.caps.episode_limits().items():
+        spans = scope.data.determinations(limit.program, contract.coverage_payer)
+        out[cap_id] = spans.containing(scope.codes[rows], scope.as_of[rows])
+    return out
+
+
 def all_reason_ids(book: RuleBook) -> list[str]:
-    return [r.id for r in book.all_rules()] + list(book.outcomes)
+    return book.reason_ids()
 
 
 Decider = Callable[[int, Contract, ResolvedParameters], tuple[Decisions, Decisions]]
@@ -118,6 +127,7 @@ def allocate(
     year = acts["_year"].to_numpy(np.int64)
     quantity = acts["quantity"].to_numpy(dtype=float, na_value=np.nan)
     activity_codes = acts["activity"].to_numpy(dtype=object, na_value="")
+    modes = acts["mode"].astype(object).fillna("").to_numpy(dtype=object)
     rank = np.arange(n, dtype=np.int64)
     parts: list[tuple[np.ndarray, int, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
                       np.ndarray]] = []
@@ -135,10 +145,16 @@ def allocate(
             continue
         effective = _effective(contract, days)
         bits.set(stop_bits, "contract.not_effective", open_rows & ~effective)
-        candidates = open_rows & effective
+        # Rules fail closed: outside its program's rule set a contract bills nothing, even
+        # where no single rule would have denied (no rule applies there at all).
+        in_force = book.in_force(contract.program, days)
+        rule_set = book.rule_set(contract.program)
+        if rule_set is not None:
+            bits.set(stop_bits, rule_set.id, open_rows & effective & ~in_force)
+        candidates = open_rows & effective & in_force
         if not candidates.any():
             continue
-        params = ResolvedParameters.for_contract(book.parameters.get(contract.program), contract)
+        params = contract_parameters(book, contract)
         per_activity, per_month = decider(position, contract, params)
         month_decisions[contract.id] = per_month
         denied = per_activity.any_denied(n)
@@ -148,17 +164,18 @@ def allocate(
         for rule_id, mask in per_month.denied:
             bits.set(stop_bits, rule_id, candidates & mask[of_month])
             denied |= mask[of_month]
-        if per_month.qualified:
+        if book.has_populations(contract.program):
             _tested, met = per_month.any_population(len(months.as_of))
             no_population = ~met[of_month]
             bits.set(stop_bits, "eligibility.no_population", candidates & no_population)
             denied |= no_population
         owner = None
-        if params.first("one_contract_per_month", False):
+        one_per_month = params.terms(months.as_of).flag("one_contract_per_month")
+        if one_per_month.any():
             owner = month_owner.setdefault(contract.program,
                                            np.full(len(months.as_of), -1, dtype=np.int64))
             held = owner[of_month]
-            taken_elsewhere = (held >= 0) & (held != position)
+            taken_elsewhere = one_per_month[of_month] & (held >= 0) & (held != position)
             bits.set(stop_bits, "allocation.one_contract_per_month", candidates & taken_elsewhere)
             denied |= taken_elsewhere
         allowed = candidates & ~denied
@@ -176,13 +193,15 @@ def allocate(
             rank=rank[rows],
             activity=activity_codes[rows],
             hourly_cost=hourly_cost[rows],
+            mode=modes[rows],
+            episode=_episodes(contract, activity_scope, rows),
         )
         spent = (budget_spent or {}).get(contract.id, 0.0)
         paying = contract
         if spent and contract.caps.budget is not None:
             caps = contract.caps.model_copy(update={"budget": contract.caps.budget - spent})
             paying = contract.model_copy(update={"caps": caps})
-        take = pay(offer, params.at(dt.date.max), paying)
+        take = pay(offer, params, paying)
         taken = take.status > 0
         line_bits = bits.empty(len(rows))
         for rule_id, mask in take.line_reasons:

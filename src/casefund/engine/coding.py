@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import numpy as np
 
 from casefund.engine.decide import condition_values, effective_mask
 from casefund.engine.params import ResolvedParameters
-from casefund.facts.calendar import day_to_date
 from casefund.facts.scope import FactScope
 from casefund.rules.loader import RuleBook
 
@@ -27,10 +24,10 @@ def code_activities(
     program's) procedure_code and modifiers apply.
     """
     n = len(days)
-    latest = day_to_date(int(days.max())) if n else dt.date.max
-    values = params.at(latest)
-    codes = np.full(n, str(values.get("procedure_code") or ""), dtype=object)
-    modifiers = np.full(n, str(values.get("modifiers") or ""), dtype=object)
+    # The fallback code is the one in force on each line's service date.
+    terms = params.terms(days)
+    codes = terms.text("procedure_code")
+    modifiers = terms.text("modifiers")
     decided = np.zeros(n, dtype=bool)
     for entry in book.coding.get(program, []):
         if not all(params.usable(name) for name in entry.condition.params()):

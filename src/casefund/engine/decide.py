@@ -106,18 +106,37 @@ def collect(
                                 np.zeros(n, dtype=bool))
             continue
         holds = known_true(rule)
-        decision: str = then.decision
-        if then.decision_parameter:
-            decision = str(params.first(then.decision_parameter, then.decision))
-        if decision == "require":
-            out.denied.append((rule.id, active & ~holds))
-        elif decision == "deny":
-            out.denied.append((rule.id, active & holds))
-        elif decision == "warn":
-            out.warned.append((rule.id, active & holds))
-        elif decision == "qualify":
-            _add_population(out, then.population or rule.id, rule.id, active, active & holds)
+        decision = _decisions(rule, params, days)
+        if decision is None:
+            decision_of = {then.decision: np.ones(n, dtype=bool)}
+        else:
+            decision_of = {d: decision == d for d in ("require", "deny", "warn", "qualify")}
+        for kind, rows in decision_of.items():
+            if not rows.any():
+                continue
+            if kind == "require":
+                out.denied.append((rule.id, active & rows & ~holds))
+            elif kind == "deny":
+                out.denied.append((rule.id, active & rows & holds))
+            elif kind == "warn":
+                out.warned.append((rule.id, active & rows & holds))
+            elif kind == "qualify":
+                _add_population(out, then.population or rule.id, rule.id, active,
+                                active & rows & holds)
     return out
+
+
+def _decisions(rule: CompiledRule, params: ResolvedParameters, days: np.ndarray
+               ) -> np.ndarray | None:
+    """Each row's decision where a parameter chooses it ('deny' or 'warn', read as of the
+    row's day); None where the rule's own decision stands. An unverified switch that no
+    contract set or enabled leaves the rule's own decision."""
+    name = rule.rule.then.decision_parameter
+    if not name or not params.usable(name):
+        return None
+    chosen = params.terms(days).text(name)
+    chosen[chosen == ""] = rule.rule.then.decision
+    return chosen
 
 
 def _add_population(

@@ -1,8 +1,10 @@
 """A program's parameters as one contract sees them, resolved by service date.
 
 Contract terms (rate, rounding, caps, covers, parameters: {...}) overlay the program's cited
-defaults; the program's file is never edited, so a simulation or a second contract cannot
-change what another sees.
+defaults, which overlay the conventions every program shares (``units``: what counts as an
+encounter); the files are never edited, so a simulation or a second contract cannot change
+what another sees. Every value is read as of a row's own service date: a dated change of a
+rate, a code or a limit never rewrites the days before it.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from casefund.payers.contracts import Contract
-from casefund.rules.loader import ProgramParameters
+from casefund.rules.loader import ProgramParameters, RuleBook
 
 _CONTRACT_KEYS = (
     "rate",
@@ -33,14 +35,26 @@ def day_number(day: dt.date) -> int:
     return (day - _EPOCH).days
 
 
+CONVENTIONS = "units"
+
+
+def contract_parameters(book: RuleBook, contract: Contract) -> ResolvedParameters:
+    """The parameters one contract bills under: its terms over its program's over the
+    shared conventions."""
+    return ResolvedParameters.for_contract(book.parameters.get(contract.program), contract,
+                                           book.parameters.get(CONVENTIONS))
+
+
 @dataclass
 class ResolvedParameters:
     program: ProgramParameters | None
     overrides: dict[str, Any] = field(default_factory=dict)
+    conventions: ProgramParameters | None = None
 
     @classmethod
     def for_contract(
-        cls, program: ProgramParameters | None, contract: Contract | None
+        cls, program: ProgramParameters | None, contract: Contract | None,
+        conventions: ProgramParameters | None = None,
     ) -> ResolvedParameters:
         overrides: dict[str, Any] = {}
         if contract is not None:
@@ -49,54 +63,142 @@ class ResolvedParameters:
                 if value is not None:
                     overrides[key] = value
             overrides.update(contract.parameters)
-        return cls(program, overrides)
+        return cls(program, overrides, conventions)
+
+    def _sources(self) -> list[ProgramParameters]:
+        """Dated files in the order they yield: the program's own, then the conventions."""
+        return [p for p in (self.program, self.conventions) if p is not None]
+
+    def _owner(self, name: str) -> ProgramParameters | None:
+        for source in self._sources():
+            if name in source.parameters:
+                return source
+        return None
 
     def names(self) -> set[str]:
-        base = set(self.program.parameters) if self.program else set()
+        base = {n for source in self._sources() for n in source.parameters}
         return base | set(self.overrides)
 
     def usable(self, name: str) -> bool:
         """Unverified values apply only when a contract sets or enables them explicitly."""
         if name in self.overrides:
             return True
-        if self.program is None or name not in self.program.parameters:
+        owner = self._owner(name)
+        if owner is None:
             return False
-        if self.program.parameters[name].verified:
+        if owner.parameters[name].verified:
             return True
         return name in set(self.overrides.get("enable_unverified", []))
 
+    def value_on(self, name: str, day: dt.date) -> Any:
+        """One parameter on one day (None where no value is in force yet)."""
+        if name in self.overrides:
+            return self.overrides[name]
+        owner = self._owner(name)
+        return None if owner is None else owner.value(name, day)
+
     def at(self, day: dt.date) -> dict[str, Any]:
         values: dict[str, Any] = {}
-        if self.program is not None:
-            for name in self.program.parameters:
-                values[name] = self.program.value(name, day)
+        for source in reversed(self._sources()):
+            for name in source.parameters:
+                values[name] = source.value(name, day)
         values.update(self.overrides)
         return values
+
+    def breakpoints(self, names: set[str]) -> list[dt.date]:
+        """Days on which one of the named parameters (not set by the contract) changes."""
+        points: set[dt.date] = set()
+        for name in names - set(self.overrides):
+            owner = self._owner(name)
+            if owner is not None:
+                points.update(v.start for v in owner.parameters[name].values)
+        return sorted(points)
 
     def segments(
         self, names: set[str], days: np.ndarray
     ) -> list[tuple[np.ndarray, dict[str, Any]]]:
-        """Row masks over ``days`` within which the named parameters keep one value each."""
-        varying = {n for n in names if n not in self.overrides}
-        points = self.program.breakpoints(varying) if self.program else []
-        if len(points) <= 1:
-            latest = points[0] if points else dt.date.max
-            return [(np.ones(len(days), dtype=bool), self.at(latest))]
-        # Rows dated before a value's first 'from' take the earliest value; rule effective
-        # dates, not parameters, decide whether a rule applies at all.
-        bounds = [-(10**9)] + [day_number(p) for p in points[1:]] + [10**9]
+        """Row masks over ``days`` within which the named parameters keep one value each.
+
+        Rows dated before a parameter's first value see None for it (no value was in force):
+        a rule reading it is then unknown there, never judged by a later value.
+        """
+        points = self.breakpoints(names)
+        if not points:
+            return [(np.ones(len(days), dtype=bool), self.at(dt.date.max))]
+        bounds = [day_number(p) for p in points]
+        edges = [-(10**9), *bounds, 10**9]
+        labels = [points[0] - dt.timedelta(days=1), *points]
         out = []
-        for i, point in enumerate(points):
-            mask = (days >= bounds[i]) & (days < bounds[i + 1])
+        for i, label in enumerate(labels):
+            mask = (days >= edges[i]) & (days < edges[i + 1])
             if mask.any():
-                out.append((mask, self.at(point)))
+                out.append((mask, self.at(label)))
         return out
 
-    def first(self, name: str, default: Any = None) -> Any:
-        """A parameter's value where it does not vary with the date (contract-level terms)."""
-        if name in self.overrides:
-            return self.overrides[name]
-        if self.program is None or name not in self.program.parameters:
-            return default
-        values = self.program.parameters[name].values
-        return values[-1].value
+    def column(self, name: str, days: np.ndarray) -> np.ndarray:
+        """One parameter's value on each row's day (an object array; None where unset)."""
+        out = np.empty(len(days), dtype=object)
+        out[:] = [None]
+        for mask, values in self.segments({name}, days):
+            value = values.get(name)
+            out[mask] = [value] if isinstance(value, list | dict | tuple) else value
+        return out
+
+    def terms(self, days: np.ndarray) -> Terms:
+        return Terms(self, days)
+
+
+@dataclass
+class Terms:
+    """A contract's parameters as each row's service date reads them, column by column.
+
+    A parameter changes on few days, so each column is filled segment by segment: the
+    values are read once per segment, never once per row.
+    """
+
+    params: ResolvedParameters
+    days: np.ndarray
+    _cache: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.days)
+
+    def value(self, name: str) -> np.ndarray:
+        if name not in self._cache:
+            self._cache[name] = self.params.column(name, self.days)
+        return self._cache[name]
+
+    def number(self, name: str, default: float = np.nan) -> np.ndarray:
+        """Numeric values (``default`` where unset)."""
+        out = np.full(len(self.days), default, dtype=float)
+        for mask, values in self.params.segments({name}, self.days):
+            value = values.get(name)
+            if value is not None:
+                out[mask] = float(value)
+        return out
+
+    def text(self, name: str) -> np.ndarray:
+        """Text values ('' where unset)."""
+        out = np.full(len(self.days), "", dtype=object)
+        for mask, values in self.params.segments({name}, self.days):
+            value = values.get(name)
+            if value is not None:
+                out[mask] = str(value)
+        return out
+
+    def flag(self, name: str) -> np.ndarray:
+        out = np.zeros(len(self.days), dtype=bool)
+        for mask, values in self.params.segments({name}, self.days):
+            out[mask] = bool(values.get(name))
+        return out
+
+    def member(self, name: str, codes: np.ndarray) -> np.ndarray:
+        """Whether each row's code is in the list parameter in force on its day."""
+        out = np.zeros(len(self.days), dtype=bool)
+        for mask, values in self.params.segments({name}, self.days):
+            listed = list(values.get(name) or [])
+            out[mask] = np.isin(codes[mask], listed)
+        return out
+
+    def subset(self, rows: np.ndarray) -> Terms:
+        return Terms(self.params, self.days[rows])

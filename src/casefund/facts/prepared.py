@@ -27,7 +27,8 @@ class PreparedData:
     events: pd.DataFrame
     assessments: pd.DataFrame
     _spans: dict[tuple[str, str | None], Spans] = field(default_factory=dict)
-    _determinations: dict[str, Determinations] = field(default_factory=dict)
+    _determinations: dict[tuple[str, str | None], Determinations] = field(
+        default_factory=dict)
     _events: dict[tuple[object, ...], np.ndarray] = field(default_factory=dict)
     _observations: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
@@ -53,31 +54,36 @@ class PreparedData:
         """Enrollment in ``program``; with ``payer``, only spans with that payer (or none)."""
         cache_key = (program, payer)
         if cache_key not in self._spans:
-            cov = self.coverage
-            mask = (cov["program"] == program).to_numpy(dtype=bool, na_value=False).copy()
-            if payer is not None:
-                codes, names = pd.factorize(cov["payer"].astype("string").fillna(""))
-                # A payer name repeats on thousands of spans: slug each distinct name once.
-                wanted = np.array([payer_slug(str(n)) in (payer, "") for n in names] + [True])
-                mask &= wanted[codes]
-            rows = cov.loc[mask]
+            rows = self.coverage.loc[self._span_rows(program, payer)]
             starts = to_days(rows["start_date"])
             ends = to_days(rows["end_date"])
             ends = np.where(ends == MISSING, OPEN_END, ends)
             self._spans[cache_key] = Spans.build(rows["_code"].to_numpy(np.int64), starts, ends)
         return self._spans[cache_key]
 
-    def determinations(self, program: str) -> Determinations:
-        """The program's spans as recorded, one per determination, authorization or stay."""
-        if program not in self._determinations:
-            cov = self.coverage
-            rows = cov.loc[(cov["program"] == program).to_numpy(dtype=bool, na_value=False)]
+    def determinations(self, program: str, payer: str | None = None) -> Determinations:
+        """The program's spans as recorded, one per determination, authorization or stay;
+        with ``payer``, only spans with that payer (or none)."""
+        cache_key = (program, payer)
+        if cache_key not in self._determinations:
+            rows = self.coverage.loc[self._span_rows(program, payer)]
             ends = to_days(rows["end_date"])
-            self._determinations[program] = Determinations.build(
+            self._determinations[cache_key] = Determinations.build(
                 rows["_code"].to_numpy(np.int64), to_days(rows["start_date"]),
                 np.where(ends == MISSING, OPEN_END, ends),
             )
-        return self._determinations[program]
+        return self._determinations[cache_key]
+
+    def _span_rows(self, program: str, payer: str | None) -> np.ndarray:
+        """Coverage rows of ``program``; with ``payer``, those with that payer or none."""
+        cov = self.coverage
+        mask = (cov["program"] == program).to_numpy(dtype=bool, na_value=False).copy()
+        if payer is not None:
+            codes, names = pd.factorize(cov["payer"].astype("string").fillna(""))
+            # A payer name repeats on thousands of spans: slug each distinct name once.
+            wanted = np.array([payer_slug(str(n)) in (payer, "") for n in names] + [True])
+            mask &= wanted[codes]
+        return mask
 
     def event_keys(self, event: str, filters: tuple[tuple[str, bool], ...]) -> np.ndarray:
         """Sorted (participant, day) keys of the events of one kind that pass the filters."""

@@ -195,6 +195,8 @@ def _go_live(scope: FactScope, cohort: str) -> pd.Series:
     date with a ``default`` entry.
     """
     table = scope.param(f"go_live_{cohort}")
+    if table is None:  # no go-live table in force on these days: unknown, never assumed
+        return pd.Series(pd.NA, index=scope.index, dtype="boolean")
     counties = scope.fact("county").astype("string").fillna("")
     default = pd.Timestamp(table["default"])
     lookup = {str(k).lower(): pd.Timestamp(v) for k, v in table.items() if k != "default"}

@@ -95,6 +95,17 @@ class Determinations:
         out[covering] = (as_of - self.starts[pos.clip(0)])[covering]
         return out
 
+    def containing(self, codes: np.ndarray, as_of: np.ndarray) -> np.ndarray:
+        """The number of the span covering each day (the latest begun by it that has not
+        ended), −1 where none does: an episode number, unique across participants."""
+        pos = latest_on_or_before(self.sorted_keys, codes, as_of)
+        hit = pos >= 0
+        out = np.full(len(codes), -1, dtype=np.int64)
+        covering = hit.copy()
+        covering[hit] = self.ends[pos[hit]] >= as_of[hit]
+        out[covering] = pos[covering]
+        return out
+
     def latest_length(self, codes: np.ndarray, as_of: np.ndarray) -> np.ndarray:
         """Length in days of the latest span begun by as_of, counted up to as_of at most."""
         pos = latest_on_or_before(self.sorted_keys, codes, as_of)

@@ -33,16 +33,53 @@ class Effective(BaseModel):
         return (self.start is None or self.start <= day) and (self.end is None or day <= self.end)
 
 
+class RollingLimit(BaseModel):
+    """At most ``limit`` in any window of ``months`` consecutive months ending on the service
+    day (e.g. 13 grocery boxes every 3 months)."""
+
+    model_config = ConfigDict(extra="forbid")
+    limit: float = Field(gt=0)
+    months: int = Field(ge=1, le=120)
+
+
+class EpisodeLimit(BaseModel):
+    """At most ``limit`` within each episode: a recorded span of ``program`` in the coverage
+    table with this contract's payer (an authorization, a transition, a stay). A service in
+    no such span has nothing to count against and is not paid under the limit."""
+
+    model_config = ConfigDict(extra="forbid")
+    limit: float = Field(gt=0)
+    program: str = Field(min_length=1)
+
+    @field_validator("program")
+    @classmethod
+    def _known_program(cls, value: str) -> str:
+        from casefund.records.vocabulary import VOCABULARY, suggest
+
+        if value not in VOCABULARY["program"]:
+            raise ValueError(f"unknown coverage program '{value}'{suggest(value, 'program')}")
+        return value
+
+
 class Caps(BaseModel):
     """Per participant, except ``budget``, which is the whole contract's."""
 
     model_config = ConfigDict(extra="forbid")
     units_per_month: float | None = None
     units_per_year: float | None = None
+    units_per_rolling: RollingLimit | None = None
+    units_per_episode: EpisodeLimit | None = None
     amount_per_month: float | None = None
     amount_per_year: float | None = None
     amount_lifetime: float | None = None
+    amount_per_episode: EpisodeLimit | None = None
     budget: float | None = None
+
+    def episode_limits(self) -> dict[str, EpisodeLimit]:
+        """The episode caps set, by the outcome id that reports them."""
+        limits = {"cap.units_per_episode": self.units_per_episode,
+                  "cap.amount_per_episode": self.amount_per_episode}
+        return {cap: limit for cap, limit in limits.items() if limit is not None}
 
 
 def npi_is_valid(npi: str) -> bool:
@@ -102,6 +139,16 @@ class Contract(BaseModel):
     priority: int = 100
     caps: Caps = Field(default_factory=Caps)
     admin_cap: float | None = Field(default=None, ge=0, le=1)
+    award: float | None = Field(
+        default=None, gt=0,
+        description="the amount allocated under the grant for a budget period; caps that are "
+        "shares 'of amounts received' are shares of it (default: caps.budget)",
+    )
+    ryan_white_part: Literal["A", "B", "C", "D"] | None = Field(
+        default=None,
+        description="the Ryan White part that funds the contract (Part B adds the planning and "
+        "evaluation cap and the combined cap)",
+    )
     covers: list[str] | None = None
     parameters: dict[str, Any] = Field(default_factory=dict)
     payer_id: str | None = Field(
@@ -126,6 +173,11 @@ class Contract(BaseModel):
     @property
     def coverage_payer(self) -> str:
         return payer_slug(self.payer_id or self.payer)
+
+    @property
+    def award_amount(self) -> float | None:
+        """The denominator of the award-based caps: the award, else the budget."""
+        return self.award if self.award is not None else self.caps.budget
 
 
 def payer_slug(name: str) -> str:

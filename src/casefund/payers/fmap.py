@@ -12,6 +12,14 @@ from typing import Any
 
 import numpy as np
 
+# The parameters the federal share of a health home payment depends on.
+FMAP_TERMS = {
+    "regular_fmap", "spa_effective", "children_1945a", "children_fmap_increase",
+    "children_fmap_ceiling", "children_enhanced_quarters", "enhanced_fmap",
+    "enhanced_quarters", "sud_focused_spa_approved", "sud_extension_requested",
+    "sud_extra_quarters",
+}
+
 
 def _quarter(day_numbers: np.ndarray) -> np.ndarray:
     months = day_numbers.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)

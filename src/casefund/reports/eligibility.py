@@ -52,13 +52,30 @@ def build_eligibility(
     of the program denies; ``reasons`` names the population rule and every denying rule.
     """
     frames = []
-    texts = {r.id: r.rule.then.reason for r in book.all_rules()}
+    texts = {i: entry.reason for i, entry in book.reason_entries().items()}
     reasons, explanations = _Categories(), _Categories()
     for program in eligibility_programs(book):
         rules = person_rules(book, program)
         params = ResolvedParameters(
             book.parameters.get(program), {"enable_unverified": list(enable_unverified or [])}
         )
+        in_force = book.in_force(program, as_of)
+        rule_set = book.rule_set(program)
+        if rule_set is not None and not in_force.all():
+            # Rules fail closed: on a day outside the program's rule set nobody is eligible,
+            # and the row says why (one row for the program, no population was tested).
+            rows = np.flatnonzero(~in_force)
+            frames.append({
+                "row": rows,
+                "program": np.full(len(rows), program, dtype=object),
+                "population": np.full(len(rows), "all", dtype=object),
+                "eligible": np.zeros(len(rows), dtype=bool),
+                "reasons": reasons.codes([rule_set.id], np.zeros(len(rows), dtype=np.int64)),
+                "explanation": explanations.codes([rule_set.reason],
+                                                  np.zeros(len(rows), dtype=np.int64)),
+            })
+        if not in_force.any():
+            continue
         decisions = decide(rules, scope, params, as_of)
         bits = ReasonBits([rule_id for rule_id, _ in decisions.denied] or ["none.none"],
                           len(as_of))
@@ -67,10 +84,12 @@ def build_eligibility(
             bits.set(matrix, rule_id, mask)
         denied_ids = bits.decode(matrix)
         denied_any = np.asarray(matrix.any(axis=1), dtype=bool)
-        populations = decisions.qualified or {"all": ("", np.ones(len(as_of), dtype=bool),
-                                                       np.ones(len(as_of), dtype=bool))}
+        populations = decisions.qualified
+        if not book.has_populations(program):
+            populations = {"all": ("", np.ones(len(as_of), dtype=bool),
+                                   np.ones(len(as_of), dtype=bool))}
         for population, (rule_id, tested, met) in sorted(populations.items()):
-            rows = np.flatnonzero(tested)
+            rows = np.flatnonzero(tested & in_force)
             # Distinct denial sets are few: each text is built once per set, then picked.
             deny_codes = np.asarray(denied_ids.codes)[rows]
             joined = [";".join(filter(None, [rule_id, str(d)])) for d in denied_ids.categories]

@@ -103,6 +103,8 @@ class Call(Node):
 
         args = tuple(resolve(a) for a in self.args)
         kwargs = {k: resolve(v) for k, v in self.kwargs}
+        if any(value is None for value in (*args, *kwargs.values())):
+            return pd.NA  # a parameter with no value in force makes the fact unknown
         return scope.call(self.function, args, kwargs)
 
     def params(self) -> set[str]:

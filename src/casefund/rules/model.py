@@ -16,11 +16,18 @@ class Citation(BaseModel):
     section: str | None = None
     url: str | None = None
     status: Literal["confirmed", "confirmed_secondary", "unconfirmed"] = "confirmed"
+    via: str | None = Field(
+        default=None,
+        description="the secondary source through which the document was read, where its own "
+        "text was not (e.g. a plan's page restating a DHCS guide)",
+    )
 
     def short(self) -> str:
         parts = [self.document]
         if self.section:
             parts.append(self.section)
+        if self.via:
+            parts.append(f"as restated by {self.via}")
         return ", ".join(parts)
 
 
@@ -29,8 +36,23 @@ class Effective(BaseModel):
     start: dt.date = Field(alias="from")
     end: dt.date | None = Field(default=None, alias="to")
 
+    @model_validator(mode="after")
+    def _ordered(self) -> Effective:
+        if self.end is not None and self.end < self.start:
+            raise ValueError(f"'to' ({self.end}) is before 'from' ({self.start})")
+        return self
+
     def label(self) -> str:
         return f"{self.start.isoformat()}..{self.end.isoformat() if self.end else ''}"
+
+    def covers(self, other: Effective) -> bool:
+        """Whether every day of ``other`` lies within this period."""
+        ends_later = self.end is None or (other.end is not None and other.end <= self.end)
+        return self.start <= other.start and ends_later
+
+    def overlaps(self, other: Effective) -> bool:
+        return (self.end is None or other.start <= self.end) and (
+            other.end is None or self.start <= other.end)
 
 
 Decision = Literal["require", "deny", "warn", "qualify"]
@@ -56,6 +78,33 @@ class Then(BaseModel):
         return self
 
 
+Expectation = Literal[
+    "denied", "not denied", "warned", "not warned", "qualifies", "does not qualify", "off"
+]
+
+
+class RuleExample(BaseModel):
+    """A situation, in the words of the source, and what the rule decides in it.
+
+    Examples sit beside the rule they test and run under pytest (and in ``casefund rules
+    check``), so a policy analyst reviews the rule and its cases in one place. Tables take the
+    interchange contract's column names; ``participant_id`` is filled in.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=5)
+    on: dt.date = Field(description="the service date (activity rules) or as-of day (months)")
+    participant: dict[str, Any] = Field(default_factory=dict)
+    activity: dict[str, Any] = Field(default_factory=dict)
+    earlier_activities: list[dict[str, Any]] = Field(default_factory=list)
+    coverage: list[dict[str, Any]] = Field(default_factory=list)
+    events: list[dict[str, Any]] = Field(default_factory=list)
+    assessments: list[dict[str, Any]] = Field(default_factory=list)
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    payer: str | None = Field(default=None, description="the contract's payer code")
+    expect: Expectation
+
+
 class Rule(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: str = Field(pattern=r"^[a-z0-9_]+(\.[a-z0-9_]+)+$")
@@ -67,7 +116,7 @@ class Rule(BaseModel):
     cite: Citation
     effective: Effective
     notes: str | None = None
-    tests: list[dict[str, Any]] = Field(default_factory=list)
+    examples: list[RuleExample] = Field(default_factory=list)
 
 
 class CodingRule(BaseModel):
@@ -83,12 +132,35 @@ class CodingRule(BaseModel):
     notes: str | None = None
 
 
+class RuleSet(BaseModel):
+    """The span of service dates for which casefund encodes a program's rules.
+
+    Outside it no contract of the program bills anything (rules fail closed): before it the
+    program's earlier policy is not encoded, after it the authority the rules rest on ends.
+    ``id`` and ``reason`` are what a line refused on that ground carries.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    program: str
+    title: str = Field(min_length=3)
+    id: str = Field(pattern=r"^[a-z0-9_]+(\.[a-z0-9_]+)+$")
+    reason: str = Field(min_length=10, description="plain language, shown when it denies")
+    in_force: Effective
+    cite: Citation
+    notes: str | None = None
+
+
 class RuleFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
     program: str
     description: str | None = None
     rules: list[Rule] = Field(default_factory=list)
     coding: list[CodingRule] = Field(default_factory=list)
+
+
+class RuleSetFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    rule_set: RuleSet
 
 
 class ParameterValue(BaseModel):

@@ -10,7 +10,9 @@ from __future__ import annotations
 import numpy as np
 
 
-def units_for_minutes(minutes: np.ndarray, unit_minutes: int, rounding: str) -> np.ndarray:
+def units_for_minutes(
+    minutes: np.ndarray, unit_minutes: int | np.ndarray, rounding: str
+) -> np.ndarray:
     """Units attained by ``minutes`` (already summed per day where the policy aggregates).
 
     - whole_units: each completed unit (floor), as in 10 CCR 2505-10 §8.763.C.
@@ -20,13 +22,13 @@ def units_for_minutes(minutes: np.ndarray, unit_minutes: int, rounding: str) -> 
     - encounter: one unit for any contact (at most one a day is enforced by aggregation).
     """
     m = np.asarray(minutes, dtype=np.int64)
+    unit = np.asarray(unit_minutes, dtype=np.int64)
     if rounding == "whole_units":
-        return m // unit_minutes
+        return np.asarray(m // unit)
     if rounding in ("midpoint", "cms_8_minute"):
-        half_up = -(-unit_minutes // 2)  # ceil(unit/2): the first minute past the midpoint
-        if unit_minutes % 2 == 0:
-            half_up += 1
-        return (m + unit_minutes - half_up) // unit_minutes
+        # The first minute past the midpoint: ceil(unit/2), one more for an even unit.
+        half_up = -(-unit // 2) + (unit % 2 == 0)
+        return np.asarray((m + unit - half_up) // unit)
     if rounding == "encounter":
         return np.ones_like(m)
     raise ValueError(f"unknown rounding policy '{rounding}'")
@@ -34,14 +36,15 @@ def units_for_minutes(minutes: np.ndarray, unit_minutes: int, rounding: str) -> 
 
 def day_units_to_activities(
     day_group: np.ndarray, minutes: np.ndarray, tiebreak: np.ndarray, day_units: np.ndarray,
-    unit_minutes: int,
+    unit_minutes: int | np.ndarray,
 ) -> np.ndarray:
     """Share a day's units among its activities, most minutes first (CMS §20.2).
 
     Each activity first gets its completed units; the day's remaining units go one each to
     the activities with the largest leftover minutes, ties broken by ``tiebreak`` (an
     order-free rank such as the activity id's). ``day_group`` numbers the days 0..G-1 and
-    ``day_units`` holds each day's total.
+    ``day_units`` holds each day's total; ``unit_minutes`` may differ by row (a dated
+    change), never within a day.
     """
     base = minutes // unit_minutes
     base_per_day = np.bincount(day_group, weights=base, minlength=len(day_units)).astype(np.int64)
