@@ -140,3 +140,42 @@ def test_unit_contract_with_encounter_rounding_pays_one_per_day(tcm_member: Memb
             act("a2", "p1", "2024-03-04", 20, "monitoring")]
     result = evaluate(people, acts, [contract], coverage)
     assert result.lines["units"].sum() == 1 and result.lines["amount"].sum() == 90.0
+
+
+def test_an_email_is_not_an_encounter(tcm_member: Member) -> None:
+    # Regression (issue 12, finding 6): a 10-minute e-mail paid a full encounter. 22 CCR
+    # §51185(a): an encounter is a face-to-face contact, or a significant telephone contact
+    # in lieu of one.
+    people, coverage = tcm_member
+    encounter = {**TCM_CONTRACT, "payment": "ffs_encounter", "rate": 120.0,
+                 "rounding": "encounter"}
+    acts = [act("a1", "p1", "2024-03-04", 10, "referral", mode="email"),
+            act("a2", "p1", "2024-03-05", 10, "referral", mode="email"),
+            act("a3", "p1", "2024-03-05", 30, "monitoring", mode="in_person")]
+    result = evaluate(people, acts, [encounter], coverage)
+    lone = lines_for(result, "a1").iloc[0]
+    assert lone["status"] == "unbillable" and "units.not_an_encounter" in lone["reasons"]
+    assert lines_for(result, "a3").iloc[0]["status"] == "billable"
+    assert lines_for(result, "a2").iloc[0]["status"] == "bundled"  # rides on the visit
+    assert result.lines["amount"].sum() == 120.0
+
+
+def test_calls_count_only_where_the_contract_counts_them(tcm_member: Member) -> None:
+    people, coverage = tcm_member
+    encounter = {**TCM_CONTRACT, "payment": "ffs_encounter", "rate": 120.0,
+                 "rounding": "encounter"}
+    acts = [act("a1", "p1", "2024-03-04", 25, "referral", mode="phone")]
+    by_default = evaluate(people, acts, [encounter], coverage)
+    assert lines_for(by_default, "a1").iloc[0]["status"] == "unbillable"
+    calls = {**encounter, "parameters": {"encounter_modes": ["in_person", "phone"]}}
+    counted = evaluate(people, acts, [calls], coverage)
+    assert lines_for(counted, "a1").iloc[0][["status", "amount"]].tolist() == ["billable", 120.0]
+
+
+def test_unit_contract_rounding_by_encounter_counts_modes_too(tcm_member: Member) -> None:
+    people, coverage = tcm_member
+    contract = {**TCM_CONTRACT, "rounding": "encounter", "rate": 90.0}
+    acts = [act("a1", "p1", "2024-03-04", 95, "referral", mode="text")]
+    result = evaluate(people, acts, [contract], coverage)
+    line = lines_for(result, "a1").iloc[0]
+    assert line["status"] == "unbillable" and "units.not_an_encounter" in line["reasons"]

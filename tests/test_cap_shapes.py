@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from casefund.allocate.caps import rolling_cap
 from casefund.facts.calendar import shift_months
+
 from conftest import TCM_CONTRACT, act, evaluate, lines_for, span
 
 GROCERIES = {"id": "food", "payer": "Food Fund", "program": "grant", "payment": "grant",

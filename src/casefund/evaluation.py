@@ -8,7 +8,6 @@ so shuffled inputs give identical outputs.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 from collections.abc import Mapping
@@ -291,22 +290,7 @@ def evaluate_dataset(data: Dataset, groundwork: Groundwork | None = None) -> Eva
 
 def admin_cap_report(data: Dataset, book: RuleBook) -> pd.DataFrame:
     """The admin-cap output for the dataset's expenses and contracts."""
-    default_caps = {
-        program: params.value("admin_cap", dt.date.max) if "admin_cap" in params.parameters
-        else None
-        for program, params in book.parameters.items()
-    }
-    return build_admin_cap(data["expenses"], data.contracts, default_caps,
-                           _program_limits(book))
-
-
-def _program_limits(book: RuleBook) -> dict[str, dict[str, float]]:
-    names = ("planning_cap", "planning_admin_cap", "cqm_share_cap", "cqm_dollar_cap",
-             "core_medical_floor")
-    return {
-        program: {n: float(params.value(n, dt.date.max)) for n in names if n in params.parameters}
-        for program, params in book.parameters.items()
-    }
+    return build_admin_cap(data["expenses"], data.contracts, book)
 
 
 def input_hashes(data: Dataset) -> dict[str, str]:

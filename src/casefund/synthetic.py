@@ -272,7 +272,7 @@ def demo_contracts(start: dt.date = dt.date(2024, 1, 1)) -> dict[str, Any]:
         {"id": "rw_part_a_nmcm", "payer": "Ryan White Part A", "payer_id": "ryan_white_part_a",
          "program": "ryan_white_nmcm", "payment": "ffs_unit", "rate": 22.0, "unit_minutes": 15,
          "rounding": "whole_units", "effective": period, "priority": 80, "admin_cap": 0.10,
-         "caps": {"budget": 150000},
+         "ryan_white_part": "A", "award": 150000, "caps": {"budget": 150000},
          "parameters": {"income_limit_pct_fpl": 400, "service_areas": ["Los Angeles EMA"]}},
         {"id": "city_diversion_grant", "payer": "City Diversion Fund", "program": "grant",
          "payment": "grant", "effective": period, "priority": 90,

@@ -12,7 +12,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from casefund.io.errors import InputError
 
@@ -169,6 +176,13 @@ class Contract(BaseModel):
             if code not in VOCABULARY["activity"]:
                 raise ValueError(f"unknown activity code '{code}'{suggest(code, 'activity')}")
         return value
+
+    @model_validator(mode="after")
+    def _part_for_ryan_white(self) -> Contract:
+        if self.ryan_white_part is not None and self.program != "ryan_white_nmcm":
+            raise ValueError(f"'ryan_white_part' is for Ryan White contracts, not program "
+                             f"'{self.program}'")
+        return self
 
     @property
     def coverage_payer(self) -> str:
