@@ -231,3 +231,23 @@ def test_outreach_cap_applies_only_when_the_contract_sets_it() -> None:
                         "a4": "unbillable"}
     open_ended = evaluate([person], acts, [{**PLAN_B, "payer_id": "mcp_a"}], coverage)
     assert set(open_ended.lines["status"]) == {"billable"}
+
+
+def test_chw_services_only_warn_unless_the_contract_confirms_the_exclusion() -> None:
+    # Regression (issue 12, finding 8): ecm.excluded.chw denied ECM by default although its
+    # source was never read; unverified rules are off until a contract enables them.
+    person = {"participant_id": "p1", "birth_date": "1980-01-01", "county": "Los Angeles",
+              "homeless": "yes", "complex_need": "yes"}
+    coverage = [span("p1", "medi_cal", "2024-01-01", payer="mcp_a"),
+                span("p1", "ecm", "2024-01-01", payer="mcp_a"),
+                span("p1", "chw", "2024-01-01")]
+    plan = {"id": "ecm", "payer": "MCP A", "program": "ecm", "payment": "pempm", "rate": 450.0}
+    acts = [act("a1", "p1", "2024-03-04", 30, "care_coordination")]
+    warned = lines_for(evaluate([person], acts, [plan], coverage), "a1").iloc[0]
+    assert warned["status"] == "billable" and "ecm.excluded.chw" in warned["reasons"]
+    strict = {**plan, "parameters": {"chw_overlap_decision": "deny"}}
+    denied = lines_for(evaluate([person], acts, [strict], coverage), "a1").iloc[0]
+    assert denied["status"] == "unbillable" and "ecm.excluded.chw" in denied["reasons"]
+    enabled = {**plan, "parameters": {"enable_unverified": ["chw_overlap_decision"]}}
+    denied = lines_for(evaluate([person], acts, [enabled], coverage), "a1").iloc[0]
+    assert denied["status"] == "unbillable"

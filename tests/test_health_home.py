@@ -95,3 +95,64 @@ def test_children_health_home_adds_15_points_for_2_quarters_never_above_90() -> 
     assert health_home_fmap(days("2023-06-30", "2023-07-01"), kids).tolist() == [0.65, 0.5]
     rich = params(children_1945a=True, spa_effective="2023-01-01", regular_fmap=0.8)
     assert health_home_fmap(days("2023-01-01"), rich).tolist() == [0.9]
+
+
+TWO_SERVICES = [act("a1", "p1", "2024-03-01", 20, "care_coordination"),
+                act("a2", "p1", "2024-03-02", 20, "care_plan")]
+
+
+@pytest.mark.parametrize(("person", "eligible"), [
+    # §1945(h)(2): "being overweight, as evidenced by having a BMI over 25" is a chronic
+    # condition, so BMI over 25 and a substance use disorder are two.
+    ({"bmi_over_25": "yes", "sud": "yes"}, True),
+    ({"bmi_over_25": "yes"}, False),
+    ({"bmi_over_25": "yes", "at_risk_second_chronic_condition": "yes"}, True),
+    ({"diabetes": "yes", "asthma": "yes"}, True),
+    ({"smi": "yes", "heart_disease": "yes"}, True),
+    # The larger of the recorded count and the flags: a flagged condition the count already
+    # includes is never counted twice.
+    ({"chronic_condition_count": 1, "bmi_over_25": "yes"}, False),
+    ({"chronic_condition_count": 2, "bmi_over_25": "yes"}, True),
+])
+def test_bmi_over_25_and_the_other_named_conditions_count(person: dict[str, Any],
+                                                           eligible: bool) -> None:
+    # Regression (issue 12, finding 5): bmi_over_25 was accepted and ignored.
+    result = month(TWO_SERVICES, {"participant_id": "p1", **person})
+    assert (lines_for(result, "a1").iloc[0]["status"] == "billable") is eligible
+
+
+CHILDREN = {**HH, "id": "kids_hh", "parameters": {"regular_fmap": 0.5,
+                                                  "spa_effective": "2024-01-01",
+                                                  "children_1945a": True}}
+
+
+def kids(person: dict[str, Any]) -> Any:
+    return evaluate([{"participant_id": "p1", **person}], TWO_SERVICES, [CHILDREN], COVERAGE)
+
+
+def test_a_21_year_old_is_not_billed_to_a_childrens_health_home() -> None:
+    # Regression (issue 12, finding 4): §1945A serves children under 21 (1396w-4a(i)(1)); a
+    # 21-year-old was billed and earned the enhanced match.
+    result = kids({"birth_date": "2003-01-15", "chronic_3_organ_systems": "yes"})
+    line = lines_for(result, "a1").iloc[0]
+    assert line["status"] == "unbillable" and "eligibility.no_population" in line["reasons"]
+    assert result.lines["federal_share"].isna().all()
+
+
+def test_a_child_with_medically_complex_conditions_is_billed_with_the_1945a_match() -> None:
+    result = kids({"birth_date": "2012-05-01", "chronic_3_organ_systems": "yes"})
+    paid = lines_for(result, "a1").iloc[0]
+    assert (paid["status"], paid["amount"]) == ("billable", 98.0)
+    assert paid["federal_share"] == pytest.approx(98.0 * 0.65)  # 50% + 15 points, quarter 1
+
+
+@pytest.mark.parametrize(("person", "eligible"), [
+    ({"birth_date": "2012-05-01", "life_limiting_illness": "yes"}, True),
+    ({"birth_date": "2012-05-01", "rare_pediatric_disease": "yes"}, True),
+    # Two chronic conditions make an adult health home member, not a medically complex child.
+    ({"birth_date": "2012-05-01", "chronic_condition_count": 3}, False),
+    ({"chronic_3_organ_systems": "yes"}, False),  # age unknown: not shown to be under 21
+])
+def test_childrens_health_home_population(person: dict[str, Any], eligible: bool) -> None:
+    result = kids(person)
+    assert (lines_for(result, "a1").iloc[0]["status"] == "billable") is eligible

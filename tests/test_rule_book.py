@@ -34,17 +34,22 @@ def test_every_parameter_value_has_citation_and_date() -> None:
 
 
 def test_unconfirmed_citations_are_never_silently_on() -> None:
-    """An unconfirmed rule is off by default: it reads an unverified parameter or only warns,
-    or can be switched by a decision parameter."""
+    """An unconfirmed rule is off by default: it reads an unverified parameter, or what it
+    decides by default is only a warning. Regression (issue 12, finding 8): the CHW exclusion
+    denied ECM by default from an unread source."""
     book = rule_book()
     for compiled in book.all_rules():
-        if compiled.rule.cite.status != "unconfirmed":
+        rule = compiled.rule
+        if rule.cite.status != "unconfirmed":
             continue
-        params = book.parameters[compiled.rule.program].parameters
+        params = book.parameters[rule.program].parameters
         unverified = any(not params[p].verified for p in compiled.condition.params()
                          if p in params)
-        switchable = compiled.rule.then.decision_parameter is not None
-        assert unverified or switchable, compiled.id
+        decision = rule.then.decision
+        switch = params.get(rule.then.decision_parameter or "")
+        if switch is not None and switch.verified:
+            decision = switch.values[-1].value
+        assert unverified or decision == "warn", rule.id
 
 
 def test_outcomes_are_cited() -> None:
@@ -59,3 +64,39 @@ def test_generated_rule_pages_are_up_to_date(tmp_path: Path) -> None:
         assert committed.exists(), f"run `casefund rules docs` to add {page.name}"
         assert committed.read_text() == page.read_text(), (
             f"docs/rules/{page.name} is stale: run `casefund rules docs`")
+
+
+def _patched(rule_id: str, **changes: object) -> tuple[object, dict[str, object]]:
+    compiled = rule_book().rule(rule_id)
+    assert compiled is not None
+    before = {name: getattr(compiled.rule, name) for name in changes}
+    for name, value in changes.items():
+        setattr(compiled.rule, name, value)
+    return compiled.rule, before
+
+
+def test_check_finds_a_requirement_that_starts_after_its_rule_set() -> None:
+    from casefund.rules.model import Effective
+
+    rule, before = _patched("rw.hiv_diagnosis",
+                            effective=Effective.model_validate({"from": "2022-01-01"}))
+    try:
+        problems = check_rule_book()
+    finally:
+        for name, value in before.items():
+            setattr(rule, name, value)
+    assert any("rw.hiv_diagnosis" in p and "without it" in p for p in problems)
+
+
+def test_check_finds_a_rule_reading_a_parameter_before_it_has_a_value() -> None:
+    from casefund.rules.model import Effective
+
+    rule, before = _patched("ecm.pof.birth_equity",
+                            effective=Effective.model_validate({"from": "2023-01-01"}))
+    try:
+        problems = check_rule_book()
+    finally:
+        for name, value in before.items():
+            setattr(rule, name, value)
+    assert any("birth_equity_races" in p and "no value before 2024-01-01" in p
+               for p in problems)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from casefund.engine.params import ResolvedParameters, day_number
-from casefund.facts.scope import FactScope
+from casefund.facts.scope import FactScope, UnknownFact
 from casefund.rules.language import Node
 from casefund.rules.loader import CompiledRule
 from casefund.rules.model import Effective
@@ -45,6 +46,36 @@ def effective_mask(eff: Effective, days: np.ndarray) -> np.ndarray:
     if eff.end is not None:
         mask &= days <= day_number(eff.end)
     return mask
+
+
+class _TermsOnly:
+    """A scope with parameters and no facts, for conditions over contract terms."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.values = values
+
+    def fact(self, name: str) -> Any:
+        raise UnknownFact(f"'{name}' is a fact; applies_when reads parameters only")
+
+    def param(self, name: str) -> Any:
+        value = self.values.get(name)
+        return tuple(value) if isinstance(value, list) else value
+
+    def call(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        raise UnknownFact(f"{name}() reads facts; applies_when reads parameters only")
+
+
+def applies_mask(rule: CompiledRule, params: ResolvedParameters, days: np.ndarray
+                 ) -> np.ndarray:
+    """Rows on whose day the rule applies under the contract's terms (all rows where the
+    rule has no ``applies_when``); a term that is not known fails it."""
+    if rule.applies is None:
+        return np.ones(len(days), dtype=bool)
+    out = np.zeros(len(days), dtype=bool)
+    for mask, values in params.segments(rule.applies.params(), days):
+        value = rule.applies.evaluate(_TermsOnly(values))
+        out[mask] = value is True or (value is not pd.NA and bool(value))
+    return out
 
 
 def condition_values(
@@ -93,7 +124,7 @@ def collect(
     out = Decisions()
     n = len(days)
     for rule in rules:
-        active = effective_mask(rule.rule.effective, days)
+        active = effective_mask(rule.rule.effective, days) & applies_mask(rule, params, days)
         if not active.any():
             continue
         then = rule.rule.then

@@ -181,6 +181,24 @@ def _count_events(
     return pd.Series(counts, index=scope.index, dtype="Int64")
 
 
+def _chronic_conditions(scope: FactScope) -> pd.Series:
+    """How many chronic conditions the participant has: the recorded count, or the number of
+    conditions (``chronic_condition_flags``: condition → the flags that show it) known true,
+    whichever is larger. Taking the larger never counts one condition twice, whether or not
+    the recorded count already included a flagged one."""
+    table = scope.param("chronic_condition_flags")
+    if table is None:
+        return pd.Series(pd.NA, index=scope.index, dtype="Float64")
+    flagged = np.zeros(len(scope.index))
+    for flags in dict(table).values():
+        present = np.zeros(len(scope.index), dtype=bool)
+        for flag in flags:
+            present |= scope.fact(flag).to_numpy(dtype=bool, na_value=False)
+        flagged += present
+    recorded = scope.fact("chronic_condition_count").to_numpy(dtype=float, na_value=np.nan)
+    return pd.Series(np.fmax(recorded, flagged), index=scope.index).astype("Float64")
+
+
 def _has_modifier(scope: FactScope, modifier: str) -> pd.Series:
     """Whether the activity's recorded modifiers (separated by ; , or space) include one."""
     mods = scope.fact("modifiers").astype("string").str.upper()
@@ -305,6 +323,7 @@ FUNCTIONS: dict[str, Callable[..., pd.Series]] = {
     "enrolled_days": _enrolled_days,
     "count_events": _count_events,
     "has_modifier": _has_modifier,
+    "chronic_conditions": _chronic_conditions,
     "go_live": _go_live,
     "determination_age_days": _determination_age_days,
     "latest_stay_days": _latest_stay_days,
@@ -319,6 +338,7 @@ FUNCTIONS: dict[str, Callable[..., pd.Series]] = {
 _CS_PARAMS = ["activity_services", "code_services"]
 PARAMETERS_READ: dict[str, Callable[[tuple[Any, ...]], list[str]]] = {
     "go_live": lambda args: [f"go_live_{args[0]}"],
+    "chronic_conditions": lambda args: ["chronic_condition_flags"],
     "community_support": lambda args: _CS_PARAMS,
     "prior_services": lambda args: _CS_PARAMS,
     "service_hours_this_year": lambda args: _CS_PARAMS,

@@ -63,18 +63,59 @@ def _call_problems(node: Node, where: str) -> list[str]:
     return problems
 
 
+def _listed_codes(value: Any) -> list[Any]:
+    """The codes a parameter value lists: a list's items, or a mapping's list values."""
+    if isinstance(value, dict):
+        return [code for item in value.values() for code in (item or [])]
+    return list(value or [])
+
+
 def _parameter_problems(book: RuleBook) -> list[str]:
     problems = []
     for params in book.parameters.values():
         for name, parameter in params.parameters.items():
-            if not (name.endswith("_activities") or name in ("covers", "core_services")):
+            vocabulary = parameter.codes
+            if vocabulary is None:
+                continue
+            if vocabulary not in VOCABULARY:
+                problems.append(f"{params.source}: {name}: unknown vocabulary '{vocabulary}'")
                 continue
             for entry in parameter.values:
-                values: Any = entry.value or []
-                for code in values:
-                    if code not in VOCABULARY["activity"]:
-                        problems.append(f"{params.source}: {name}: unknown activity '{code}'"
-                                        f"{suggest(str(code), 'activity')}")
+                for code in _listed_codes(entry.value):
+                    if code not in VOCABULARY[vocabulary]:
+                        problems.append(f"{params.source}: {name}: unknown {vocabulary} '{code}'"
+                                        f"{suggest(str(code), vocabulary)}")
+    return problems
+
+
+def _dating_problems(book: RuleBook) -> list[str]:
+    """Holes through which a rule set could fail open, or a rule read a value not yet in
+    force: a requirement that starts after (or ends before) its rule set, and a rule in effect
+    before a parameter it reads has any value."""
+    problems = []
+    for compiled in book.all_rules():
+        rule = compiled.rule
+        rule_set = book.rule_set(rule.program)
+        if rule_set is None:
+            continue
+        where = f"{compiled.source}: {rule.id}"
+        starts = max(rule.effective.start, rule_set.in_force.start)
+        if rule.then.decision == "require" and not rule.effective.covers(rule_set.in_force):
+            problems.append(f"{where}: a requirement in effect {rule.effective.label()} leaves "
+                            f"part of the rule set ({rule_set.in_force.label()}) without it")
+        program = book.parameters.get(rule.program)
+        read = set(compiled.condition.params())
+        if compiled.applies is not None:
+            read |= compiled.applies.params()
+        if rule.then.decision_parameter:
+            read.add(rule.then.decision_parameter)
+        for name in sorted(read):
+            if program is None or name not in program.parameters:
+                continue
+            first = program.parameters[name].values[0].start
+            if first > starts:
+                problems.append(f"{where}: in effect from {starts} but parameter '{name}' has "
+                                f"no value before {first}")
     return problems
 
 
@@ -97,7 +138,8 @@ def check_rule_book() -> list[str]:
                                 f"{rule.scope} rule")
         program = book.parameters.get(rule.program)
         known = (set(program.parameters) if program else set()) | CONTRACT_TERMS
-        for item in _walk(compiled.condition):
+        conditions = [compiled.condition] + ([compiled.applies] if compiled.applies else [])
+        for item in (node for condition in conditions for node in _walk(condition)):
             if isinstance(item, Param) and item.name not in known:
                 problems.append(f"{where}: parameter '{item.name}' is not defined for "
                                 f"program '{rule.program}'")
@@ -112,4 +154,5 @@ def check_rule_book() -> list[str]:
             problems.extend(_code_problems(entry.condition, where))
             problems.extend(_call_problems(entry.condition, where))
     problems.extend(_parameter_problems(book))
+    problems.extend(_dating_problems(book))
     return problems

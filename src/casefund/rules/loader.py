@@ -42,6 +42,7 @@ class CompiledRule:
     rule: Rule
     condition: Node
     source: str
+    applies: Node | None = None
 
     @property
     def id(self) -> str:
@@ -207,9 +208,15 @@ def load_rule_book(function_names: list[str]) -> RuleBook:
             rule.program = rule.program or rule_file.program
             try:
                 condition = parse_condition(rule.when, function_names)
+                applies = (parse_condition(rule.applies_when, function_names)
+                           if rule.applies_when else None)
             except ValueError as exc:
                 raise RuleFileError(f"{where}: rule {rule.id}: {exc}") from None
-            rules.setdefault(rule.program, []).append(CompiledRule(rule, condition, where))
+            if applies is not None and (applies.names() or applies.calls()):
+                raise RuleFileError(f"{where}: rule {rule.id}: applies_when may name only "
+                                    "parameters (param.NAME), not facts")
+            rules.setdefault(rule.program, []).append(
+                CompiledRule(rule, condition, where, applies))
         for entry in rule_file.coding:
             try:
                 condition = parse_condition(entry.when, function_names)

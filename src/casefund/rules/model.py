@@ -111,6 +111,11 @@ class Rule(BaseModel):
     program: str = Field(default="", description="filled from the rule file's program")
     kind: Kind
     scope: ScopeName = "activity"
+    applies_when: str | None = Field(
+        default=None,
+        description="a condition over parameters only (contract terms): where it does not "
+        "hold the rule is not in effect at all, as outside its effective dates",
+    )
     when: str
     then: Then
     cite: Citation
@@ -174,6 +179,11 @@ class Parameter(BaseModel):
     model_config = ConfigDict(extra="forbid")
     description: str = Field(min_length=5)
     unit: str | None = None
+    codes: str | None = Field(
+        default=None,
+        description="the vocabulary its values (a list, or a mapping's list values) come from; "
+        "`casefund rules check` refuses a code not in it",
+    )
     verified: bool = True
     notes: str | None = None
     values: list[ParameterValue] = Field(min_length=1)
