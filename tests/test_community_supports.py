@@ -83,3 +83,55 @@ def test_not_authorized_is_unbillable() -> None:
     result = run([act("a1", "p1", "2024-03-01", 0, "housing_deposit", amount=100)],
                  coverage=COVERAGE[:1])
     assert "cs.authorized" in lines_for(result, "a1").iloc[0]["reasons"]
+
+
+COVERAGE_2026 = [span("p1", "medi_cal", "2024-01-01", payer="mcp_a"),
+                 span("p1", "community_supports", "2024-01-01", payer="mcp_a")]
+
+
+def coded(code: str, modifiers: str, activity: str = "medically_tailored_meals",
+          date: str = "2026-02-02") -> Any:
+    acts = [act("a1", "p1", date, 0, activity, procedure_code=code, modifiers=modifiers,
+                amount=80)]
+    return lines_for(run(acts, coverage=COVERAGE_2026), "a1").iloc[0]
+
+
+def test_v1_3_pairs_are_known_from_january_2026() -> None:
+    # DHCS coding guidance v1.3 (January 2026) additions, issue 12 finding 7.
+    for code, modifiers, activity in [("S9977", "U7", "medically_tailored_meals"),
+                                      ("S9977", "U4", "medically_tailored_meals"),
+                                      ("S9452", "U6", "medically_tailored_meals"),
+                                      ("H0044", "U5", "community_transition"),
+                                      ("T1016", "U8", "housing_navigation")]:
+        line = coded(code, modifiers, activity)
+        assert line["status"] == "billable", (code, modifiers, line["reasons"])
+        assert (line["procedure_code"], line["modifiers"]) == (code, modifiers)
+
+
+def test_a_v1_3_pair_before_the_guidance_lists_it_is_not_in_the_guidance() -> None:
+    line = coded("S9977", "U7", date="2025-09-02")
+    assert line["status"] == "unbillable"
+    assert "cs.code_in_guidance" in line["reasons"]
+
+
+def test_unknown_pair_does_not_override_the_activity_and_says_why() -> None:
+    # Regression (issue 12, finding 7): H0044-U9 replaced the activity's service with none,
+    # and the line said the plan does not offer it.
+    line = coded("H0044", "U9", activity="medically_tailored_meals")
+    reasons = line["reasons"].split(";")
+    assert line["status"] == "unbillable"
+    assert "cs.code_in_guidance" in reasons and "cs.offered_service" not in reasons
+
+
+def test_a_code_table_change_does_not_reach_back_before_its_date() -> None:
+    # Regression: community_support() read the code table implicitly, and the rule was
+    # evaluated with the table's latest value, so a Transitional Rent pair (H0040-U1, from
+    # 2025-07-01) recorded in 2024 was recognized.
+    acts = [act("a1", "p1", "2024-05-01", 0, "transitional_rent", procedure_code="H0040",
+                modifiers="U1", amount=900),
+            act("a2", "p1", "2025-08-01", 0, "transitional_rent", procedure_code="H0040",
+                modifiers="U1", amount=900)]
+    result = run(acts, coverage=COVERAGE_2026)
+    early = lines_for(result, "a1").iloc[0]
+    assert early["status"] == "unbillable" and "cs.code_in_guidance" in early["reasons"]
+    assert lines_for(result, "a2").iloc[0]["status"] == "billable"

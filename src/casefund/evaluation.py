@@ -32,7 +32,7 @@ from casefund.engine.decide import Decisions
 from casefund.engine.params import ResolvedParameters, contract_parameters
 from casefund.facts.calendar import month_end, month_label, month_start, to_days
 from casefund.facts.prepared import PreparedData
-from casefund.facts.scope import FUNCTIONS, FactScope
+from casefund.facts.scope import FUNCTIONS, PARAMETERS_READ, FactScope
 from casefund.io.load import Dataset, load_dataset
 from casefund.io.sources import TableSource
 from casefund.payers.contracts import Contract
@@ -79,7 +79,7 @@ OUTPUTS = ("lines", "claims", "eligibility", "breakdown", "admin_cap", "rejects"
 @lru_cache(maxsize=1)
 def rule_book() -> RuleBook:
     """The bundled rules, loaded and checked once per process."""
-    return load_rule_book(sorted(FUNCTIONS))
+    return load_rule_book(sorted(FUNCTIONS), PARAMETERS_READ)
 
 
 @dataclass

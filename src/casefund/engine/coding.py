@@ -30,9 +30,9 @@ def code_activities(
     modifiers = terms.text("modifiers")
     decided = np.zeros(n, dtype=bool)
     for entry in book.coding.get(program, []):
-        if not all(params.usable(name) for name in entry.condition.params()):
+        if not all(params.usable(name) for name in entry.reads):
             continue
-        holds = condition_values(entry.condition, scope, params, days, payer)
+        holds = condition_values(entry.condition, scope, params, days, payer, entry.reads)
         hit = (
             holds.fillna(False).to_numpy(dtype=bool)
             & effective_mask(entry.coding.effective, days)

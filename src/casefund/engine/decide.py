@@ -80,11 +80,16 @@ def applies_mask(rule: CompiledRule, params: ResolvedParameters, days: np.ndarra
 
 def condition_values(
     condition: Node, scope: FactScope, params: ResolvedParameters, days: np.ndarray,
-    payer: str | None,
+    payer: str | None, reads: frozenset[str] | None = None,
 ) -> pd.Series:
-    """The condition's three-valued result per row, honouring dated parameter values."""
+    """The condition's three-valued result per row, honouring dated parameter values.
+
+    ``reads``: every parameter the condition depends on (those its fact functions read on
+    their own included); rows are evaluated in segments within which none of them changes.
+    """
     result = pd.Series(pd.NA, index=scope.index, dtype="boolean")
-    for mask, values in params.segments(condition.params(), days):
+    names = condition.params() if reads is None else set(reads)
+    for mask, values in params.segments(names, days):
         value = condition.evaluate(scope.with_params(values, payer))
         if not isinstance(value, pd.Series):
             value = pd.Series(value, index=scope.index, dtype="boolean")
@@ -104,7 +109,7 @@ def decide(
 ) -> Decisions:
     """Apply every rule effective on some row; unknown facts fail 'require' and 'qualify'."""
     def known_true(rule: CompiledRule) -> np.ndarray:
-        values = condition_values(rule.condition, scope, params, days, payer)
+        values = condition_values(rule.condition, scope, params, days, payer, rule.reads)
         return np.asarray(values.fillna(False).to_numpy(dtype=bool))
 
     return collect(rules, params, days, known_true)
@@ -128,7 +133,7 @@ def collect(
         if not active.any():
             continue
         then = rule.rule.then
-        if not all(params.usable(p) for p in rule.condition.params()):
+        if not all(params.usable(p) for p in rule.reads):
             # Criteria resting on an unverified parameter are off until a contract enables
             # them: a population is then reported as tested and not met, never assumed.
             out.skipped.append(rule.id)

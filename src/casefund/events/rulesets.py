@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from casefund.engine.params import ResolvedParameters, day_number
+from casefund.engine.params import ResolvedParameters, contract_parameters, day_number
 from casefund.events.compile import TRUE, Atoms, Json, compile_condition
 from casefund.facts.calendar import day_to_date
 from casefund.payers.contracts import Contract
@@ -58,12 +58,14 @@ def _day_range(start: dt.date | None, end_exclusive: dt.date | None) -> list[Jso
 
 def _segments(rule: CompiledRule, params: ResolvedParameters
               ) -> list[tuple[dt.date | None, dt.date | None, dict[str, Any]]]:
-    names = {n for n in rule.condition.params() if n not in params.overrides}
-    points = params.program.breakpoints(names) if params.program else []
-    if len(points) <= 1:
-        return [(None, None, params.at(points[0] if points else dt.date.max))]
-    bounds: list[dt.date | None] = [None, *points[1:], None]
-    return [(bounds[i], bounds[i + 1], params.at(point)) for i, point in enumerate(points)]
+    """Day ranges within which the parameters the rule reads keep one value each (as the
+    batch evaluator's segments: before a parameter's first value it has none)."""
+    points = params.breakpoints(set(rule.reads))
+    if not points:
+        return [(None, None, params.at(dt.date.max))]
+    bounds: list[dt.date | None] = [None, *points, None]
+    labels = [points[0] - dt.timedelta(days=1), *points]
+    return [(bounds[i], bounds[i + 1], params.at(label)) for i, label in enumerate(labels)]
 
 
 def _rule_json(rule: CompiledRule, params: ResolvedParameters, atoms: Atoms
@@ -93,14 +95,14 @@ def build(
     definitions: dict[str, dict[str, Any]] = {ACTIVITY_RULESET: {}, MONTH_RULESET: {}}
     compiled: list[ContractRules] = []
     for position, contract in enumerate(contracts):
-        params = ResolvedParameters.for_contract(book.parameters.get(contract.program), contract)
+        params = contract_parameters(book, contract)
         entry = ContractRules(position, contract, params,
                               activity_atoms=Atoms(f"c{position}a"),
                               month_atoms=Atoms(f"c{position}m"))
         for rule in book.program_rules(contract.program):
             monthly = rule.rule.scope == "participant_month"
             (entry.month_rules if monthly else entry.activity_rules).append(rule)
-            if not all(params.usable(p) for p in rule.condition.params()):
+            if not all(params.usable(p) for p in rule.reads):
                 entry.skipped.add(rule.id)  # off until a contract enables it, as in batch
                 continue
             ruleset = MONTH_RULESET if monthly else ACTIVITY_RULESET

@@ -241,34 +241,53 @@ def _activity_rows(scope: FactScope, name: str) -> pd.DataFrame:
     return scope.activity
 
 
+def _recorded_pairs(scope: FactScope) -> tuple[np.ndarray, pd.Series]:
+    """The rows with a recorded procedure code, and the Community Support their (HCPCS,
+    modifier) pair is — with the modifier in any of the recorded slots — or None where the
+    pair is not in the coding guidance."""
+    acts = _activity_rows(scope, "community_support")
+    by_pair: dict[str, str] = dict(scope.param("code_services") or {})
+    recorded = acts["procedure_code"].notna().to_numpy()
+    # Only the few rows with a recorded code are split into modifier slots.
+    rows = acts.loc[recorded]
+    code = rows["procedure_code"].astype(object).astype(str).str.strip().str.upper()
+    mods = rows["modifiers"].astype(object).fillna("").astype(str).str.upper()
+    slots = mods.str.split(r"[;,\s]+", regex=True, n=4, expand=True)
+    from_pair = pd.Series(None, index=rows.index, dtype="object")
+    for slot in reversed(range(slots.shape[1])):
+        pair = (code + "-" + slots[slot].fillna("")).map(by_pair)
+        from_pair = pair.where(pair.notna(), from_pair)
+    return recorded, from_pair
+
+
 def _community_support(scope: FactScope) -> pd.Series:
     """The Community Support an activity is, from its (HCPCS, modifier) pair or its code.
 
     The same HCPCS code means different services under different modifiers (H0044-U2 is a
     housing deposit, H0044-U3 post-hospitalization housing), so a recorded code is read only
-    as a pair, with the modifier in any of the recorded slots.
+    as a pair. A recorded pair that is not in the coding guidance never overrides the
+    activity code (cs.code_in_guidance refuses the line, saying why).
     """
     acts = _activity_rows(scope, "community_support")
-    by_pair: dict[str, str] = dict(scope.param("code_services") or {})
     by_activity: dict[str, str] = dict(scope.param("activity_services") or {})
     # A categorical maps its few categories, not its many rows.
     mapped = acts["activity"].astype("category").map(by_activity)
-    service = pd.Series(mapped.astype(object).to_numpy(), index=scope.index, dtype="object")
-    recorded = acts["procedure_code"].notna().to_numpy()
+    values = mapped.astype(object).to_numpy(dtype=object).copy()
+    recorded, from_pair = _recorded_pairs(scope)
     if recorded.any():
-        # Only the few rows with a recorded code are split into modifier slots.
-        rows = acts.loc[recorded]
-        code = rows["procedure_code"].astype(object).astype(str).str.strip().str.upper()
-        mods = rows["modifiers"].astype(object).fillna("").astype(str).str.upper()
-        slots = mods.str.split(r"[;,\s]+", regex=True, n=4, expand=True)
-        from_pair = pd.Series(None, index=rows.index, dtype="object")
-        for slot in reversed(range(slots.shape[1])):
-            pair = (code + "-" + slots[slot].fillna("")).map(by_pair)
-            from_pair = pair.where(pair.notna(), from_pair)
-        values = service.to_numpy(dtype=object).copy()
-        values[recorded] = from_pair.where(from_pair.notna(), None).to_numpy(dtype=object)
-        service = pd.Series(values, index=scope.index, dtype="object")
-    return service.astype("category")
+        known = from_pair.notna().to_numpy()
+        at = np.flatnonzero(recorded)[known]
+        values[at] = from_pair.to_numpy(dtype=object)[known]
+    return pd.Series(values, index=scope.index, dtype="object").astype("category")
+
+
+def _recorded_code_in_guidance(scope: FactScope) -> pd.Series:
+    """False where a procedure code was recorded whose (HCPCS, modifier) pair is not in the
+    coding guidance; true elsewhere (no code recorded, or a known pair)."""
+    recorded, from_pair = _recorded_pairs(scope)
+    ok = np.ones(len(scope.index), dtype=bool)
+    ok[np.flatnonzero(recorded)] = from_pair.notna().to_numpy()
+    return pd.Series(ok, index=scope.index, dtype="boolean")
 
 
 def _selected(scope: FactScope, kind: str, value: str) -> np.ndarray:
@@ -328,6 +347,7 @@ FUNCTIONS: dict[str, Callable[..., pd.Series]] = {
     "determination_age_days": _determination_age_days,
     "latest_stay_days": _latest_stay_days,
     "community_support": _community_support,
+    "recorded_code_in_guidance": _recorded_code_in_guidance,
     "prior_activities": _prior_activities,
     "prior_services": _prior_services,
     "service_hours_this_year": _service_hours_this_year,
@@ -340,6 +360,7 @@ PARAMETERS_READ: dict[str, Callable[[tuple[Any, ...]], list[str]]] = {
     "go_live": lambda args: [f"go_live_{args[0]}"],
     "chronic_conditions": lambda args: ["chronic_condition_flags"],
     "community_support": lambda args: _CS_PARAMS,
+    "recorded_code_in_guidance": lambda args: _CS_PARAMS,
     "prior_services": lambda args: _CS_PARAMS,
     "service_hours_this_year": lambda args: _CS_PARAMS,
     "service_amount_to_date": lambda args: _CS_PARAMS,

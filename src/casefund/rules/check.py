@@ -104,7 +104,7 @@ def _dating_problems(book: RuleBook) -> list[str]:
             problems.append(f"{where}: a requirement in effect {rule.effective.label()} leaves "
                             f"part of the rule set ({rule_set.in_force.label()}) without it")
         program = book.parameters.get(rule.program)
-        read = set(compiled.condition.params())
+        read = set(compiled.reads)
         if compiled.applies is not None:
             read |= compiled.applies.params()
         if rule.then.decision_parameter:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from importlib.abc import Traversable
@@ -37,12 +38,28 @@ class RuleFileError(ValueError):
     """A bundled rule or parameter file that does not validate (names file and entry)."""
 
 
+ParametersRead = Mapping[str, Callable[[tuple[Any, ...]], list[str]]]
+
+
+def parameters_read(condition: Node, implicit: ParametersRead) -> frozenset[str]:
+    """Every parameter a condition depends on: those it names (``param.X``) and those its fact
+    functions read on their own (a Community Support's code table), so that a dated change of
+    either splits the rows into the segments the condition is evaluated in."""
+    names = set(condition.params())
+    for function, args, _kwargs in condition.calls():
+        reads = implicit.get(function)
+        if reads is not None:
+            names.update(reads(args))
+    return frozenset(names)
+
+
 @dataclass(frozen=True)
 class CompiledRule:
     rule: Rule
     condition: Node
     source: str
     applies: Node | None = None
+    reads: frozenset[str] = frozenset()
 
     @property
     def id(self) -> str:
@@ -54,6 +71,7 @@ class CompiledCoding:
     coding: CodingRule
     condition: Node
     source: str
+    reads: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -177,8 +195,13 @@ def _parse(model: type[Any], text: str, where: str) -> Any:
         raise RuleFileError(f"{where}: not valid YAML ({exc})") from None
 
 
-def load_rule_book(function_names: list[str]) -> RuleBook:
-    """Every bundled rule and parameter file, validated and compiled; raises on any defect."""
+def load_rule_book(function_names: list[str], implicit: ParametersRead | None = None
+                   ) -> RuleBook:
+    """Every bundled rule and parameter file, validated and compiled; raises on any defect.
+
+    ``implicit`` says, per fact function, which parameters it reads without naming them.
+    """
+    implicit = implicit or {}
     digest = hashlib.sha256()
     files: list[str] = []
     rules: dict[str, list[CompiledRule]] = {}
@@ -216,14 +239,15 @@ def load_rule_book(function_names: list[str]) -> RuleBook:
                 raise RuleFileError(f"{where}: rule {rule.id}: applies_when may name only "
                                     "parameters (param.NAME), not facts")
             rules.setdefault(rule.program, []).append(
-                CompiledRule(rule, condition, where, applies))
+                CompiledRule(rule, condition, where, applies,
+                             parameters_read(condition, implicit)))
         for entry in rule_file.coding:
             try:
                 condition = parse_condition(entry.when, function_names)
             except ValueError as exc:
                 raise RuleFileError(f"{where}: coding {entry.id}: {exc}") from None
             coding.setdefault(rule_file.program, []).append(
-                CompiledCoding(entry, condition, where)
+                CompiledCoding(entry, condition, where, parameters_read(condition, implicit))
             )
     for path in _yaml_files(resources.files(PARAMETER_PACKAGE).joinpath("parameters")):
         text = path.read_text("utf-8")
