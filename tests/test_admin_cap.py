@@ -122,14 +122,6 @@ def test_share_does_not_depend_on_expense_row_order() -> None:
     assert cap_row(rows).equals(cap_row(rows[::-1]))
 
 
-@pytest.mark.parametrize(("income", "share"), [(100, 0.0), (100.5, 0.05), (200, 0.05),
-                                                (201, 0.07), (300, 0.07), (301, 0.10)])
-def test_client_charge_caps_by_income(income: float, share: float) -> None:
-    from casefund.payers.charges import annual_charge_cap_share
-
-    assert annual_charge_cap_share(pd.Series([income])).iloc[0] == share
-
-
 def test_core_medical_share_of_what_remains_after_reserves() -> None:
     row = cap_row([
         ("2024-03", "direct", 70000.0, "core_medical"),

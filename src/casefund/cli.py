@@ -73,9 +73,19 @@ def _summary(evaluation: object) -> None:
     )
 
 
+def _day(text: str | None, option: str) -> dt.date | None:
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise _fail(f"{option} '{text}' is not a date (expected YYYY-MM-DD)") from None
+
+
 def _run(data: Path, out: Path, xlsx: bool, deidentify: bool = False,
          recipient: str | None = None, partitions: int = 1,
-         scheduler: str | None = None, workers: int | None = None) -> None:
+         scheduler: str | None = None, workers: int | None = None,
+         as_of: dt.date | None = None) -> None:
     """Evaluate and write, turning an unusable input into a clear error (never a traceback)."""
     from casefund.evaluation import evaluate_dataset
     from casefund.io.load import load_dataset
@@ -90,9 +100,10 @@ def _run(data: Path, out: Path, xlsx: bool, deidentify: bool = False,
                 # Partitions validate their own rows: the whole typed input is never held.
                 in_process = workers == 1 and not scheduler
                 evaluation = evaluate_raw(data, None, max(partitions, 1), run_locally
-                                          if in_process else dask_runner(scheduler, workers))
+                                          if in_process else dask_runner(scheduler, workers),
+                                          as_of=as_of)
             else:
-                evaluation = evaluate_dataset(load_dataset(data))
+                evaluation = evaluate_dataset(load_dataset(data), as_of=as_of)
             progress.update(task, advance=1, description=f"writing outputs to {out}")
             if deidentify:
                 from casefund.reports.privacy import write_deidentified
@@ -141,9 +152,13 @@ def evaluate(
         "after another in this process. Default: one per core")] = None,
     scheduler: Annotated[str | None, typer.Option(
         help="a Dask distributed scheduler address (default: local processes)")] = None,
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", help="the day recertification is judged on, YYYY-MM-DD (default: the last "
+        "service date)")] = None,
 ) -> None:
     """Evaluate a folder of input tables and contracts.yaml; write lines, claims, …"""
-    _run(data, out, xlsx, deidentify, recipient, partitions, scheduler, workers)
+    _run(data, out, xlsx, deidentify, recipient, partitions, scheduler, workers,
+         _day(as_of, "--as-of"))
 
 
 @app.command()
@@ -172,25 +187,32 @@ def eligibility(
         typer.Option("--enable-unverified", help="apply this unverified parameter (repeatable)"),
     ] = None,
 ) -> None:
-    """Eligibility of every participant per program and population on one day."""
+    """Eligibility of every participant per program and population on one day, and who
+    lapses when (recertification.csv)."""
+    from casefund.io.load import load_dataset
     from casefund.queries import eligibility as eligibility_on
+    from casefund.queries import recertification as recertification_on
 
-    try:
-        day = dt.date.fromisoformat(as_of)
-    except ValueError:
-        raise _fail(f"--as-of '{as_of}' is not a date (expected YYYY-MM-DD)") from None
+    day = _day(as_of, "--as-of")
+    assert day is not None
     with _working(f"eligibility on {day}"):
-        frame = eligibility_on(data, as_of=day, enable_unverified=enable_unverified)
+        dataset = load_dataset(data)
+        frame = eligibility_on(dataset, as_of=day, enable_unverified=enable_unverified)
+        due = recertification_on(dataset, as_of=day)
     from casefund._version import __version__
     from casefund.evaluation import rule_book
     from casefund.reports.write import stamped
 
     out.mkdir(parents=True, exist_ok=True)
-    stamped(frame, __version__, rule_book().digest).to_csv(
-        out / "eligibility.csv", index=False, lineterminator="\n")
+    for name, output in (("eligibility", frame), ("recertification", due)):
+        stamped(output, __version__, rule_book().digest).to_csv(
+            out / f"{name}.csv", index=False, lineterminator="\n")
     eligible = frame.loc[frame["eligible"]]
+    lapsing = int((due["status"] != "current").sum()) if len(due) else 0
     console.print(f"{len(frame):,} rows; {eligible['participant_id'].nunique():,} participants "
-                  f"eligible for at least one program on {day} → {out / 'eligibility.csv'}")
+                  f"eligible for at least one program on {day} → {out / 'eligibility.csv'}; "
+                  f"{lapsing:,} spans lapsed or due within 30 days → "
+                  f"{out / 'recertification.csv'}")
 
 
 @app.command()

@@ -8,6 +8,7 @@ so shuffled inputs give identical outputs.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from collections.abc import Mapping
@@ -39,9 +40,11 @@ from casefund.payers.contracts import Contract
 from casefund.payers.fmap import FMAP_TERMS, health_home_fmap
 from casefund.reports.admin_cap import build_admin_cap
 from casefund.reports.breakdown import build_breakdown
+from casefund.reports.charge_caps import build_charge_caps
 from casefund.reports.claims import build_claims
 from casefund.reports.eligibility import build_eligibility
 from casefund.reports.frames import categorical, categorical_of
+from casefund.reports.recertification import build_recertification
 from casefund.rules.loader import RuleBook, load_rule_book
 
 LINE_COLUMNS = [
@@ -73,7 +76,8 @@ def _unique(values: np.ndarray) -> pd.Index:
     return index
 
 
-OUTPUTS = ("lines", "claims", "eligibility", "breakdown", "admin_cap", "rejects")
+OUTPUTS = ("lines", "claims", "eligibility", "breakdown", "admin_cap", "recertification",
+           "charge_caps", "rejects")
 
 
 @lru_cache(maxsize=1)
@@ -89,6 +93,8 @@ class Evaluation:
     eligibility: pd.DataFrame
     breakdown: pd.DataFrame
     admin_cap: pd.DataFrame
+    recertification: pd.DataFrame
+    charge_caps: pd.DataFrame
     rejects: pd.DataFrame
     version: str
     rules_hash: str
@@ -119,6 +125,7 @@ def evaluate(
     backend: str = "pandas",
     partitions: int = 1,
     scheduler: str | None = None,
+    as_of: dt.date | str | None = None,
     **tables: TableSource | None,
 ) -> Evaluation:
     """Evaluate activities against the bundled rules and the user's contracts.
@@ -128,21 +135,23 @@ def evaluate(
     (``activities=df``). Bad rows never raise: they are in ``rejects``.
     ``partitions`` > 1 evaluates participant partitions one after another (bounded memory);
     ``backend="dask"`` runs them as Dask tasks (``scheduler``: a distributed scheduler
-    address). Results are identical to one pass.
+    address). Results are identical to one pass. ``as_of`` is the day recertification is
+    judged on (default: the last service date).
     """
+    day = dt.date.fromisoformat(as_of) if isinstance(as_of, str) else as_of
     if backend not in ("pandas", "dask"):
         raise ValueError(f"backend must be 'pandas' or 'dask', not {backend!r}")
     if backend == "pandas" and partitions <= 1:
-        return evaluate_dataset(_dataset(data, contracts, tables))
+        return evaluate_dataset(_dataset(data, contracts, tables), as_of=day)
     from casefund.scaleout import dask_runner, evaluate_partitioned, evaluate_raw, run_locally
 
     runner = dask_runner(scheduler) if backend == "dask" else run_locally
     if isinstance(data, Dataset):
-        return evaluate_partitioned(data, max(partitions, 1), runner)
+        return evaluate_partitioned(data, max(partitions, 1), runner, as_of=day)
     # Raw tables are validated inside each partition: the whole typed input is never held.
     raw = {**data, **tables} if isinstance(data, Mapping) else (data if data is not None
                                                                   else dict(tables))
-    return evaluate_raw(raw, contracts, max(partitions, 1), runner)
+    return evaluate_raw(raw, contracts, max(partitions, 1), runner, as_of=day)
 
 
 def _dataset(
@@ -268,24 +277,44 @@ class Groundwork:
                                  self.months.as_of, month_label(self.months.as_of))
 
 
-def evaluate_dataset(data: Dataset, groundwork: Groundwork | None = None) -> Evaluation:
+def evaluate_dataset(data: Dataset, groundwork: Groundwork | None = None,
+                     as_of: dt.date | None = None) -> Evaluation:
     """The whole evaluation of a validated dataset (``groundwork``: already laid for it)."""
-    book = rule_book()
     ground = groundwork or Groundwork.lay(data)
     lines = ground.pay(contract_order(data.contracts))
-    evaluation = Evaluation(
+    return assemble(data, lines, ground.eligibility(), input_hashes(data), as_of)
+
+
+def assemble(data: Dataset, lines: pd.DataFrame, eligibility: pd.DataFrame,
+             hashes: dict[str, str], as_of: dt.date | None = None) -> Evaluation:
+    """An evaluation from its lines and eligibility: every other output is built here, once,
+    for the single pass and for combined partitions alike. ``as_of`` (default: the last
+    service date) is the day recertification is judged on."""
+    book = rule_book()
+    return Evaluation(
         lines=lines,
         claims=build_claims(lines),
-        eligibility=ground.eligibility(),
+        eligibility=eligibility,
         breakdown=build_breakdown(lines),
         admin_cap=admin_cap_report(data, book),
+        recertification=build_recertification(data["coverage"], data.contracts, book,
+                                              as_of or last_service_date(lines)),
+        charge_caps=build_charge_caps(data["charges"], data.participants, data.contracts,
+                                      book),
         rejects=data.rejects,
         version=__version__,
         rules_hash=book.digest,
-        input_hashes=input_hashes(data),
+        input_hashes=hashes,
         dataset=data,
     )
-    return evaluation
+
+
+def last_service_date(lines: pd.DataFrame) -> dt.date | None:
+    """The latest service date of an accepted activity (the run's 'as of' day)."""
+    dates = lines.loc[(lines["status"] != "rejected").to_numpy(dtype=bool), "service_date"]
+    used = pd.unique(dates.astype(object))
+    text = max((str(d) for d in used if d), default="")
+    return dt.date.fromisoformat(text) if text else None
 
 
 def admin_cap_report(data: Dataset, book: RuleBook) -> pd.DataFrame:

@@ -17,6 +17,7 @@ from casefund.io.load import Dataset
 from casefund.io.sources import TableSource
 from casefund.payers.contracts import Contract
 from casefund.reports.eligibility import build_eligibility
+from casefund.reports.recertification import build_recertification
 
 
 def eligibility(
@@ -41,3 +42,17 @@ def eligibility(
     scope = FactScope(prepared, np.arange(n, dtype=np.int64), days, days)
     return build_eligibility(rule_book(), scope, np.asarray(prepared.ids), days, None,
                              enable_unverified)
+
+
+def recertification(
+    data: str | Path | Mapping[str, TableSource | None] | Dataset | None = None,
+    contracts: str | Path | list[Contract] | dict[str, Any] | None = None,
+    *,
+    as_of: dt.date | str,
+    **tables: TableSource | None,
+) -> pd.DataFrame:
+    """Who lapses when, judged on ``as_of``: each participant's latest eligibility span per
+    program and payer that has an end (Ryan White determinations: the recertification date)."""
+    day = dt.date.fromisoformat(as_of) if isinstance(as_of, str) else as_of
+    dataset = _dataset(data, contracts, tables)
+    return build_recertification(dataset["coverage"], dataset.contracts, rule_book(), day)

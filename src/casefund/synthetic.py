@@ -73,10 +73,14 @@ def generate(shape: Shape = Shape()) -> dict[str, pd.DataFrame]:
     })
     expenses = _expenses(rng, shape)
     assessments = _assessments(rng, ids, shape, horizon)
+    # Tables added later draw from their own stream, so the earlier tables stay as they were.
+    later = np.random.default_rng([shape.seed, 1])
+    participants["annual_income"] = _annual_income(later, participants)
+    charges = _charges(later, participants, shape, horizon)
     tables = {
         "participants": participants, "coverage": coverage, "events": events,
         "activities": activities, "staff": staff, "expenses": expenses,
-        "assessments": assessments,
+        "assessments": assessments, "charges": charges,
     }
     return {name: frame.astype(str).replace({"nan": "", "NaT": "", "<NA>": "", "None": ""})
             for name, frame in tables.items()}
@@ -116,6 +120,29 @@ def _participants(rng: np.random.Generator, ids: np.ndarray, shape: Shape) -> pd
         soon, _days(shape.start, rng.integers(0, 28 * shape.months, n)).dt.strftime("%Y-%m-%d"),
         "")
     return frame
+
+
+def _annual_income(rng: np.random.Generator, people: pd.DataFrame) -> np.ndarray:
+    """Gross household income in dollars, roughly in line with income_pct_fpl (a household
+    near $15,000 a year per 100% FPL); one in ten is not recorded."""
+    pct = people["income_pct_fpl"].to_numpy(dtype=float)
+    dollars = np.round(pct * rng.uniform(140, 200, len(pct)), -1)
+    return np.where(rng.random(len(pct)) < 0.1, np.nan, dollars)
+
+
+def _charges(rng: np.random.Generator, people: pd.DataFrame, shape: Shape,
+             horizon: int) -> pd.DataFrame:
+    """Fees some Ryan White clients were charged (a few more than the law allows)."""
+    charged = people.loc[(people["hiv"] == "yes").to_numpy()
+                         & (rng.random(len(people)) < 0.4), "participant_id"].to_numpy()
+    counts = rng.integers(1, 7, len(charged))
+    who = np.repeat(charged, counts)
+    return pd.DataFrame({
+        "participant_id": who,
+        "date": _days(shape.start, rng.integers(0, horizon, len(who))).dt.strftime("%Y-%m-%d"),
+        "amount": np.round(rng.uniform(15, 450, len(who)), 2),
+        "contract_id": "rw_part_a_nmcm",
+    })
 
 
 def _span_frame(ids: np.ndarray, program: str, payer: Any, start: pd.Series,

@@ -35,6 +35,7 @@ INPUT_ORDER = (
     "expenses",
     "staff",
     "consents",
+    "charges",
 )
 
 

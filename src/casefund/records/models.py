@@ -46,7 +46,7 @@ def _field(column: ColumnSpec) -> tuple[Any, Any]:
 
 _NAMES = {"participants": "Participant", "assessments": "Assessment", "coverage": "Coverage",
           "events": "Event", "activities": "Activity", "expenses": "Expense", "staff": "Staff",
-          "consents": "Consent"}
+          "consents": "Consent", "charges": "Charge"}
 
 
 def model_for(spec: TableSpec) -> type[BaseModel]:
@@ -67,3 +67,4 @@ Activity = MODELS["activities"]
 Expense = MODELS["expenses"]
 Staff = MODELS["staff"]
 Consent = MODELS["consents"]
+Charge = MODELS["charges"]

@@ -58,6 +58,8 @@ PARTICIPANTS = TableSpec(
         ColumnSpec("county", "str"),
         ColumnSpec("service_area", "str"),
         ColumnSpec("income_pct_fpl", "float", minimum=0, maximum=100_000),
+        ColumnSpec("annual_income", "float", minimum=0, maximum=1e9,
+                   description="gross household income in USD a year (Ryan White charge caps)"),
         ColumnSpec("race", "code", vocabulary="race"),
         ColumnSpec("housing_loss_date", "date"),
         ColumnSpec("chronic_condition_count", "int", minimum=0, maximum=100),
@@ -188,6 +190,18 @@ CONSENTS = TableSpec(
     references={"participant_id": "participants"},
 )
 
+CHARGES = TableSpec(
+    "charges",
+    (
+        ColumnSpec("participant_id", "str", required=True),
+        ColumnSpec("date", "date", required=True),
+        ColumnSpec("amount", "float", required=True, minimum=0, maximum=1e9),
+        ColumnSpec("contract_id", "str", description="the contract the charge was made under"),
+    ),
+    description="what clients were charged (Ryan White annual charge caps)",
+    references={"participant_id": "participants", "contract_id": "contracts"},
+)
+
 TABLES: Final[dict[str, TableSpec]] = {
     spec.name: spec
     for spec in (
@@ -199,5 +213,6 @@ TABLES: Final[dict[str, TableSpec]] = {
         EXPENSES,
         STAFF,
         CONSENTS,
+        CHARGES,
     )
 }

@@ -10,6 +10,7 @@ holds the whole typed input: that is what bounds memory at tens of millions of a
 
 from __future__ import annotations
 
+import datetime as dt
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -45,10 +46,11 @@ __all__ = [
 ]
 
 
-def evaluate_partitioned(data: Dataset, parts: int, runner: Runner = run_locally) -> Evaluation:
+def evaluate_partitioned(data: Dataset, parts: int, runner: Runner = run_locally,
+                         as_of: dt.date | None = None) -> Evaluation:
     """The single-pass result for an already validated dataset, partition by partition."""
     results = settle(partition(data, parts), data.contracts, runner)
-    return combine(data, results, input_hashes(data))
+    return combine(data, results, input_hashes(data), as_of)
 
 
 def evaluate_raw(
@@ -57,6 +59,7 @@ def evaluate_raw(
     parts: int = 8,
     runner: Runner = run_locally,
     spill: bool | str | Path = True,
+    as_of: dt.date | None = None,
 ) -> Evaluation:
     """The single-pass result for raw input tables, never holding the whole typed input.
 
@@ -68,8 +71,8 @@ def evaluate_raw(
     """
     if spill is True:
         with tempfile.TemporaryDirectory(prefix="casefund-parts-") as folder:
-            return _evaluate_raw(tables, contracts, parts, runner, folder)
-    return _evaluate_raw(tables, contracts, parts, runner, spill or None)
+            return _evaluate_raw(tables, contracts, parts, runner, folder, as_of)
+    return _evaluate_raw(tables, contracts, parts, runner, spill or None, as_of)
 
 
 def _evaluate_raw(
@@ -78,6 +81,7 @@ def _evaluate_raw(
     parts: int,
     runner: Runner,
     spill: str | Path | None,
+    as_of: dt.date | None = None,
 ) -> Evaluation:
     map_large_blocks()  # before dealing: the driver's heap then never holds column blocks
     pieces, shared = raw_partitions(tables, contracts, max(parts, 1), spill)
@@ -97,4 +101,4 @@ def _evaluate_raw(
     hashes = {name: combined_hash(results, name) for name in PER_PARTICIPANT}
     hashes.update({name: h for name, h in input_hashes(shared).items() if name in SHARED})
     hashes["contracts"] = contracts_hash(shared.contracts)
-    return combine(data, results, {n: hashes[n] for n in [*INPUT_ORDER, "contracts"]})
+    return combine(data, results, {n: hashes[n] for n in [*INPUT_ORDER, "contracts"]}, as_of)

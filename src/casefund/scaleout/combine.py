@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from collections.abc import Iterable
 from typing import Any
@@ -9,17 +10,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from casefund._version import __version__
 from casefund.evaluation import (
     LINE_COLUMNS,
     Evaluation,
-    admin_cap_report,
+    assemble,
     citations_of,
     rule_book,
 )
 from casefund.io.load import Dataset
-from casefund.reports.breakdown import build_breakdown
-from casefund.reports.claims import build_claims
 from casefund.reports.frames import text_rank
 from casefund.scaleout.parts import PartResult
 
@@ -104,7 +102,8 @@ def _line_order(lines: pd.DataFrame) -> np.ndarray:
     return _sort_order(key() for key in keys)  # each key made only when it is folded in
 
 
-def combine(data: Dataset, results: list[PartResult], hashes: dict[str, str]) -> Evaluation:
+def combine(data: Dataset, results: list[PartResult], hashes: dict[str, str],
+            as_of: dt.date | None = None) -> Evaluation:
     book = rule_book()
     lines = concat_parts([r.lines for r in results])
     lines.insert(LINE_COLUMNS.index("citations"), "citations",
@@ -114,9 +113,4 @@ def combine(data: Dataset, results: list[PartResult], hashes: dict[str, str]) ->
     # Each partition's eligibility is in the single pass's order (participant, program,
     # as_of, population) and a participant lives in one partition: order by participant.
     eligibility = _reordered(eligibility, _sort_order([text_rank(eligibility["participant_id"])]))
-    return Evaluation(
-        lines=lines, claims=build_claims(lines), eligibility=eligibility,
-        breakdown=build_breakdown(lines), admin_cap=admin_cap_report(data, book),
-        rejects=data.rejects, version=__version__, rules_hash=book.digest,
-        input_hashes=hashes, dataset=data,
-    )
+    return assemble(data, lines, eligibility, hashes, as_of)

@@ -30,7 +30,8 @@ from casefund.io.validate import ROW, empty_rejects, validate_table
 from casefund.payers.contracts import Contract
 from casefund.records.tables import TABLES
 
-PER_PARTICIPANT = ("participants", "activities", "coverage", "events", "assessments", "consents")
+PER_PARTICIPANT = ("participants", "activities", "coverage", "events", "assessments", "consents",
+                   "charges")
 SHARED = tuple(name for name in INPUT_ORDER if name not in PER_PARTICIPANT)
 Budgets = dict[str, float | None]
 
