@@ -174,7 +174,7 @@ def test_facts_after_the_as_of_day_are_never_read() -> None:
 PLAN_A = {"id": "ecm_a", "payer": "MCP A", "program": "ecm", "payment": "pempm", "rate": 450.0,
           "priority": 10}
 PLAN_B = {"id": "ecm_b", "payer": "MCP B", "program": "ecm", "payment": "ffs_unit",
-          "rate": 25.0, "unit_minutes": 15, "priority": 11}
+          "rate": 25.0, "unit_minutes": 15, "rounding": "whole_units", "priority": 11}
 
 
 def test_no_ecm_line_in_a_month_the_member_is_not_eligible() -> None:

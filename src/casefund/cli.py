@@ -388,20 +388,27 @@ def rules_show(rule_id: str) -> None:
 
 @rules_app.command("check")
 def rules_check() -> None:
-    """Load, validate and type-check every bundled rule and parameter file."""
+    """Load, validate and type-check every bundled rule and parameter file, and run the
+    examples written beside the rules."""
     from casefund.rules.check import check_rule_book
 
     problems = check_rule_book()
+    if not problems:
+        from casefund.engine.examples import run_all
+        from casefund.evaluation import rule_book
+
+        results = run_all(rule_book())
+        problems = [f"{r.rule_id}: example '{r.name}': expected {r.expected}, "
+                    f"{r.problem or 'got ' + r.observed}" for r in results if not r.passed]
     if problems:
         for problem in problems:
-            errors.print(f"- {problem}")
+            errors.print(f"- {problem}", markup=False)
         raise typer.Exit(code=1)
-    from casefund.evaluation import rule_book
-
     book = rule_book()
     console.print(f"{len(book.all_rules())} rules, {len(book.outcomes)} outcomes, "
                   f"{sum(len(p.parameters) for p in book.parameters.values())} parameters "
-                  f"in {len(book.files)} files: all valid (hash {book.digest})")
+                  f"in {len(book.files)} files: all valid (hash {book.digest}); "
+                  f"{len(results)} rule examples pass")
 
 
 @rules_app.command("docs")

@@ -30,10 +30,15 @@ from casefund.allocate.waterfall import (
 )
 from casefund.engine.coding import code_activities
 from casefund.engine.decide import Decisions
-from casefund.engine.params import ResolvedParameters, contract_parameters
+from casefund.engine.params import (
+    ResolvedParameters,
+    contract_parameters,
+    contract_term_problems,
+)
 from casefund.facts.calendar import month_end, month_label, month_start, to_days
 from casefund.facts.prepared import PreparedData
 from casefund.facts.scope import FUNCTIONS, PARAMETERS_READ, FactScope
+from casefund.io.errors import InputError
 from casefund.io.load import Dataset, load_dataset
 from casefund.io.sources import TableSource
 from casefund.payers.contracts import Contract
@@ -280,9 +285,17 @@ class Groundwork:
 def evaluate_dataset(data: Dataset, groundwork: Groundwork | None = None,
                      as_of: dt.date | None = None) -> Evaluation:
     """The whole evaluation of a validated dataset (``groundwork``: already laid for it)."""
+    check_contracts(data.contracts)
     ground = groundwork or Groundwork.lay(data)
     lines = ground.pay(contract_order(data.contracts))
     return assemble(data, lines, ground.eligibility(), input_hashes(data), as_of)
+
+
+def check_contracts(contracts: list[Contract]) -> None:
+    """Refuse contracts that leave out a term their program's sources do not supply."""
+    problems = [p for c in contracts for p in contract_term_problems(rule_book(), c)]
+    if problems:
+        raise InputError("contracts.yaml: " + "; ".join(problems))
 
 
 def assemble(data: Dataset, lines: pd.DataFrame, eligibility: pd.DataFrame,

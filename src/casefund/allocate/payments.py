@@ -268,8 +268,8 @@ def costs(offer: Offer, params: ResolvedParameters, contract: Contract, outcome:
 
 def pays_whole_units(contract: Contract) -> bool:
     """Whether the contract pays whole units at a unit price (not recorded or hourly cost)."""
-    return contract.payment in ("ffs_unit", "ffs_encounter", "pempm", "monthly_case_rate") or (
-        contract.payment == "grant" and bool(contract.unit_minutes and contract.rate))
+    return contract.payment in ("ffs_encounter", "pempm", "monthly_case_rate") or (
+        contract.pays_by_time())
 
 
 def floor_cents(values: np.ndarray) -> np.ndarray:
@@ -280,7 +280,7 @@ def pay(offer: Offer, params: ResolvedParameters, contract: Contract) -> Take:
     model = contract.payment
     if model == "ffs_unit":
         return time_units(offer, params, contract)
-    if model == "grant" and pays_whole_units(contract):
+    if model == "grant" and contract.pays_by_time():
         return time_units(offer, params, contract, "payment.grant")
     if model == "ffs_encounter":
         return encounters(offer, params, contract)

@@ -90,6 +90,14 @@ class ResolvedParameters:
             return True
         return name in set(self.overrides.get("enable_unverified", []))
 
+    def has_value(self, name: str) -> bool:
+        """Whether the contract sets the parameter or a file gives it a value at some date."""
+        if name in self.overrides:
+            return self.overrides[name] is not None
+        owner = self._owner(name)
+        return owner is not None and any(v.value is not None
+                                         for v in owner.parameters[name].values)
+
     def value_on(self, name: str, day: dt.date) -> Any:
         """One parameter on one day (None where no value is in force yet)."""
         if name in self.overrides:
@@ -202,3 +210,24 @@ class Terms:
 
     def subset(self, rows: np.ndarray) -> Terms:
         return Terms(self.params, self.days[rows])
+
+
+def contract_term_problems(book: RuleBook, contract: Contract) -> list[str]:
+    """Terms a contract must state because neither it nor its program's sources set them:
+    a contract paying by time needs a unit length and a rounding rule, and a program whose
+    sources give no convention (CalAIM, Health Homes, grants) lends it none."""
+    if not contract.pays_by_time():
+        return []
+    params = contract_parameters(book, contract)
+
+    problems = []
+    if not params.has_value("rounding"):
+        problems.append(f"contract '{contract.id}': key 'rounding': program "
+                        f"'{contract.program}' sets no rounding rule for time units; state one "
+                        "(whole_units, cms_8_minute, midpoint or encounter)")
+    if not params.has_value("unit_minutes") and params.value_on("rounding", dt.date.max) != (
+            "encounter"):
+        problems.append(f"contract '{contract.id}': key 'unit_minutes': program "
+                        f"'{contract.program}' sets no unit length; state the minutes in one "
+                        "unit")
+    return problems

@@ -188,6 +188,12 @@ class Contract(BaseModel):
     def coverage_payer(self) -> str:
         return payer_slug(self.payer_id or self.payer)
 
+    def pays_by_time(self) -> bool:
+        """Whether the contract pays time units at a unit rate (so it needs a unit length and
+        a rounding rule)."""
+        return self.payment == "ffs_unit" or (
+            self.payment == "grant" and bool(self.unit_minutes and self.rate))
+
     @property
     def award_amount(self) -> float | None:
         """The denominator of the award-based caps: the award, else the budget."""

@@ -93,7 +93,7 @@ class RuleExample(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=5)
-    on: dt.date = Field(description="the service date (activity rules) or as-of day (months)")
+    date: dt.date = Field(description="the service date (activity rules) or as-of day (months)")
     participant: dict[str, Any] = Field(default_factory=dict)
     activity: dict[str, Any] = Field(default_factory=dict)
     earlier_activities: list[dict[str, Any]] = Field(default_factory=list)

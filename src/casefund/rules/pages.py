@@ -7,20 +7,17 @@ from pathlib import Path
 from casefund.rules.loader import CompiledRule, ProgramParameters, RuleBook
 from casefund.rules.model import Citation
 
-TITLES = {
-    "ecm": "CalAIM Enhanced Care Management",
-    "community_supports": "CalAIM Community Supports",
-    "tcm": "Medicaid targeted case management (SSA §1915(g))",
-    "health_home": "Medicaid Health Homes (SSA §1945, §1945A)",
-    "ryan_white_nmcm": "Ryan White Non-Medical Case Management",
-    "grant": "Grants",
-}
+# Terms a contract paying by time needs; a program whose sources set none lends it none.
+TIME_TERMS = ("unit_minutes", "rounding")
+CONVENTIONS = "units"
 
 
 def _cite(cite: Citation) -> str:
-    text = cite.short()
+    text = ", ".join(filter(None, [cite.document, cite.section]))
     if cite.url:
         text = f"[{text}]({cite.url})"
+    if cite.via:
+        text += f"; read as restated by {cite.via}"
     if cite.status != "confirmed":
         text += f" *({cite.status.replace('_', ' ')})*"
     return text
@@ -33,8 +30,13 @@ def _cell(text: str) -> str:
 def _rule_row(rule: CompiledRule) -> str:
     r = rule.rule
     what = r.then.population or r.then.decision
+    if r.then.decision_parameter:
+        what += f" (or as `{r.then.decision_parameter}` says)"
     dates = f"{r.effective.start}" + (f" – {r.effective.end}" if r.effective.end else " –")
-    return (f"| `{r.id}` | {what} | {r.scope.replace('_', '-')} | `{_cell(r.when)}` | "
+    condition = f"`{_cell(r.when)}`"
+    if r.applies_when:
+        condition = f"only where `{_cell(r.applies_when)}`: {condition}"
+    return (f"| `{r.id}` | {what} | {r.scope.replace('_', '-')} | {condition} | "
             f"{_cell(r.then.reason)} | {_cell(_cite(r.cite))} | {dates} |")
 
 
@@ -50,9 +52,22 @@ def _parameter_rows(params: ProgramParameters) -> list[str]:
 
 
 def program_page(book: RuleBook, program: str) -> str:
-    lines = [f"# {TITLES.get(program, program)}", "",
+    rule_set = book.rule_set(program)
+    title = rule_set.title if rule_set else program
+    lines = [f"# {title}", "",
              f"Generated from the rule files by `casefund rules docs` (rules hash "
              f"`{book.digest}`). Edit the YAML, not this page.", ""]
+    if rule_set is not None:
+        period = rule_set.in_force
+        lines += ["## In force", "",
+                  f"These rules decide services from {period.start}"
+                  + (f" through {period.end}" if period.end else " on") + ". On any other "
+                  f"date a contract of this program bills nothing, and the line says so with "
+                  f"`{rule_set.id}`: \"{_cell(rule_set.reason)}\" Source: "
+                  f"{_cell(_cite(rule_set.cite))}.", ""]
+        if rule_set.notes:
+            lines += [" ".join(rule_set.notes.split()), ""]
+    lines += _contract_terms(book, program)
     notes = []
     for kind in ("eligibility", "coverage", "units", "limit", "allocation"):
         rules = [r for r in book.program_rules(program) if r.rule.kind == kind]
@@ -75,10 +90,50 @@ def program_page(book: RuleBook, program: str) -> str:
     if params:
         lines += ["## Parameters", "", "| parameter | meaning | value | from | source |",
                   "|---|---|---|---|---|", *_parameter_rows(params), ""]
+    examples = [(r.id, e) for r in book.program_rules(program) for e in r.rule.examples]
+    if examples:
+        lines += ["## Examples (run by the tests and by `casefund rules check`)", "",
+                  "| rule | situation | date | decides |", "|---|---|---|---|"]
+        lines += [f"| `{rule_id}` | {_cell(e.name)} | {e.date} | {e.expect} |"
+                  for rule_id, e in examples]
+        lines.append("")
+    if params:
+        notes += [(name, p.notes) for name, p in sorted(params.parameters.items()) if p.notes]
     if notes:
         lines += ["## Notes on readings", ""]
         lines += [f"- `{rule_id}`: {' '.join(text.split())}" for rule_id, text in notes]
         lines.append("")
+    return "\n".join(lines)
+
+
+def _contract_terms(book: RuleBook, program: str) -> list[str]:
+    """What a contract paying by time must state because the program's sources do not."""
+    params = book.parameters.get(program)
+    missing = [name for name in TIME_TERMS if params is None or name not in params.parameters
+               or all(v.value is None for v in params.parameters[name].values)]
+    if not missing:
+        return []
+    names = " and ".join(f"`{n}`" for n in missing)
+    return ["## Terms a contract must state", "",
+            f"The program's sources set no convention for time units, so casefund lends none: "
+            f"a contract of this program that pays by time (`ffs_unit`, or a grant with a unit "
+            f"rate) must state {names}, or it is refused when the contracts are read. Minutes "
+            f"are summed per day only where the contract says `aggregate: per_day` (see "
+            f"[conventions](conventions.md)).", ""]
+
+
+def conventions_page(book: RuleBook) -> str:
+    """The conventions every program shares (units.yaml)."""
+    params = book.parameters[CONVENTIONS]
+    lines = ["# Conventions every program shares", "",
+             f"Generated from the rule files by `casefund rules docs` (rules hash "
+             f"`{book.digest}`). A contract's own terms, then its program's, come first; these "
+             "apply where neither says.", "",
+             "| parameter | meaning | value | from | source |", "|---|---|---|---|---|",
+             *_parameter_rows(params), "", "## Notes on readings", ""]
+    lines += [f"- `{name}`: {' '.join(p.notes.split())}"
+              for name, p in sorted(params.parameters.items()) if p.notes]
+    lines.append("")
     return "\n".join(lines)
 
 
@@ -88,5 +143,9 @@ def write_pages(book: RuleBook, folder: Path) -> list[Path]:
     for program in sorted(book.rules):
         path = folder / f"{program}.md"
         path.write_text(program_page(book, program))
+        written.append(path)
+    if CONVENTIONS in book.parameters:
+        path = folder / "conventions.md"
+        path.write_text(conventions_page(book))
         written.append(path)
     return written

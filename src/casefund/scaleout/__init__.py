@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from casefund.evaluation import Evaluation, contracts_hash, input_hashes
+from casefund.evaluation import Evaluation, check_contracts, contracts_hash, input_hashes
 from casefund.io.load import INPUT_ORDER, Dataset
 from casefund.io.sources import TableSource
 from casefund.io.validate import ROW
@@ -49,6 +49,7 @@ __all__ = [
 def evaluate_partitioned(data: Dataset, parts: int, runner: Runner = run_locally,
                          as_of: dt.date | None = None) -> Evaluation:
     """The single-pass result for an already validated dataset, partition by partition."""
+    check_contracts(data.contracts)
     results = settle(partition(data, parts), data.contracts, runner)
     return combine(data, results, input_hashes(data), as_of)
 
@@ -85,6 +86,7 @@ def _evaluate_raw(
 ) -> Evaluation:
     map_large_blocks()  # before dealing: the driver's heap then never holds column blocks
     pieces, shared = raw_partitions(tables, contracts, max(parts, 1), spill)
+    check_contracts(shared.contracts)
     results = settle(pieces, shared.contracts, runner)
     small = {name: pd.concat([r.tables[name] for r in results], ignore_index=True)
              .sort_values(ROW, kind="stable").reset_index(drop=True)
