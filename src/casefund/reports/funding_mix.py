@@ -109,8 +109,10 @@ def _caseload(evaluation: Evaluation, lines: pd.DataFrame) -> pd.DataFrame:
     served["fte"] = served["staff_id"].astype(str).map(fte).fillna(1.0)
     served["caseload_per_fte"] = (served["participants"] / served["fte"]).round(1)
     models = rule_book().parameters["program_models"]
-    icm = models.value("icm_caseload_max", dt.date.max)
-    act = models.value("act_caseload_max", dt.date.max)
-    served["within_icm_20"] = served["caseload_per_fte"] <= icm
-    served["within_act_15"] = served["caseload_per_fte"] <= act
+    # Each month is judged by the limits in force on its first day.
+    firsts = {m: dt.date.fromisoformat(f"{m}-01") for m in served["month"].unique()}
+    icm = served["month"].map({m: models.value("icm_caseload_max", d) for m, d in firsts.items()})
+    act = served["month"].map({m: models.value("act_caseload_max", d) for m, d in firsts.items()})
+    served["within_icm_20"] = served["caseload_per_fte"] <= icm.astype(float)
+    served["within_act_15"] = served["caseload_per_fte"] <= act.astype(float)
     return served

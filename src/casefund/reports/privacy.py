@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from casefund.engine.params import ResolvedParameters
+from casefund.facts.calendar import to_days
 from casefund.reports.write import stamped
 
 if TYPE_CHECKING:
@@ -26,21 +28,33 @@ SUMMARY_KEYS = ["month", "payer", "contract_id", "program", "status"]
 SUMMARY_VALUES = ["participants", "activities", "minutes", "units", "amount"]
 
 
-def _parameter(name: str) -> object:
+def _privacy() -> ResolvedParameters:
     from casefund.evaluation import rule_book
 
-    return rule_book().parameters["privacy"].value(name, dt.date.max)
+    return ResolvedParameters(rule_book().parameters["privacy"])
+
+
+def _report_day(lines: pd.DataFrame) -> dt.date:
+    """The day a report's privacy terms are read on: its last service date."""
+    dates = pd.to_datetime(lines["service_date"].astype(object), errors="coerce").dropna()
+    return dates.max().date() if len(dates) else dt.date.max  # nothing served: the latest
+
+
+def _parameter(name: str, day: dt.date) -> object:
+    return _privacy().value_on(name, day)
 
 
 def part2_withheld(evaluation: Evaluation, recipient: str | None) -> np.ndarray:
-    """Lines that are Part 2 records the recipient has no consent to receive."""
+    """Lines that are Part 2 records the recipient has no consent to receive (the protected
+    activity codes read as of each line's service date)."""
     lines = evaluation.lines
-    codes = list(_parameter("part2_activities"))  # type: ignore[call-overload]
-    protected = lines["activity"].astype(object).isin(codes).to_numpy()
+    days = to_days(pd.to_datetime(lines["service_date"].astype(object), errors="coerce"))
+    activities = lines["activity"].astype(object).fillna("").to_numpy(dtype=object)
+    protected = _privacy().terms(days).member("part2_activities", activities)
     if not protected.any() or evaluation.dataset is None or recipient is None:
         return protected
     consents = evaluation.dataset["consents"]
-    scopes = set(_parameter("part2_consent_scopes"))  # type: ignore[call-overload]
+    scopes = set(_parameter("part2_consent_scopes", _report_day(lines)))  # type: ignore[call-overload]
     mine = consents.loc[consents["recipient"].astype(object) == recipient]
     scope = mine["scope"].astype(object).fillna("").str.lower()
     mine = mine.loc[(scope == "") | scope.isin(scopes)]
@@ -57,10 +71,11 @@ def part2_withheld(evaluation: Evaluation, recipient: str | None) -> np.ndarray:
     return protected & ~consented
 
 
-def suppress(table: pd.DataFrame, count: str, group: list[str], values: list[str]
-             ) -> pd.DataFrame:
-    """Blank cells under the minimum size, and one more per group where one alone is blank."""
-    minimum = int(_parameter("minimum_cell_size"))  # type: ignore[call-overload]
+def suppress(table: pd.DataFrame, count: str, group: list[str], values: list[str],
+             day: dt.date) -> pd.DataFrame:
+    """Blank cells under the minimum size (the standard in force on ``day``), and one more per
+    group where one alone is blank."""
+    minimum = int(_parameter("minimum_cell_size", day))  # type: ignore[call-overload]
     out = table.copy()
     small = (out[count] < minimum).to_numpy()
     suppressed = small.copy()
@@ -90,13 +105,14 @@ def deidentified(evaluation: Evaluation, recipient: str | None = None) -> dict[s
              minutes=("minutes", "sum"), units=("units", "sum"), amount=("amount", "sum"))
         .reset_index()
     )
-    summary = suppress(summary, "participants", ["month", "contract_id"], SUMMARY_VALUES)
+    day = _report_day(lines)
+    summary = suppress(summary, "participants", ["month", "contract_id"], SUMMARY_VALUES, day)
     eligibility = evaluation.eligibility
     eligible = eligibility.loc[eligibility["eligible"]].astype(
         {"program": object, "population": object, "month": object})
     counts = (eligible.groupby(["month", "program", "population"], sort=True)
               .agg(participants=("participant_id", "nunique")).reset_index())
-    counts = suppress(counts, "participants", ["month", "program"], ["participants"])
+    counts = suppress(counts, "participants", ["month", "program"], ["participants"], day)
     return {"summary": summary, "eligibility_summary": counts}
 
 
