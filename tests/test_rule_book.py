@@ -1,5 +1,7 @@
 """Every bundled rule and parameter is cited, dated, explained and internally consistent."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from casefund.evaluation import rule_book
@@ -66,37 +68,29 @@ def test_generated_rule_pages_are_up_to_date(tmp_path: Path) -> None:
             f"docs/rules/{page.name} is stale: run `casefund rules docs`")
 
 
-def _patched(rule_id: str, **changes: object) -> tuple[object, dict[str, object]]:
+@contextmanager
+def rule_dated(rule_id: str, start: str) -> Iterator[None]:
+    """The bundled rule in effect from ``start`` instead, for the duration of a test."""
+    from casefund.rules.model import Effective
+
     compiled = rule_book().rule(rule_id)
     assert compiled is not None
-    before = {name: getattr(compiled.rule, name) for name in changes}
-    for name, value in changes.items():
-        setattr(compiled.rule, name, value)
-    return compiled.rule, before
+    before = compiled.rule.effective
+    compiled.rule.effective = Effective.model_validate({"from": start})
+    try:
+        yield
+    finally:
+        compiled.rule.effective = before
 
 
 def test_check_finds_a_requirement_that_starts_after_its_rule_set() -> None:
-    from casefund.rules.model import Effective
-
-    rule, before = _patched("rw.hiv_diagnosis",
-                            effective=Effective.model_validate({"from": "2022-01-01"}))
-    try:
+    with rule_dated("rw.hiv_diagnosis", "2022-01-01"):
         problems = check_rule_book()
-    finally:
-        for name, value in before.items():
-            setattr(rule, name, value)
     assert any("rw.hiv_diagnosis" in p and "without it" in p for p in problems)
 
 
 def test_check_finds_a_rule_reading_a_parameter_before_it_has_a_value() -> None:
-    from casefund.rules.model import Effective
-
-    rule, before = _patched("ecm.pof.birth_equity",
-                            effective=Effective.model_validate({"from": "2023-01-01"}))
-    try:
+    with rule_dated("ecm.pof.birth_equity", "2023-01-01"):
         problems = check_rule_book()
-    finally:
-        for name, value in before.items():
-            setattr(rule, name, value)
     assert any("birth_equity_races" in p and "no value before 2024-01-01" in p
                for p in problems)
