@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sys
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,29 +16,42 @@ import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
-from casefund.io.errors import InputError
+from casefund.io.errors import InputError, InputWarning
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Which case-management work can be billed, to whom, and why not.")
 rules_app = typer.Typer(no_args_is_help=True, help="List, show and check the bundled rules.")
 app.add_typer(rules_app, name="rules")
 report_app = typer.Typer(no_args_is_help=True, help="Reports for finance staff.")
 app.add_typer(report_app, name="report")
-console = Console()
-errors = Console(stderr=True)
+# User text (payer names, paths, codes) is never read as Rich markup: a payer called
+# "City [/] Fund" must print as written, not crash the summary after the outputs exist.
+@app.callback()
+def _cli() -> None:
+    """Which case-management work can be billed, to whom, and why not."""
+    # The command line prints input notices itself (note: …); Python's warning lines would
+    # repeat them with a file and line number that mean nothing to a user.
+    warnings.simplefilter("ignore", InputWarning)
+
+
+console = Console(markup=False, highlight=False)
+# Messages are never hard-wrapped: a path or a key split across lines cannot be copied.
+errors = Console(stderr=True, markup=False, highlight=False, soft_wrap=True)
 
 DataOption = Annotated[Path, typer.Option("--data", help="folder of input tables")]
 OutOption = Annotated[Path, typer.Option("--out", help="folder for the outputs")]
 
 
 def _progress() -> Progress:
-    return Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+    return Progress(SpinnerColumn(), TextColumn("{task.description}", markup=False),
+                    TimeElapsedColumn(),
                     console=console, transient=False, disable=not console.is_terminal)
 
 
 def _fail(message: str) -> typer.Exit:
-    errors.print(f"[bold red]error:[/] {message}")
+    errors.print(Text.assemble(("error: ", "bold red"), message))
     return typer.Exit(code=2)
 
 
@@ -49,6 +64,12 @@ def _working(description: str) -> Iterator[None]:
             yield
     except InputError as exc:
         raise _fail(str(exc)) from None
+
+
+def _notices(notices: list[str]) -> None:
+    """What was present in the input and not read (an extra column, a stray file)."""
+    for notice in dict.fromkeys(notices):
+        errors.print(Text.assemble(("note: ", "yellow"), notice))
 
 
 def _summary(evaluation: object) -> None:
@@ -73,6 +94,17 @@ def _summary(evaluation: object) -> None:
     )
 
 
+def _file_out(out: Path) -> Path:
+    """A file output's path: refused if it is a folder; its parent folder is created."""
+    if out.is_dir():
+        raise _fail(f"{out}: is a folder; --out names the file to write")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _fail(f"{out.parent}: cannot be created ({exc.strerror or exc})") from None
+    return out
+
+
 def _day(text: str | None, option: str) -> dt.date | None:
     if text is None:
         return None
@@ -85,12 +117,14 @@ def _day(text: str | None, option: str) -> dt.date | None:
 def _run(data: Path, out: Path, xlsx: bool, deidentify: bool = False,
          recipient: str | None = None, partitions: int = 1,
          scheduler: str | None = None, workers: int | None = None,
-         as_of: dt.date | None = None) -> None:
+         as_of: dt.date | None = None, keep: tuple[str, ...] = ()) -> None:
     """Evaluate and write, turning an unusable input into a clear error (never a traceback)."""
     from casefund.evaluation import evaluate_dataset
     from casefund.io.load import load_dataset
+    from casefund.reports.files import claim_folder
 
     try:
+        claim_folder(out, keep)  # before any work: a wrong --out fails at once
         with _progress() as progress:
             task = progress.add_task("validating inputs", total=3)
             progress.update(task, advance=1, description="applying rules and contracts")
@@ -108,30 +142,38 @@ def _run(data: Path, out: Path, xlsx: bool, deidentify: bool = False,
             if deidentify:
                 from casefund.reports.privacy import write_deidentified
 
-                write_deidentified(evaluation, out, recipient)
+                write_deidentified(evaluation, out, recipient, keep)
             else:
-                evaluation.write(out, xlsx=xlsx)
+                evaluation.write(out, xlsx=xlsx, keep=keep)
             progress.update(task, advance=1, description="done")
     except InputError as exc:
         raise _fail(str(exc)) from None
+    if evaluation.dataset is not None:
+        _notices(evaluation.dataset.notices)
     _summary(evaluation)
 
 
 @app.command()
 def demo(
     out: OutOption = Path("demo-out"),
-    participants: Annotated[int, typer.Option(help="synthetic participants")] = 300,
+    participants: Annotated[int, typer.Option(help="synthetic participants (1 to 1,000,000)",
+                                              min=1, max=1_000_000)] = 300,
     seed: Annotated[int, typer.Option(help="random seed")] = 20240101,
     xlsx: Annotated[bool, typer.Option(help="also write casefund.xlsx")] = False,
 ) -> None:
     """Run the bundled example agency (synthetic data) and write every output."""
+    from casefund.reports.files import claim_folder
     from casefund.synthetic import Shape, demo_contracts, generate, write_dataset
 
     data_dir = out / "input"
+    try:
+        claim_folder(out)
+    except InputError as exc:
+        raise _fail(str(exc)) from None
     write_dataset(generate(Shape(participants=participants, seed=seed)), demo_contracts(),
                   data_dir)
     console.print(f"example data written to {data_dir}")
-    _run(data_dir, out, xlsx)
+    _run(data_dir, out, xlsx, keep=("input",))
 
 
 @app.command()
@@ -197,16 +239,22 @@ def eligibility(
     assert day is not None
     with _working(f"eligibility on {day}"):
         dataset = load_dataset(data)
+        _notices(dataset.notices)
         frame = eligibility_on(dataset, as_of=day, enable_unverified=enable_unverified)
         due = recertification_on(dataset, as_of=day)
     from casefund._version import __version__
-    from casefund.evaluation import rule_book
+    from casefund.evaluation import input_hashes, rule_book
+    from casefund.reports.files import claim_folder, write_csv, write_manifest
     from casefund.reports.write import stamped
 
-    out.mkdir(parents=True, exist_ok=True)
-    for name, output in (("eligibility", frame), ("recertification", due)):
-        stamped(output, __version__, rule_book().digest).to_csv(
-            out / f"{name}.csv", index=False, lineterminator="\n")
+    try:
+        claim_folder(out)
+    except InputError as exc:
+        raise _fail(str(exc)) from None
+    written = [write_csv(stamped(output, __version__, rule_book().digest), out / f"{name}.csv")
+               for name, output in (("eligibility", frame), ("recertification", due))]
+    write_manifest(out, {"casefund_version": __version__, "rules_hash": rule_book().digest,
+                         "inputs": input_hashes(dataset), "as_of": day.isoformat()}, written)
     eligible = frame.loc[frame["eligible"]]
     lapsing = int((due["status"] != "current").sum()) if len(due) else 0
     console.print(f"{len(frame):,} rows; {eligible['participant_id'].nunique():,} participants "
@@ -251,8 +299,9 @@ def simulate(
             progress.update(task, advance=1)
     except InputError as exc:
         raise _fail(str(exc)) from None
-    out.parent.mkdir(parents=True, exist_ok=True)
-    results.to_csv(out, index=False, lineterminator="\n")
+    from casefund.reports.files import write_csv
+
+    write_csv(results, _file_out(out))
     if chart is not None:
         from casefund.reports.funding_mix_files import write_chart
 
@@ -284,6 +333,7 @@ def claims(
 
     from casefund.evaluation import evaluate as run
     from casefund.reports.fhir_claims import claim_resources
+    from casefund.reports.files import write_csv
     from casefund.reports.invoice import invoice, load_mapping
     from casefund.reports.x12_837p import build_837p
 
@@ -294,7 +344,7 @@ def claims(
             task = progress.add_task("evaluating", total=2)
             evaluation = run(data)
             progress.update(task, advance=1, description=f"writing {out}")
-            out.parent.mkdir(parents=True, exist_ok=True)
+            _file_out(out)
             now = dt.datetime.now().replace(microsecond=0)
             if format == "837p":
                 text = build_837p(evaluation, contract, created=now)
@@ -309,7 +359,7 @@ def claims(
                 mine = evaluation.claims.loc[
                     evaluation.claims["contract_id"].astype(str) == contract]
                 frame = invoice(mine, load_mapping(mapping) if mapping else None)
-                frame.to_csv(out, index=False, lineterminator="\n")
+                write_csv(frame, out)
                 summary = f"{len(frame):,} invoice rows"
             progress.update(task, advance=1, description="done")
     except InputError as exc:
@@ -334,8 +384,7 @@ def funding_mix_report(
             task = progress.add_task("evaluating and costing", total=2)
             mix = funding_mix(run(data))
             progress.update(task, advance=1, description=f"writing {out}")
-            out.parent.mkdir(parents=True, exist_ok=True)
-            (write_xlsx if out.suffix.lower() == ".xlsx" else write_html)(mix, out)
+            (write_xlsx if out.suffix.lower() == ".xlsx" else write_html)(mix, _file_out(out))
             progress.update(task, advance=1, description="done")
     except InputError as exc:
         raise _fail(str(exc)) from None
@@ -374,11 +423,9 @@ def rules_show(rule_id: str) -> None:
     book = rule_book()
     compiled = book.rule(rule_id)
     if compiled is None:
-        import difflib
+        from casefund.records.suggestions import did_you_mean
 
-        ids = [r.id for r in book.all_rules()] + list(book.outcomes)
-        close = difflib.get_close_matches(rule_id, ids, n=1)
-        hint = f" — did you mean '{close[0]}'?" if close else ""
+        hint = did_you_mean(rule_id, book.reason_ids())
         if rule_id in book.outcomes:
             console.print_json(json.dumps(book.outcomes[rule_id].model_dump(mode="json")))
             return
@@ -431,11 +478,25 @@ def schema(out: OutOption) -> None:
 
 
 def main() -> None:
+    """The console entry point: a clear message and exit code 2 for any unusable input, and
+    never a traceback (set CASEFUND_DEBUG=1 to see one for a genuine bug)."""
     try:
         app()
-    except InputError as exc:  # pragma: no cover - commands catch their own
-        errors.print(f"error: {exc}")
+    except InputError as exc:  # commands catch their own; this is the last net
+        errors.print(Text.assemble(("error: ", "bold red"), str(exc)))
         sys.exit(2)
+    except KeyboardInterrupt:
+        errors.print("stopped")
+        sys.exit(130)
+    except Exception as exc:
+        if os.environ.get("CASEFUND_DEBUG"):
+            raise
+        errors.print(Text.assemble(
+            ("casefund stopped on an internal error: ", "bold red"),
+            f"{type(exc).__name__}: {str(exc)[:300]}. This is a bug in casefund, not in your "
+            "input; please report it with the command you ran (CASEFUND_DEBUG=1 shows the "
+            "details)."))
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ from casefund.engine.decide import Decisions
 from casefund.engine.params import (
     ResolvedParameters,
     contract_parameters,
-    contract_term_problems,
+    contract_problems,
 )
 from casefund.facts.calendar import month_end, month_label, month_start, to_days
 from casefund.facts.prepared import PreparedData
@@ -117,10 +117,13 @@ class Evaluation:
             "rows": {name: len(frame) for name, frame in self.outputs().items()},
         }
 
-    def write(self, outdir: str | Path, xlsx: bool = False) -> list[Path]:
+    def write(self, outdir: str | Path, xlsx: bool = False, keep: tuple[str, ...] = ()
+              ) -> list[Path]:
+        """Every output into ``outdir``, which becomes this run's folder: a folder holding
+        files casefund did not write is refused; an earlier run's files are replaced."""
         from casefund.reports.write import write_outputs
 
-        return write_outputs(self, Path(outdir), xlsx=xlsx)
+        return write_outputs(self, Path(outdir), xlsx=xlsx, keep=keep)
 
 
 def evaluate(
@@ -285,17 +288,18 @@ class Groundwork:
 def evaluate_dataset(data: Dataset, groundwork: Groundwork | None = None,
                      as_of: dt.date | None = None) -> Evaluation:
     """The whole evaluation of a validated dataset (``groundwork``: already laid for it)."""
-    check_contracts(data.contracts)
+    check_contracts(data.contracts, data.sources.get("contracts", "contracts"))
     ground = groundwork or Groundwork.lay(data)
     lines = ground.pay(contract_order(data.contracts))
     return assemble(data, lines, ground.eligibility(), input_hashes(data), as_of)
 
 
-def check_contracts(contracts: list[Contract]) -> None:
-    """Refuse contracts that leave out a term their program's sources do not supply."""
-    problems = [p for c in contracts for p in contract_term_problems(rule_book(), c)]
+def check_contracts(contracts: list[Contract], origin: str = "contracts") -> None:
+    """Refuse contracts whose parameters their programs do not know, or that leave out a
+    term their program's sources do not supply."""
+    problems = [p for c in contracts for p in contract_problems(rule_book(), c)]
     if problems:
-        raise InputError("contracts.yaml: " + "; ".join(problems))
+        raise InputError(f"{origin}: " + "; ".join(problems))
 
 
 def assemble(data: Dataset, lines: pd.DataFrame, eligibility: pd.DataFrame,

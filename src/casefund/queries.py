@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from casefund.evaluation import _dataset, rule_book
+from casefund.evaluation import _dataset, check_contracts, rule_book
 from casefund.facts.prepared import PreparedData
 from casefund.facts.scope import FactScope
 from casefund.io.load import Dataset
@@ -36,6 +36,7 @@ def eligibility(
     """
     day = dt.date.fromisoformat(as_of) if isinstance(as_of, str) else as_of
     dataset = _dataset(data, contracts, tables)
+    check_contracts(dataset.contracts, dataset.sources.get("contracts", "contracts"))
     prepared = PreparedData.build(dataset)
     n = len(prepared.ids)
     days = np.full(n, (day - dt.date(1970, 1, 1)).days, dtype=np.int64)
@@ -55,4 +56,5 @@ def recertification(
     program and payer that has an end (Ryan White determinations: the recertification date)."""
     day = dt.date.fromisoformat(as_of) if isinstance(as_of, str) else as_of
     dataset = _dataset(data, contracts, tables)
+    check_contracts(dataset.contracts, dataset.sources.get("contracts", "contracts"))
     return build_recertification(dataset["coverage"], dataset.contracts, rule_book(), day)

@@ -13,12 +13,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from casefund.evaluation import Evaluation, evaluate_dataset, staff_hourly_cost
 from casefund.io.errors import InputError
 from casefund.io.load import Dataset
+from casefund.io.safe_yaml import read_yaml_file
 from casefund.payers.contracts import Contract
 
 SIMULATION_COLUMNS = [
@@ -58,13 +58,15 @@ class Scenario(BaseModel):
 
 
 def load_scenarios(path: str | Path) -> list[Scenario]:
+    raw = read_yaml_file(Path(path), "scenarios file")
+    if not isinstance(raw, dict) or not isinstance(raw.get("scenarios", []), list):
+        raise InputError(f"{path}: expected a top-level 'scenarios:' list")
     try:
-        raw = yaml.safe_load(Path(path).read_text("utf-8"))
-        return [Scenario.model_validate(s) for s in (raw or {}).get("scenarios", [])]
-    except (OSError, yaml.YAMLError) as exc:
-        raise InputError(f"{path}: cannot read scenarios ({exc})") from None
+        return [Scenario.model_validate(s) for s in raw.get("scenarios", [])]
     except ValidationError as exc:
-        raise InputError(f"{path}: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}") from None
+        problem = exc.errors()[0]
+        where = ".".join(str(p) for p in problem["loc"])
+        raise InputError(f"{path}: scenario key '{where}': {problem['msg']}") from None
 
 
 def overlay(contracts: list[Contract], changes: dict[str, dict[str, Any]]) -> list[Contract]:

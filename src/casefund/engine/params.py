@@ -10,13 +10,17 @@ rate, a code or a limit never rewrites the days before it.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from casefund.payers.contracts import Contract
+from casefund.records.suggestions import did_you_mean
+from casefund.records.vocabulary import VOCABULARY, suggest
 from casefund.rules.loader import ProgramParameters, RuleBook
+from casefund.rules.model import Parameter, kind_of
 
 _CONTRACT_KEYS = (
     "rate",
@@ -65,18 +69,18 @@ class ResolvedParameters:
             overrides.update(contract.parameters)
         return cls(program, overrides, conventions)
 
-    def _sources(self) -> list[ProgramParameters]:
+    def sources(self) -> list[ProgramParameters]:
         """Dated files in the order they yield: the program's own, then the conventions."""
         return [p for p in (self.program, self.conventions) if p is not None]
 
     def _owner(self, name: str) -> ProgramParameters | None:
-        for source in self._sources():
+        for source in self.sources():
             if name in source.parameters:
                 return source
         return None
 
     def names(self) -> set[str]:
-        base = {n for source in self._sources() for n in source.parameters}
+        base = {n for source in self.sources() for n in source.parameters}
         return base | set(self.overrides)
 
     def usable(self, name: str) -> bool:
@@ -107,7 +111,7 @@ class ResolvedParameters:
 
     def at(self, day: dt.date) -> dict[str, Any]:
         values: dict[str, Any] = {}
-        for source in reversed(self._sources()):
+        for source in reversed(self.sources()):
             for name in source.parameters:
                 values[name] = source.value(name, day)
         values.update(self.overrides)
@@ -212,22 +216,81 @@ class Terms:
         return Terms(self.params, self.days[rows])
 
 
-def contract_term_problems(book: RuleBook, contract: Contract) -> list[str]:
-    """Terms a contract must state because neither it nor its program's sources set them:
-    a contract paying by time needs a unit length and a rounding rule, and a program whose
-    sources give no convention (CalAIM, Health Homes, grants) lends it none."""
-    if not contract.pays_by_time():
-        return []
+def contract_problems(book: RuleBook, contract: Contract) -> list[str]:
+    """What is wrong with a contract that only its program's parameter files can tell: a
+    parameter it names that does not exist (or is mistyped), a value of the wrong kind, a
+    code or choice not allowed, and terms it must state because its program sets none."""
     params = contract_parameters(book, contract)
-
-    problems = []
-    if not params.has_value("rounding"):
-        problems.append(f"contract '{contract.id}': key 'rounding': program "
-                        f"'{contract.program}' sets no rounding rule for time units; state one "
-                        "(whole_units, cms_8_minute, midpoint or encounter)")
-    if not params.has_value("unit_minutes") and params.value_on("rounding", dt.date.max) != (
-            "encounter"):
-        problems.append(f"contract '{contract.id}': key 'unit_minutes': program "
-                        f"'{contract.program}' sets no unit length; state the minutes in one "
-                        "unit")
+    problems = [f"contract '{contract.id}': {p}" for p in _parameter_problems(params, contract)]
+    if contract.pays_by_time():
+        if not params.has_value("rounding"):
+            problems.append(f"contract '{contract.id}': key 'rounding': program "
+                            f"'{contract.program}' sets no rounding rule for time units; "
+                            "state one (whole_units, cms_8_minute, midpoint or encounter)")
+        if not params.has_value("unit_minutes") and params.value_on(
+                "rounding", dt.date.max) != "encounter":
+            problems.append(f"contract '{contract.id}': key 'unit_minutes': program "
+                            f"'{contract.program}' sets no unit length; state the minutes in "
+                            "one unit")
     return problems
+
+
+def _parameter_problems(params: ResolvedParameters, contract: Contract) -> list[str]:
+    known = {name: source.parameters[name] for source in reversed(params.sources())
+             for name in source.parameters}
+    problems = []
+    for name, value in contract.parameters.items():
+        key = f"key 'parameters.{name}'"
+        if name == "enable_unverified":
+            listed = value if isinstance(value, list) else [value]
+            for item in listed:
+                if not isinstance(item, str) or item not in known:
+                    problems.append(f"{key}: '{item}' is not a parameter of program "
+                                    f"'{contract.program}'{did_you_mean(str(item), known)}")
+            continue
+        if name in _CONTRACT_KEYS:
+            problems.append(f"{key}: '{name}' is a contract key; write it at the contract's "
+                            "top level")
+            continue
+        if name not in known:
+            problems.append(f"{key}: not a parameter of program '{contract.program}'"
+                            f"{did_you_mean(name, known)}")
+            continue
+        problem = _value_problem(known[name], value)
+        if problem:
+            problems.append(f"{key}: {problem}")
+    return problems
+
+
+def _value_problem(parameter: Parameter, value: Any) -> str | None:
+    """Why a contract's value cannot stand for this parameter (None: it can)."""
+    if value is None:
+        return None
+    expected = parameter.value_kind()
+    given = kind_of(value)
+    if expected == "date" and given == "text":
+        try:
+            dt.date.fromisoformat(str(value))
+        except ValueError:
+            return f"'{value}' is not a date (expected YYYY-MM-DD)"
+        return None
+    if given != expected:
+        return f"expected {_ARTICLE[expected]}, not {_ARTICLE.get(given or '', 'nothing')}"
+    if given == "number" and not (math.isfinite(float(value)) and 0 <= float(value) <= 1e9):
+        return f"{value} is not a finite number between 0 and 1e9"
+    if parameter.choices is not None and value not in parameter.choices:
+        return f"'{value}' is not one of {', '.join(parameter.choices)}"
+    if parameter.codes is not None:
+        vocabulary = VOCABULARY.get(parameter.codes, ())
+        listed = ([c for item in value.values() for c in (item or [])]
+                  if isinstance(value, dict) else list(value))
+        unknown = [code for code in listed if code not in vocabulary]
+        if unknown:
+            hint = suggest(str(unknown[0]), parameter.codes)
+            return f"unknown {parameter.codes} code '{unknown[0]}'{hint}"
+    return None
+
+
+_ARTICLE = {"number": "a number", "text": "a text", "boolean": "true or false",
+            "list": "a list", "mapping": "a mapping of keys to values",
+            "date": "a date (YYYY-MM-DD)"}

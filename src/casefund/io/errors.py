@@ -6,3 +6,8 @@ class InputError(ValueError):
 
     Row-level problems never raise: those rows go to ``rejects`` and the rest proceed.
     """
+
+
+class InputWarning(UserWarning):
+    """Something present in the input that casefund does not read (an extra column, an
+    unrecognised file): reported, never silently dropped."""

@@ -7,6 +7,7 @@ problem found.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,7 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from casefund.io.sources import TableSource, find_table_file, read_source
+from casefund.io.errors import InputError, InputWarning
+from casefund.io.sources import TableSource, folder_sources, read_source
 from casefund.io.validate import (
     ROW,
     Problem,
@@ -49,6 +51,7 @@ class Dataset:
     sources: dict[str, str] = field(default_factory=dict)
     input_rows: dict[str, int] = field(default_factory=dict)
     refused: dict[str, pd.DataFrame] = field(default_factory=dict)
+    notices: list[str] = field(default_factory=list)  # what was present and not read
 
     def __getitem__(self, table: str) -> pd.DataFrame:
         return self.tables[table]
@@ -110,22 +113,21 @@ def load_dataset(
     contracts: str | Path | list[Contract] | dict[str, object] | None = None,
 ) -> Dataset:
     """Validate every table; ``tables`` is a data folder or a mapping of table name to source."""
+    notices: list[str] = []
     if isinstance(tables, str | Path):
-        folder = Path(tables)
-        sources: dict[str, TableSource | None] = {
-            name: find_table_file(folder, name) for name in INPUT_ORDER
-        }
-        if contracts is None and (folder / "contracts.yaml").exists():
-            contracts = folder / "contracts.yaml"
+        folder = folder_sources(Path(tables), INPUT_ORDER)
+        sources: dict[str, TableSource | None] = dict(folder.tables)
+        notices = unread_notices(Path(tables), folder.unread)
+        if contracts is None:
+            contracts = folder.contracts
     else:
         sources = {name: tables.get(name) for name in INPUT_ORDER}
         unknown = set(tables) - set(INPUT_ORDER)
         if unknown:
-            from casefund.io.errors import InputError
-
             raise InputError(f"unknown table(s) {sorted(unknown)}; expected {list(INPUT_ORDER)}")
     contract_list = load_contracts(contracts)
     known: dict[str, set[str] | pd.Index] = {"contracts": {c.id for c in contract_list}}
+    contracts_origin = str(contracts) if isinstance(contracts, str | Path) else "contracts"
     accepted: dict[str, pd.DataFrame] = {}
     rejects = [empty_rejects()]
     origins: dict[str, str] = {}
@@ -135,6 +137,7 @@ def load_dataset(
         spec = TABLES[name]
         validated, origin, count = _validate_source(sources[name], spec)
         validated = _reference_problems(validated, spec, known)
+        notices.extend(validated.notices)
         accepted[name] = validated.frame
         refused[name] = validated.refused.sort_values(ROW, kind="stable").reset_index(drop=True)
         rejects.append(validated.rejects)
@@ -150,4 +153,12 @@ def load_dataset(
         .drop(columns="_t")
         .reset_index(drop=True)
     )
-    return Dataset(accepted, contract_list, all_rejects, origins, counts, refused)
+    for notice in notices:
+        warnings.warn(notice, InputWarning, stacklevel=2)
+    origins["contracts"] = contracts_origin
+    return Dataset(accepted, contract_list, all_rejects, origins, counts, refused, notices)
+
+
+def unread_notices(folder: Path, names: list[str]) -> list[str]:
+    return [f"{folder / name}: not read (not one of the input tables: "
+            f"{', '.join(INPUT_ORDER)})" for name in names]

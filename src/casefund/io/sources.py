@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import csv
+import zipfile
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeAlias
 
@@ -10,19 +13,74 @@ import pandas as pd
 from pydantic import BaseModel
 
 from casefund.io.errors import InputError
+from casefund.records.suggestions import closest
 
 TableSource: TypeAlias = str | Path | pd.DataFrame | Sequence[Mapping[str, Any] | BaseModel]
 
 _SUFFIXES = (".csv", ".parquet", ".xlsx")
+CONTRACTS_FILE = "contracts.yaml"
 
 
-def find_table_file(directory: Path, table: str) -> Path | None:
-    """The file holding ``table`` in a data folder, whichever supported format it is in."""
-    for suffix in _SUFFIXES:
-        candidate = directory / f"{table}{suffix}"
-        if candidate.exists():
-            return candidate
-    return None
+@dataclass
+class FolderSources:
+    tables: dict[str, Path | None]
+    contracts: Path | None
+    unread: list[str]  # table-like files that are not one of the tables (reported, not read)
+
+
+def folder_sources(folder: Path, tables: Sequence[str]) -> FolderSources:
+    """The table files and contracts.yaml of a data folder, by table name.
+
+    A file is read only under its exact name (``activities.csv``); a name that is a near miss
+    of one — another case, a typo, another extension — is an error naming it, never quietly
+    ignored, and so are two files for one table. Other files (notes, sub-folders) are left
+    alone.
+    """
+    if not folder.exists():
+        raise InputError(f"{folder}: no such folder (the --data folder of input tables)")
+    if not folder.is_dir():
+        raise InputError(f"{folder}: is a file, not a folder of input tables")
+    expected = {f"{t}{suffix}": t for t in tables for suffix in _SUFFIXES}
+    expected[CONTRACTS_FILE] = "contracts"
+    found: dict[str, list[Path]] = {}
+    unread = []
+    for entry in sorted(folder.iterdir(), key=lambda p: p.name):
+        if entry.name.startswith(".") or entry.is_dir():
+            continue
+        if entry.name in expected:
+            found.setdefault(expected[entry.name], []).append(entry)
+            continue
+        near = _near_miss(entry.name, expected)
+        if near is not None:
+            raise InputError(f"{entry}: not read — its name is a near miss of '{near}'; "
+                             f"rename it '{near}' (names are lower case, as the contract "
+                             "spells them) or move it out of the folder")
+        if entry.suffix.lower() in (*_SUFFIXES, ".yaml", ".yml", ".xls", ".xlsm", ".tsv"):
+            unread.append(entry.name)
+    for table, paths in found.items():
+        if len(paths) > 1:
+            raise InputError(f"{folder}: {' and '.join(p.name for p in paths)} both hold "
+                             f"table '{table}'; keep one")
+    contracts = found.pop("contracts", [None])[0]
+    return FolderSources({t: found.get(t, [None])[0] for t in tables}, contracts, unread)
+
+
+def _near_miss(name: str, expected: Mapping[str, str]) -> str | None:
+    """The expected file name ``name`` was most likely meant to be, if it is close."""
+    lowered = name.lower()
+    for known in expected:
+        if lowered == known:  # another case
+            return known
+    stem, _, suffix = lowered.rpartition(".")
+    variants = {"yml": "yaml", "xls": "xlsx", "xlsm": "xlsx", "pq": "parquet", "txt": "csv",
+                "tsv": "csv"}
+    suffix = variants.get(suffix, suffix)
+    guess = closest(f"{stem}.{suffix}" if stem else lowered, list(expected), cutoff=0.85)
+    if guess is not None:
+        return guess
+    # A known table name under another extension (activities.json, coverage.tsv).
+    return next((known for known, table in expected.items()
+                 if stem == table and known != lowered), None)
 
 
 def read_source(source: TableSource, table: str) -> tuple[pd.DataFrame, str]:
@@ -38,7 +96,12 @@ def read_source(source: TableSource, table: str) -> tuple[pd.DataFrame, str]:
 def _read_file(path: Path, table: str) -> pd.DataFrame:
     if not path.exists():
         raise InputError(f"{path}: file not found (table '{table}')")
+    if not path.is_file():
+        raise InputError(f"{path}: is not a file (table '{table}')")
     suffix = path.suffix.lower()
+    if suffix not in (*_SUFFIXES, ".xlsm"):
+        raise InputError(f"{path}: unsupported file type {suffix!r}; use .csv, .parquet or .xlsx")
+    check_header(path, table)
     try:
         if suffix == ".csv":
             if path.stat().st_size == 0:
@@ -48,14 +111,77 @@ def _read_file(path: Path, table: str) -> pd.DataFrame:
             )
         if suffix == ".parquet":
             return pd.read_parquet(path)
-        if suffix in (".xlsx", ".xlsm"):
-            return pd.read_excel(path, sheet_name=0, dtype=object)
+        return _one_sheet(path, table)
     except ImportError as exc:
-        extra = "parquet" if suffix == ".parquet" else "xlsx"
-        raise InputError(
-            f"{path}: reading {suffix} files needs the '{extra}' extra "
-            f"(pip install 'casefund[{extra}]')"
-        ) from exc
-    except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise InputError(f"{path}: cannot be read as a {suffix} table ({exc})") from exc
-    raise InputError(f"{path}: unsupported file type {suffix!r}; use .csv, .parquet or .xlsx")
+        raise _missing_extra(path, suffix) from exc
+    except InputError:
+        raise
+    except UNREADABLE as exc:
+        raise InputError(f"{path}: cannot be read as a {suffix} table ({_first_line(exc)})"
+                         ) from None
+
+
+# What a damaged or mislabelled file raises, from pandas, pyarrow or openpyxl.
+UNREADABLE = (ValueError, UnicodeDecodeError, pd.errors.ParserError, OSError, KeyError,
+              TypeError, IndexError, zipfile.BadZipFile, csv.Error, EOFError)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return (text[0] if text else type(exc).__name__)[:200]
+
+
+def _missing_extra(path: Path, suffix: str) -> InputError:
+    extra = "parquet" if suffix == ".parquet" else "xlsx"
+    return InputError(f"{path}: reading {suffix} files needs the '{extra}' extra "
+                      f"(pip install 'casefund[{extra}]')")
+
+
+def _one_sheet(path: Path, table: str) -> pd.DataFrame:
+    """A workbook's one table sheet; rows on a second sheet would otherwise be lost."""
+    sheets = pd.read_excel(path, sheet_name=None, dtype=object)
+    used = {name: frame for name, frame in sheets.items()
+            if not (frame.empty and len(frame.columns) == 0)}
+    if len(used) > 1:
+        names = ", ".join(f"'{name}'" for name in used)
+        raise InputError(f"{path}: holds {len(used)} sheets with data ({names}); a table file "
+                         f"holds one table (table '{table}'): keep its rows on one sheet")
+    return next(iter(used.values()), pd.DataFrame())
+
+
+def raw_header(path: Path) -> list[str]:
+    """A file's column names exactly as written (pandas would rename a repeated one)."""
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".csv":
+            with path.open(encoding="utf-8-sig", newline="") as file:
+                return next(csv.reader(file), [])
+        if suffix == ".parquet":
+            import pyarrow.parquet as pq  # type: ignore[import-untyped]
+
+            return list(pq.read_schema(path).names)
+        from openpyxl import load_workbook  # type: ignore[import-untyped]
+
+        book = load_workbook(path, read_only=True, data_only=True)
+        try:
+            headers = [[str(c) for c in next(sheet.iter_rows(max_row=1, values_only=True), ())
+                        if c is not None] for sheet in book.worksheets]
+        finally:
+            book.close()
+        return next((h for h in headers if h), [])
+    except ImportError as exc:
+        raise _missing_extra(path, suffix) from exc
+    except UNREADABLE as exc:
+        raise InputError(f"{path}: cannot be read as a {suffix} table ({_first_line(exc)})"
+                         ) from None
+
+
+def check_header(path: Path, table: str) -> None:
+    """Refuse a file that names a column twice: the second copy would be dropped."""
+    names = [str(n).replace("\ufeff", "").strip().lower() for n in raw_header(path)]
+    seen: dict[str, int] = {}
+    for position, name in enumerate(names, start=1):
+        if name in seen and name:
+            raise InputError(f"{path}: table '{table}' has column '{name}' twice (columns "
+                             f"{seen[name]} and {position}); keep one")
+        seen.setdefault(name, position)

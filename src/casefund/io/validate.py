@@ -8,12 +8,13 @@ problem are refused; the rest proceed. Nothing raises for bad data except a miss
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from casefund.io.errors import InputError
+from casefund.records.suggestions import closest
 from casefund.records.tables import ColumnSpec, TableSpec
 from casefund.records.vocabulary import VOCABULARY, suggest
 
@@ -23,6 +24,7 @@ ROW = "_row"
 _TRUE = {"true", "t", "yes", "y", "1", "1.0"}
 _FALSE = {"false", "f", "no", "n", "0", "0.0"}
 _MIN_DATE = pd.Timestamp("1900-01-01")
+_FULL_DATE = r"^\d{4}-\d{2}-\d{2}(?:$|[T ])"
 _MAX_DATE = pd.Timestamp("2100-12-31")
 
 
@@ -38,6 +40,7 @@ class Validated:
     frame: pd.DataFrame
     rejects: pd.DataFrame
     refused: pd.DataFrame  # the refused rows as far as they parsed, for 'rejected' lines
+    notices: list[str] = field(default_factory=list)  # columns present but not read
 
 
 def empty_rejects() -> pd.DataFrame:
@@ -72,6 +75,7 @@ def _parse_text(series: pd.Series) -> pd.Series:
 
 def _parse_dates(series: pd.Series, spec: ColumnSpec) -> tuple[pd.Series, list[Problem]]:
     blank = _blank(series)
+    partial = np.zeros(len(series), dtype=bool)
     if pd.api.types.is_datetime64_any_dtype(series):
         parsed = pd.to_datetime(series).dt.tz_localize(None) if getattr(
             series.dt, "tz", None
@@ -79,10 +83,15 @@ def _parse_dates(series: pd.Series, spec: ColumnSpec) -> tuple[pd.Series, list[P
     else:
         text = _parse_text(series)
         parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
+        # ISO 8601 also reads '2024' and '2024-03' as the 1st: a service date must name its
+        # day, so a partial date is refused rather than billed on a day nobody recorded.
+        partial = (parsed.notna() & ~text.str.match(_FULL_DATE).fillna(False)).to_numpy(
+            dtype=bool)
+        parsed = parsed.mask(partial)
         # Spreadsheets export dates as day serials; accept them rather than refuse a whole
         # file. Only cells that did not parse as dates can be serials.
         serial = np.full(len(text), np.nan)
-        unparsed = parsed.isna().to_numpy() & ~blank
+        unparsed = parsed.isna().to_numpy() & ~blank & ~partial
         if unparsed.any():
             serial[unparsed] = pd.to_numeric(text[unparsed], errors="coerce").to_numpy(
                 dtype=float, na_value=np.nan)
@@ -93,7 +102,7 @@ def _parse_dates(series: pd.Series, spec: ColumnSpec) -> tuple[pd.Series, list[P
             days = np.where(looks_serial, serial, 0).astype(np.int64).astype("timedelta64[D]")
             from_serial = pd.Series(np.datetime64("1899-12-30") + days, index=parsed.index)
             parsed = parsed.mask(looks_serial, from_serial)
-    unreadable = parsed.isna().to_numpy() & ~blank
+    unreadable = parsed.isna().to_numpy() & ~blank & ~partial
     # Compare before converting to nanoseconds: a year like -1 or 9999 would overflow it.
     in_range = parsed.between(_MIN_DATE, _MAX_DATE).to_numpy()
     out_of_range = ~blank & ~unreadable & ~in_range
@@ -101,6 +110,8 @@ def _parse_dates(series: pd.Series, spec: ColumnSpec) -> tuple[pd.Series, list[P
     if spec.kind == "date":
         parsed = parsed.dt.normalize()
     problems = [
+        Problem(spec.name, partial, "not a full date: give the day (YYYY-MM-DD, e.g. "
+                                    "2024-03-15)"),
         Problem(spec.name, unreadable, "not a date (expected ISO 8601, e.g. 2024-03-15)"),
         Problem(spec.name, out_of_range, "date outside 1900-01-01..2100-12-31"),
     ]
@@ -246,7 +257,11 @@ def _parse_cells(series: pd.Series, spec: ColumnSpec) -> tuple[pd.Series, list[P
         return _parse_bool(series, spec)
     if spec.kind == "code":
         return _parse_code(series, spec)
-    return _parse_text(series), []
+    text = _parse_text(series)
+    if spec.pattern is None:
+        return text, []
+    bad = (text.notna() & ~text.str.fullmatch(spec.pattern).fillna(False)).to_numpy(dtype=bool)
+    return text.mask(bad), [Problem(spec.name, bad, f"not {spec.shape}")]
 
 
 def problems_to_rejects(table: str, rows: np.ndarray, problems: list[Problem]) -> pd.DataFrame:
@@ -275,6 +290,36 @@ def problems_to_rejects(table: str, rows: np.ndarray, problems: list[Problem]) -
     return pd.concat(parts, ignore_index=True)
 
 
+def column_notices(columns: list[str], spec: TableSpec, origin: str) -> list[str]:
+    """Columns the table does not know are reported and not read; one whose name is a near
+    miss of a known column that is absent is refused — read as 'not known', a misspelt
+    optional column (``homless``) would silently flip eligibility."""
+    known = [c.name for c in spec.columns]
+    present = set(columns)
+    notices = []
+    for name in columns:
+        if name in known or name == ROW or not name:
+            continue
+        near = closest(name, [k for k in known if k not in present], cutoff=0.8)
+        if near is not None:
+            raise InputError(f"{origin}: table '{spec.name}' has column '{name}' — did you mean "
+                             f"'{near}'? A misspelt column would be read as not known, so "
+                             f"the file is refused: rename the column")
+        notices.append(f"{origin}: column '{name}' is not a column of table '{spec.name}' "
+                       "and is not read")
+    return notices
+
+
+def check_columns(frame: pd.DataFrame, spec: TableSpec, origin: str) -> list[str]:
+    """Refuse a table whose columns cannot be used (a required one missing, one repeated,
+    a near miss of a known one); the notices for the columns that are not read."""
+    repeated = frame.columns[frame.columns.duplicated()].tolist()
+    if repeated:
+        raise InputError(f"{origin}: table '{spec.name}' repeats column(s) {repeated}")
+    check_required_columns(frame, spec, origin)
+    return column_notices([str(c) for c in frame.columns], spec, origin)
+
+
 def check_required_columns(frame: pd.DataFrame, spec: TableSpec, origin: str) -> None:
     missing = [name for name in spec.required if name not in frame.columns]
     if spec.name == "activities" and "date" not in frame.columns and "start" not in frame.columns:
@@ -296,10 +341,7 @@ def validate_table(raw: pd.DataFrame, spec: TableSpec, origin: str,
     the whole table (key → problem text), which replace the slice's own repeated-key check.
     """
     frame = normalise_columns(raw)
-    duplicated_columns = frame.columns[frame.columns.duplicated()].tolist()
-    if duplicated_columns:
-        raise InputError(f"{origin}: table '{spec.name}' repeats column(s) {duplicated_columns}")
-    check_required_columns(frame, spec, origin)
+    notices = check_columns(frame, spec, origin)
     if rows is None:
         rows = np.arange(1, len(frame) + 1, dtype="int64")
     typed: dict[str, pd.Series] = {ROW: pd.Series(rows, index=frame.index)}
@@ -332,7 +374,8 @@ def validate_table(raw: pd.DataFrame, spec: TableSpec, origin: str,
         ["row", "field"], keep="first"
     )
     return Validated(
-        out.loc[~bad].reset_index(drop=True), rejects, out.loc[bad].reset_index(drop=True)
+        out.loc[~bad].reset_index(drop=True), rejects, out.loc[bad].reset_index(drop=True),
+        notices,
     )
 
 

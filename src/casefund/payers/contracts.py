@@ -9,9 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -22,6 +21,8 @@ from pydantic import (
 )
 
 from casefund.io.errors import InputError
+from casefund.io.safe_yaml import read_yaml_file
+from casefund.records.suggestions import did_you_mean
 
 Program = Literal["ecm", "community_supports", "tcm", "health_home", "ryan_white_nmcm", "grant"]
 Payment = Literal[
@@ -31,10 +32,24 @@ Rounding = Literal["whole_units", "cms_8_minute", "midpoint", "encounter"]
 Aggregate = Literal["per_activity", "per_day"]
 
 
+# Money and quantities a contract states: finite, never negative, and of a size a contract
+# can have (a rate of 1e308 would overflow every sum it enters).
+Dollars = Annotated[float, Field(ge=0, le=1e12, allow_inf_nan=False)]
+Rate = Annotated[float, Field(ge=0, le=1e7, allow_inf_nan=False)]
+Quantity = Annotated[float, Field(ge=0, le=1e9, allow_inf_nan=False)]
+RATED_PAYMENTS = ("ffs_unit", "ffs_encounter", "pempm", "monthly_case_rate")
+
+
 class Effective(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
     start: dt.date | None = Field(default=None, alias="from")
     end: dt.date | None = Field(default=None, alias="to")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Effective:
+        if self.start is not None and self.end is not None and self.end < self.start:
+            raise ValueError(f"'to' ({self.end}) is before 'from' ({self.start})")
+        return self
 
     def contains(self, day: dt.date) -> bool:
         return (self.start is None or self.start <= day) and (self.end is None or day <= self.end)
@@ -45,7 +60,7 @@ class RollingLimit(BaseModel):
     day (e.g. 13 grocery boxes every 3 months)."""
 
     model_config = ConfigDict(extra="forbid")
-    limit: float = Field(gt=0)
+    limit: Quantity = Field(gt=0)
     months: int = Field(ge=1, le=120)
 
 
@@ -55,7 +70,7 @@ class EpisodeLimit(BaseModel):
     no such span has nothing to count against and is not paid under the limit."""
 
     model_config = ConfigDict(extra="forbid")
-    limit: float = Field(gt=0)
+    limit: Dollars = Field(gt=0)
     program: str = Field(min_length=1)
 
     @field_validator("program")
@@ -72,15 +87,15 @@ class Caps(BaseModel):
     """Per participant, except ``budget``, which is the whole contract's."""
 
     model_config = ConfigDict(extra="forbid")
-    units_per_month: float | None = None
-    units_per_year: float | None = None
+    units_per_month: Quantity | None = None
+    units_per_year: Quantity | None = None
     units_per_rolling: RollingLimit | None = None
     units_per_episode: EpisodeLimit | None = None
-    amount_per_month: float | None = None
-    amount_per_year: float | None = None
-    amount_lifetime: float | None = None
+    amount_per_month: Dollars | None = None
+    amount_per_year: Dollars | None = None
+    amount_lifetime: Dollars | None = None
     amount_per_episode: EpisodeLimit | None = None
-    budget: float | None = None
+    budget: Dollars | None = None
 
     def episode_limits(self) -> dict[str, EpisodeLimit]:
         """The episode caps set, by the outcome id that reports them."""
@@ -123,6 +138,16 @@ class Billing(BaseModel):
     place_of_service: str = "11"
     default_diagnosis: str | None = None
 
+    @field_validator("*")
+    @classmethod
+    def _no_x12_delimiters(cls, value: Any) -> Any:
+        # Every billing field is written into an X12 element (837P).
+        if isinstance(value, str) and (any(d in value for d in "~*:^|")
+                                       or any(ord(c) < 32 for c in value)):
+            raise ValueError("may not contain ~ * : ^ | or control characters (they would "
+                             "break or inject X12 segments)")
+        return value
+
     @field_validator("provider_npi")
     @classmethod
     def _luhn(cls, value: str) -> str:
@@ -137,16 +162,16 @@ class Contract(BaseModel):
     payer: str
     program: Program
     payment: Payment
-    rate: float | None = Field(default=None, ge=0)
-    unit_minutes: int | None = Field(default=None, gt=0)
+    rate: Rate | None = None
+    unit_minutes: int | None = Field(default=None, gt=0, le=1440)
     rounding: Rounding | None = None
     aggregate: Aggregate | None = None
-    min_services_per_month: int | None = Field(default=None, ge=0)
+    min_services_per_month: int | None = Field(default=None, ge=0, le=1000)
     effective: Effective = Field(default_factory=Effective)
     priority: int = 100
     caps: Caps = Field(default_factory=Caps)
-    admin_cap: float | None = Field(default=None, ge=0, le=1)
-    award: float | None = Field(
+    admin_cap: float | None = Field(default=None, ge=0, le=1, allow_inf_nan=False)
+    award: Dollars | None = Field(
         default=None, gt=0,
         description="the amount allocated under the grant for a budget period; caps that are "
         "shares 'of amounts received' are shares of it (default: caps.budget)",
@@ -178,9 +203,16 @@ class Contract(BaseModel):
         return value
 
     @model_validator(mode="after")
+    def _rate_where_the_model_needs_one(self) -> Contract:
+        if self.payment in RATED_PAYMENTS and self.rate is None:
+            raise ValueError(f"key 'rate': payment '{self.payment}' pays a rate, so state it "
+                             "(without one every billable line would pay $0)")
+        return self
+
+    @model_validator(mode="after")
     def _part_for_ryan_white(self) -> Contract:
         if self.ryan_white_part is not None and self.program != "ryan_white_nmcm":
-            raise ValueError(f"'ryan_white_part' is for Ryan White contracts, not program "
+            raise ValueError(f"key 'ryan_white_part': for Ryan White contracts, not program "
                              f"'{self.program}'")
         return self
 
@@ -209,25 +241,47 @@ class ContractsFile(BaseModel):
     contracts: list[Contract]
 
 
+def _key_names() -> list[str]:
+    """Every key a contract may spell, for 'did you mean' (``from``/``to`` by their alias)."""
+    names: list[str] = ["from", "to"]
+    for model in (Contract, Caps, Billing, RollingLimit, EpisodeLimit):
+        names += [f.alias or n for n, f in model.model_fields.items()]
+    return names
+
+
+def _problem(err: Any) -> str:
+    where = ".".join(str(p) for p in err["loc"])
+    message = str(err["msg"]).removeprefix("Value error, ")
+    if not where:  # a check across keys says which key it is about itself
+        return message
+    if err["type"] == "extra_forbidden":
+        return (f"key '{where}' is not a contract key"
+                f"{did_you_mean(str(err['loc'][-1]), _key_names())}")
+    return f"key '{where}': {message}"
+
+
 def parse_contracts(raw: Any, origin: str) -> list[Contract]:
     """Validated contracts, or an InputError naming the contract and key at fault."""
     if raw is None:
         return []
     if not isinstance(raw, dict) or "contracts" not in raw:
         raise InputError(f"{origin}: expected a top-level 'contracts:' list")
+    extra = [str(k) for k in raw if k != "contracts"]
+    if extra:
+        raise InputError(f"{origin}: top-level key '{extra[0]}' is not read; the file holds "
+                         "one 'contracts:' list")
     items = raw["contracts"] or []
     if not isinstance(items, list):
         raise InputError(f"{origin}: 'contracts' must be a list")
     contracts: list[Contract] = []
     for index, item in enumerate(items, start=1):
-        name = item.get("id", f"#{index}") if isinstance(item, dict) else f"#{index}"
+        name = str(item.get("id", f"#{index}")) if isinstance(item, dict) else f"#{index}"
+        if not isinstance(item, dict):
+            raise InputError(f"{origin}: contract #{index} is not a mapping of keys")
         try:
             contracts.append(Contract.model_validate(item))
         except ValidationError as exc:
-            problems = "; ".join(
-                f"key '{'.'.join(str(p) for p in err['loc'])}': {err['msg']}"
-                for err in exc.errors()
-            )
+            problems = "; ".join(_problem(err) for err in exc.errors())
             raise InputError(f"{origin}: contract '{name}': {problems}") from None
     seen: set[str] = set()
     for contract in contracts:
@@ -241,14 +295,10 @@ def load_contracts(source: str | Path | list[Contract] | dict[str, Any] | None) 
     if source is None:
         return []
     if isinstance(source, list):
-        return [c if isinstance(c, Contract) else Contract.model_validate(c) for c in source]
+        given = [c for c in source if isinstance(c, Contract)]
+        raw_items = [c for c in source if not isinstance(c, Contract)]
+        return given + parse_contracts({"contracts": raw_items}, "contracts")
     if isinstance(source, dict):
         return parse_contracts(source, "contracts")
     path = Path(source)
-    try:
-        raw = yaml.safe_load(path.read_text("utf-8-sig"))
-    except FileNotFoundError:
-        raise InputError(f"{path}: file not found") from None
-    except yaml.YAMLError as exc:
-        raise InputError(f"{path}: not valid YAML ({exc})") from None
-    return parse_contracts(raw, str(path))
+    return parse_contracts(read_yaml_file(path, "contracts file"), str(path))

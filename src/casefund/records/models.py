@@ -39,6 +39,8 @@ def _field(column: ColumnSpec) -> tuple[Any, Any]:
         options["ge"] = column.minimum
     if column.maximum is not None:
         options["le"] = column.maximum
+    if column.pattern is not None:
+        options["pattern"] = column.pattern
     if column.required:
         return annotation, Field(..., **options)
     return annotation | None, Field(None, **options)

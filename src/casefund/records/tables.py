@@ -23,6 +23,8 @@ class ColumnSpec:
     minimum: float | None = None
     maximum: float | None = None
     description: str = ""
+    pattern: str | None = None  # the shape a text must have (codes that go into claims)
+    shape: str = ""  # that shape in words, for the reject
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,11 @@ class TableSpec:
         raise KeyError(name)
 
 
+# Values that are written into X12 claim elements must not carry its delimiters (~ * : ^)
+# or control characters: one would end the element, or the segment, and start another.
+_CLAIM_TEXT = r"^[^~*:^|\x00-\x1f]{1,100}$"
+_CLAIM_TEXT_SHAPE = "text of up to 100 characters without ~ * : ^ | or control characters"
+
 _FLAGS = tuple(
     ColumnSpec(flag, "bool", description="participant flag; blank means not known")
     for flag in VOCABULARY["participant_flags"]
@@ -63,14 +70,22 @@ PARTICIPANTS = TableSpec(
         ColumnSpec("race", "code", vocabulary="race"),
         ColumnSpec("housing_loss_date", "date"),
         ColumnSpec("chronic_condition_count", "int", minimum=0, maximum=100),
-        ColumnSpec("member_id", "str", description="the payer's member id (claims)"),
-        ColumnSpec("first_name", "str", description="for claims only; never in reports"),
-        ColumnSpec("last_name", "str", description="for claims only; never in reports"),
+        ColumnSpec("member_id", "str", description="the payer's member id (claims)",
+                   pattern=r"^[A-Za-z0-9-]{1,80}$", shape="letters, digits and '-'"),
+        ColumnSpec("first_name", "str", description="for claims only; never in reports",
+                   pattern=_CLAIM_TEXT, shape=_CLAIM_TEXT_SHAPE),
+        ColumnSpec("last_name", "str", description="for claims only; never in reports",
+                   pattern=_CLAIM_TEXT, shape=_CLAIM_TEXT_SHAPE),
         ColumnSpec("gender", "code", vocabulary="gender", description="for claims (F/M/U)"),
-        ColumnSpec("address", "str", description="for claims only"),
-        ColumnSpec("city", "str", description="for claims only"),
-        ColumnSpec("zip", "str", description="for claims only"),
-        ColumnSpec("diagnosis", "str", description="ICD-10-CM code for claims"),
+        ColumnSpec("address", "str", description="for claims only",
+                   pattern=_CLAIM_TEXT, shape=_CLAIM_TEXT_SHAPE),
+        ColumnSpec("city", "str", description="for claims only",
+                   pattern=_CLAIM_TEXT, shape=_CLAIM_TEXT_SHAPE),
+        ColumnSpec("zip", "str", description="for claims only",
+                   pattern=r"^[0-9]{5}(?:-?[0-9]{4})?$", shape="a ZIP code (12345 or 12345-6789)"),
+        ColumnSpec("diagnosis", "str", description="ICD-10-CM code for claims",
+                   pattern=r"^[A-Za-z][0-9][0-9A-Za-z](?:\.?[0-9A-Za-z]{1,4})?$",
+                   shape="an ICD-10-CM code (e.g. F11.20)"),
         *_FLAGS,
     ),
     key="participant_id",
@@ -132,8 +147,11 @@ ACTIVITIES = TableSpec(
         ColumnSpec("staff_role", "code", vocabulary="staff_role"),
         ColumnSpec("quantity", "float", minimum=0),
         ColumnSpec("amount", "float", minimum=0),
-        ColumnSpec("procedure_code", "str"),
-        ColumnSpec("modifiers", "str"),
+        ColumnSpec("procedure_code", "str", pattern=r"^[A-Za-z0-9]{1,10}$",
+                   shape="a procedure code (1 to 10 letters and digits, e.g. H0044)"),
+        ColumnSpec("modifiers", "str",
+                   pattern=r"^[A-Za-z0-9]{2}(?:[;, ]+[A-Za-z0-9]{2}){0,4}$",
+                   shape="up to five two-character modifiers separated by ';' (e.g. U2;GQ)"),
         ColumnSpec("contract_id", "str", description="a hint, not a verdict"),
         ColumnSpec(
             "collateral_purpose",

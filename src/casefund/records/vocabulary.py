@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import difflib
 from importlib import resources
 from typing import Final
 
 import yaml
+
+from casefund.records.suggestions import did_you_mean
 
 
 def _load() -> dict[str, tuple[str, ...]]:
@@ -23,5 +24,4 @@ VOCABULARY: Final[dict[str, tuple[str, ...]]] = _load()
 
 def suggest(value: str, vocabulary: str) -> str:
     """A 'did you mean' hint, so that a typo in a code is fixed in one look."""
-    close = difflib.get_close_matches(value, VOCABULARY[vocabulary], n=1, cutoff=0.6)
-    return f" — did you mean '{close[0]}'?" if close else ""
+    return did_you_mean(value, VOCABULARY[vocabulary])

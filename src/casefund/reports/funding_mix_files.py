@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import html
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
+from casefund.reports.files import write_workbook
 from casefund.reports.funding_mix import FundingMix
 
 PALETTE = ["#1b6ca8", "#f39c12", "#27ae60", "#8e44ad", "#c0392b", "#16a085", "#7f8c8d",
@@ -14,25 +16,24 @@ PALETTE = ["#1b6ca8", "#f39c12", "#27ae60", "#8e44ad", "#c0392b", "#16a085", "#7
 
 
 def write_xlsx(mix: FundingMix, path: Path) -> Path:
+    return write_workbook(mix.sheets(), path, _format_sheet)
+
+
+def _format_sheet(sheet: Any, frame: pd.DataFrame) -> None:
     from openpyxl.styles import Font, PatternFill  # type: ignore[import-untyped]
 
-    with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        for name, frame in mix.sheets().items():
-            frame.to_excel(writer, sheet_name=name[:31], index=False)
-            sheet = writer.sheets[name[:31]]
-            for cell in sheet[1]:
-                cell.font = Font(bold=True, color="FFFFFF")
-                cell.fill = PatternFill("solid", fgColor="1B6CA8")
-            for column in sheet.columns:
-                width = max(len(str(c.value or "")) for c in column)
-                sheet.column_dimensions[column[0].column_letter].width = min(60, width + 2)
-                header = str(column[0].value or "")
-                if header in ("cost", "billed", "budget", "remaining", "amount") or \
-                        header.endswith("cost"):
-                    for cell in column[1:]:
-                        cell.number_format = '"$"#,##0.00'
-            sheet.freeze_panes = "A2"
-    return path
+    for cell in sheet[1]:
+        cell.font = Font(bold=True, color="FFFFFF")
+        cell.fill = PatternFill("solid", fgColor="1B6CA8")
+    for column in sheet.columns:
+        width = max(len(str(c.value or "")) for c in column)
+        sheet.column_dimensions[column[0].column_letter].width = min(60, width + 2)
+        header = str(column[0].value or "")
+        if header in ("cost", "billed", "budget", "remaining", "amount") or \
+                header.endswith("cost"):
+            for cell in column[1:]:
+                cell.number_format = '"$"#,##0.00'
+    sheet.freeze_panes = "A2"
 
 
 def _stacked_bars(frame: pd.DataFrame, title: str) -> str:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 from casefund.io.errors import InputError
+from casefund.io.safe_yaml import read_yaml_file
 from casefund.reports.claims import CLAIM_COLUMNS
 
 
@@ -26,7 +26,7 @@ def invoice(claims: pd.DataFrame, mapping: dict[str, str] | None = None) -> pd.D
 
 
 def load_mapping(path: str | Path) -> dict[str, str]:
-    raw = yaml.safe_load(Path(path).read_text("utf-8")) or {}
+    raw = read_yaml_file(Path(path), "invoice mapping") or {}
     if not isinstance(raw, dict) or not all(isinstance(v, str) for v in raw.values()):
         raise InputError(f"{path}: expected 'template column: claims column' lines")
     return {str(k): v for k, v in raw.items()}

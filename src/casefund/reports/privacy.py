@@ -10,7 +10,6 @@ unless the consents table records the recipient's consent for that service date.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,6 +18,7 @@ import pandas as pd
 
 from casefund.engine.params import ResolvedParameters
 from casefund.facts.calendar import to_days
+from casefund.reports.files import claim_folder, write_csv, write_manifest
 from casefund.reports.write import stamped
 
 if TYPE_CHECKING:
@@ -116,11 +116,16 @@ def deidentified(evaluation: Evaluation, recipient: str | None = None) -> dict[s
     return {"summary": summary, "eligibility_summary": counts}
 
 
-def write_deidentified(evaluation: Evaluation, outdir: Path, recipient: str | None) -> None:
-    outdir.mkdir(parents=True, exist_ok=True)
-    for name, frame in deidentified(evaluation, recipient).items():
-        stamped(frame, evaluation.version, evaluation.rules_hash).to_csv(
-            outdir / f"{name}.csv", index=False, lineterminator="\n")
+def write_deidentified(evaluation: Evaluation, outdir: Path, recipient: str | None,
+                       keep: tuple[str, ...] = ()) -> list[Path]:
+    """The de-identified summaries into ``outdir``, which becomes this run's folder: files of
+    an earlier (possibly identified) run there are removed first, never left beside them."""
+    claim_folder(outdir, keep)
+    written = [write_csv(stamped(frame, evaluation.version, evaluation.rules_hash),
+                         outdir / f"{name}.csv")
+               for name, frame in deidentified(evaluation, recipient).items()]
     manifest = {"casefund_version": evaluation.version, "rules_hash": evaluation.rules_hash,
-                "deidentified": True, "recipient": recipient}
-    (outdir / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+                "inputs": evaluation.input_hashes, "deidentified": True,
+                "recipient": recipient, "files": sorted(keep)}
+    written.append(write_manifest(outdir, manifest, written))
+    return written

@@ -19,6 +19,8 @@ from casefund.evaluation import Evaluation
 from casefund.io.errors import InputError
 from casefund.payers.contracts import Billing, Contract
 
+DELIMITERS = ("~", "*", ":", "^")
+
 
 @dataclass
 class Interchange:
@@ -28,18 +30,40 @@ class Interchange:
         self.segments.append([_clean(e) for e in elements])
 
     def text(self) -> str:
+        """The interchange, after checking that no element holds a delimiter: a value that
+        did would end its element or segment and start one of the writer's choosing."""
+        for segment in self.segments[1:]:  # ISA carries the separators themselves
+            for element in segment:
+                parts = element.split(":") if isinstance(element, _Composite) else [element]
+                if any(d in part for part in parts for d in DELIMITERS) or any(
+                        ord(ch) < 32 for ch in element):
+                    raise InputError(f"837P segment {segment[0]}: element '{element}' holds an "
+                                     "X12 delimiter or control character; refused")
         return "".join("*".join(s).rstrip("*") + "~\n" for s in self.segments)
 
 
 def _clean(value: object) -> str:
+    if isinstance(value, _Composite):
+        return value
     text = "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
-    # Delimiters may not appear inside an element.
-    return text.replace("*", " ").replace("~", " ").replace(":", " ").replace("^", " ").upper() \
-        if not isinstance(value, _Composite) else str(value)
+    # Free text (names, addresses) may carry a delimiter; it becomes a space. Codes were
+    # refused at validation if they had one, and text() checks every element again.
+    for delimiter in DELIMITERS:
+        text = text.replace(delimiter, " ")
+    return "".join(ch for ch in text if ord(ch) >= 32).upper()
 
 
 class _Composite(str):
-    """An element made of components joined by ':' (kept as written)."""
+    """An element made of components joined by ':'; each component is checked, never
+    changed (a code with a delimiter in it is refused, not silently rewritten)."""
+
+    @classmethod
+    def of(cls, *components: str) -> _Composite:
+        for component in components:
+            if any(d in component for d in DELIMITERS) or any(ord(c) < 32 for c in component):
+                raise InputError(f"837P: the code '{component}' holds an X12 delimiter or "
+                                 "control character; refused")
+        return cls(":".join(components))
 
 
 def _money(value: float) -> str:
@@ -141,14 +165,14 @@ def _claim(x: Interchange, billing: Billing, contract: Contract, person: pd.Seri
     total = float(np.asarray(rows["amount"], dtype=float).sum())
     claim_id = f"{contract.id}-{participant}-{month}"[:38]
     x.add("CLM", claim_id, _money(total), "", "",
-          _Composite(f"{billing.place_of_service}:B:1"), "Y", "A", "Y", "Y")
-    x.add("HI", _Composite(f"ABK:{diagnosis.replace('.', '').upper()}"))
+          _Composite.of(billing.place_of_service, "B", "1"), "Y", "A", "Y", "Y")
+    x.add("HI", _Composite.of("ABK", diagnosis.replace(".", "").upper()))
     first = pd.Timestamp(f"{month}-01")
     last = first + pd.offsets.MonthEnd(0)
     for number, row in enumerate(rows.itertuples(index=False), start=1):  # a claim's lines
         code = [str(row.procedure_code)] + [m for m in str(row.modifiers or "").split(";") if m]
         x.add("LX", number)
-        x.add("SV1", _Composite("HC:" + ":".join(c.upper() for c in code[:5])),
+        x.add("SV1", _Composite.of("HC", *(c.upper() for c in code[:5])),
               _money(float(str(row.amount))), "UN", _units(float(str(row.units))), "", "", "1")
         if str(row.service_date):
             x.add("DTP", "472", "D8", pd.Timestamp(str(row.service_date)).strftime("%Y%m%d"))

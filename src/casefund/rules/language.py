@@ -26,6 +26,8 @@ from typing import Any, Protocol, TypeAlias
 import numpy as np
 import pandas as pd
 
+from casefund.records.suggestions import did_you_mean
+
 Value: TypeAlias = Any  # a pandas Series, a scalar, or a tuple of scalars
 
 
@@ -346,10 +348,7 @@ class _Compiler:
             raise self.fail(node, "only fact functions can be called")
         name = node.func.id
         if name not in self.functions:
-            import difflib
-
-            close = difflib.get_close_matches(name, sorted(self.functions), n=1)
-            hint = f" — did you mean '{close[0]}'?" if close else ""
+            hint = did_you_mean(name, sorted(self.functions))
             raise self.fail(node, f"unknown function '{name}'{hint}")
         args = tuple(self._literal(a, allow_param=True) for a in node.args)
         kwargs = tuple(

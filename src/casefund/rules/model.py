@@ -175,10 +175,34 @@ class ParameterValue(BaseModel):
     cite: Citation
 
 
+ParameterKind = Literal["number", "text", "boolean", "list", "mapping", "date"]
+
+
+def kind_of(value: Any) -> ParameterKind | None:
+    """The kind of a parameter value as YAML gives it (None for an unset value)."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, dt.date):
+        return "date"
+    if isinstance(value, list | tuple):
+        return "list"
+    if isinstance(value, dict):
+        return "mapping"
+    return "text"
+
+
 class Parameter(BaseModel):
     model_config = ConfigDict(extra="forbid")
     description: str = Field(min_length=5)
     unit: str | None = None
+    kind: ParameterKind | None = Field(
+        default=None, description="what a value is; needed where no value is set (a contract "
+        "must give it), otherwise read from the values")
+    choices: list[str] | None = Field(default=None, description="the values a text may take")
     codes: str | None = Field(
         default=None,
         description="the vocabulary its values (a list, or a mapping's list values) come from; "
@@ -193,7 +217,17 @@ class Parameter(BaseModel):
         starts = [v.start for v in self.values]
         if starts != sorted(starts) or len(set(starts)) != len(starts):
             raise ValueError("values must be in date order with distinct 'from' dates")
+        kinds = {kind_of(v.value) for v in self.values} - {None}
+        if self.kind is None and not kinds:
+            raise ValueError("no value is set, so 'kind' must say what a contract gives")
+        if len(kinds) > 1 or (self.kind is not None and kinds - {self.kind}):
+            raise ValueError(f"values of different kinds ({sorted(k for k in kinds if k)})")
         return self
+
+    def value_kind(self) -> ParameterKind:
+        if self.kind is not None:
+            return self.kind
+        return next(k for v in self.values if (k := kind_of(v.value)) is not None)
 
 
 class ParameterFile(BaseModel):

@@ -49,7 +49,7 @@ __all__ = [
 def evaluate_partitioned(data: Dataset, parts: int, runner: Runner = run_locally,
                          as_of: dt.date | None = None) -> Evaluation:
     """The single-pass result for an already validated dataset, partition by partition."""
-    check_contracts(data.contracts)
+    check_contracts(data.contracts, data.sources.get("contracts", "contracts"))
     results = settle(partition(data, parts), data.contracts, runner)
     return combine(data, results, input_hashes(data), as_of)
 
@@ -86,7 +86,7 @@ def _evaluate_raw(
 ) -> Evaluation:
     map_large_blocks()  # before dealing: the driver's heap then never holds column blocks
     pieces, shared = raw_partitions(tables, contracts, max(parts, 1), spill)
-    check_contracts(shared.contracts)
+    check_contracts(shared.contracts, shared.sources.get("contracts", "contracts"))
     results = settle(pieces, shared.contracts, runner)
     small = {name: pd.concat([r.tables[name] for r in results], ignore_index=True)
              .sort_values(ROW, kind="stable").reset_index(drop=True)
@@ -99,7 +99,7 @@ def _evaluate_raw(
                .sort_values(["_t", "row", "field"], kind="stable").drop(columns="_t")
                .reset_index(drop=True))
     data = Dataset({**shared.tables, **small}, shared.contracts, rejects, shared.sources,
-                   shared.input_rows, {})
+                   shared.input_rows, {}, shared.notices)
     hashes = {name: combined_hash(results, name) for name in PER_PARTICIPANT}
     hashes.update({name: h for name, h in input_hashes(shared).items() if name in SHARED})
     hashes["contracts"] = contracts_hash(shared.contracts)

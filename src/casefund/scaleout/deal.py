@@ -16,11 +16,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from casefund.io.load import INPUT_ORDER, Dataset, load_dataset
-from casefund.io.sources import TableSource, find_table_file, read_source
+from casefund.io.load import INPUT_ORDER, Dataset, load_dataset, unread_notices
+from casefund.io.sources import TableSource, folder_sources, read_source
 from casefund.io.validate import (
     ROW,
-    check_required_columns,
+    check_columns,
     normalise_columns,
     repeated_keys,
     repeated_text,
@@ -54,19 +54,22 @@ def raw_partitions(
     and read back by whoever evaluates it, so no process keeps the whole input. The returned
     dataset holds the shared tables, their rejects and the input row counts.
     """
+    notices: list[str] = []
     if isinstance(tables, str | Path):
-        folder = Path(tables)
-        sources: dict[str, TableSource | None] = {n: find_table_file(folder, n)
-                                                  for n in INPUT_ORDER}
-        if contracts is None and (folder / "contracts.yaml").exists():
-            contracts = folder / "contracts.yaml"
+        folder = folder_sources(Path(tables), INPUT_ORDER)
+        sources: dict[str, TableSource | None] = dict(folder.tables)
+        notices = unread_notices(Path(tables), folder.unread)
+        if contracts is None:
+            contracts = folder.contracts
     else:
         sources = {n: tables.get(n) for n in INPUT_ORDER}
     contract_list = load_contracts(contracts)
+    origins: dict[str, str] = {
+        "contracts": str(contracts) if isinstance(contracts, str | Path) else "contracts"}
     shared_only = load_dataset({n: sources[n] for n in SHARED}, contract_list)
+    notices.extend(shared_only.notices)
     raw: dict[str, pd.DataFrame] = {}
     streamed: dict[str, tuple[str, int]] = {}  # tables dealt from files into the spill folder
-    origins: dict[str, str] = {}
     counts = {n: shared_only.input_rows[n] for n in SHARED}
     repeated: dict[str, str] = {}
     for name in PER_PARTICIPANT:
@@ -78,8 +81,9 @@ def raw_partitions(
         elif spill is not None and isinstance(source, str | Path) and _arrow_available():
             # A file is dealt in batches straight into the partitions' Arrow files.
             origin = str(source)
-            count, keys = deal_file(Path(source), spec, origin, Path(spill),
-                                    lambda batch: _participant_part(batch, parts))
+            count, keys, found = deal_file(Path(source), spec, origin, Path(spill),
+                                           lambda batch: _participant_part(batch, parts))
+            notices.extend(found)
             origins[name], counts[name] = origin, count
             streamed[name] = (origin, count)
             if name == "activities":
@@ -90,7 +94,7 @@ def raw_partitions(
             if frame.shape == (0, 0):
                 frame = pd.DataFrame({c.name: pd.Series(dtype="str") for c in spec.columns})
         frame = normalise_columns(frame)
-        check_required_columns(frame, spec, origin)
+        notices.extend(check_columns(frame, spec, origin))
         raw[name], origins[name], counts[name] = frame, origin, len(frame)
         if name == "activities":
             repeated = repeated_keys(frame, spec, origin)
@@ -111,7 +115,7 @@ def raw_partitions(
         out.append(part)
     shared = Dataset({n: shared_only.tables[n] for n in SHARED}, contract_list,
                      shared_only.rejects, {**shared_only.sources, **origins}, counts,
-                     {n: shared_only.refused[n] for n in SHARED})
+                     {n: shared_only.refused[n] for n in SHARED}, notices)
     return out, shared
 
 

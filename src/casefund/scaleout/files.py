@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 
 from casefund.io.errors import InputError
-from casefund.io.sources import read_source
-from casefund.io.validate import ROW, check_required_columns, normalise_columns
+from casefund.io.sources import UNREADABLE, check_header, read_source
+from casefund.io.validate import ROW, check_columns, normalise_columns
 from casefund.records.tables import TableSpec
 
 BATCH_ROWS = 500_000
@@ -28,6 +28,7 @@ def read_batches(path: Path, table: str, rows: int | None = None) -> Iterator[pd
     """The file's rows in batches of raw text (as :func:`read_source` would read them)."""
     rows = rows or BATCH_ROWS
     suffix = path.suffix.lower()
+    check_header(path, table)
     try:
         if suffix == ".csv" and path.stat().st_size > 0:
             yield from pd.read_csv(path, dtype=str, keep_default_na=False,
@@ -39,8 +40,8 @@ def read_batches(path: Path, table: str, rows: int | None = None) -> Iterator[pd
             for batch in pq.ParquetFile(path).iter_batches(batch_size=rows):
                 yield batch.to_pandas()
             return
-    except (ValueError, UnicodeDecodeError, OSError, pd.errors.ParserError) as exc:
-        raise InputError(f"{path}: cannot be read as a {suffix} table ({exc})") from exc
+    except UNREADABLE as exc:
+        raise InputError(f"{path}: cannot be read as a {suffix} table ({exc})") from None
     yield read_source(path, table)[0]  # spreadsheets and empty files: whole
 
 
@@ -77,19 +78,20 @@ class PartitionFiles:
 def deal_file(
     path: Path, spec: TableSpec, origin: str, folder: Path,
     part_of: Callable[[pd.DataFrame], np.ndarray],
-) -> tuple[int, pd.DataFrame]:
-    """Deal a file's rows into partition files; returns the row count and, for a keyed
-    table, its trimmed keys with their row numbers (Arrow strings, for the repeated-key
-    check)."""
+) -> tuple[int, pd.DataFrame, list[str]]:
+    """Deal a file's rows into partition files; returns the row count, for a keyed table its
+    trimmed keys with their row numbers (Arrow strings, for the repeated-key check), and the
+    notices for the columns that are not read."""
     files = PartitionFiles(folder, spec.name)
     offset = 0
     keys: list[pd.DataFrame] = []
     columns: list[str] | None = None
+    notices: list[str] = []
     try:
         for raw in read_batches(path, spec.name):
             batch = normalise_columns(raw)
             if columns is None:
-                check_required_columns(batch, spec, origin)
+                notices = check_columns(batch, spec, origin)
                 columns = list(batch.columns)
             elif list(batch.columns) != columns:
                 batch = batch.reindex(columns=columns)
@@ -107,4 +109,4 @@ def deal_file(
     key_frame = (pd.concat(keys, ignore_index=True) if keys
                  else pd.DataFrame({"key": pd.Series(dtype="string"),
                                     ROW: pd.Series(dtype="int64")}))
-    return offset, key_frame
+    return offset, key_frame, notices

@@ -1,0 +1,200 @@
+"""Writing output files safely: folders a run owns, CSV and XLSX no spreadsheet can be
+tricked by, workbooks that are the same bytes every time.
+
+- A cell of user text that begins with ``= + - @`` (or a tab or carriage return) is a formula
+  to Excel and LibreOffice; an activity id of ``=cmd|' /C calc'!A0`` would run a command when
+  finance staff open the file. Every text cell written is neutralized as the OWASP guidance
+  on CSV injection says: a single quote is put in front of it.
+- An output folder belongs to the run that writes it: a folder holding files casefund did
+  not write is refused (never overwritten piecemeal, never mixed), and every file an earlier
+  casefund run wrote there is removed first, so a de-identified run can never leave an
+  identified ``lines.csv`` behind under a manifest that says ``deidentified: true``.
+- XLSX files are zip archives stamped with the time they were written; they are rewritten
+  with fixed stamps so ``casefund verify`` can compare them byte for byte.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import shutil
+import zipfile
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from casefund.io.errors import InputError
+
+MANIFEST = "manifest.json"
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Files earlier casefund versions wrote before manifests listed their files.
+_KNOWN_OUTPUTS = {"lines.csv", "claims.csv", "eligibility.csv", "breakdown.csv",
+                  "admin_cap.csv", "rejects.csv", "recertification.csv", "charge_caps.csv",
+                  "summary.csv", "eligibility_summary.csv", "casefund.xlsx", MANIFEST}
+_FIXED_STAMP = (1980, 1, 1, 0, 0, 0)
+
+
+def neutralized(value: Any) -> Any:
+    """One text value made inert for spreadsheets (other values unchanged)."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def neutralize(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with every text cell that a spreadsheet would read as a formula quoted.
+
+    Categorical and text columns are fixed per distinct value, never per row."""
+    out = frame.copy(deep=False)
+    # Headers can be user text too (a pivot with one column per funder).
+    out.columns = _unique_names([neutralized(c) for c in out.columns])
+    for name in out.columns:
+        column = out[name]
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            categories = column.cat.categories
+            if categories.dtype == object or pd.api.types.is_string_dtype(categories):
+                fixed = [neutralized(c) for c in categories]
+                if fixed != list(categories):
+                    out[name] = column.cat.rename_categories(_unique_names(fixed))
+        elif column.dtype == object or pd.api.types.is_string_dtype(column.dtype):
+            risky = column.astype("string").str.match(r"^[=+\-@\t\r]").fillna(False)
+            if risky.any():
+                fixed_column = column.astype(object).copy()
+                fixed_column[risky.to_numpy(dtype=bool)] = (
+                    "'" + column[risky.to_numpy(dtype=bool)].astype(str)).to_numpy()
+                out[name] = fixed_column
+    return out
+
+
+def _unique_names(names: list[Any]) -> list[Any]:
+    # Quoting can make two categories equal ('=a' and "'=a"); keep them apart.
+    seen: dict[Any, int] = {}
+    out = []
+    for name in names:
+        count = seen.get(name, 0)
+        seen[name] = count + 1
+        out.append(name if count == 0 else f"{name} ({count + 1})")
+    return out
+
+
+def claim_folder(out: Path, keep: Iterable[str] = ()) -> None:
+    """Make ``out`` this run's folder: create it, refuse a file or a folder holding files
+    casefund did not write, and remove what an earlier casefund run wrote there (``keep``:
+    entries this run has already written, such as the demo's input folder)."""
+    if out.is_symlink():
+        raise InputError(f"{out}: is a symbolic link; --out must be a real folder")
+    if out.exists() and not out.is_dir():
+        raise InputError(f"{out}: is a file; --out must be a folder (it will hold one file "
+                         "per output)")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"{out}: cannot be created ({exc.strerror or exc})") from None
+    kept = set(keep)
+    entries = sorted(e for e in out.iterdir() if e.name not in kept)
+    if not entries:
+        return
+    ours = _previous_files(out)
+    strangers = [e.name for e in entries if e.name not in ours]
+    if strangers:
+        shown = ", ".join(strangers[:5]) + (" …" if len(strangers) > 5 else "")
+        raise InputError(f"{out}: holds files casefund did not write ({shown}); write the "
+                         "outputs to an empty folder or to a folder of an earlier casefund run")
+    for entry in entries:
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+
+
+def _previous_files(out: Path) -> set[str]:
+    """What an earlier run recorded writing in ``out`` (nothing if it is not casefund's)."""
+    manifest = out / MANIFEST
+    if not manifest.is_file() or manifest.is_symlink():
+        return set()
+    try:
+        recorded = json.loads(manifest.read_text("utf-8"))
+    except (OSError, ValueError):
+        return set()
+    if not isinstance(recorded, dict) or "casefund_version" not in recorded:
+        return set()
+    files = recorded.get("files")
+    listed = set(files) if isinstance(files, list) else set(_KNOWN_OUTPUTS)
+    return {str(name) for name in listed} | {MANIFEST}
+
+
+def write_manifest(out: Path, manifest: Mapping[str, Any], written: Iterable[Path]) -> Path:
+    """``manifest.json``, listing every file the run wrote (so the next run may replace
+    exactly those, and ``casefund verify`` checks each)."""
+    body = dict(manifest)
+    body["files"] = sorted({p.name for p in written} | set(body.get("files", [])))
+    path = out / MANIFEST
+    path.write_text(json.dumps(body, indent=2, sort_keys=True) + "\n")
+    return path
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> Path:
+    """A CSV with every formula-looking text cell neutralized."""
+    neutralize(frame).to_csv(path, index=False, lineterminator="\n")
+    return path
+
+
+SheetFormatter = Callable[[Any, pd.DataFrame], None]
+
+
+def write_workbook(sheets: Mapping[str, pd.DataFrame], path: Path,
+                   format_sheet: SheetFormatter | None = None) -> Path:
+    """An XLSX workbook, one sheet per frame, text neutralized, the same bytes every time."""
+    try:
+        import openpyxl  # type: ignore[import-untyped]  # noqa: F401
+    except ImportError as exc:
+        raise InputError("writing XLSX needs the 'xlsx' extra: pip install 'casefund[xlsx]'"
+                         ) from exc
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        for name, frame in sheets.items():
+            title = _sheet_title(name)
+            neutralize(frame).to_excel(writer, sheet_name=title, index=False)
+            _as_text(writer.sheets[title])
+            if format_sheet is not None:
+                format_sheet(writer.sheets[title], frame)
+    path.write_bytes(_reproducible(buffer.getvalue()))
+    return path
+
+
+def _sheet_title(name: str) -> str:
+    # Excel forbids []:*?/\ in sheet names and allows 31 characters.
+    return re.sub(r"[\[\]:*?/\\]", "_", name)[:31] or "sheet"
+
+
+def _as_text(sheet: Any) -> None:
+    """Every text cell stored as text: openpyxl would otherwise store '=…' as a formula."""
+    for row in sheet.iter_rows():
+        for cell in row:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"
+
+
+def _reproducible(data: bytes) -> bytes:
+    """The archive rewritten with fixed timestamps, in and out of its document properties."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            content = source.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                content = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*",
+                                 rb"\g<1>2000-01-01T00:00:00Z", content)
+            stamped = zipfile.ZipInfo(info.filename, date_time=_FIXED_STAMP)
+            stamped.compress_type = zipfile.ZIP_DEFLATED
+            stamped.external_attr = info.external_attr
+            target.writestr(stamped, content)
+    return out.getvalue()
+
+
+def contains_formula_text(values: Iterable[Any]) -> bool:
+    """Whether any value would be read as a formula by a spreadsheet (for tests and asserts)."""
+    return any(isinstance(v, str) and v.startswith(_FORMULA_START) for v in values)
