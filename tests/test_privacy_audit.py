@@ -6,7 +6,10 @@ import re
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 import casefund
@@ -37,17 +40,101 @@ def test_deidentified_files_hold_no_ids_and_no_dates_below_month(tmp_path: Path)
         assert not re.search(r"\d{4}-\d{2}-\d{2}", text), path.name
 
 
-def test_small_cells_are_suppressed_with_a_complementary_cell() -> None:
-    tables = generate(Shape(participants=40, months=2, seed=9))
-    summary = deidentified(casefund.evaluate(tables, demo_contracts()))["summary"]
-    hidden = summary.loc[summary["suppressed"]]
-    assert hidden[["participants", "minutes", "amount"]].isna().all().all()
-    shown = summary.loc[~summary["suppressed"]]
-    assert (shown["participants"] >= 11).all()
-    per_group = summary.groupby(["month", "contract_id"], dropna=False)["suppressed"].sum()
-    sizes = summary.groupby(["month", "contract_id"], dropna=False).size()
-    # No group leaves exactly one hidden cell beside visible ones (it could be subtracted out).
-    assert not ((per_group == 1) & (sizes > 1)).any()
+def _attack(summary: pd.DataFrame, value: str = "minutes") -> list[str]:
+    """Every hidden cell an outsider can work out from the published table: by subtracting
+    the visible cells of a line from its visible total, and by solving all the lines of a
+    contract together (a hidden cell is recovered exactly when adding 'this cell' to the
+    system's rows does not raise its rank). Written independently of casefund's own check."""
+    found = []
+    for _contract, block in summary.groupby("contract_id", dropna=False):
+        block = block.reset_index(drop=True)
+        equations = []  # (cells, total) index lists
+        for i, row in block.iterrows():
+            for key, other in (("month", "status"), ("status", "month")):
+                if row[key] != "all":
+                    continue
+                parts = block.index[(block[key] != "all") & (block[other] == row[other])]
+                equations.append((list(parts), i))
+        hidden = list(block.index[block["suppressed"]])
+        for parts, total in equations:  # one unknown in a line: subtract
+            unknown = [c for c in [*parts, total] if c in hidden]
+            if len(unknown) == 1:
+                found.append(f"{_contract}: row {unknown[0]} by subtraction")
+        if not hidden:
+            continue
+        column = {c: j for j, c in enumerate(hidden)}
+        rows = []
+        for parts, total in equations:
+            row = np.zeros(len(hidden))
+            for c in parts:
+                if c in column:
+                    row[column[c]] += 1
+            if total in column:
+                row[column[total]] -= 1
+            rows.append(row)
+        system = np.array(rows) if rows else np.zeros((0, len(hidden)))
+        rank = np.linalg.matrix_rank(system) if len(system) else 0
+        for cell, j in column.items():
+            unit = np.zeros((1, len(hidden)))
+            unit[0, j] = 1
+            if np.linalg.matrix_rank(np.vstack([system, unit])) == rank:
+                found.append(f"{_contract}: row {cell} by solving the lines")
+    return found
+
+
+def test_no_hidden_cell_can_be_recovered_from_the_published_totals() -> None:
+    # Regression (issue 13): complementary suppression covered month × contract only, so a
+    # hidden month was the year's total minus the visible months.
+    for seed in (9, 21, 33):
+        tables = generate(Shape(participants=60, months=6, seed=seed))
+        summary = deidentified(casefund.evaluate(tables, demo_contracts()))["summary"]
+        hidden = summary.loc[summary["suppressed"]]
+        assert len(hidden) > 0
+        assert hidden[["participants", "minutes", "amount"]].isna().all().all()
+        shown = summary.loc[~summary["suppressed"]]
+        assert (shown["participants"] >= 11).all()
+        assert _attack(summary) == []
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 5), st.integers(0, 2), st.integers(1, 30)),
+                min_size=1, max_size=30, unique_by=lambda t: (t[0], t[1])))
+def test_protected_tables_never_give_a_hidden_cell_away(cells: list[tuple[int, int, int]]
+                                                       ) -> None:
+    from casefund.reports.suppression import ALL, protect
+
+    interior = pd.DataFrame([{"contract_id": "c", "month": f"m{m}", "status": f"s{s}",
+                              "participants": p, "minutes": 7 * p + m} for m, s, p in cells])
+    parts = [interior]
+    for key in ("month", "status"):
+        other = "status" if key == "month" else "month"
+        total = interior.groupby(other, as_index=False).agg(participants=("participants", "sum"),
+                                                            minutes=("minutes", "sum"))
+        parts.append(total.assign(contract_id="c", **{key: ALL}))
+    parts.append(pd.DataFrame([{"contract_id": "c", "month": ALL, "status": ALL,
+                                "participants": interior["participants"].sum(),
+                                "minutes": interior["minutes"].sum()}]))
+    table = pd.concat(parts, ignore_index=True)
+    hidden = protect(table, "participants", 11, ["contract_id", "month", "status"],
+                     ["month", "status"], "contract_id")
+    published = table.assign(suppressed=hidden)
+    assert (published.loc[~hidden, "participants"] >= 11).all()
+    assert _attack(published) == []
+
+
+def test_a_deidentified_run_prints_only_deidentified_totals(tmp_path: Path) -> None:
+    data = write_dataset(generate(Shape(participants=40, months=2, seed=9)), demo_contracts(),
+                         tmp_path / "in")
+    identified = runner.invoke(app, ["evaluate", "--data", str(data), "--out",
+                                     str(tmp_path / "id")])
+    breakdown = pd.read_csv(tmp_path / "id" / "breakdown.csv")
+    public = runner.invoke(app, ["evaluate", "--data", str(data), "--out",
+                                 str(tmp_path / "pub"), "--deidentify"])
+    assert identified.exit_code == public.exit_code == 0
+    small = breakdown.loc[breakdown["activities"] < 11, "minutes"]
+    assert len(small) and "hidden" in public.output
+    for minutes in small:
+        assert f" {minutes:,} " not in public.output
 
 
 def _sud_lines(recipient: str | None, consents: list[dict[str, str]]) -> int:
@@ -60,7 +147,8 @@ def _sud_lines(recipient: str | None, consents: list[dict[str, str]]) -> int:
                                     "participant_id", "recipient", "scope", "start_date",
                                     "end_date"])}, {"contracts": []})
     summary = deidentified(result, recipient)["summary"]
-    return int(summary["activities"].fillna(0).sum())
+    cells = summary.loc[(summary["month"] != "all") & (summary["status"] != "all")]
+    return int(cells["activities"].fillna(0).sum())
 
 
 def test_part2_records_are_withheld_without_the_recipients_consent() -> None:

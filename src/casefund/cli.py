@@ -114,6 +114,28 @@ def _day(text: str | None, option: str) -> dt.date | None:
         raise _fail(f"{option} '{text}' is not a date (expected YYYY-MM-DD)") from None
 
 
+def _public_summary(summary: object, evaluation: object) -> None:
+    """A de-identified run prints only what it wrote: each contract's year per status, with
+    hidden cells shown as hidden (the identified totals would undo the suppression)."""
+    import pandas as pd
+
+    assert isinstance(summary, pd.DataFrame)
+    table = Table(title="De-identified totals for the period (cells under the minimum size "
+                  "hidden)")
+    for column in ("payer", "contract", "status", "participants", "minutes", "amount"):
+        table.add_column(column, justify="right" if column in
+                         ("participants", "minutes", "amount") else "left")
+    year = summary.loc[(summary["month"] == "all") & (summary["status"] != "all")]
+    for row in year.itertuples(index=False):
+        cells = ([f"{row.participants:,.0f}", f"{row.minutes:,.0f}", f"${row.amount:,.2f}"]
+                 if not row.suppressed else ["hidden"] * 3)
+        table.add_row(str(row.payer or "—"), str(row.contract_id or "—"), str(row.status),
+                      *cells)
+    console.print(table)
+    console.print(f"written to the de-identified folder only; rules "
+                  f"{getattr(evaluation, 'rules_hash', '')}")
+
+
 def _run(data: Path, out: Path, xlsx: bool, deidentify: bool = False,
          recipient: str | None = None, partitions: int = 1,
          scheduler: str | None = None, workers: int | None = None,
@@ -140,9 +162,10 @@ def _run(data: Path, out: Path, xlsx: bool, deidentify: bool = False,
                 evaluation = evaluate_dataset(load_dataset(data), as_of=as_of)
             progress.update(task, advance=1, description=f"writing outputs to {out}")
             if deidentify:
-                from casefund.reports.privacy import write_deidentified
+                from casefund.reports.privacy import deidentified, write_deidentified
 
-                write_deidentified(evaluation, out, recipient, keep)
+                public = deidentified(evaluation, recipient)
+                write_deidentified(evaluation, out, recipient, keep, public)
             else:
                 evaluation.write(out, xlsx=xlsx, keep=keep)
             progress.update(task, advance=1, description="done")
@@ -150,7 +173,10 @@ def _run(data: Path, out: Path, xlsx: bool, deidentify: bool = False,
         raise _fail(str(exc)) from None
     if evaluation.dataset is not None:
         _notices(evaluation.dataset.notices)
-    _summary(evaluation)
+    if deidentify:
+        _public_summary(public["summary"], evaluation)
+    else:
+        _summary(evaluation)
 
 
 @app.command()

@@ -19,6 +19,7 @@ import pandas as pd
 from casefund.engine.params import ResolvedParameters
 from casefund.facts.calendar import to_days
 from casefund.reports.files import claim_folder, write_csv, write_manifest
+from casefund.reports.suppression import ALL, margins, protect
 from casefund.reports.write import stamped
 
 if TYPE_CHECKING:
@@ -95,18 +96,30 @@ def suppress(table: pd.DataFrame, count: str, group: list[str], values: list[str
 
 
 def deidentified(evaluation: Evaluation, recipient: str | None = None) -> dict[str, pd.DataFrame]:
+    """The summaries a report that leaves the agency may carry.
+
+    ``summary`` has one row per month, contract and status, and its totals: every contract's
+    year per status (month 'all'), every month over statuses (status 'all') and the whole
+    (both 'all'). Cells under the minimum size are hidden, and as many more as it takes that
+    no hidden cell can be worked out from the totals (:mod:`casefund.reports.suppression`).
+    """
     lines = evaluation.lines
     keep = (lines["status"].astype(object) != "rejected").to_numpy() & ~part2_withheld(
         evaluation, recipient)
     kept = lines.loc[keep].astype({k: object for k in SUMMARY_KEYS})
-    summary = (
-        kept.groupby(SUMMARY_KEYS, dropna=False, sort=True)
-        .agg(participants=("participant_id", "nunique"), activities=("activity_id", "nunique"),
-             minutes=("minutes", "sum"), units=("units", "sum"), amount=("amount", "sum"))
-        .reset_index()
-    )
+    kept = kept.assign(**{k: kept[k].fillna("") for k in SUMMARY_KEYS})
+    summary = margins(kept, SUMMARY_KEYS, ["month", "status"], {
+        "participants": ("participant_id", "nunique"),
+        "activities": ("activity_id", "nunique"), "minutes": ("minutes", "sum"),
+        "units": ("units", "sum"), "amount": ("amount", "sum")})
     day = _report_day(lines)
-    summary = suppress(summary, "participants", ["month", "contract_id"], SUMMARY_VALUES, day)
+    minimum = int(_parameter("minimum_cell_size", day))  # type: ignore[call-overload]
+    hidden = protect(summary, "participants", minimum, SUMMARY_KEYS, ["month", "status"],
+                     "contract_id")
+    summary = _blank(summary.assign(suppressed=hidden), SUMMARY_VALUES)
+    summary = summary.sort_values(["contract_id", "month", "status"], kind="stable",
+                                  key=lambda c: c.map(lambda v: (v == ALL, str(v)))
+                                  ).reset_index(drop=True)
     eligibility = evaluation.eligibility
     eligible = eligibility.loc[eligibility["eligible"]].astype(
         {"program": object, "population": object, "month": object})
@@ -116,14 +129,24 @@ def deidentified(evaluation: Evaluation, recipient: str | None = None) -> dict[s
     return {"summary": summary, "eligibility_summary": counts}
 
 
+def _blank(table: pd.DataFrame, values: list[str]) -> pd.DataFrame:
+    out = table.copy()
+    for column in values:
+        out[column] = out[column].astype(float).where(~out["suppressed"])
+    return out
+
+
 def write_deidentified(evaluation: Evaluation, outdir: Path, recipient: str | None,
-                       keep: tuple[str, ...] = ()) -> list[Path]:
+                       keep: tuple[str, ...] = (),
+                       tables: dict[str, pd.DataFrame] | None = None) -> list[Path]:
     """The de-identified summaries into ``outdir``, which becomes this run's folder: files of
-    an earlier (possibly identified) run there are removed first, never left beside them."""
+    an earlier (possibly identified) run there are removed first, never left beside them.
+    ``tables``: the summaries, where the caller has already made them."""
     claim_folder(outdir, keep)
+    tables = tables if tables is not None else deidentified(evaluation, recipient)
     written = [write_csv(stamped(frame, evaluation.version, evaluation.rules_hash),
                          outdir / f"{name}.csv")
-               for name, frame in deidentified(evaluation, recipient).items()]
+               for name, frame in tables.items()]
     manifest = {"casefund_version": evaluation.version, "rules_hash": evaluation.rules_hash,
                 "inputs": evaluation.input_hashes, "deidentified": True,
                 "recipient": recipient, "files": sorted(keep)}
