@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 import casefund
 from casefund.io.load import load_dataset
 from casefund.scaleout import evaluate_partitioned
-from casefund.synthetic import Shape, demo_contracts, generate
+from casefund.synthetic import Shape, demo_contracts, generate, write_dataset
 
 OUTPUTS = ("lines", "claims", "eligibility", "breakdown", "admin_cap")
 
@@ -107,7 +107,48 @@ def test_spilled_held_and_mixed_object_partitions_agree(tmp_path: Path) -> None:
     whole = casefund.evaluate(tables, contracts)
     for spill in (True, False, tmp_path):
         same(whole, evaluate_raw(tables, contracts, 3, spill=spill))
-    assert any(tmp_path.glob("part-*/participants.arrow"))
+    assert list(tmp_path.iterdir()) == []  # the run's private folder is gone with it
+
+
+def test_files_planted_in_a_shared_spill_folder_are_never_read(tmp_path: Path) -> None:
+    # Regression (issue 13): Arrow spill files carried no MAC, so rows planted in a
+    # pre-existing spill folder were billed.
+    from casefund.scaleout import evaluate_raw
+
+    tables = _messy_tables()
+    contracts = demo_contracts()
+    whole = casefund.evaluate(tables, contracts)
+    planted = tmp_path / "part-0000"
+    planted.mkdir()
+    extra = tables["participants"].assign(participant_id="INTRUDER")
+    extra.assign(_row=1).to_feather(planted / "participants.arrow")
+    (planted / "groundwork.pickle").symlink_to(tmp_path / "victim.txt")
+    same(whole, evaluate_raw(tables, contracts, 3, spill=tmp_path))
+    assert not (tmp_path / "victim.txt").exists()
+
+
+def test_a_worker_that_cannot_read_its_rows_fails_loudly(tmp_path: Path) -> None:
+    # Regression (issue 13): a Dask worker without the spill folder evaluated "no rows".
+    from casefund.scaleout import raw_partitions, run_part
+    from casefund.scaleout.parts import PartitionError
+
+    tables = _messy_tables()
+    data = tmp_path / "data"
+    write_dataset(tables, demo_contracts(), data)
+    parts, _ = raw_partitions(data, None, 2, tmp_path / "spill")
+    victim = next(p for p in parts if p.spilled.get("activities"))
+    (victim.folder / "activities.arrow").unlink()
+    with pytest.raises(PartitionError, match="cannot read the partition's activities rows"):
+        run_part(victim, {})
+
+
+def test_a_spill_file_is_never_written_through_a_link(tmp_path: Path) -> None:
+    from casefund.scaleout.files import create_new
+
+    (tmp_path / "link").symlink_to(tmp_path / "target")
+    with pytest.raises(OSError):
+        create_new(tmp_path / "link")
+    assert not (tmp_path / "target").exists()
 
 
 def _tight_budgets() -> dict[str, object]:
@@ -126,7 +167,7 @@ def test_budget_passes_pay_from_the_kept_groundwork(
     decisions) once; the passes that settle binding budgets pay from what it kept, and the
     answer is still the single pass's. Without one, every pass starts over: same answer."""
     from casefund.evaluation import Groundwork
-    from casefund.scaleout import evaluate_raw
+    from casefund.scaleout import evaluate_raw, run_locally
 
     tables = _messy_tables()
     contracts = _tight_budgets()
@@ -143,9 +184,15 @@ def test_budget_passes_pay_from_the_kept_groundwork(
         return lay(cls, data)  # type: ignore[no-any-return]
 
     monkeypatch.setattr(Groundwork, "lay", classmethod(counted))
-    same(whole, evaluate_raw(tables, contracts, 3, spill=tmp_path))
+    kept = []
+
+    def watching(tasks):  # type: ignore[no-untyped-def]
+        kept.append(len(list(tmp_path.glob("casefund-run-*/part-*/groundwork.pickle"))))
+        return run_locally(tasks)
+
+    same(whole, evaluate_raw(tables, contracts, 3, watching, spill=tmp_path))
     assert len(laid) == 3  # once per partition: the two budget passes laid nothing
-    assert len(list(tmp_path.glob("part-*/groundwork.pickle"))) == 3
+    assert kept == [0, 3, 3]  # kept in the run's own folder after the first pass
     laid.clear()
     same(whole, evaluate_raw(tables, contracts, 3, spill=False))
     assert len(laid) == 9  # nowhere to keep it: three passes of three partitions
@@ -162,8 +209,8 @@ def test_groundwork_not_sealed_by_this_run_is_refused(tmp_path: Path) -> None:
 
     def tampering(tasks):  # type: ignore[no-untyped-def]
         if passes:  # after the first pass: swap one partition's file for another pickle
-            (tmp_path / "part-0001" / "groundwork.pickle").write_bytes(
-                bytes(32) + pickle.dumps(("not", "groundwork")))
+            target = next(tmp_path.glob("casefund-run-*/part-0001/groundwork.pickle"))
+            target.write_bytes(bytes(32) + pickle.dumps(("not", "groundwork")))
         passes.append(len(tasks))
         return run_locally(tasks)
 

@@ -11,6 +11,7 @@ holds the whole typed input: that is what bounds memory at tens of millions of a
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import Any
 import pandas as pd
 
 from casefund.evaluation import Evaluation, check_contracts, contracts_hash, input_hashes
+from casefund.io.errors import InputError
 from casefund.io.load import INPUT_ORDER, Dataset
 from casefund.io.sources import TableSource
 from casefund.io.validate import ROW
@@ -64,16 +66,25 @@ def evaluate_raw(
 ) -> Evaluation:
     """The single-pass result for raw input tables, never holding the whole typed input.
 
-    ``spill=True`` writes the partitions' raw rows to a temporary folder (a path: to that
-    folder, which remote Dask workers must be able to read; ``False``: they travel with the
-    tasks). The folder also keeps each partition's groundwork between budget passes as a
-    pickle sealed with an HMAC under a key that travels only with the partition: a file
+    ``spill=True`` writes the partitions' raw rows to a temporary folder (a path: to a
+    fresh private folder made inside that one, which remote Dask workers must be able to
+    read; ``False``: they travel with the tasks). The folder also keeps each partition's
+    groundwork between budget passes as a pickle sealed with an HMAC under a key that travels only with the partition: a file
     anyone else changed or left there is refused, never unpickled.
     """
-    if spill is True:
-        with tempfile.TemporaryDirectory(prefix="casefund-parts-") as folder:
-            return _evaluate_raw(tables, contracts, parts, runner, folder, as_of)
-    return _evaluate_raw(tables, contracts, parts, runner, spill or None, as_of)
+    if spill is False:
+        return _evaluate_raw(tables, contracts, parts, runner, None, as_of)
+    # Every run writes into a fresh folder of its own (mode 0700), made inside the given
+    # one: files planted in a shared spill folder beforehand are never read, and nothing of
+    # another run is overwritten. It is removed when the run ends.
+    root = None if spill is True else Path(spill)
+    if root is not None and not root.is_dir():
+        raise InputError(f"{root}: the spill folder does not exist (or is not a folder)")
+    folder = Path(tempfile.mkdtemp(prefix="casefund-run-", dir=root))
+    try:
+        return _evaluate_raw(tables, contracts, parts, runner, folder, as_of)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _evaluate_raw(

@@ -27,7 +27,7 @@ from casefund.io.validate import (
 )
 from casefund.payers.contracts import Contract, load_contracts
 from casefund.records.tables import TABLES, TableSpec
-from casefund.scaleout.files import deal_file
+from casefund.scaleout.files import create_new, deal_file
 from casefund.scaleout.parts import PER_PARTICIPANT, SHARED, Part, RawPart
 
 
@@ -70,6 +70,7 @@ def raw_partitions(
     notices.extend(shared_only.notices)
     raw: dict[str, pd.DataFrame] = {}
     streamed: dict[str, tuple[str, int]] = {}  # tables dealt from files into the spill folder
+    dealt: dict[str, dict[int, int]] = {}  # rows dealt into each partition's file
     counts = {n: shared_only.input_rows[n] for n in SHARED}
     repeated: dict[str, str] = {}
     for name in PER_PARTICIPANT:
@@ -81,9 +82,11 @@ def raw_partitions(
         elif spill is not None and isinstance(source, str | Path) and _arrow_available():
             # A file is dealt in batches straight into the partitions' Arrow files.
             origin = str(source)
-            count, keys, found = deal_file(Path(source), spec, origin, Path(spill),
-                                           lambda batch: _participant_part(batch, parts))
+            count, keys, found, per_part = deal_file(
+                Path(source), spec, origin, Path(spill),
+                lambda batch: _participant_part(batch, parts))
             notices.extend(found)
+            dealt[name] = per_part
             origins[name], counts[name] = origin, count
             streamed[name] = (origin, count)
             if name == "activities":
@@ -107,9 +110,11 @@ def raw_partitions(
         if spill is not None:
             part.folder = Path(spill) / f"part-{k:04d}"
             part.folder.mkdir(parents=True, exist_ok=True)
+        part.spilled = {name: counts.get(k, 0) for name, counts in dealt.items()}
         for name, rows in mine.items():
             piece = raw[name].iloc[rows].reset_index(drop=True)
             if part.folder is not None and _spilled(piece, rows, part.folder / f"{name}.arrow"):
+                part.spilled[name] = len(piece)
                 continue
             part.raw[name], part.rows[name] = piece, (rows + 1).astype(np.int64)
         out.append(part)
@@ -153,7 +158,9 @@ def _spilled(piece: pd.DataFrame, rows: np.ndarray, path: Path) -> bool:
     import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
 
     try:
-        piece.assign(**{ROW: (rows + 1).astype(np.int64)}).to_feather(path)
+        with create_new(path) as file:
+            piece.assign(**{ROW: (rows + 1).astype(np.int64)}).to_feather(file)
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, ValueError):
+        path.unlink(missing_ok=True)
         return False
     return True

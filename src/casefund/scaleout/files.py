@@ -8,6 +8,7 @@ the trimmed activity ids are kept from every batch, to find ids repeated across 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,13 +46,31 @@ def read_batches(path: Path, table: str, rows: int | None = None) -> Iterator[pd
     yield read_source(path, table)[0]  # spreadsheets and empty files: whole
 
 
+def create_new(path: Path) -> Any:
+    """A file opened for writing that did not exist before and is not a link: a planted
+    file or symbolic link at ``path`` makes this fail instead of being written through."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600)
+    return os.fdopen(descriptor, "wb")
+
+
+def open_own(path: Path) -> Any:
+    """A spilled file opened for reading, refusing a symbolic link in its place."""
+    descriptor = os.open(path, os.O_RDONLY | _NOFOLLOW)
+    return os.fdopen(descriptor, "rb")
+
+
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+
 @dataclass
 class PartitionFiles:
     """Per-partition Arrow files of one table, appended batch by batch."""
 
     folder: Path
     table: str
+    rows: dict[int, int] = field(default_factory=dict)  # rows written per partition
     _writers: dict[int, Any] = field(default_factory=dict)
+    _files: list[Any] = field(default_factory=list)
     _schema: Any = None
 
     def path(self, part: int) -> Path:
@@ -67,21 +86,26 @@ class PartitionFiles:
             table = table.select(self._schema.names).cast(self._schema)
         if part not in self._writers:
             self.path(part).parent.mkdir(parents=True, exist_ok=True)
-            self._writers[part] = pa.ipc.new_file(str(self.path(part)), self._schema)
+            sink = create_new(self.path(part))
+            self._files.append(sink)
+            self._writers[part] = pa.ipc.new_file(sink, self._schema)
         self._writers[part].write_table(table)
+        self.rows[part] = self.rows.get(part, 0) + len(piece)
 
     def close(self) -> None:
         for writer in self._writers.values():
             writer.close()
+        for sink in self._files:
+            sink.close()
 
 
 def deal_file(
     path: Path, spec: TableSpec, origin: str, folder: Path,
     part_of: Callable[[pd.DataFrame], np.ndarray],
-) -> tuple[int, pd.DataFrame, list[str]]:
+) -> tuple[int, pd.DataFrame, list[str], dict[int, int]]:
     """Deal a file's rows into partition files; returns the row count, for a keyed table its
-    trimmed keys with their row numbers (Arrow strings, for the repeated-key check), and the
-    notices for the columns that are not read."""
+    trimmed keys with their row numbers (Arrow strings, for the repeated-key check), the
+    notices for the columns that are not read, and the rows written per partition."""
     files = PartitionFiles(folder, spec.name)
     offset = 0
     keys: list[pd.DataFrame] = []
@@ -109,4 +133,4 @@ def deal_file(
     key_frame = (pd.concat(keys, ignore_index=True) if keys
                  else pd.DataFrame({"key": pd.Series(dtype="string"),
                                     ROW: pd.Series(dtype="int64")}))
-    return offset, key_frame, notices
+    return offset, key_frame, notices, files.rows

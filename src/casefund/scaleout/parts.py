@@ -25,15 +25,22 @@ import pandas as pd
 
 from casefund.allocate.waterfall import contract_order
 from casefund.evaluation import Groundwork, evaluate_dataset
+from casefund.io.errors import InputError
 from casefund.io.load import INPUT_ORDER, Dataset, _reference_problems
 from casefund.io.validate import ROW, empty_rejects, validate_table
 from casefund.payers.contracts import Contract
 from casefund.records.tables import TABLES
+from casefund.scaleout.files import create_new, open_own
 
 PER_PARTICIPANT = ("participants", "activities", "coverage", "events", "assessments", "consents",
                    "charges")
 SHARED = tuple(name for name in INPUT_ORDER if name not in PER_PARTICIPANT)
 Budgets = dict[str, float | None]
+
+
+class PartitionError(InputError):
+    """A partition whose rows cannot be read back where it runs (a worker without the spill
+    folder, a file changed or cut short): the run stops instead of missing rows."""
 
 
 class Part(Protocol):
@@ -67,6 +74,9 @@ class RawPart:
     raw: dict[str, pd.DataFrame] = field(default_factory=dict)  # this partition's raw rows
     rows: dict[str, np.ndarray] = field(default_factory=dict)  # 1-based rows in the input
     folder: Path | None = None
+    # The rows the driver wrote to this partition's files, per table: a worker that finds a
+    # file missing or short fails loudly instead of evaluating nothing.
+    spilled: dict[str, int] = field(default_factory=dict)
     # The key sealing what this partition keeps in its folder between passes: made by the
     # driver, it travels only with the partition, so a file it did not write is refused.
     seal: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
@@ -74,11 +84,23 @@ class RawPart:
     def raw_table(self, name: str) -> tuple[pd.DataFrame, np.ndarray]:
         if name in self.raw or self.folder is None:
             return self.raw[name], self.rows[name]
+        expected = self.spilled.get(name, 0)
         path = self.folder / f"{name}.arrow"
-        if not path.exists():  # a file dealt in batches had no rows for this partition
+        if expected == 0:  # nothing of this table was dealt to this partition
             empty = pd.DataFrame({c.name: pd.Series(dtype="str") for c in TABLES[name].columns})
             return empty, np.zeros(0, dtype=np.int64)
-        frame = pd.read_feather(path)
+        try:
+            with open_own(path) as file:
+                frame = pd.read_feather(file)
+        except OSError as exc:
+            raise PartitionError(
+                f"{path}: this worker cannot read the partition's {name} rows "
+                f"({exc.strerror or exc}); the spill folder must be shared with every Dask "
+                "worker (spill=PATH on shared storage) or left to travel with the tasks"
+            ) from None
+        if len(frame) != expected:
+            raise PartitionError(f"{path}: {len(frame):,} rows where the driver wrote "
+                                 f"{expected:,}; refusing a partial or replaced file")
         return frame.drop(columns=ROW), frame[ROW].to_numpy(np.int64)
 
     def load(self) -> Dataset:
@@ -178,9 +200,11 @@ class _Sealing:
 
 
 def _keep_groundwork(path: Path, seal: bytes, ground: object) -> None:
-    """Pickle ``ground`` to ``path`` behind an HMAC-SHA256 of its bytes under ``seal``."""
+    """Pickle ``ground`` to ``path`` behind an HMAC-SHA256 of its bytes under ``seal`` (a
+    link or file already there is removed, never written through)."""
     mac = hmac.new(seal, digestmod=hashlib.sha256)
-    with path.open("wb") as file:
+    path.unlink(missing_ok=True)
+    with create_new(path) as file:
         file.write(bytes(mac.digest_size))  # the tag goes here once the pickle is written
         pickle.dump(ground, _Sealing(file, mac), protocol=pickle.HIGHEST_PROTOCOL)
         file.seek(0)
@@ -190,7 +214,8 @@ def _keep_groundwork(path: Path, seal: bytes, ground: object) -> None:
 def _load_groundwork(path: Path, seal: bytes) -> tuple[Groundwork, list[Contract]]:
     """The groundwork this partition kept, unpickled only once its tag proves that this
     run wrote exactly these bytes (read once into memory: what is checked is what loads)."""
-    blob = memoryview(path.read_bytes())
+    with open_own(path) as file:
+        blob = memoryview(file.read())
     size = hashlib.sha256().digest_size
     expected = hmac.new(seal, blob[size:], digestmod=hashlib.sha256).digest()
     if not hmac.compare_digest(bytes(blob[:size]), expected):
