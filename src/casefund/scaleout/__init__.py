@@ -69,8 +69,9 @@ def evaluate_raw(
     ``spill=True`` writes the partitions' raw rows to a temporary folder (a path: to a
     fresh private folder made inside that one, which remote Dask workers must be able to
     read; ``False``: they travel with the tasks). The folder also keeps each partition's
-    groundwork between budget passes as a pickle sealed with an HMAC under a key that travels only with the partition: a file
-    anyone else changed or left there is refused, never unpickled.
+    groundwork between budget passes as a pickle sealed with an HMAC under a key that
+    travels only with the partition: a file anyone else changed or left there is refused,
+    never unpickled.
     """
     if spill is False:
         return _evaluate_raw(tables, contracts, parts, runner, None, as_of)
