@@ -176,3 +176,34 @@ def test_verify_reports_identical_then_catches_a_changed_file(tmp_path: Path) ->
     (data / "staff.csv").write_text("staff_id,hourly_cost,fte\nS01,50,1\n")
     moved = runner.invoke(app, ["verify", str(out), "--data", str(data)])
     assert moved.exit_code == 1 and "input staff" in moved.output
+
+
+def test_verify_covers_the_workbook_and_deidentified_and_eligibility_folders(
+    tmp_path: Path,
+) -> None:
+    # Regression (issue 13): verify checked only the CSVs (a changed casefund.xlsx passed)
+    # and could not verify a de-identified folder.
+    import openpyxl
+
+    full = tmp_path / "full"
+    assert runner.invoke(app, ["evaluate", "--data", str(FIXTURE), "--out", str(full),
+                               "--xlsx"]).exit_code == 0
+    assert runner.invoke(app, ["verify", str(full), "--data", str(FIXTURE)]).exit_code == 0
+    book = openpyxl.load_workbook(full / "casefund.xlsx")
+    book["lines"]["J2"] = 999
+    book.save(full / "casefund.xlsx")
+    changed = runner.invoke(app, ["verify", str(full), "--data", str(FIXTURE)])
+    assert changed.exit_code == 1 and "casefund.xlsx    differs" in changed.output
+    public = tmp_path / "public"
+    assert runner.invoke(app, ["evaluate", "--data", str(FIXTURE), "--out", str(public),
+                               "--deidentify", "--recipient", "county"]).exit_code == 0
+    checked = runner.invoke(app, ["verify", str(public), "--data", str(FIXTURE)])
+    assert checked.exit_code == 0 and "summary.csv" in checked.output
+    (public / "notes.txt").write_text("added later")
+    extra = runner.invoke(app, ["verify", str(public), "--data", str(FIXTURE)])
+    assert extra.exit_code == 1 and "notes.txt" in extra.output
+    due = tmp_path / "due"
+    assert runner.invoke(app, ["eligibility", "--data", str(FIXTURE), "--as-of", "2024-06-30",
+                               "--out", str(due)]).exit_code == 0
+    again = runner.invoke(app, ["verify", str(due), "--data", str(FIXTURE)])
+    assert again.exit_code == 0 and "recertification.csv" in again.output

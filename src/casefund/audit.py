@@ -1,30 +1,41 @@
-"""Re-running an evaluation to show that a folder of outputs reproduces byte for byte."""
+"""Re-running an evaluation to show that a folder of outputs reproduces byte for byte.
+
+The folder's manifest says how it was made (which command, the as-of day, whether a workbook
+was written, de-identified for which recipient); the run is made again the same way into a
+scratch folder and every file is compared, the workbook and the manifest included.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from casefund.evaluation import evaluate
 from casefund.io.errors import InputError
+from casefund.io.load import load_dataset
+from casefund.reports.files import MANIFEST
 
 
 def verify_outputs(outdir: Path, data: Path) -> dict[str, str]:
-    """File name → 'identical' or what differs, for every file casefund wrote in ``outdir``.
+    """File name → 'identical' or what differs, for every file in ``outdir``.
 
     The manifest is checked first: a different casefund version or rules hash explains any
     difference that follows.
     """
-    manifest_path = outdir / "manifest.json"
-    if not manifest_path.exists():
+    manifest_path = outdir / MANIFEST
+    if not manifest_path.is_file():
         raise InputError(f"{outdir}: no manifest.json — not a folder written by casefund")
-    recorded = json.loads(manifest_path.read_text())
+    try:
+        recorded: dict[str, Any] = json.loads(manifest_path.read_text("utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{manifest_path}: cannot be read ({exc})") from None
     with tempfile.TemporaryDirectory() as scratch:
-        fresh_dir = Path(scratch)
-        evaluation = evaluate(data)
-        evaluation.write(fresh_dir)
-        fresh = json.loads((fresh_dir / "manifest.json").read_text())
+        fresh_dir = Path(scratch) / "again"
+        _remake(recorded, data, fresh_dir)
+        fresh = json.loads((fresh_dir / MANIFEST).read_text())
         report: dict[str, str] = {}
         for key in ("casefund_version", "rules_hash"):
             if recorded.get(key) != fresh.get(key):
@@ -32,14 +43,35 @@ def verify_outputs(outdir: Path, data: Path) -> dict[str, str]:
         for table, digest in fresh.get("inputs", {}).items():
             if recorded.get("inputs", {}).get(table) != digest:
                 report[f"input {table}"] = "differs: the input is not the one recorded"
-        for path in sorted(fresh_dir.glob("*.csv")):
-            mine = outdir / path.name
-            if not mine.exists():
-                report[path.name] = "missing from the folder"
-            elif mine.read_bytes() == path.read_bytes():
-                report[path.name] = "identical"
+        names = sorted({p.name for p in fresh_dir.iterdir()} | {p.name for p in outdir.iterdir()})
+        for name in names:
+            mine, again = outdir / name, fresh_dir / name
+            if not again.exists():
+                report[name] = "not written by this run (extra file)"
+            elif not mine.exists():
+                report[name] = "missing from the folder"
+            elif mine.read_bytes() == again.read_bytes():
+                report[name] = "identical"
             else:
-                report[path.name] = "differs"
-        report["manifest.json"] = ("identical" if manifest_path.read_bytes()
-                                   == (fresh_dir / "manifest.json").read_bytes() else "differs")
+                report[name] = "differs"
     return report
+
+
+def _remake(recorded: dict[str, Any], data: Path, out: Path) -> None:
+    """The recorded run, made again into ``out``."""
+    as_of = recorded.get("as_of")
+    day = dt.date.fromisoformat(as_of) if as_of else None
+    if recorded.get("command") == "eligibility":
+        from casefund.reports.write import write_eligibility
+
+        if day is None:
+            raise InputError("the manifest of an eligibility folder records no as-of day")
+        write_eligibility(load_dataset(data), day, out, recorded.get("enable_unverified"))
+        return
+    evaluation = evaluate(data, as_of=day)
+    if recorded.get("deidentified"):
+        from casefund.reports.privacy import write_deidentified
+
+        write_deidentified(evaluation, out, recorded.get("recipient"))
+    else:
+        evaluation.write(out, xlsx=bool(recorded.get("xlsx")))

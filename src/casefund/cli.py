@@ -258,29 +258,14 @@ def eligibility(
     """Eligibility of every participant per program and population on one day, and who
     lapses when (recertification.csv)."""
     from casefund.io.load import load_dataset
-    from casefund.queries import eligibility as eligibility_on
-    from casefund.queries import recertification as recertification_on
+    from casefund.reports.write import write_eligibility
 
     day = _day(as_of, "--as-of")
     assert day is not None
     with _working(f"eligibility on {day}"):
         dataset = load_dataset(data)
         _notices(dataset.notices)
-        frame = eligibility_on(dataset, as_of=day, enable_unverified=enable_unverified)
-        due = recertification_on(dataset, as_of=day)
-    from casefund._version import __version__
-    from casefund.evaluation import input_hashes, rule_book
-    from casefund.reports.files import claim_folder, write_csv, write_manifest
-    from casefund.reports.write import stamped
-
-    try:
-        claim_folder(out)
-    except InputError as exc:
-        raise _fail(str(exc)) from None
-    written = [write_csv(stamped(output, __version__, rule_book().digest), out / f"{name}.csv")
-               for name, output in (("eligibility", frame), ("recertification", due))]
-    write_manifest(out, {"casefund_version": __version__, "rules_hash": rule_book().digest,
-                         "inputs": input_hashes(dataset), "as_of": day.isoformat()}, written)
+        frame, due = write_eligibility(dataset, day, out, enable_unverified)
     eligible = frame.loc[frame["eligible"]]
     lapsing = int((due["status"] != "current").sum()) if len(due) else 0
     console.print(f"{len(frame):,} rows; {eligible['participant_id'].nunique():,} participants "

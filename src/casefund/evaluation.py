@@ -105,6 +105,7 @@ class Evaluation:
     rules_hash: str
     input_hashes: dict[str, str] = field(default_factory=dict)
     dataset: Dataset | None = None
+    as_of: dt.date | None = None  # the day recertification was judged on
 
     def outputs(self) -> dict[str, pd.DataFrame]:
         return {name: getattr(self, name) for name in OUTPUTS}
@@ -113,6 +114,8 @@ class Evaluation:
         return {
             "casefund_version": self.version,
             "rules_hash": self.rules_hash,
+            "command": "evaluate",
+            "as_of": self.as_of.isoformat() if self.as_of else None,
             "inputs": self.input_hashes,
             "rows": {name: len(frame) for name, frame in self.outputs().items()},
         }
@@ -308,14 +311,14 @@ def assemble(data: Dataset, lines: pd.DataFrame, eligibility: pd.DataFrame,
     for the single pass and for combined partitions alike. ``as_of`` (default: the last
     service date) is the day recertification is judged on."""
     book = rule_book()
+    day = as_of or last_service_date(lines)
     return Evaluation(
         lines=lines,
         claims=build_claims(lines),
         eligibility=eligibility,
         breakdown=build_breakdown(lines),
         admin_cap=admin_cap_report(data, book),
-        recertification=build_recertification(data["coverage"], data.contracts, book,
-                                              as_of or last_service_date(lines)),
+        recertification=build_recertification(data["coverage"], data.contracts, book, day),
         charge_caps=build_charge_caps(data["charges"], data.participants, data.contracts,
                                       book),
         rejects=data.rejects,
@@ -323,6 +326,7 @@ def assemble(data: Dataset, lines: pd.DataFrame, eligibility: pd.DataFrame,
         rules_hash=book.digest,
         input_hashes=hashes,
         dataset=data,
+        as_of=day,
     )
 
 

@@ -13,9 +13,11 @@ import pandas as pd
 from casefund.evaluation import _dataset, check_contracts, rule_book
 from casefund.facts.prepared import PreparedData
 from casefund.facts.scope import FactScope
+from casefund.io.errors import InputError
 from casefund.io.load import Dataset
 from casefund.io.sources import TableSource
 from casefund.payers.contracts import Contract
+from casefund.records.suggestions import did_you_mean
 from casefund.reports.eligibility import build_eligibility
 from casefund.reports.recertification import build_recertification
 
@@ -37,6 +39,12 @@ def eligibility(
     day = dt.date.fromisoformat(as_of) if isinstance(as_of, str) else as_of
     dataset = _dataset(data, contracts, tables)
     check_contracts(dataset.contracts, dataset.sources.get("contracts", "contracts"))
+    book = rule_book()
+    known = {name for params in book.parameters.values() for name in params.parameters}
+    for name in enable_unverified or []:
+        if name not in known:
+            raise InputError(f"--enable-unverified {name}: not a parameter of any program"
+                             f"{did_you_mean(name, known)}")
     prepared = PreparedData.build(dataset)
     n = len(prepared.ids)
     days = np.full(n, (day - dt.date(1970, 1, 1)).days, dtype=np.int64)

@@ -147,8 +147,8 @@ def write_deidentified(evaluation: Evaluation, outdir: Path, recipient: str | No
     written = [write_csv(stamped(frame, evaluation.version, evaluation.rules_hash),
                          outdir / f"{name}.csv")
                for name, frame in tables.items()]
-    manifest = {"casefund_version": evaluation.version, "rules_hash": evaluation.rules_hash,
-                "inputs": evaluation.input_hashes, "deidentified": True,
-                "recipient": recipient, "files": sorted(keep)}
+    manifest = {**evaluation.manifest(), "deidentified": True, "recipient": recipient,
+                "files": sorted(keep)}
+    manifest.pop("rows")
     written.append(write_manifest(outdir, manifest, written))
     return written

@@ -11,7 +11,10 @@ import pandas as pd
 from casefund.reports.files import claim_folder, write_csv, write_manifest, write_workbook
 
 if TYPE_CHECKING:
+    import datetime as dt
+
     from casefund.evaluation import Evaluation
+    from casefund.io.load import Dataset
 
 
 def stamped(frame: pd.DataFrame, version: str, rules_hash: str) -> pd.DataFrame:
@@ -39,3 +42,25 @@ def write_outputs(evaluation: Evaluation, outdir: Path, xlsx: bool = False,
     manifest = {**evaluation.manifest(), "files": sorted(keep), "xlsx": xlsx}
     written.append(write_manifest(outdir, manifest, written))
     return written
+
+
+def write_eligibility(dataset: Dataset, day: dt.date, out: Path,
+                      enable_unverified: list[str] | None = None) -> tuple[pd.DataFrame,
+                                                                           pd.DataFrame]:
+    """What ``casefund eligibility`` writes: eligibility and recertification on one day,
+    with a manifest saying how they were made (so ``casefund verify`` can remake them)."""
+    from casefund._version import __version__
+    from casefund.evaluation import input_hashes, rule_book
+    from casefund.queries import eligibility, recertification
+
+    claim_folder(out)
+    frame = eligibility(dataset, as_of=day, enable_unverified=enable_unverified)
+    due = recertification(dataset, as_of=day)
+    digest = rule_book().digest
+    written = [write_csv(stamped(output, __version__, digest), out / f"{name}.csv")
+               for name, output in (("eligibility", frame), ("recertification", due))]
+    write_manifest(out, {"casefund_version": __version__, "rules_hash": digest,
+                         "command": "eligibility", "as_of": day.isoformat(),
+                         "enable_unverified": sorted(enable_unverified or []),
+                         "inputs": input_hashes(dataset)}, written)
+    return frame, due
