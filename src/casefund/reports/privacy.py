@@ -149,6 +149,8 @@ def write_deidentified(evaluation: Evaluation, outdir: Path, recipient: str | No
                for name, frame in tables.items()]
     manifest = {**evaluation.manifest(), "deidentified": True, "recipient": recipient,
                 "files": sorted(keep)}
+    # Nothing de-identified depends on the as-of day, and it is a service date: not written.
     manifest.pop("rows")
+    manifest.pop("as_of")
     written.append(write_manifest(outdir, manifest, written))
     return written
