@@ -158,7 +158,8 @@ def _parse_number(series: pd.Series, spec: ColumnSpec) -> tuple[pd.Series, list[
         Problem(spec.name, infinite, "not a finite number"),
     ]
     if spec.kind == "int":
-        fractional = ~np.isnan(values) & ~infinite & (np.mod(values, 1) != 0)
+        with np.errstate(invalid="ignore"):
+            fractional = ~np.isnan(values) & ~infinite & (np.mod(values, 1) != 0)
         problems.append(Problem(spec.name, fractional, "not a whole number"))
     with np.errstate(invalid="ignore"):
         if spec.minimum is not None:
