@@ -39,6 +39,10 @@ def produced(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, st
                                 "--as-of", "2024-06-30", "--out",
                                 str(base / "fixture_eligibility")],
         "demo": ["demo", "--participants", "60", "--out", str(base / "demo")],
+        "funding_mix_xlsx": ["report", "funding-mix", "--data", str(ROOT / "fixtures" /
+                             "small_agency"), "--out", str(base / "funding_mix_xlsx" / "m.xlsx")],
+        "funding_mix_html": ["report", "funding-mix", "--data", str(ROOT / "fixtures" /
+                             "small_agency"), "--out", str(base / "funding_mix_html" / "m.html")],
     }
     out = {}
     for name, args in runs.items():
