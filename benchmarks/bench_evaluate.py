@@ -17,8 +17,9 @@ import time
 import pandas as pd
 
 import casefund
-from casefund.evaluation import evaluate_dataset, rule_book
+from casefund.evaluation import evaluate_dataset
 from casefund.io.load import load_dataset
+from casefund.rules.book import rule_book
 from casefund.synthetic import Shape, demo_contracts, generate
 
 

@@ -1,6 +1,6 @@
 """Throughput and latency of Session.post and Session.post_many, against raw durable-rules.
 
-Prints posts per second through ``casefund.events.Session`` (validation, facts, durable-rules
+Prints posts per second through ``casefund.live.Session`` (validation, facts, durable-rules
 decisions, allocation) one activity at a time and in daily batches, the rate of asserting and
 retracting the same rule facts on the same durable-rules rulesets without casefund around
 them, the ratios, and p50/p99 latency per post.
@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from casefund.events import Session
-from casefund.events.rulesets import ACTIVITY_RULESET
+from casefund.live import Session
+from casefund.live.rulesets import ACTIVITY_RULESET
 from casefund.synthetic import Shape, demo_contracts, generate
 
 

@@ -75,8 +75,8 @@ def tcm_member() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
 def dated_change(program: str, name: str, start: str, value: Any) -> Iterator[None]:
     """The bundled parameter ``name`` of ``program`` changes to ``value`` from ``start`` for
     the duration of a test (a stand-in for a future dated entry in the parameter file)."""
-    from casefund.evaluation import rule_book
-    from casefund.rules.model import ParameterValue
+    from casefund.payers.parameters import ParameterValue
+    from casefund.rules.book import rule_book
 
     parameter = rule_book().parameters[program].parameters[name]
     original = parameter.values

@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 
 import casefund
 from casefund.cli import app
-from casefund.io.errors import InputError
-from casefund.payers.contracts import Billing, npi_is_valid
+from casefund.errors import InputError
+from casefund.records.contracts import Billing, npi_is_valid
 from casefund.reports.x12_837p import build_837p
 
 pyx12_document = pytest.importorskip("pyx12.x12n_document")

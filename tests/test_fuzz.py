@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import casefund
-from casefund.io.errors import InputError
+from casefund.errors import InputError
 from casefund.records.tables import TABLES
 
 junk = st.one_of(

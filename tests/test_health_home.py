@@ -6,8 +6,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from casefund.evaluation import rule_book
 from casefund.payers.fmap import enhanced_quarters, health_home_fmap
+from casefund.rules.book import rule_book
 
 from conftest import act, evaluate, lines_for, span
 

@@ -111,8 +111,8 @@ def test_client_charge_cap_bands(income: float, share: float) -> None:
     # 300ff-15(e): none at or below 100% FPL; 5% to 200%; 7% to 300%; 10% above.
     import datetime as dt
 
-    from casefund.evaluation import rule_book
     from casefund.payers.charges import charge_cap_share
+    from casefund.rules.book import rule_book
 
     bands = rule_book().parameters["ryan_white_nmcm"].value("client_charge_caps",
                                                             dt.date(2024, 1, 1))

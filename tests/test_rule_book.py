@@ -4,7 +4,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from casefund.evaluation import rule_book
+from casefund.rules.book import rule_book
 from casefund.rules.check import check_rule_book
 from casefund.rules.pages import write_pages
 
@@ -71,7 +71,7 @@ def test_generated_rule_pages_are_up_to_date(tmp_path: Path) -> None:
 @contextmanager
 def rule_dated(rule_id: str, start: str) -> Iterator[None]:
     """The bundled rule in effect from ``start`` instead, for the duration of a test."""
-    from casefund.rules.model import Effective
+    from casefund.records.periods import Effective
 
     compiled = rule_book().rule(rule_id)
     assert compiled is not None

@@ -122,7 +122,7 @@ def test_files_planted_in_a_shared_spill_folder_are_never_read(tmp_path: Path) -
     planted.mkdir()
     extra = tables["participants"].assign(participant_id="INTRUDER")
     extra.assign(_row=1).to_feather(planted / "participants.arrow")
-    (planted / "groundwork.pickle").symlink_to(tmp_path / "victim.txt")
+    (planted / "adjudication.pickle").symlink_to(tmp_path / "victim.txt")
     same(whole, evaluate_raw(tables, contracts, 3, spill=tmp_path))
     assert not (tmp_path / "victim.txt").exists()
 
@@ -161,12 +161,12 @@ def _tight_budgets() -> dict[str, object]:
     return contracts
 
 
-def test_budget_passes_pay_from_the_kept_groundwork(
+def test_budget_passes_pay_from_the_kept_adjudication(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """With a spill folder, each partition lays its groundwork (validation, facts, rule
+    """With a spill folder, each partition makes its adjudication (validation, facts, rule
     decisions) once; the passes that settle binding budgets pay from what it kept, and the
     answer is still the single pass's. Without one, every pass starts over: same answer."""
-    from casefund.evaluation import Groundwork
+    from casefund.engine.adjudication import Adjudication
     from casefund.scaleout import evaluate_raw, run_locally
 
     tables = _messy_tables()
@@ -177,17 +177,18 @@ def test_budget_passes_pay_from_the_kept_groundwork(
     assert paid["foundation_grant"] == pytest.approx(2500.0, abs=0.01)  # both budgets bind
     assert 900.0 - 22.0 < paid["rw_part_a_nmcm"] <= 900.0  # whole $22 units: 880 of 900
     laid = []
-    lay = Groundwork.lay.__func__  # type: ignore[attr-defined]
+    made = Adjudication.of.__func__  # type: ignore[attr-defined]
 
-    def counted(cls: type[Groundwork], data: casefund.Dataset) -> Groundwork:
+    def counted(cls: type[Adjudication], data: casefund.Dataset,
+                prepared: object = None) -> Adjudication:
         laid.append(len(data.activities))
-        return lay(cls, data)  # type: ignore[no-any-return]
+        return made(cls, data, prepared)  # type: ignore[no-any-return]
 
-    monkeypatch.setattr(Groundwork, "lay", classmethod(counted))
+    monkeypatch.setattr(Adjudication, "of", classmethod(counted))
     kept = []
 
     def watching(tasks):  # type: ignore[no-untyped-def]
-        kept.append(len(list(tmp_path.glob("casefund-run-*/part-*/groundwork.pickle"))))
+        kept.append(len(list(tmp_path.glob("casefund-run-*/part-*/adjudication.pickle"))))
         return run_locally(tasks)
 
     same(whole, evaluate_raw(tables, contracts, 3, watching, spill=tmp_path))
@@ -198,8 +199,8 @@ def test_budget_passes_pay_from_the_kept_groundwork(
     assert len(laid) == 9  # nowhere to keep it: three passes of three partitions
 
 
-def test_groundwork_not_sealed_by_this_run_is_refused(tmp_path: Path) -> None:
-    """The kept groundwork is a pickle: a file changed between passes (or left by another
+def test_an_adjudication_not_sealed_by_this_run_is_refused(tmp_path: Path) -> None:
+    """The kept adjudication is a pickle: a file changed between passes (or left by another
     run) is refused before anything is unpickled."""
     import pickle
 
@@ -209,8 +210,8 @@ def test_groundwork_not_sealed_by_this_run_is_refused(tmp_path: Path) -> None:
 
     def tampering(tasks):  # type: ignore[no-untyped-def]
         if passes:  # after the first pass: swap one partition's file for another pickle
-            target = next(tmp_path.glob("casefund-run-*/part-0001/groundwork.pickle"))
-            target.write_bytes(bytes(32) + pickle.dumps(("not", "groundwork")))
+            target = next(tmp_path.glob("casefund-run-*/part-0001/adjudication.pickle"))
+            target.write_bytes(bytes(32) + pickle.dumps(("not", "adjudication")))
         passes.append(len(tasks))
         return run_locally(tasks)
 

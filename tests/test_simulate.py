@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from casefund.cli import app
-from casefund.io.errors import InputError
+from casefund.errors import InputError
 from casefund.io.load import load_dataset
 from casefund.simulate import Scenario, Sweep, overlay, simulate
 from casefund.synthetic import Shape, demo_contracts, generate

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import casefund
-from casefund.io.errors import InputError
+from casefund.errors import InputError
 from casefund.io.load import load_dataset
 
 PEOPLE = "participant_id,birth_date,hiv\np1,1980-01-01,Y\np2,1990-02-03,no\n"

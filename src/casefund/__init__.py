@@ -7,8 +7,9 @@ on a given day and :func:`recertification` who lapses when.
 """
 
 from casefund._version import __version__
-from casefund.evaluation import Evaluation, evaluate
-from casefund.io.errors import InputError
+from casefund.api import evaluate
+from casefund.errors import InputError
+from casefund.evaluation import Evaluation
 from casefund.io.load import Dataset, load_dataset
 from casefund.queries import eligibility, recertification
 

@@ -13,8 +13,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from casefund.errors import InputError
 from casefund.evaluation import evaluate
-from casefund.io.errors import InputError
 from casefund.io.load import load_dataset
 from casefund.reports.files import MANIFEST
 
@@ -62,7 +62,7 @@ def _remake(recorded: dict[str, Any], data: Path, out: Path) -> None:
     as_of = recorded.get("as_of")
     day = dt.date.fromisoformat(as_of) if as_of else None
     if recorded.get("command") == "eligibility":
-        from casefund.reports.write import write_eligibility
+        from casefund.queries import write_eligibility
 
         if day is None:
             raise InputError("the manifest of an eligibility folder records no as-of day")

@@ -18,7 +18,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
-from casefund.io.errors import InputError, InputWarning
+from casefund.errors import InputError, InputWarning
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Which case-management work can be billed, to whom, and why not.")
@@ -73,7 +73,7 @@ def _notices(notices: list[str]) -> None:
 
 
 def _summary(evaluation: object) -> None:
-    from casefund.evaluation import Evaluation
+    from casefund.reports.outputs import Evaluation
 
     assert isinstance(evaluation, Evaluation)
     table = Table(title="Billable vs unbillable by payer")
@@ -152,12 +152,16 @@ def _run(data: Path, out: Path, xlsx: bool, deidentify: bool = False,
             progress.update(task, advance=1, description="applying rules and contracts")
             if partitions > 1 or scheduler:
                 from casefund.scaleout import dask_runner, evaluate_raw, run_locally
+                from casefund.scaleout.worker import tune_partition_process
 
+                # This process and its workers run partitions and nothing else: tune their
+                # allocators for it (a library caller's process is never changed).
+                tune_partition_process()
                 # Partitions validate their own rows: the whole typed input is never held.
                 in_process = workers == 1 and not scheduler
-                evaluation = evaluate_raw(data, None, max(partitions, 1), run_locally
-                                          if in_process else dask_runner(scheduler, workers),
-                                          as_of=as_of)
+                runner = run_locally if in_process else dask_runner(scheduler, workers,
+                                                                    tune_workers=True)
+                evaluation = evaluate_raw(data, None, max(partitions, 1), runner, as_of=as_of)
             else:
                 evaluation = evaluate_dataset(load_dataset(data), as_of=as_of)
             progress.update(task, advance=1, description=f"writing outputs to {out}")
@@ -258,7 +262,7 @@ def eligibility(
     """Eligibility of every participant per program and population on one day, and who
     lapses when (recertification.csv)."""
     from casefund.io.load import load_dataset
-    from casefund.reports.write import write_eligibility
+    from casefund.queries import write_eligibility
 
     day = _day(as_of, "--as-of")
     assert day is not None
@@ -412,7 +416,7 @@ def funding_mix_report(
 def rules_list(program: Annotated[str | None, typer.Option(help="only this program")] = None
                ) -> None:
     """Every rule: id, program, kind, effective dates."""
-    from casefund.evaluation import rule_book
+    from casefund.rules.book import rule_book
 
     table = Table()
     for column in ("id", "program", "kind", "decision", "effective"):
@@ -429,7 +433,7 @@ def rules_list(program: Annotated[str | None, typer.Option(help="only this progr
 @rules_app.command("show")
 def rules_show(rule_id: str) -> None:
     """One rule in full: condition, reason, citation, dates, notes."""
-    from casefund.evaluation import rule_book
+    from casefund.rules.book import rule_book
 
     book = rule_book()
     compiled = book.rule(rule_id)
@@ -453,7 +457,7 @@ def rules_check() -> None:
     problems = check_rule_book()
     if not problems:
         from casefund.engine.examples import run_all
-        from casefund.evaluation import rule_book
+        from casefund.rules.book import rule_book
 
         results = run_all(rule_book())
         problems = [f"{r.rule_id}: example '{r.name}': expected {r.expected}, "
@@ -472,7 +476,7 @@ def rules_check() -> None:
 @rules_app.command("docs")
 def rules_docs(out: OutOption = Path("docs/rules")) -> None:
     """Write one Markdown page per program, generated from the rule files."""
-    from casefund.evaluation import rule_book
+    from casefund.rules.book import rule_book
     from casefund.rules.pages import write_pages
 
     for path in write_pages(rule_book(), out):

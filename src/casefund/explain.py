@@ -10,8 +10,8 @@ import datetime as dt
 
 import pandas as pd
 
-from casefund.evaluation import Evaluation, rule_book
-from casefund.rules.loader import RuleBook
+from casefund.reports.outputs import Evaluation
+from casefund.rules.book import RuleBook, rule_book
 
 MAX_LINES = 20
 

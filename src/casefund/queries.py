@@ -10,16 +10,22 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from casefund.evaluation import _dataset, check_contracts, rule_book
+from casefund._version import __version__
+from casefund.engine.eligibility import decide_eligibility
+from casefund.errors import InputError
+from casefund.evaluation import check_dataset
 from casefund.facts.prepared import PreparedData
 from casefund.facts.scope import FactScope
-from casefund.io.errors import InputError
-from casefund.io.load import Dataset
+from casefund.io.hashes import input_hashes
+from casefund.io.load import Dataset, as_dataset
 from casefund.io.sources import TableSource
-from casefund.payers.contracts import Contract
+from casefund.records.contracts import Contract
+from casefund.records.days import day_number
 from casefund.records.suggestions import did_you_mean
 from casefund.reports.eligibility import build_eligibility
+from casefund.reports.files import claim_folder, stamped, write_csv, write_manifest
 from casefund.reports.recertification import build_recertification
+from casefund.rules.book import rule_book
 
 
 def eligibility(
@@ -37,8 +43,8 @@ def eligibility(
     ``enable_unverified``.
     """
     day = dt.date.fromisoformat(as_of) if isinstance(as_of, str) else as_of
-    dataset = _dataset(data, contracts, tables)
-    check_contracts(dataset.contracts, dataset.sources.get("contracts", "contracts"))
+    dataset = as_dataset(data, contracts, tables)
+    check_dataset(dataset)
     book = rule_book()
     known = {name for params in book.parameters.values() for name in params.parameters}
     for name in enable_unverified or []:
@@ -47,10 +53,10 @@ def eligibility(
                              f"{did_you_mean(name, known)}")
     prepared = PreparedData.build(dataset)
     n = len(prepared.ids)
-    days = np.full(n, (day - dt.date(1970, 1, 1)).days, dtype=np.int64)
+    days = np.full(n, day_number(day), dtype=np.int64)
     scope = FactScope(prepared, np.arange(n, dtype=np.int64), days, days)
-    return build_eligibility(rule_book(), scope, np.asarray(prepared.ids), days, None,
-                             enable_unverified)
+    decided = decide_eligibility(book, scope, days, enable_unverified)
+    return build_eligibility(book, decided, np.asarray(prepared.ids), days, None)
 
 
 def recertification(
@@ -63,6 +69,24 @@ def recertification(
     """Who lapses when, judged on ``as_of``: each participant's latest eligibility span per
     program and payer that has an end (Ryan White determinations: the recertification date)."""
     day = dt.date.fromisoformat(as_of) if isinstance(as_of, str) else as_of
-    dataset = _dataset(data, contracts, tables)
-    check_contracts(dataset.contracts, dataset.sources.get("contracts", "contracts"))
+    dataset = as_dataset(data, contracts, tables)
+    check_dataset(dataset)
     return build_recertification(dataset["coverage"], dataset.contracts, rule_book(), day)
+
+
+def write_eligibility(dataset: Dataset, day: dt.date, out: Path,
+                      enable_unverified: list[str] | None = None
+                      ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """What ``casefund eligibility`` writes: eligibility and recertification on one day,
+    with a manifest saying how they were made (so ``casefund verify`` can remake them)."""
+    claim_folder(out)
+    frame = eligibility(dataset, as_of=day, enable_unverified=enable_unverified)
+    due = recertification(dataset, as_of=day)
+    digest = rule_book().digest
+    written = [write_csv(stamped(output, __version__, digest), out / f"{name}.csv")
+               for name, output in (("eligibility", frame), ("recertification", due))]
+    write_manifest(out, {"casefund_version": __version__, "rules_hash": digest,
+                         "command": "eligibility", "as_of": day.isoformat(),
+                         "enable_unverified": sorted(enable_unverified or []),
+                         "inputs": input_hashes(dataset)}, written)
+    return frame, due

@@ -15,11 +15,11 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from casefund.evaluation import Evaluation, evaluate_dataset, staff_hourly_cost
-from casefund.io.errors import InputError
+from casefund.errors import InputError
+from casefund.evaluation import Evaluation, evaluate_dataset
 from casefund.io.load import Dataset
 from casefund.io.safe_yaml import read_yaml_file
-from casefund.payers.contracts import Contract
+from casefund.records.contracts import Contract
 
 SIMULATION_COLUMNS = [
     "scenario",
@@ -111,20 +111,20 @@ def resample(activities: pd.DataFrame, contacts_per_month: float, seed: int) -> 
     return resampled
 
 
-def _cost(data: Dataset, lines: pd.DataFrame) -> float:
-    """Staff time at hourly cost, for every accepted minute (unknown cost counts as 0)."""
-    acts = data.activities
-    hourly = np.nan_to_num(staff_hourly_cost(data, acts))
-    return float((hourly * acts["minutes"].to_numpy(dtype=float, na_value=0.0) / 60.0).sum())
+def _cost(lines: pd.DataFrame) -> float:
+    """Staff time at hourly cost, for every accepted minute (unknown cost counts as 0): the
+    lines of an activity share its minutes, so their costs add up to the activity's."""
+    hourly = np.nan_to_num(lines["hourly_cost"].to_numpy(dtype=float, na_value=np.nan))
+    return float((hourly * lines["minutes"].to_numpy(dtype=float, na_value=0.0) / 60.0).sum())
 
 
-def summarize(name: str, data: Dataset, evaluation: Evaluation) -> dict[str, Any]:
+def summarize(name: str, evaluation: Evaluation) -> dict[str, Any]:
     lines = evaluation.lines.loc[evaluation.lines["status"] != "rejected"]
     billed = lines.loc[lines["status"].isin(["billable", "bundled"])]
     revenue = float(lines["amount"].sum())
     member_months = int(billed[["participant_id", "month"]].astype(str).drop_duplicates().shape[0])
     contacts = int(billed["activity_id"].nunique())
-    cost = _cost(data, lines)
+    cost = _cost(lines)
     per_contact = revenue / contacts if contacts else np.nan
     cost_per_mm = cost / member_months if member_months else np.nan
     return {
@@ -146,7 +146,7 @@ def summarize(name: str, data: Dataset, evaluation: Evaluation) -> dict[str, Any
 
 def simulate(data: Dataset, scenarios: list[Scenario]) -> pd.DataFrame:
     """One row per scenario (and per swept value): revenue, coverage and break-even figures."""
-    rows = [summarize("baseline", data, evaluate_dataset(data))]
+    rows = [summarize("baseline", evaluate_dataset(data))]
     for scenario in scenarios:
         variants: list[tuple[str, dict[str, dict[str, Any]]]] = [(scenario.name,
                                                                   scenario.contracts)]
@@ -166,5 +166,5 @@ def simulate(data: Dataset, scenarios: list[Scenario]) -> pd.DataFrame:
                                                 scenario.intensity.seed)
             variant = Dataset(tables, overlay(data.contracts, changes), data.rejects,
                               data.sources, data.input_rows, data.refused)
-            rows.append(summarize(name, variant, evaluate_dataset(variant)))
+            rows.append(summarize(name, evaluate_dataset(variant)))
     return pd.DataFrame(rows, columns=SIMULATION_COLUMNS)

@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 
 from casefund.engine.examples import all_examples, run_example
-from casefund.evaluation import rule_book
+from casefund.rules.book import rule_book
 from casefund.rules.model import RuleExample
 
 EXAMPLES = list(all_examples(rule_book()))

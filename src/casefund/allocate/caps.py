@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from casefund.facts.calendar import shift_months
-from casefund.payers.contracts import Caps
+from casefund.records.contracts import Caps
 
 
 def running_cap(requests: np.ndarray, groups: np.ndarray | None, limit: float) -> np.ndarray:
@@ -86,10 +86,19 @@ class CapResult:
     stopped_by: list[tuple[str, np.ndarray]] = field(default_factory=list)
 
 
-def _episode_groups(cap_id: str, episode: dict[str, np.ndarray], participant: np.ndarray
-                    ) -> np.ndarray:
-    """Each row's episode number (a recorded span of the cap's program), −1 where none."""
-    return episode.get(cap_id, np.full(len(participant), -1, dtype=np.int64))
+@dataclass
+class CapRows:
+    """Who and when each row is, for grouping it under a limit."""
+
+    participant: np.ndarray
+    month: np.ndarray
+    year: np.ndarray
+    day: np.ndarray | None = None  # service day numbers (a rolling limit needs them)
+    episode: dict[str, np.ndarray] = field(default_factory=dict)  # per episode cap
+
+    def episode_of(self, cap_id: str) -> np.ndarray:
+        """Each row's episode number (a recorded span of the cap's program), −1 where none."""
+        return self.episode.get(cap_id, np.full(len(self.participant), -1, dtype=np.int64))
 
 
 def apply_caps(
@@ -100,7 +109,6 @@ def apply_caps(
     month: np.ndarray,
     year: np.ndarray,
     whole_units: bool,
-    spent_budget: float = 0.0,
     day: np.ndarray | None = None,
     episode: dict[str, np.ndarray] | None = None,
 ) -> CapResult:
@@ -113,45 +121,54 @@ def apply_caps(
     """
     units = units.astype(float)
     amount = amount.astype(float)
-    episode = episode or {}
+    rows = CapRows(participant, month, year, day, episode or {})
     price = np.divide(amount, units, out=np.zeros_like(amount), where=units > 0)
     result = CapResult(units.copy(), amount.copy())
+    _unit_limits(result, caps, rows, price, whole_units)
+    _amount_limits(result, caps, rows, price, whole_units)
+    return result
 
-    def note(cap_id: str, before: np.ndarray, after: np.ndarray) -> None:
-        result.stopped_by.append((cap_id, after < before - 1e-9))
 
+def _unit_limits(result: CapResult, caps: Caps, rows: CapRows, price: np.ndarray,
+                 whole_units: bool) -> None:
     def units_under(cap_id: str, allowed: np.ndarray) -> None:
         if whole_units:
             allowed = np.floor(allowed + 1e-9)
-        note(cap_id, result.units, allowed)
+        result.stopped_by.append((cap_id, allowed < result.units - 1e-9))
         result.amount = np.where(result.units > 0, allowed * price, result.amount)
         result.units = allowed
 
+    participant = rows.participant
     unit_limits = (
-        ("cap.units_per_month", caps.units_per_month, participant * 100_000 + month),
-        ("cap.units_per_year", caps.units_per_year, participant * 10_000 + year),
+        ("cap.units_per_month", caps.units_per_month, participant * 100_000 + rows.month),
+        ("cap.units_per_year", caps.units_per_year, participant * 10_000 + rows.year),
     )
     for cap_id, limit, groups in unit_limits:
         if limit is not None:
             units_under(cap_id, running_cap(result.units, groups, limit))
     if caps.units_per_rolling is not None:
-        if day is None:
+        if rows.day is None:
             raise ValueError("a rolling limit needs the service days")
         rolling = caps.units_per_rolling
-        units_under("cap.units_per_rolling",
-                    rolling_cap(result.units, participant, day, rolling.months, rolling.limit))
+        units_under("cap.units_per_rolling", rolling_cap(result.units, participant, rows.day,
+                                                         rolling.months, rolling.limit))
     if caps.units_per_episode is not None:
-        groups = _episode_groups("cap.units_per_episode", episode, participant)
+        groups = rows.episode_of("cap.units_per_episode")
         allowed = running_cap(result.units, groups, caps.units_per_episode.limit)
         units_under("cap.units_per_episode", np.where(groups >= 0, allowed, 0.0))
+
+
+def _amount_limits(result: CapResult, caps: Caps, rows: CapRows, price: np.ndarray,
+                   whole_units: bool) -> None:
+    participant = rows.participant
     amount_limits = (
-        ("cap.amount_per_month", caps.amount_per_month, participant * 100_000 + month),
-        ("cap.amount_per_year", caps.amount_per_year, participant * 10_000 + year),
+        ("cap.amount_per_month", caps.amount_per_month, participant * 100_000 + rows.month),
+        ("cap.amount_per_year", caps.amount_per_year, participant * 10_000 + rows.year),
         ("cap.amount_lifetime", caps.amount_lifetime, participant),
         ("cap.amount_per_episode",
          None if caps.amount_per_episode is None else caps.amount_per_episode.limit,
-         _episode_groups("cap.amount_per_episode", episode, participant)),
-        ("cap.budget", None if caps.budget is None else caps.budget - spent_budget, None),
+         rows.episode_of("cap.amount_per_episode")),
+        ("cap.budget", caps.budget, None),
     )
     for cap_id, limit, groups in amount_limits:
         if limit is None:
@@ -169,7 +186,6 @@ def apply_caps(
             share = np.divide(allowed, result.amount, out=np.ones_like(allowed),
                               where=result.amount > 0)
             new_units = result.units * share
-        note(cap_id, result.amount, allowed)
+        result.stopped_by.append((cap_id, allowed < result.amount - 1e-9))
         result.units = new_units
         result.amount = allowed
-    return result

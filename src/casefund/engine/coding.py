@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from casefund.engine.decide import condition_values, effective_mask
-from casefund.engine.params import ResolvedParameters
+from casefund.engine.decide import condition_values
 from casefund.facts.scope import FactScope
-from casefund.rules.loader import RuleBook
+from casefund.payers.terms import ResolvedParameters
+from casefund.rules.book import RuleBook
 
 
 def code_activities(
@@ -35,7 +35,7 @@ def code_activities(
         holds = condition_values(entry.condition, scope, params, days, payer, entry.reads)
         hit = (
             holds.fillna(False).to_numpy(dtype=bool)
-            & effective_mask(entry.coding.effective, days)
+            & entry.coding.effective.mask(days)
             & ~decided
         )
         codes[hit] = entry.coding.procedure_code

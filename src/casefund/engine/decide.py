@@ -9,11 +9,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from casefund.engine.params import ResolvedParameters, day_number
 from casefund.facts.scope import FactScope, UnknownFact
+from casefund.payers.terms import ResolvedParameters
 from casefund.rules.language import Node
 from casefund.rules.loader import CompiledRule
-from casefund.rules.model import Effective
 
 
 @dataclass
@@ -39,13 +38,6 @@ class Decisions:
             tested |= was_tested
             met |= was_met
         return tested, met
-
-
-def effective_mask(eff: Effective, days: np.ndarray) -> np.ndarray:
-    mask = days >= day_number(eff.start)
-    if eff.end is not None:
-        mask &= days <= day_number(eff.end)
-    return mask
 
 
 class _TermsOnly:
@@ -129,7 +121,7 @@ def collect(
     out = Decisions()
     n = len(days)
     for rule in rules:
-        active = effective_mask(rule.rule.effective, days) & applies_mask(rule, params, days)
+        active = rule.rule.effective.mask(days) & applies_mask(rule, params, days)
         if not active.any():
             continue
         then = rule.rule.then

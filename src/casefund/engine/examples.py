@@ -17,12 +17,14 @@ import numpy as np
 import pandas as pd
 
 from casefund.engine.decide import decide
-from casefund.engine.params import CONVENTIONS, ResolvedParameters, day_number
 from casefund.facts.calendar import month_start, to_days
 from casefund.facts.prepared import PreparedData
 from casefund.facts.scope import FactScope
 from casefund.io.load import load_dataset
-from casefund.rules.loader import CompiledRule, RuleBook
+from casefund.payers.terms import CONVENTIONS, ResolvedParameters
+from casefund.records.days import day_number
+from casefund.rules.book import RuleBook
+from casefund.rules.loader import CompiledRule
 from casefund.rules.model import RuleExample
 
 PARTICIPANT = "p1"

@@ -1,9 +1,17 @@
-"""Event-at-a-time decisions: the same rule files, evaluated by durable-rules per activity.
+"""Deprecated name of :mod:`casefund.live` (``events`` is also an input table's name).
 
-Import :class:`Session` from here; durable-rules is loaded only when a session starts, so
-casefund works without the ``durable`` extra until this path is used.
+``from casefund.events import Session`` keeps working, with a ``DeprecationWarning``; it
+will be removed in casefund 1.0.
 """
 
-from casefund.events.session import Decision, DurableUnavailable, Session
+import warnings
+
+from casefund.live import Decision, DurableUnavailable, Session
+
+warnings.warn(
+    "casefund.events is now casefund.live; import Session from casefund.live",
+    DeprecationWarning,
+    stacklevel=2,
+)
 
 __all__ = ["Decision", "DurableUnavailable", "Session"]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import numpy as np
 import pandas as pd
 
@@ -18,11 +16,6 @@ def to_days(values: pd.Series | pd.Index | np.ndarray) -> np.ndarray:
     days = array.astype("datetime64[D]").astype(np.int64)
     days[np.isnat(array)] = MISSING
     return days
-
-
-def day_to_date(day: int) -> dt.date:
-    """One day number as a date."""
-    return dt.date(1970, 1, 1) + dt.timedelta(days=int(day))
 
 
 def from_days(days: np.ndarray) -> np.ndarray:

@@ -15,7 +15,7 @@ from casefund.facts.calendar import MISSING, OPEN_END, to_days
 from casefund.facts.index import keys, participant_codes
 from casefund.facts.spans import Determinations, Spans
 from casefund.io.load import Dataset
-from casefund.payers.contracts import payer_slug
+from casefund.records.contracts import payer_slug
 from casefund.records.vocabulary import VOCABULARY
 
 

@@ -11,11 +11,13 @@ import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from casefund.io.errors import InputError, InputWarning
+from casefund.errors import InputError, InputWarning
+from casefund.io.contracts import load_contracts
 from casefund.io.sources import TableSource, folder_sources, read_source
 from casefund.io.validate import (
     ROW,
@@ -25,7 +27,7 @@ from casefund.io.validate import (
     problems_to_rejects,
     validate_table,
 )
-from casefund.payers.contracts import Contract, load_contracts
+from casefund.records.contracts import Contract
 from casefund.records.tables import TABLES, TableSpec
 
 INPUT_ORDER = (
@@ -162,3 +164,19 @@ def load_dataset(
 def unread_notices(folder: Path, names: list[str]) -> list[str]:
     return [f"{folder / name}: not read (not one of the input tables: "
             f"{', '.join(INPUT_ORDER)})" for name in names]
+
+
+def as_dataset(
+    data: str | Path | Mapping[str, TableSource | None] | Dataset | None,
+    contracts: str | Path | list[Contract] | dict[str, Any] | None,
+    tables: Mapping[str, TableSource | None],
+) -> Dataset:
+    """The validated dataset of what a caller handed in: a folder, a mapping of table name to
+    source, an already loaded dataset, or tables passed by keyword."""
+    if isinstance(data, Dataset):
+        return data
+    if data is None:
+        return load_dataset(dict(tables), contracts)
+    if isinstance(data, Mapping):
+        return load_dataset({**data, **tables}, contracts)
+    return load_dataset(data, contracts)

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from casefund.io.errors import InputError
+from casefund.errors import InputError
 
 MAX_BYTES = 2_000_000
 MAX_DEPTH = 40

@@ -12,7 +12,7 @@ from typing import Any, TypeAlias
 import pandas as pd
 from pydantic import BaseModel
 
-from casefund.io.errors import InputError
+from casefund.errors import InputError
 from casefund.records.suggestions import closest
 
 TableSource: TypeAlias = str | Path | pd.DataFrame | Sequence[Mapping[str, Any] | BaseModel]

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from casefund.io.errors import InputError
+from casefund.errors import InputError
 from casefund.records.suggestions import closest
 from casefund.records.tables import ColumnSpec, TableSpec
 from casefund.records.vocabulary import VOCABULARY, suggest

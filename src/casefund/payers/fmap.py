@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from casefund.records.days import day_number
+
 # The parameters the federal share of a health home payment depends on.
 FMAP_TERMS = {
     "regular_fmap", "spa_effective", "children_1945a", "children_fmap_increase",
@@ -48,7 +50,7 @@ def health_home_fmap(days: np.ndarray, params: dict[str, Any]) -> np.ndarray:
     out = np.full(len(days), np.nan if regular is None else float(regular))
     if start is None:
         return out if regular is not None else np.full(len(days), np.nan)
-    first = _quarter(np.array([(start - dt.date(1970, 1, 1)).days]))[0]
+    first = _quarter(np.array([day_number(start)]))[0]
     elapsed = _quarter(days) - first
     if params.get("children_1945a"):
         if regular is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from casefund.payers.contracts import ContractsFile
+from casefund.records.contracts import ContractsFile
 
 
 def write_schemas(folder: Path) -> list[Path]:

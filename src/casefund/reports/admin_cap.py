@@ -26,9 +26,9 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from casefund.engine.params import contract_parameters
-from casefund.payers.contracts import Contract
-from casefund.rules.loader import RuleBook
+from casefund.payers.terms import contract_parameters
+from casefund.records.contracts import Contract
+from casefund.rules.book import RuleBook
 
 ADMIN_CAP_COLUMNS = [
     "contract_id",
@@ -121,7 +121,7 @@ def build_admin_cap(expenses: pd.DataFrame, contracts: list[Contract], book: Rul
 
 def _period_row(contract: Contract, start: dt.date, spent: dict[str, float],
                 core_direct: float, split_known: bool, book: RuleBook) -> dict[str, object]:
-    params = contract_parameters(book, contract)
+    params = contract_parameters(book.parameters, contract)
     at = params.at(start)  # the limits in force when the budget period begins
     ryan_white = contract.program == "ryan_white_nmcm"
     part_b = ryan_white and contract.ryan_white_part == "B"

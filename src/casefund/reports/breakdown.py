@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from casefund.reports.frames import text_order
+from casefund.records.frames import text_order
 
 BREAKDOWN_COLUMNS = ["payer", "contract_id", "status", "activities", "minutes", "units", "amount"]
 

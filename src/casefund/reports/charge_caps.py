@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 
 from casefund.payers.charges import charge_cap_share
-from casefund.payers.contracts import Contract
-from casefund.rules.loader import RuleBook
+from casefund.records.contracts import Contract
+from casefund.rules.book import RuleBook
 
 CHARGE_CAP_COLUMNS = [
     "participant_id",

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from casefund.reports.frames import text_order
+from casefund.records.frames import text_order
+from casefund.records.payment_models import claimed_by_month
 
 CLAIM_COLUMNS = [
     "contract_id",
@@ -18,14 +19,13 @@ CLAIM_COLUMNS = [
     "amount",
     "lines",
 ]
-MONTHLY = ("pempm", "monthly_case_rate")
 
 
 def build_claims(lines: pd.DataFrame) -> pd.DataFrame:
     """One row per contract, participant, service date (or month) and code.
 
-    Monthly payments (PEMPM, case rates) are claimed for the month, so their service_date is
-    blank and ``month`` carries the period.
+    Payment models claimed by the month (PEMPM, case rates) have a blank service_date and
+    ``month`` carries the period.
     """
     keys = ["contract_id", "payer", "participant_id", "service_date", "month",
             "procedure_code", "modifiers"]
@@ -33,7 +33,7 @@ def build_claims(lines: pd.DataFrame) -> pd.DataFrame:
                          [*keys, "payment", "units", "amount"]]
     if billable.empty:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in CLAIM_COLUMNS})
-    monthly = billable["payment"].isin(MONTHLY)
+    monthly = billable["payment"].isin(claimed_by_month())
     frame = billable.assign(
         service_date=billable["service_date"].astype(object).where(~monthly, ""),
     )

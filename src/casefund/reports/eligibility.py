@@ -5,13 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from casefund.allocate.reasons import ReasonBits
-from casefund.engine.decide import decide
-from casefund.engine.params import ResolvedParameters
+from casefund.engine.eligibility import ProgramEligibility
 from casefund.facts.calendar import from_days
-from casefund.facts.scope import ACTIVITY_FACTS, FactScope
-from casefund.reports.frames import categorical
-from casefund.rules.loader import CompiledRule, RuleBook
+from casefund.records.frames import categorical
+from casefund.rules.book import RuleBook
 
 ELIGIBILITY_COLUMNS = [
     "participant_id",
@@ -25,85 +22,24 @@ ELIGIBILITY_COLUMNS = [
 ]
 
 
-def person_rules(book: RuleBook, program: str) -> list[CompiledRule]:
-    """Eligibility rules that are about the person, not about a particular activity."""
-    return [
-        r for r in book.program_rules(program)
-        if r.rule.kind == "eligibility" and not (r.condition.names() & set(ACTIVITY_FACTS))
-    ]
-
-
-def eligibility_programs(book: RuleBook) -> list[str]:
-    """Programs whose rule files decide who is eligible."""
-    return sorted(program for program in book.rules if person_rules(book, program))
-
-
 def build_eligibility(
     book: RuleBook,
-    scope: FactScope,
+    decided: list[ProgramEligibility],
     participant_ids: np.ndarray,
     as_of: np.ndarray,
     month: np.ndarray | None,
-    enable_unverified: list[str] | None = None,
 ) -> pd.DataFrame:
-    """One row per population tested (or one 'all' row for programs without populations).
+    """One row per population tested (or one 'all' row for programs without populations,
+    and for days on which a program's rule set is not in force).
 
     ``eligible`` is true only where the population is met and no exclusion or requirement
     of the program denies; ``reasons`` names the population rule and every denying rule.
     """
-    frames = []
     texts = {i: entry.reason for i, entry in book.reason_entries().items()}
     reasons, explanations = _Categories(), _Categories()
-    for program in eligibility_programs(book):
-        rules = person_rules(book, program)
-        params = ResolvedParameters(
-            book.parameters.get(program), {"enable_unverified": list(enable_unverified or [])}
-        )
-        in_force = book.in_force(program, as_of)
-        rule_set = book.rule_set(program)
-        if rule_set is not None and not in_force.all():
-            # Rules fail closed: on a day outside the program's rule set nobody is eligible,
-            # and the row says why (one row for the program, no population was tested).
-            rows = np.flatnonzero(~in_force)
-            frames.append({
-                "row": rows,
-                "program": np.full(len(rows), program, dtype=object),
-                "population": np.full(len(rows), "all", dtype=object),
-                "eligible": np.zeros(len(rows), dtype=bool),
-                "reasons": reasons.codes([rule_set.id], np.zeros(len(rows), dtype=np.int64)),
-                "explanation": explanations.codes([rule_set.reason],
-                                                  np.zeros(len(rows), dtype=np.int64)),
-            })
-        if not in_force.any():
-            continue
-        decisions = decide(rules, scope, params, as_of)
-        bits = ReasonBits([rule_id for rule_id, _ in decisions.denied] or ["none.none"],
-                          len(as_of))
-        matrix = bits.empty()
-        for rule_id, mask in decisions.denied:
-            bits.set(matrix, rule_id, mask)
-        denied_ids = bits.decode(matrix)
-        denied_any = np.asarray(matrix.any(axis=1), dtype=bool)
-        populations = decisions.qualified
-        if not book.has_populations(program):
-            populations = {"all": ("", np.ones(len(as_of), dtype=bool),
-                                   np.ones(len(as_of), dtype=bool))}
-        for population, (rule_id, tested, met) in sorted(populations.items()):
-            rows = np.flatnonzero(tested & in_force)
-            # Distinct denial sets are few: each text is built once per set, then picked.
-            deny_codes = np.asarray(denied_ids.codes)[rows]
-            joined = [";".join(filter(None, [rule_id, str(d)])) for d in denied_ids.categories]
-            explained, explain_codes = _explain(rule_id, met[rows], deny_codes,
-                                                list(denied_ids.categories), texts,
-                                                set(decisions.skipped))
-            frames.append({
-                "row": rows,
-                "program": np.full(len(rows), program, dtype=object),
-                "population": np.full(len(rows), population, dtype=object),
-                "eligible": met[rows] & ~denied_any[rows],
-                "reasons": reasons.codes(joined, deny_codes),
-                "explanation": explanations.codes(explained, explain_codes),
-            })
+    frames = []
+    for program in decided:
+        frames += _program_rows(program, texts, reasons, explanations)
     if not frames:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in ELIGIBILITY_COLUMNS})
     columns = {name: np.concatenate([f[name] for f in frames]) for name in frames[0]}
@@ -128,6 +64,45 @@ def build_eligibility(
     order = np.lexsort((out["population"].cat.codes, as_of[rows], out["program"].cat.codes,
                         out["participant_id"].cat.codes))
     return out.iloc[order].reset_index(drop=True)[ELIGIBILITY_COLUMNS]
+
+
+def _program_rows(program: ProgramEligibility, texts: dict[str, str], reasons: _Categories,
+                  explanations: _Categories) -> list[dict[str, np.ndarray]]:
+    frames = []
+    in_force, rule_set = program.in_force, program.rule_set
+    if rule_set is not None and not in_force.all():
+        # Rules fail closed: on a day outside the program's rule set nobody is eligible,
+        # and the row says why (one row for the program, no population was tested).
+        rows = np.flatnonzero(~in_force)
+        nothing = np.zeros(len(rows), dtype=np.int64)
+        frames.append({
+            "row": rows,
+            "program": np.full(len(rows), program.program, dtype=object),
+            "population": np.full(len(rows), "all", dtype=object),
+            "eligible": np.zeros(len(rows), dtype=bool),
+            "reasons": reasons.codes([rule_set.id], nothing),
+            "explanation": explanations.codes([rule_set.reason], nothing),
+        })
+    if not in_force.any():
+        return frames
+    denied_ids = program.denied_ids
+    for population, (rule_id, tested, met) in sorted(program.populations.items()):
+        rows = np.flatnonzero(tested & in_force)
+        # Distinct denial sets are few: each text is built once per set, then picked.
+        deny_codes = np.asarray(denied_ids.codes)[rows]
+        joined = [";".join(filter(None, [rule_id, str(d)])) for d in denied_ids.categories]
+        explained, explain_codes = _explain(rule_id, met[rows], deny_codes,
+                                            list(denied_ids.categories), texts,
+                                            program.skipped)
+        frames.append({
+            "row": rows,
+            "program": np.full(len(rows), program.program, dtype=object),
+            "population": np.full(len(rows), population, dtype=object),
+            "eligible": met[rows] & ~program.denied_any[rows],
+            "reasons": reasons.codes(joined, deny_codes),
+            "explanation": explanations.codes(explained, explain_codes),
+        })
+    return frames
 
 
 class _Categories:

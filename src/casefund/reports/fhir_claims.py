@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from casefund.evaluation import Evaluation
-from casefund.io.errors import InputError
+from casefund.errors import InputError
+from casefund.reports.outputs import Evaluation
 
 HCPCS = "https://bluebutton.cms.gov/resources/codesystem/hcpcs"
 NPI = "http://hl7.org/fhir/sid/us-npi"

@@ -26,7 +26,7 @@ from typing import Any
 
 import pandas as pd
 
-from casefund.io.errors import InputError
+from casefund.errors import InputError
 
 MANIFEST = "manifest.json"
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -35,6 +35,11 @@ _KNOWN_OUTPUTS = {"lines.csv", "claims.csv", "eligibility.csv", "breakdown.csv",
                   "admin_cap.csv", "rejects.csv", "recertification.csv", "charge_caps.csv",
                   "summary.csv", "eligibility_summary.csv", "casefund.xlsx", MANIFEST}
 _FIXED_STAMP = (1980, 1, 1, 0, 0, 0)
+
+
+def stamped(frame: pd.DataFrame, version: str, rules_hash: str) -> pd.DataFrame:
+    """The frame with the provenance columns every written output carries."""
+    return frame.assign(casefund_version=version, rules_hash=rules_hash)
 
 
 def neutralized(value: Any) -> Any:
@@ -188,10 +193,10 @@ def _reproducible(data: bytes) -> bytes:
             if info.filename == "docProps/core.xml":
                 content = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*",
                                  rb"\g<1>2000-01-01T00:00:00Z", content)
-            stamped = zipfile.ZipInfo(info.filename, date_time=_FIXED_STAMP)
-            stamped.compress_type = zipfile.ZIP_DEFLATED
-            stamped.external_attr = info.external_attr
-            target.writestr(stamped, content)
+            entry = zipfile.ZipInfo(info.filename, date_time=_FIXED_STAMP)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = info.external_attr
+            target.writestr(entry, content)
     return out.getvalue()
 
 

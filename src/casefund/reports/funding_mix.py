@@ -1,7 +1,9 @@
 """The funding-mix report: who paid for the case management delivered, and what is left.
 
 Cost is staff time at the staff table's hourly cost for every accepted minute (the minutes
-of each line, so a split activity's cost is split with it), plus the expenses table. Each
+of each line, so a split activity's cost is split with it), plus the expenses table. Every
+figure is read from the lines (which carry their staff member and hourly cost) and the
+contracts, so a partitioned run reports exactly what one pass does. Each
 funder's share is what its contracts billed; the unfunded remainder is the cost of
 unbillable minutes.
 """
@@ -14,7 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from casefund.evaluation import Evaluation, rule_book, staff_hourly_cost
+from casefund.reports.outputs import Evaluation
+from casefund.rules.book import rule_book
 
 
 @dataclass
@@ -33,15 +36,10 @@ class FundingMix:
 
 
 def _line_costs(evaluation: Evaluation) -> pd.DataFrame:
-    assert evaluation.dataset is not None
-    data = evaluation.dataset
     lines = evaluation.lines.loc[evaluation.lines["status"] != "rejected"].copy()
     for column in ("payer", "contract_id", "program", "status", "month"):
         lines[column] = lines[column].astype(object).fillna("")
-    acts = data.activities
-    per_activity = pd.Series(staff_hourly_cost(data, acts),
-                             index=acts["activity_id"].astype(str))
-    hourly = lines["activity_id"].astype(str).map(per_activity).astype(float)
+    hourly = lines["hourly_cost"].astype(float)
     lines["cost"] = (hourly.fillna(0.0) * lines["minutes"] / 60.0).round(2)
     lines["funder"] = np.where(lines["status"] == "unbillable", "(unfunded)", lines["payer"])
     return lines
@@ -94,15 +92,15 @@ def _budgets(evaluation: Evaluation, lines: pd.DataFrame) -> pd.DataFrame:
 
 
 def _caseload(evaluation: Evaluation, lines: pd.DataFrame) -> pd.DataFrame:
-    """Participants served per staff member and month, per FTE, against the program models."""
+    """Participants served per staff member and month, per FTE, against the program models
+    (activities without a staff member are not anyone's caseload)."""
     assert evaluation.dataset is not None
     data = evaluation.dataset
-    acts = data.activities
-    if acts.empty:
+    staffed = lines.loc[lines["staff_id"].astype(object).fillna("") != ""]
+    if staffed.empty:
         return pd.DataFrame(columns=["staff_id", "month", "participants", "fte",
                                      "caseload_per_fte"])
-    served = (acts.assign(month=acts["date"].dt.strftime("%Y-%m"),
-                          staff_id=acts["staff_id"].astype(object))
+    served = (staffed[["staff_id", "month", "participant_id"]].astype(object)
               .groupby(["staff_id", "month"])["participant_id"].nunique()
               .rename("participants").reset_index())
     fte = data["staff"].set_index(data["staff"]["staff_id"].astype(str))["fte"].astype(float)

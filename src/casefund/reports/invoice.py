@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from casefund.io.errors import InputError
+from casefund.errors import InputError
 from casefund.io.safe_yaml import read_yaml_file
 from casefund.reports.claims import CLAIM_COLUMNS
 

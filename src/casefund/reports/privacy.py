@@ -16,21 +16,20 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from casefund.engine.params import ResolvedParameters
 from casefund.facts.calendar import to_days
-from casefund.reports.files import claim_folder, write_csv, write_manifest
+from casefund.payers.terms import ResolvedParameters
+from casefund.reports.files import claim_folder, stamped, write_csv, write_manifest
 from casefund.reports.suppression import ALL, margins, protect
-from casefund.reports.write import stamped
 
 if TYPE_CHECKING:
-    from casefund.evaluation import Evaluation
+    from casefund.reports.outputs import Evaluation
 
 SUMMARY_KEYS = ["month", "payer", "contract_id", "program", "status"]
 SUMMARY_VALUES = ["participants", "activities", "minutes", "units", "amount"]
 
 
 def _privacy() -> ResolvedParameters:
-    from casefund.evaluation import rule_book
+    from casefund.rules.book import rule_book
 
     return ResolvedParameters(rule_book().parameters["privacy"])
 

@@ -15,8 +15,8 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from casefund.payers.contracts import Contract, payer_slug
-from casefund.rules.loader import RuleBook
+from casefund.records.contracts import Contract, payer_slug
+from casefund.rules.book import RuleBook
 
 RECERTIFICATION_COLUMNS = [
     "participant_id",

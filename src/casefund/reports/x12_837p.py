@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from casefund.evaluation import Evaluation
-from casefund.io.errors import InputError
-from casefund.payers.contracts import Billing, Contract
+from casefund.errors import InputError
+from casefund.records.contracts import Billing, Contract
+from casefund.reports.outputs import Evaluation
 
 DELIMITERS = ("~", "*", ":", "^")
 

@@ -8,13 +8,15 @@ arguments.
 
 from __future__ import annotations
 
+import datetime as dt
 import inspect
 from typing import Any
 
+from casefund.errors import RuleFileError
 from casefund.facts.scope import ACTIVITY_FACTS, FUNCTIONS, KNOWN_FACTS
 from casefund.records.vocabulary import VOCABULARY, suggest
+from casefund.rules.book import RuleBook
 from casefund.rules.language import Compare, Composite, Constant, Fact, Node, Param
-from casefund.rules.loader import RuleBook, RuleFileError
 
 CONTRACT_TERMS = {"rate", "unit_minutes", "rounding", "aggregate", "min_services_per_month",
                   "covers", "procedure_code", "modifiers"}
@@ -99,7 +101,7 @@ def _dating_problems(book: RuleBook) -> list[str]:
         if rule_set is None:
             continue
         where = f"{compiled.source}: {rule.id}"
-        starts = max(rule.effective.start, rule_set.in_force.start)
+        starts = max(rule.effective.start or dt.date.min, rule_set.in_force.start or dt.date.min)
         if rule.then.decision == "require" and not rule.effective.covers(rule_set.in_force):
             problems.append(f"{where}: a requirement in effect {rule.effective.label()} leaves "
                             f"part of the rule set ({rule_set.in_force.label()}) without it")
@@ -120,7 +122,7 @@ def _dating_problems(book: RuleBook) -> list[str]:
 
 
 def check_rule_book() -> list[str]:
-    from casefund.evaluation import rule_book
+    from casefund.rules.book import rule_book
 
     try:
         book = rule_book()

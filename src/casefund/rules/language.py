@@ -141,12 +141,10 @@ class Composite(Node):
 
 
 def as_boolean(value: Value) -> Value:
+    """A condition's value as three-valued logic: a nullable boolean column, or True, False
+    or NA for a scalar (an unknown fact stays unknown, never false)."""
     if isinstance(value, pd.Series):
-        if value.dtype == "boolean":
-            return value
-        if pd.api.types.is_bool_dtype(value):
-            return value.astype("boolean")
-        return value.astype("boolean")
+        return value if value.dtype == "boolean" else value.astype("boolean")
     if value is None or value is pd.NA:
         return pd.NA
     return bool(value)

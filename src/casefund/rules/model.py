@@ -7,53 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-
-class Citation(BaseModel):
-    """Where a rule or value comes from: always the most official source read."""
-
-    model_config = ConfigDict(extra="forbid")
-    document: str = Field(min_length=3)
-    section: str | None = None
-    url: str | None = None
-    status: Literal["confirmed", "confirmed_secondary", "unconfirmed"] = "confirmed"
-    via: str | None = Field(
-        default=None,
-        description="the secondary source through which the document was read, where its own "
-        "text was not (e.g. a plan's page restating a DHCS guide)",
-    )
-
-    def short(self) -> str:
-        parts = [self.document]
-        if self.section:
-            parts.append(self.section)
-        if self.via:
-            parts.append(f"as restated by {self.via}")
-        return ", ".join(parts)
-
-
-class Effective(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-    start: dt.date = Field(alias="from")
-    end: dt.date | None = Field(default=None, alias="to")
-
-    @model_validator(mode="after")
-    def _ordered(self) -> Effective:
-        if self.end is not None and self.end < self.start:
-            raise ValueError(f"'to' ({self.end}) is before 'from' ({self.start})")
-        return self
-
-    def label(self) -> str:
-        return f"{self.start.isoformat()}..{self.end.isoformat() if self.end else ''}"
-
-    def covers(self, other: Effective) -> bool:
-        """Whether every day of ``other`` lies within this period."""
-        ends_later = self.end is None or (other.end is not None and other.end <= self.end)
-        return self.start <= other.start and ends_later
-
-    def overlaps(self, other: Effective) -> bool:
-        return (self.end is None or other.start <= self.end) and (
-            other.end is None or self.start <= other.end)
-
+from casefund.records.citations import Citation
+from casefund.records.periods import Since
 
 Decision = Literal["require", "deny", "warn", "qualify"]
 Kind = Literal["eligibility", "coverage", "units", "limit", "allocation"]
@@ -119,7 +74,7 @@ class Rule(BaseModel):
     when: str
     then: Then
     cite: Citation
-    effective: Effective
+    effective: Since
     notes: str | None = None
     examples: list[RuleExample] = Field(default_factory=list)
 
@@ -133,7 +88,7 @@ class CodingRule(BaseModel):
     procedure_code: str
     modifiers: str = ""
     cite: Citation
-    effective: Effective
+    effective: Since
     notes: str | None = None
 
 
@@ -150,7 +105,7 @@ class RuleSet(BaseModel):
     title: str = Field(min_length=3)
     id: str = Field(pattern=r"^[a-z0-9_]+(\.[a-z0-9_]+)+$")
     reason: str = Field(min_length=10, description="plain language, shown when it denies")
-    in_force: Effective
+    in_force: Since
     cite: Citation
     notes: str | None = None
 
@@ -168,74 +123,6 @@ class RuleSetFile(BaseModel):
     rule_set: RuleSet
 
 
-class ParameterValue(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-    start: dt.date = Field(alias="from")
-    value: Any
-    cite: Citation
-
-
-ParameterKind = Literal["number", "text", "boolean", "list", "mapping", "date"]
-
-
-def kind_of(value: Any) -> ParameterKind | None:
-    """The kind of a parameter value as YAML gives it (None for an unset value)."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, dt.date):
-        return "date"
-    if isinstance(value, list | tuple):
-        return "list"
-    if isinstance(value, dict):
-        return "mapping"
-    return "text"
-
-
-class Parameter(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    description: str = Field(min_length=5)
-    unit: str | None = None
-    kind: ParameterKind | None = Field(
-        default=None, description="what a value is; needed where no value is set (a contract "
-        "must give it), otherwise read from the values")
-    choices: list[str] | None = Field(default=None, description="the values a text may take")
-    codes: str | None = Field(
-        default=None,
-        description="the vocabulary its values (a list, or a mapping's list values) come from; "
-        "`casefund rules check` refuses a code not in it",
-    )
-    verified: bool = True
-    notes: str | None = None
-    values: list[ParameterValue] = Field(min_length=1)
-
-    @model_validator(mode="after")
-    def _ordered(self) -> Parameter:
-        starts = [v.start for v in self.values]
-        if starts != sorted(starts) or len(set(starts)) != len(starts):
-            raise ValueError("values must be in date order with distinct 'from' dates")
-        kinds = {kind_of(v.value) for v in self.values} - {None}
-        if self.kind is None and not kinds:
-            raise ValueError("no value is set, so 'kind' must say what a contract gives")
-        if len(kinds) > 1 or (self.kind is not None and kinds - {self.kind}):
-            raise ValueError(f"values of different kinds ({sorted(k for k in kinds if k)})")
-        return self
-
-    def value_kind(self) -> ParameterKind:
-        if self.kind is not None:
-            return self.kind
-        return next(k for v in self.values if (k := kind_of(v.value)) is not None)
-
-
-class ParameterFile(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    program: str
-    parameters: dict[str, Parameter]
-
-
 class Outcome(BaseModel):
     """A decision the allocator makes itself (a cap reached, a month not engaged).
 
@@ -247,7 +134,7 @@ class Outcome(BaseModel):
     id: str = Field(pattern=r"^[a-z0-9_]+(\.[a-z0-9_]+)+$")
     reason: str = Field(min_length=10)
     cite: Citation
-    effective: Effective
+    effective: Since
     notes: str | None = None
 
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from casefund.rules.loader import CompiledRule, ProgramParameters, RuleBook
-from casefund.rules.model import Citation
+from casefund.payers.parameters import ProgramParameters
+from casefund.records.citations import Citation
+from casefund.records.payment_models import PAYMENT_MODELS
+from casefund.rules.book import RuleBook
+from casefund.rules.loader import CompiledRule
 
 # Terms a contract paying by time needs; a program whose sources set none lends it none.
 TIME_TERMS = ("unit_minutes", "rounding")
@@ -137,6 +140,24 @@ def conventions_page(book: RuleBook) -> str:
     return "\n".join(lines)
 
 
+def payment_models_page(book: RuleBook) -> str:
+    """The payment models a contract may name (vocabulary.yaml's ``payment`` table)."""
+    lines = ["# Payment models", "",
+             "Generated from `records/vocabulary.yaml` by `casefund rules docs` (rules hash "
+             f"`{book.digest}`). A contract's `payment` names one of these; the unit says which "
+             "module of `casefund/allocate/models/` pays it.", "",
+             "| payment | pays | rate | unit | claimed by | paid lines carry | source |",
+             "|---|---|---|---|---|---|---|"]
+    for name, model in PAYMENT_MODELS.items():
+        outcome = book.outcomes.get(model.outcome)
+        source = _cell(_cite(outcome.cite)) if outcome is not None else ""
+        unit = model.unit.replace("_", " ") + (" (and staff time)" if model.staff_time else "")
+        lines.append(f"| `{name}` | {_cell(model.meaning)} | {model.rate} | {unit} | "
+                     f"{model.claimed_by} | `{model.outcome}` | {source} |")
+    lines.append("")
+    return "\n".join(lines)
+
+
 def write_pages(book: RuleBook, folder: Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     written = []
@@ -148,4 +169,7 @@ def write_pages(book: RuleBook, folder: Path) -> list[Path]:
         path = folder / "conventions.md"
         path.write_text(conventions_page(book))
         written.append(path)
+    path = folder / "payment-models.md"
+    path.write_text(payment_models_page(book))
+    written.append(path)
     return written

@@ -2,7 +2,7 @@
 
 Everything casefund decides is per participant except contract budgets, settled exactly in
 one extra pass per budget that binds (:mod:`casefund.scaleout.budgets`); such a pass only
-re-runs the payer waterfall over the groundwork each partition kept. Partitions come
+re-runs the payer waterfall over the adjudication each partition kept. Partitions come
 from a dataset already in memory (:func:`evaluate_partitioned`) or straight from the raw
 input tables (:func:`evaluate_raw`), validated inside each partition so that no process
 holds the whole typed input: that is what bounds memory at tens of millions of activities.
@@ -19,16 +19,16 @@ from typing import Any
 
 import pandas as pd
 
-from casefund.evaluation import Evaluation, check_contracts, contracts_hash, input_hashes
-from casefund.io.errors import InputError
+from casefund.errors import InputError
+from casefund.evaluation import Evaluation, check_dataset
+from casefund.io.hashes import contracts_hash, input_hashes
 from casefund.io.load import INPUT_ORDER, Dataset
 from casefund.io.sources import TableSource
 from casefund.io.validate import ROW
-from casefund.payers.contracts import Contract
+from casefund.records.contracts import Contract
 from casefund.records.tables import TABLES
-from casefund.scaleout.budgets import settle
+from casefund.scaleout.budgets import run_with_budgets
 from casefund.scaleout.combine import combine, combined_hash
-from casefund.scaleout.deal import raw_partitions
 from casefund.scaleout.parts import (
     PER_PARTICIPANT,
     SHARED,
@@ -36,10 +36,10 @@ from casefund.scaleout.parts import (
     Part,
     PartResult,
     RawPart,
-    map_large_blocks,
     partition,
     run_part,
 )
+from casefund.scaleout.raw_tables import raw_partitions
 from casefund.scaleout.runners import Runner, dask_runner, run_locally
 
 __all__ = [
@@ -51,8 +51,8 @@ __all__ = [
 def evaluate_partitioned(data: Dataset, parts: int, runner: Runner = run_locally,
                          as_of: dt.date | None = None) -> Evaluation:
     """The single-pass result for an already validated dataset, partition by partition."""
-    check_contracts(data.contracts, data.sources.get("contracts", "contracts"))
-    results = settle(partition(data, parts), data.contracts, runner)
+    check_dataset(data)
+    results = run_with_budgets(partition(data, parts), data.contracts, runner)
     return combine(data, results, input_hashes(data), as_of)
 
 
@@ -69,7 +69,7 @@ def evaluate_raw(
     ``spill=True`` writes the partitions' raw rows to a temporary folder (a path: to a
     fresh private folder made inside that one, which remote Dask workers must be able to
     read; ``False``: they travel with the tasks). The folder also keeps each partition's
-    groundwork between budget passes as a pickle sealed with an HMAC under a key that
+    adjudication between budget passes as a pickle sealed with an HMAC under a key that
     travels only with the partition: a file anyone else changed or left there is refused,
     never unpickled.
     """
@@ -96,10 +96,9 @@ def _evaluate_raw(
     spill: str | Path | None,
     as_of: dt.date | None = None,
 ) -> Evaluation:
-    map_large_blocks()  # before dealing: the driver's heap then never holds column blocks
     pieces, shared = raw_partitions(tables, contracts, max(parts, 1), spill)
-    check_contracts(shared.contracts, shared.sources.get("contracts", "contracts"))
-    results = settle(pieces, shared.contracts, runner)
+    check_dataset(shared)
+    results = run_with_budgets(pieces, shared.contracts, runner)
     small = {name: pd.concat([r.tables[name] for r in results], ignore_index=True)
              .sort_values(ROW, kind="stable").reset_index(drop=True)
              for name in PER_PARTICIPANT if name != "activities"}

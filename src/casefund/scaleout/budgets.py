@@ -15,9 +15,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from casefund.allocate.payments import floor_cents, pays_whole_units
-from casefund.payers.contracts import Contract
-from casefund.reports.frames import text_rank
+from casefund.allocate.offer import floor_cents
+from casefund.records.contracts import Contract
+from casefund.records.frames import text_rank
 from casefund.scaleout.combine import concat_parts
 from casefund.scaleout.parts import Budgets, Part, PartResult
 from casefund.scaleout.runners import Runner
@@ -49,7 +49,7 @@ def _allowances(results: list[PartResult], contract: Contract) -> list[float] | 
     units = requests["units"].to_numpy(dtype=float)[order]
     prior = np.cumsum(amount) - amount
     allowed = np.clip(budget - prior, 0.0, amount)
-    if pays_whole_units(contract):
+    if contract.pays_whole_units():
         price = np.divide(amount, units, out=np.zeros_like(amount), where=units > 0)
         whole = np.floor(np.divide(allowed, price, out=np.zeros_like(allowed),
                                    where=price > 0) + 1e-9)
@@ -61,7 +61,7 @@ def _allowances(results: list[PartResult], contract: Contract) -> list[float] | 
     return [float(share) for share in shares]
 
 
-def settle(pieces: Sequence[Part], contracts: list[Contract], runner: Runner
+def run_with_budgets(pieces: Sequence[Part], contracts: list[Contract], runner: Runner
             ) -> list[PartResult]:
     """Run every partition, then once more per binding budget with its exact shares. A
     budget pass replaces only the lines: everything else a partition sends is the same."""

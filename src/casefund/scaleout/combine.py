@@ -10,15 +10,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from casefund.evaluation import (
-    LINE_COLUMNS,
-    Evaluation,
-    assemble,
-    citations_of,
-    rule_book,
-)
+from casefund.allocate.lines import LINE_COLUMNS, citations_of
 from casefund.io.load import Dataset
-from casefund.reports.frames import text_rank
+from casefund.records.frames import text_rank
+from casefund.reports.outputs import Evaluation, assemble
+from casefund.rules.book import rule_book
 from casefund.scaleout.parts import PartResult
 
 

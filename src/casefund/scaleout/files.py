@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from casefund.io.errors import InputError
+from casefund.errors import InputError
 from casefund.io.sources import UNREADABLE, check_header, read_source
 from casefund.io.validate import ROW, check_columns, normalise_columns
 from casefund.records.tables import TableSpec
@@ -99,7 +99,7 @@ class PartitionFiles:
             sink.close()
 
 
-def deal_file(
+def split_file_by_participant(
     path: Path, spec: TableSpec, origin: str, folder: Path,
     part_of: Callable[[pd.DataFrame], np.ndarray],
 ) -> tuple[int, pd.DataFrame, list[str], dict[int, int]]:

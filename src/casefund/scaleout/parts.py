@@ -8,14 +8,10 @@ compact :class:`PartResult`.
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
-import gc
 import hashlib
 import hmac
 import pickle
 import secrets
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Protocol
@@ -23,14 +19,18 @@ from typing import BinaryIO, Protocol
 import numpy as np
 import pandas as pd
 
+from casefund.allocate.lines import bill
 from casefund.allocate.waterfall import contract_order
-from casefund.evaluation import Groundwork, evaluate_dataset
-from casefund.io.errors import InputError
+from casefund.engine.adjudication import Adjudication
+from casefund.errors import InputError
+from casefund.evaluation import evaluate_dataset
 from casefund.io.load import INPUT_ORDER, Dataset, _reference_problems
 from casefund.io.validate import ROW, empty_rejects, validate_table
-from casefund.payers.contracts import Contract
+from casefund.records.contracts import Contract
 from casefund.records.tables import TABLES
+from casefund.rules.book import rule_book
 from casefund.scaleout.files import create_new, open_own
+from casefund.scaleout.worker import release_memory
 
 PER_PARTICIPANT = ("participants", "activities", "coverage", "events", "assessments", "consents",
                    "charges")
@@ -139,27 +139,26 @@ class PartResult:
 def run_part(part: Part, budgets: Budgets, again: bool = False) -> PartResult:
     """Evaluate one partition with the given budgets (``None``: unlimited).
 
-    The first pass keeps the partition's :class:`Groundwork` in its spill folder when some
+    The first pass keeps the partition's :class:`Adjudication` in its spill folder when some
     contract has a budget (one may bind); a budget pass (``again``) pays from it and sends
     back only the new lines, since nothing else depends on a budget.
     """
-    map_large_blocks()  # in this process, wherever the partition runs (a Dask worker too)
-    return_freed_memory()  # what the previous partition in this process left behind
-    with _arrow_in_system_heap():
-        return _run_part(part, budgets, again)
+    release_memory()  # what the previous partition left behind, in a tuned process
+    return _run_part(part, budgets, again)
 
 
 def _run_part(part: Part, budgets: Budgets, again: bool) -> PartResult:
-    store = _groundwork_store(part)
+    store = _adjudication_store(part)
     if again and store is not None:
-        ground, contracts = _load_groundwork(*store)
-        return PartResult(_compact(ground.pay(contract_order(budgeted(contracts, budgets)))))
+        kept, contracts = _load_adjudication(*store)
+        lines = bill(kept, contract_order(budgeted(contracts, budgets)), rule_book())
+        return PartResult(_compact(lines))
     data = with_budgets(part.load(), budgets)
-    ground = Groundwork.lay(data)
-    evaluation = evaluate_dataset(data, ground)
+    adjudication = Adjudication.of(data)
+    evaluation = evaluate_dataset(data, adjudication)
     if store is not None and budgets:
-        _keep_groundwork(*store, (ground, data.contracts))
-    del ground
+        _keep_adjudication(*store, (adjudication, data.contracts))
+    del adjudication
     hashes = {
         name: (data[name][ROW].to_numpy(np.int64),
                pd.util.hash_pandas_object(data[name], index=False).to_numpy())
@@ -179,13 +178,13 @@ def _compact(lines: pd.DataFrame) -> pd.DataFrame:
     return lines.drop(columns="citations")
 
 
-def _groundwork_store(part: Part) -> tuple[Path, bytes] | None:
-    """Where a partition keeps its groundwork, and the key that seals it (partitions with
+def _adjudication_store(part: Part) -> tuple[Path, bytes] | None:
+    """Where a partition keeps its adjudication, and the key that seals it (partitions with
     no folder, or no seal, keep nothing and start each pass over)."""
     folder, seal = getattr(part, "folder", None), getattr(part, "seal", None)
     if folder is None or not seal:
         return None
-    return Path(folder) / "groundwork.pickle", seal
+    return Path(folder) / "adjudication.pickle", seal
 
 
 class _Sealing:
@@ -199,74 +198,30 @@ class _Sealing:
         return self.file.write(data)
 
 
-def _keep_groundwork(path: Path, seal: bytes, ground: object) -> None:
-    """Pickle ``ground`` to ``path`` behind an HMAC-SHA256 of its bytes under ``seal`` (a
+def _keep_adjudication(path: Path, seal: bytes, kept: object) -> None:
+    """Pickle ``kept`` to ``path`` behind an HMAC-SHA256 of its bytes under ``seal`` (a
     link or file already there is removed, never written through)."""
     mac = hmac.new(seal, digestmod=hashlib.sha256)
     path.unlink(missing_ok=True)
     with create_new(path) as file:
         file.write(bytes(mac.digest_size))  # the tag goes here once the pickle is written
-        pickle.dump(ground, _Sealing(file, mac), protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump(kept, _Sealing(file, mac), protocol=pickle.HIGHEST_PROTOCOL)
         file.seek(0)
         file.write(mac.digest())
 
 
-def _load_groundwork(path: Path, seal: bytes) -> tuple[Groundwork, list[Contract]]:
-    """The groundwork this partition kept, unpickled only once its tag proves that this
+def _load_adjudication(path: Path, seal: bytes) -> tuple[Adjudication, list[Contract]]:
+    """The adjudication this partition kept, unpickled only once its tag proves that this
     run wrote exactly these bytes (read once into memory: what is checked is what loads)."""
     with open_own(path) as file:
         blob = memoryview(file.read())
     size = hashlib.sha256().digest_size
     expected = hmac.new(seal, blob[size:], digestmod=hashlib.sha256).digest()
     if not hmac.compare_digest(bytes(blob[:size]), expected):
-        raise RuntimeError(f"{path}: not the groundwork this run kept for the partition "
+        raise RuntimeError(f"{path}: not the adjudication this run kept for the partition "
                            "(changed, or written by another run); refusing to load it")
-    ground: tuple[Groundwork, list[Contract]] = pickle.loads(blob[size:])  # sealed above
-    return ground
-
-
-def return_freed_memory() -> None:
-    """Hand memory freed by a finished partition back to the system. A partition leaves
-    millions of small freed objects behind; without this, glibc keeps the fragmented heap
-    and the process's footprint grows pass after pass."""
-    gc.collect()
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-
-
-M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter number
-LARGE_BLOCK = 1 << 20
-
-
-def map_large_blocks() -> None:
-    """Make glibc serve every block of 1 MiB or more from its own mapping, returned to the
-    system the moment it is freed. By default the threshold rises to 32 MiB as blocks are
-    freed, so a partition's column-sized temporaries land in the heap between the results
-    kept from earlier partitions, and the heap cannot shrink: at ten million activities
-    the process held 0.6 GB more after the partitions and peaked 0.9 GB higher while
-    combining. The price is a page fault per fresh page (about 10 % more time). The
-    setting is process-wide and stays (this process runs partitions; glibc only)."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6").mallopt(M_MMAP_THRESHOLD, LARGE_BLOCK)
-
-
-@contextlib.contextmanager
-def _arrow_in_system_heap() -> Iterator[None]:
-    """Arrow allocates from the C heap while a partition runs, so that what it frees is
-    returned with the rest by :func:`return_freed_memory` (Arrow's default mimalloc pool
-    keeps freed pages for itself: at ten million activities, about 0.6 GB more held by the
-    process that ran the partitions). The previous default pool is restored afterwards."""
-    try:
-        import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
-    except ImportError:
-        yield
-        return
-    previous = pa.default_memory_pool()
-    pa.set_memory_pool(pa.system_memory_pool())
-    try:
-        yield
-    finally:
-        pa.set_memory_pool(previous)
+    kept: tuple[Adjudication, list[Contract]] = pickle.loads(blob[size:])  # sealed above
+    return kept
 
 
 def budgeted(contracts: list[Contract], budgets: Budgets) -> list[Contract]:

@@ -35,10 +35,6 @@ _INVERSE = {"==": "!=", "!=": "==", "<": ">=", "<=": ">", ">": "<=", ">=": "<"}
 _DURABLE = {"==": None, "!=": "$neq", "<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte"}
 
 
-class Unsatisfiable(Exception):
-    """The condition can never be known true (for example it compares with an unset value)."""
-
-
 @dataclass
 class Atoms:
     """Values the posted fact must carry: name → the node that computes it."""

@@ -26,29 +26,24 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from casefund.allocate.waterfall import MonthContext, allocate, contract_order
+from casefund.allocate.lines import bill, no_lines
+from casefund.allocate.waterfall import contract_order
+from casefund.engine.adjudication import Adjudication
 from casefund.engine.decide import Decisions, collect
-from casefund.engine.params import ResolvedParameters
-from casefund.evaluation import (
-    LINE_COLUMNS,
-    _dataset,
-    _lines,
-    canonical_activities,
-    month_context,
-    rule_book,
-    staff_hourly_cost,
-)
-from casefund.events.compile import Atoms
-from casefund.events.rulesets import ACTIVITY_RULESET, DAY, MONTH_RULESET, ContractRules, build
+from casefund.facts.activities import MonthContext
 from casefund.facts.calendar import to_days
 from casefund.facts.prepared import PreparedData
 from casefund.facts.scope import FactScope
-from casefund.io.load import Dataset
+from casefund.io.load import Dataset, as_dataset
 from casefund.io.record import plain_record
 from casefund.io.sources import TableSource
 from casefund.io.validate import ROW, validate_table
-from casefund.payers.contracts import Contract
+from casefund.live.compile import Atoms
+from casefund.live.rulesets import ACTIVITY_RULESET, DAY, MONTH_RULESET, ContractRules, build
+from casefund.payers.terms import ResolvedParameters
+from casefund.records.contracts import Contract
 from casefund.records.tables import TABLES
+from casefund.rules.book import rule_book
 from casefund.rules.loader import CompiledRule
 
 
@@ -102,7 +97,7 @@ class Decision:
                                 for r in text.split(";") if r}))
 
 
-_NO_LINES = pd.DataFrame(columns=LINE_COLUMNS)
+_NO_LINES = no_lines()
 _NO_ROWS = np.zeros(0, dtype=np.int64)
 
 
@@ -141,7 +136,7 @@ class Session:
     ) -> None:
         self._host = _host()
         self._lock = threading.Lock()
-        self.dataset = _dataset(data, contracts, tables)
+        self.dataset = as_dataset(data, contracts, tables)
         self.book = rule_book()
         self.prepared = PreparedData.build(self.dataset)
         self._known = set(self.prepared.ids)
@@ -293,7 +288,7 @@ class Session:
         """Every posted activity's current lines, in the batch engine's order."""
         frames = [f for f in self._lines.values() if len(f)]
         if not frames:
-            return pd.DataFrame(columns=LINE_COLUMNS)
+            return no_lines()
         out = pd.concat(frames, ignore_index=True)
         order = np.lexsort((out["activity_id"].astype(str).to_numpy(),
                             out["participant_id"].astype(str).to_numpy(),
@@ -313,16 +308,16 @@ class Session:
                         "activities": pd.concat(frames, ignore_index=True) if frames
                         else self.dataset.activities.iloc[0:0]},
                        self.dataset.contracts, self.dataset.rejects)
-        acts = canonical_activities(view, self.prepared)
+        adjudication = Adjudication.of(view, self.prepared)
+        acts = adjudication.acts
         for pid in pids:
             self._lines[pid] = _NO_LINES
             self._spent[pid] = {}
         if acts.empty:
             return _NO_LINES
-        days = acts["_day"].to_numpy(np.int64)
-        scope = FactScope(self.prepared, acts["_code"].to_numpy(np.int64), days, days,
-                          activity=acts)
-        months = month_context(self.prepared, acts)
+        days = adjudication.days
+        scope = adjudication.activity_scope
+        months = adjudication.months
         ids = acts["activity_id"].astype(str).to_numpy()
         first_day = acts["participant_id"].astype(object).map(
             {p: (np.iinfo(np.int64).max if d is None else d) for p, d in decide_from.items()}
@@ -346,10 +341,8 @@ class Session:
             return (_decisions(entry.activity_rules, position, fired, days, params),
                     _decisions(entry.month_rules, position, month_fired, months.as_of, params))
 
-        hourly = staff_hourly_cost(self.dataset, acts)
-        allocation = allocate(acts, self.contracts, self.book, scope, months, hourly,
-                              decider=decider, budget_spent=spent_elsewhere)
-        lines = _lines(acts, self.contracts, allocation, self.book, scope)
+        lines = bill(adjudication, self.contracts, self.book, decider=decider,
+                     budget_spent=spent_elsewhere)
         owner = lines["participant_id"].astype(object)
         for owner_id, group in lines.groupby(owner, sort=False).indices.items():
             theirs = lines.iloc[group].reset_index(drop=True)

@@ -14,11 +14,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from casefund.engine.params import ResolvedParameters, contract_parameters, day_number
-from casefund.events.compile import TRUE, Atoms, Json, compile_condition
-from casefund.facts.calendar import day_to_date
-from casefund.payers.contracts import Contract
-from casefund.rules.loader import CompiledRule, RuleBook
+from casefund.live.compile import TRUE, Atoms, Json, compile_condition
+from casefund.payers.terms import ResolvedParameters, contract_parameters
+from casefund.records.contracts import Contract
+from casefund.records.days import date_of, day_number
+from casefund.rules.book import RuleBook
+from casefund.rules.loader import CompiledRule
 
 ACTIVITY_RULESET = "casefund_activity"
 MONTH_RULESET = "casefund_month"
@@ -42,7 +43,7 @@ class ContractRules:
     def values_on(self, day: int) -> tuple[str, dict[str, Any]]:
         """The parameter values in force on a day number, and a key naming that set."""
         if day not in self._values_on:
-            values = self.params.at(day_to_date(day))
+            values = self.params.at(date_of(day))
             self._values_on[day] = (repr(sorted(values.items())), values)
         return self._values_on[day]
 
@@ -95,7 +96,7 @@ def build(
     definitions: dict[str, dict[str, Any]] = {ACTIVITY_RULESET: {}, MONTH_RULESET: {}}
     compiled: list[ContractRules] = []
     for position, contract in enumerate(contracts):
-        params = contract_parameters(book, contract)
+        params = contract_parameters(book.parameters, contract)
         entry = ContractRules(position, contract, params,
                               activity_atoms=Atoms(f"c{position}a"),
                               month_atoms=Atoms(f"c{position}m"))

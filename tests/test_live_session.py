@@ -15,7 +15,7 @@ from casefund.synthetic import Shape, demo_contracts, generate
 
 durable = pytest.importorskip("durable.engine", reason="the 'durable' extra is not installed")
 
-from casefund.events import Session  # noqa: E402
+from casefund.live import Session  # noqa: E402
 
 COMPARED = ["activity_id", "contract_id", "status", "minutes", "units", "amount", "reasons"]
 

@@ -1,35 +1,54 @@
-"""The agency's own contracts (contracts.yaml): who pays, for what, and how.
+"""The agency's own contracts (contracts.yaml): who pays, for what, and how — the model.
 
 Regulatory rules ship with casefund; contracts are the user's. Unknown keys are an error that
-names the contract and the key, so a typo never silently turns a cap off.
+names the contract and the key, so a typo never silently turns a cap off. The names a key may
+take (programs, payment models, rounding rules) come from vocabulary.yaml, like the table
+models'.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import re
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
-    ValidationError,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
 
-from casefund.io.errors import InputError
-from casefund.io.safe_yaml import read_yaml_file
+from casefund.records.payment_models import PAYMENT_MODELS
+from casefund.records.periods import Effective
 from casefund.records.suggestions import did_you_mean
+from casefund.records.vocabulary import VOCABULARY
 
-Program = Literal["ecm", "community_supports", "tcm", "health_home", "ryan_white_nmcm", "grant"]
-Payment = Literal[
-    "pempm", "ffs_unit", "ffs_encounter", "monthly_case_rate", "cost_reimbursement", "grant"
-]
-Rounding = Literal["whole_units", "cms_8_minute", "midpoint", "encounter"]
-Aggregate = Literal["per_activity", "per_day"]
+
+def _one_of(kind: str, names: tuple[str, ...]) -> AfterValidator:
+    """A text that must be one of ``names`` (read from vocabulary.yaml, never typed here)."""
+
+    def check(value: str) -> str:
+        if value not in names:
+            raise ValueError(f"unknown {kind} '{value}'{did_you_mean(value, names)}; "
+                             f"use one of {', '.join(names)}")
+        return value
+
+    return AfterValidator(check)
+
+
+def _schema(names: tuple[str, ...]) -> WithJsonSchema:
+    return WithJsonSchema({"type": "string", "enum": list(names)})
+
+
+_PROGRAMS, _PAYMENTS = VOCABULARY["contract_program"], tuple(PAYMENT_MODELS)
+_ROUNDINGS, _AGGREGATES = VOCABULARY["rounding"], VOCABULARY["aggregate"]
+Program = Annotated[str, _one_of("program", _PROGRAMS), _schema(_PROGRAMS)]
+Payment = Annotated[str, _one_of("payment model", _PAYMENTS), _schema(_PAYMENTS)]
+Rounding = Annotated[str, _one_of("rounding rule", _ROUNDINGS), _schema(_ROUNDINGS)]
+Aggregate = Annotated[str, _one_of("aggregation", _AGGREGATES), _schema(_AGGREGATES)]
 
 
 # Money and quantities a contract states: finite, never negative, and of a size a contract
@@ -37,22 +56,6 @@ Aggregate = Literal["per_activity", "per_day"]
 Dollars = Annotated[float, Field(ge=0, le=1e12, allow_inf_nan=False)]
 Rate = Annotated[float, Field(ge=0, le=1e7, allow_inf_nan=False)]
 Quantity = Annotated[float, Field(ge=0, le=1e9, allow_inf_nan=False)]
-RATED_PAYMENTS = ("ffs_unit", "ffs_encounter", "pempm", "monthly_case_rate")
-
-
-class Effective(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-    start: dt.date | None = Field(default=None, alias="from")
-    end: dt.date | None = Field(default=None, alias="to")
-
-    @model_validator(mode="after")
-    def _ordered(self) -> Effective:
-        if self.start is not None and self.end is not None and self.end < self.start:
-            raise ValueError(f"'to' ({self.end}) is before 'from' ({self.start})")
-        return self
-
-    def contains(self, day: dt.date) -> bool:
-        return (self.start is None or self.start <= day) and (self.end is None or day <= self.end)
 
 
 class RollingLimit(BaseModel):
@@ -204,7 +207,7 @@ class Contract(BaseModel):
 
     @model_validator(mode="after")
     def _rate_where_the_model_needs_one(self) -> Contract:
-        if self.payment in RATED_PAYMENTS and self.rate is None:
+        if PAYMENT_MODELS[self.payment].rate == "required" and self.rate is None:
             raise ValueError(f"key 'rate': payment '{self.payment}' pays a rate, so state it "
                              "(without one every billable line would pay $0)")
         return self
@@ -220,11 +223,23 @@ class Contract(BaseModel):
     def coverage_payer(self) -> str:
         return payer_slug(self.payer_id or self.payer)
 
+    @property
+    def unit(self) -> str:
+        """What the contract pays for: time units, encounters, member-months or costs (a grant
+        pays time units where it states a unit rate, and costs otherwise)."""
+        unit = PAYMENT_MODELS[self.payment].unit
+        if unit == "time_units_or_cost":
+            return "time_units" if self.unit_minutes and self.rate else "cost"
+        return unit
+
     def pays_by_time(self) -> bool:
         """Whether the contract pays time units at a unit rate (so it needs a unit length and
         a rounding rule)."""
-        return self.payment == "ffs_unit" or (
-            self.payment == "grant" and bool(self.unit_minutes and self.rate))
+        return self.unit == "time_units"
+
+    def pays_whole_units(self) -> bool:
+        """Whether the contract pays whole units at a unit price (not recorded or hourly cost)."""
+        return self.unit != "cost"
 
     @property
     def award_amount(self) -> float | None:
@@ -239,66 +254,3 @@ def payer_slug(name: str) -> str:
 class ContractsFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
     contracts: list[Contract]
-
-
-def _key_names() -> list[str]:
-    """Every key a contract may spell, for 'did you mean' (``from``/``to`` by their alias)."""
-    names: list[str] = ["from", "to"]
-    for model in (Contract, Caps, Billing, RollingLimit, EpisodeLimit):
-        names += [f.alias or n for n, f in model.model_fields.items()]
-    return names
-
-
-def _problem(err: Any) -> str:
-    where = ".".join(str(p) for p in err["loc"])
-    message = str(err["msg"]).removeprefix("Value error, ")
-    if not where:  # a check across keys says which key it is about itself
-        return message
-    if err["type"] == "extra_forbidden":
-        return (f"key '{where}' is not a contract key"
-                f"{did_you_mean(str(err['loc'][-1]), _key_names())}")
-    return f"key '{where}': {message}"
-
-
-def parse_contracts(raw: Any, origin: str) -> list[Contract]:
-    """Validated contracts, or an InputError naming the contract and key at fault."""
-    if raw is None:
-        return []
-    if not isinstance(raw, dict) or "contracts" not in raw:
-        raise InputError(f"{origin}: expected a top-level 'contracts:' list")
-    extra = [str(k) for k in raw if k != "contracts"]
-    if extra:
-        raise InputError(f"{origin}: top-level key '{extra[0]}' is not read; the file holds "
-                         "one 'contracts:' list")
-    items = raw["contracts"] or []
-    if not isinstance(items, list):
-        raise InputError(f"{origin}: 'contracts' must be a list")
-    contracts: list[Contract] = []
-    for index, item in enumerate(items, start=1):
-        name = str(item.get("id", f"#{index}")) if isinstance(item, dict) else f"#{index}"
-        if not isinstance(item, dict):
-            raise InputError(f"{origin}: contract #{index} is not a mapping of keys")
-        try:
-            contracts.append(Contract.model_validate(item))
-        except ValidationError as exc:
-            problems = "; ".join(_problem(err) for err in exc.errors())
-            raise InputError(f"{origin}: contract '{name}': {problems}") from None
-    seen: set[str] = set()
-    for contract in contracts:
-        if contract.id in seen:
-            raise InputError(f"{origin}: contract '{contract.id}': key 'id': duplicate id")
-        seen.add(contract.id)
-    return contracts
-
-
-def load_contracts(source: str | Path | list[Contract] | dict[str, Any] | None) -> list[Contract]:
-    if source is None:
-        return []
-    if isinstance(source, list):
-        given = [c for c in source if isinstance(c, Contract)]
-        raw_items = [c for c in source if not isinstance(c, Contract)]
-        return given + parse_contracts({"contracts": raw_items}, "contracts")
-    if isinstance(source, dict):
-        return parse_contracts(source, "contracts")
-    path = Path(source)
-    return parse_contracts(read_yaml_file(path, "contracts file"), str(path))

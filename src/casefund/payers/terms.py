@@ -1,4 +1,4 @@
-"""A program's parameters as one contract sees them, resolved by service date.
+"""A program's parameters as one contract sees them (its terms), resolved by service date.
 
 Contract terms (rate, rounding, caps, covers, parameters: {...}) overlay the program's cited
 defaults, which overlay the conventions every program shares (``units``: what counts as an
@@ -11,16 +11,18 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from casefund.payers.contracts import Contract
+from casefund.errors import InputError
+from casefund.payers.parameters import Parameter, ProgramParameters, kind_of
+from casefund.records.contracts import Contract
+from casefund.records.days import day_number
 from casefund.records.suggestions import did_you_mean
 from casefund.records.vocabulary import VOCABULARY, suggest
-from casefund.rules.loader import ProgramParameters, RuleBook
-from casefund.rules.model import Parameter, kind_of
 
 _CONTRACT_KEYS = (
     "rate",
@@ -32,21 +34,16 @@ _CONTRACT_KEYS = (
     "procedure_code",
     "modifiers",
 )
-_EPOCH = dt.date(1970, 1, 1)
-
-
-def day_number(day: dt.date) -> int:
-    return (day - _EPOCH).days
-
 
 CONVENTIONS = "units"
 
 
-def contract_parameters(book: RuleBook, contract: Contract) -> ResolvedParameters:
+def contract_parameters(parameters: Mapping[str, ProgramParameters], contract: Contract
+                        ) -> ResolvedParameters:
     """The parameters one contract bills under: its terms over its program's over the
-    shared conventions."""
-    return ResolvedParameters.for_contract(book.parameters.get(contract.program), contract,
-                                           book.parameters.get(CONVENTIONS))
+    shared conventions (``parameters``: every program's, by program)."""
+    return ResolvedParameters.for_contract(parameters.get(contract.program), contract,
+                                           parameters.get(CONVENTIONS))
 
 
 @dataclass
@@ -216,11 +213,21 @@ class Terms:
         return Terms(self.params, self.days[rows])
 
 
-def contract_problems(book: RuleBook, contract: Contract) -> list[str]:
+def check_contracts(parameters: Mapping[str, ProgramParameters], contracts: list[Contract],
+                    origin: str = "contracts") -> None:
+    """Refuse contracts whose parameters their programs do not know, or that leave out a
+    term their program's sources do not supply (``origin``: the file they came from)."""
+    problems = [p for c in contracts for p in contract_problems(parameters, c)]
+    if problems:
+        raise InputError(f"{origin}: " + "; ".join(problems))
+
+
+def contract_problems(parameters: Mapping[str, ProgramParameters], contract: Contract
+                      ) -> list[str]:
     """What is wrong with a contract that only its program's parameter files can tell: a
     parameter it names that does not exist (or is mistyped), a value of the wrong kind, a
     code or choice not allowed, and terms it must state because its program sets none."""
-    params = contract_parameters(book, contract)
+    params = contract_parameters(parameters, contract)
     problems = [f"contract '{contract.id}': {p}" for p in _parameter_problems(params, contract)]
     if contract.pays_by_time():
         if not params.has_value("rounding"):

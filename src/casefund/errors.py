@@ -1,4 +1,4 @@
-"""Errors that stop a run: the input cannot be read at all (as opposed to refused rows)."""
+"""Errors that stop a run: the input cannot be used at all (as opposed to refused rows)."""
 
 
 class InputError(ValueError):
@@ -11,3 +11,7 @@ class InputError(ValueError):
 class InputWarning(UserWarning):
     """Something present in the input that casefund does not read (an extra column, an
     unrecognised file): reported, never silently dropped."""
+
+
+class RuleFileError(ValueError):
+    """A bundled rule or parameter file that does not validate (names file and entry)."""

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from casefund.io.contracts import load_contracts
 from casefund.io.load import INPUT_ORDER, Dataset, load_dataset, unread_notices
 from casefund.io.sources import TableSource, folder_sources, read_source
 from casefund.io.validate import (
@@ -25,9 +26,9 @@ from casefund.io.validate import (
     repeated_keys,
     repeated_text,
 )
-from casefund.payers.contracts import Contract, load_contracts
+from casefund.records.contracts import Contract
 from casefund.records.tables import TABLES, TableSpec
-from casefund.scaleout.files import create_new, deal_file
+from casefund.scaleout.files import create_new, split_file_by_participant
 from casefund.scaleout.parts import PER_PARTICIPANT, SHARED, Part, RawPart
 
 
@@ -82,7 +83,7 @@ def raw_partitions(
         elif spill is not None and isinstance(source, str | Path) and _arrow_available():
             # A file is dealt in batches straight into the partitions' Arrow files.
             origin = str(source)
-            count, keys, found, per_part = deal_file(
+            count, keys, found, per_part = split_file_by_participant(
                 Path(source), spec, origin, Path(spill),
                 lambda batch: _participant_part(batch, parts))
             notices.extend(found)

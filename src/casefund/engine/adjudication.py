@@ -1,0 +1,98 @@
+"""Adjudication: what the rules decide about every activity before any contract pays.
+
+The canonical activities, their facts and each contract's rule decisions depend on nothing a
+contract's caps say, so settling a budget re-runs only the payer waterfall over the same
+adjudication (a partition keeps it between budget passes instead of validating and deciding
+again).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from casefund.engine.decide import Decisions, decide
+from casefund.facts.activities import (
+    MonthContext,
+    canonical_activities,
+    month_context,
+    staff_hourly_cost,
+)
+from casefund.facts.prepared import PreparedData
+from casefund.facts.scope import FactScope
+from casefund.io.load import Dataset
+from casefund.payers.terms import ResolvedParameters
+from casefund.records.contracts import Contract
+from casefund.rules.book import RuleBook
+
+# A contract's rule decisions: (per activity, per participant-month).
+Decider = Callable[[int, Contract, ResolvedParameters], tuple[Decisions, Decisions]]
+
+
+def batch_decider(
+    book: RuleBook, activity_scope: FactScope, months: MonthContext, days: np.ndarray
+) -> Decider:
+    """Rule decisions for one contract over all rows, from the batch evaluator."""
+
+    def decide_for(
+        position: int, contract: Contract, params: ResolvedParameters
+    ) -> tuple[Decisions, Decisions]:
+        rules = book.program_rules(contract.program)
+        payer = contract.coverage_payer
+        per_activity = decide([r for r in rules if r.rule.scope == "activity"], activity_scope,
+                              params, days, payer)
+        per_month = decide([r for r in rules if r.rule.scope == "participant_month"],
+                           months.scope.with_params({}, payer), params, months.as_of, payer)
+        return per_activity, per_month
+
+    return decide_for
+
+
+@dataclass
+class Adjudication:
+    """The canonical activities, their facts (per activity and per participant-month), the
+    staff cost of each, the activity rows validation refused, and the rule decisions made so
+    far, remembered per contract."""
+
+    acts: pd.DataFrame
+    activity_scope: FactScope
+    months: MonthContext
+    hourly_cost: np.ndarray
+    refused: pd.DataFrame
+    decisions: dict[str, tuple[Decisions, Decisions]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, data: Dataset, prepared: PreparedData | None = None) -> Adjudication:
+        """The adjudication of a dataset's activities (``prepared``: its participants'
+        facts, already built, as a live session keeps them)."""
+        prepared = prepared or PreparedData.build(data)
+        acts = canonical_activities(data, prepared)
+        days = acts["_day"].to_numpy(np.int64)
+        activity_scope = FactScope(prepared, acts["_code"].to_numpy(np.int64), days, days,
+                                   activity=acts)
+        refused = data.refused.get("activities")
+        return cls(acts, activity_scope, month_context(prepared, acts),
+                   staff_hourly_cost(data, acts),
+                   refused if refused is not None else pd.DataFrame())
+
+    @property
+    def days(self) -> np.ndarray:
+        return np.asarray(self.acts["_day"].to_numpy(np.int64))
+
+    def decider(self, book: RuleBook) -> Decider:
+        """The batch evaluator's decisions, each contract's made once and remembered. The
+        key leaves out ``caps``: rules read a contract's terms and parameters, never its
+        limits, so a contract whose budget was changed reuses its decisions."""
+        decide_afresh = batch_decider(book, self.activity_scope, self.months, self.days)
+
+        def decide_for(position: int, contract: Contract, params: ResolvedParameters
+                       ) -> tuple[Decisions, Decisions]:
+            key = contract.model_dump_json(exclude={"caps"})
+            if key not in self.decisions:
+                self.decisions[key] = decide_afresh(position, contract, params)
+            return self.decisions[key]
+
+        return decide_for

@@ -1,0 +1,83 @@
+"""The activities as every later stage reads them: canonical order, helper columns, the
+participant-months they fall in and the cost of the staff who delivered them.
+
+Activities are put in one order — service day, participant, activity id — before anything
+depends on order, so shuffled inputs give identical outputs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from casefund.facts.calendar import month_end, month_label, month_start, to_days
+from casefund.facts.prepared import PreparedData
+from casefund.facts.scope import FactScope
+from casefund.io.load import Dataset
+
+
+@dataclass
+class MonthContext:
+    """Participant-months of the activities, and each activity's participant-month."""
+
+    scope: FactScope
+    as_of: np.ndarray
+    of_activity: np.ndarray
+
+
+def canonical_activities(data: Dataset, prepared: PreparedData) -> pd.DataFrame:
+    """Activities in the order every later stage relies on, with integer helper columns."""
+    acts = data.activities
+    days = to_days(acts["date"])
+    codes = prepared.codes_for(acts["participant_id"])
+    id_rank = pd.factorize(acts["activity_id"].to_numpy(dtype=object), sort=True)[0]
+    order = np.lexsort((id_rank, codes, days))
+    frame = acts.iloc[order].reset_index(drop=True)
+    day_values = days[order]
+    months = day_values.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+    frame["_day"] = day_values
+    frame["_code"] = codes[order]
+    frame["_month_index"] = months
+    frame["_year"] = 1970 + months // 12
+    frame["_month"] = _labels(day_values, month_label)
+    frame["_date_text"] = _labels(
+        day_values, lambda d: np.datetime_as_string(d.astype("datetime64[D]"), unit="D"))
+    frame["_activity_id"] = frame["activity_id"].to_numpy(dtype=object)
+    return frame
+
+
+def _labels(days: np.ndarray, label: Any) -> pd.Categorical:
+    """Text labels of day numbers as a categorical, formatting each distinct day once."""
+    unique, inverse = np.unique(days, return_inverse=True)
+    texts = pd.Index(np.asarray(label(unique)).astype(object), dtype=object)
+    distinct, position = np.unique(texts.to_numpy(), return_inverse=True)
+    codes = np.asarray(position)[np.asarray(inverse).reshape(-1)]
+    result: pd.Categorical = pd.Categorical.from_codes(
+        codes, categories=pd.Index(distinct, dtype=object))
+    return result
+
+
+def month_context(prepared: PreparedData, acts: pd.DataFrame) -> MonthContext:
+    """The participant-months of canonical activities, each judged as of its last day."""
+    codes = acts["_code"].to_numpy(np.int64)
+    months = acts["_month_index"].to_numpy(np.int64)
+    combined = codes * 1_000_000 + months
+    keys_, inverse = np.unique(combined, return_inverse=True)
+    unique = np.stack([keys_ // 1_000_000, keys_ % 1_000_000], axis=1)
+    first_day = (unique[:, 1].astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
+                 if len(unique) else np.zeros(0, dtype=np.int64))
+    as_of = month_end(first_day)
+    scope = FactScope(prepared, unique[:, 0].astype(np.int64), as_of, month_start(first_day))
+    return MonthContext(scope, as_of, np.asarray(inverse).reshape(-1).astype(np.int64))
+
+
+def staff_hourly_cost(data: Dataset, acts: pd.DataFrame) -> np.ndarray:
+    """Each activity's staff cost per hour from the staff table (NaN where not known)."""
+    staff = data["staff"]
+    if staff.empty or "staff_id" not in acts:
+        return np.full(len(acts), np.nan)
+    cost = staff.set_index(staff["staff_id"].astype(object))["hourly_cost"].astype(float)
+    return acts["staff_id"].astype(object).map(cost).to_numpy(dtype=float, na_value=np.nan)

@@ -1,0 +1,135 @@
+"""Every output of an evaluation, built from its lines and eligibility decisions in one place.
+
+``OUTPUTS`` is the registry: each output's name (its file is ``<name>.csv``) and the
+function that builds it. :func:`assemble` runs them for the single pass and for combined
+partitions alike, so a new output is one entry here plus its own module.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from casefund._version import __version__
+from casefund.allocate.lines import LINE_COLUMNS
+from casefund.io.load import Dataset
+from casefund.reports.admin_cap import build_admin_cap
+from casefund.reports.breakdown import build_breakdown
+from casefund.reports.charge_caps import build_charge_caps
+from casefund.reports.claims import build_claims
+from casefund.reports.files import (
+    claim_folder,
+    stamped,
+    write_csv,
+    write_manifest,
+    write_workbook,
+)
+from casefund.reports.recertification import build_recertification
+from casefund.rules.book import RuleBook, rule_book
+
+
+@dataclass(frozen=True)
+class Parts:
+    """What every output is built from."""
+
+    data: Dataset
+    lines: pd.DataFrame  # every line, with the in-memory staff columns
+    eligibility: pd.DataFrame
+    book: RuleBook
+    as_of: dt.date | None  # the day recertification is judged on
+
+
+OUTPUTS: dict[str, Callable[[Parts], pd.DataFrame]] = {
+    "lines": lambda p: p.lines[LINE_COLUMNS],
+    "claims": lambda p: build_claims(p.lines),
+    "eligibility": lambda p: p.eligibility,
+    "breakdown": lambda p: build_breakdown(p.lines),
+    "admin_cap": lambda p: build_admin_cap(p.data["expenses"], p.data.contracts, p.book),
+    "recertification": lambda p: build_recertification(p.data["coverage"], p.data.contracts,
+                                                       p.book, p.as_of),
+    "charge_caps": lambda p: build_charge_caps(p.data["charges"], p.data.participants,
+                                               p.data.contracts, p.book),
+    "rejects": lambda p: p.data.rejects,
+}
+
+
+@dataclass
+class Evaluation:
+    """An evaluation's outputs (``evaluation.claims``, …, one attribute per entry of
+    ``OUTPUTS``) and their provenance. ``lines`` is the full lines table: in memory it also
+    carries each line's ``staff_id`` and ``hourly_cost``, which ``lines.csv`` leaves out."""
+
+    frames: dict[str, pd.DataFrame]
+    lines: pd.DataFrame
+    version: str
+    rules_hash: str
+    input_hashes: dict[str, str] = field(default_factory=dict)
+    dataset: Dataset | None = None
+    as_of: dt.date | None = None  # the day recertification was judged on
+
+    def __getattr__(self, name: str) -> pd.DataFrame:
+        frames = self.__dict__.get("frames", {})
+        if name in frames:
+            frame: pd.DataFrame = frames[name]
+            return frame
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def outputs(self) -> dict[str, pd.DataFrame]:
+        """Every output as written, in registry order."""
+        return dict(self.frames)
+
+    def manifest(self) -> dict[str, Any]:
+        return {
+            "casefund_version": self.version,
+            "rules_hash": self.rules_hash,
+            "command": "evaluate",
+            "as_of": self.as_of.isoformat() if self.as_of else None,
+            "inputs": self.input_hashes,
+            "rows": {name: len(frame) for name, frame in self.frames.items()},
+        }
+
+    def write(self, outdir: str | Path, xlsx: bool = False, keep: tuple[str, ...] = ()
+              ) -> list[Path]:
+        """Each output as ``<name>.csv`` with the casefund version and rules hash as columns,
+        a ``manifest.json`` with the input hashes and files written, and on request one
+        workbook. ``outdir`` becomes this run's folder: a folder holding files casefund did
+        not write is refused; an earlier run's files are replaced; ``keep`` names entries
+        already written for this run.
+
+        The two provenance columns ride on every row so a file separated from its folder
+        still says which casefund and which rule files produced it."""
+        out = Path(outdir)
+        claim_folder(out, keep)
+        frames = {name: stamped(frame, self.version, self.rules_hash)
+                  for name, frame in self.frames.items()}
+        written = [write_csv(frame, out / f"{name}.csv") for name, frame in frames.items()]
+        if xlsx:
+            written.append(write_workbook(frames, out / "casefund.xlsx"))
+        manifest = {**self.manifest(), "files": sorted(keep), "xlsx": xlsx}
+        written.append(write_manifest(out, manifest, written))
+        return written
+
+
+def last_service_date(lines: pd.DataFrame) -> dt.date | None:
+    """The latest service date of an accepted activity (the run's 'as of' day)."""
+    dates = lines.loc[(lines["status"] != "rejected").to_numpy(dtype=bool), "service_date"]
+    used = pd.unique(dates.astype(object))
+    text = max((str(d) for d in used if d), default="")
+    return dt.date.fromisoformat(text) if text else None
+
+
+def assemble(data: Dataset, lines: pd.DataFrame, eligibility: pd.DataFrame,
+             hashes: dict[str, str], as_of: dt.date | None = None) -> Evaluation:
+    """An evaluation from its lines and eligibility: every output is built here, once, for
+    the single pass and for combined partitions alike. ``as_of`` (default: the last service
+    date) is the day recertification is judged on."""
+    book = rule_book()
+    day = as_of or last_service_date(lines)
+    parts = Parts(data, lines, eligibility, book, day)
+    frames = {name: build(parts) for name, build in OUTPUTS.items()}
+    return Evaluation(frames, lines, __version__, book.digest, hashes, data, day)
