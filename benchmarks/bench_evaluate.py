@@ -57,8 +57,10 @@ def main() -> None:
     rule_book()
     # Warm up imports and caches on a small run so the timings below are steady-state.
     casefund.evaluate(generate(Shape(participants=20, months=2)), contracts)
-    print(f"activities: {n:,} for {participants:,} participants over 12 months; "
-          f"{len(contracts['contracts'])} contracts")
+    print(
+        f"activities: {n:,} for {participants:,} participants over 12 months; "
+        f"{len(contracts['contracts'])} contracts"
+    )
     print(f"peak memory after generating: {peak_mb():,.0f} MB")
 
     _, bare_s = timed("bare", bare_pandas, tables["activities"])

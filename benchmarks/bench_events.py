@@ -40,8 +40,9 @@ def main() -> None:
     parser.add_argument("--participants", type=int, default=20)
     parser.add_argument("--months", type=int, default=2)
     args = parser.parse_args()
-    tables = generate(Shape(participants=args.participants, months=args.months, seed=11,
-                            malformed_share=0.0))
+    tables = generate(
+        Shape(participants=args.participants, months=args.months, seed=11, malformed_share=0.0)
+    )
     activities = tables["activities"].sort_values(["date", "participant_id", "activity_id"])
     records = activities.to_dict("records")
 
@@ -77,14 +78,19 @@ def main() -> None:
     n = len(records)
     print(f"posts: {n:,} activities, {args.participants} participants, 8 contracts")
     print(f"raw durable posting     : {raw_rate:>10,.0f} facts/s (assert + retract)")
-    for label, rate in (("Session.post", single_rate),
-                        ("post_many, daily", daily_rate),
-                        ("post_many, one backlog", backlog_rate)):
+    for label, rate in (
+        ("Session.post", single_rate),
+        ("post_many, daily", daily_rate),
+        ("post_many, one backlog", backlog_rate),
+    ):
         print(f"{label:<24}: {rate:>10,.0f} activities/s   ratio to raw {rate / raw_rate:.3f}x")
-    print(f"post latency p50 / p99  : {np.percentile(latencies, 50) * 1000:.1f} ms / "
-          f"{np.percentile(latencies, 99) * 1000:.1f} ms")
-    same = (one_by_one.lines().astype(str).equals(daily.lines().astype(str))
-            and daily.lines().astype(str).equals(backlog.lines().astype(str)))
+    print(
+        f"post latency p50 / p99  : {np.percentile(latencies, 50) * 1000:.1f} ms / "
+        f"{np.percentile(latencies, 99) * 1000:.1f} ms"
+    )
+    same = one_by_one.lines().astype(str).equals(
+        daily.lines().astype(str)
+    ) and daily.lines().astype(str).equals(backlog.lines().astype(str))
     print(f"same lines one by one, daily and as one backlog: {same}")
 
 

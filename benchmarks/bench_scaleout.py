@@ -97,8 +97,9 @@ def _unbudgeted(folder: Path) -> Path:
     return path
 
 
-def _run_config(folder: Path, mode: str, partitions: int, workers: int,
-                budgets: bool = True) -> dict[str, object]:
+def _run_config(
+    folder: Path, mode: str, partitions: int, workers: int, budgets: bool = True
+) -> dict[str, object]:
     """Runs inside the subprocess: one evaluation, timed; lines hashed for comparison."""
     import hashlib
 
@@ -125,19 +126,41 @@ def _run_config(folder: Path, mode: str, partitions: int, workers: int,
     seconds = time.perf_counter() - start
     print(EVALUATED, flush=True)  # the parent stops sampling memory: checking is not measured
     lines = result.lines
-    digest = hashlib.sha256(pd.util.hash_pandas_object(
-        lines[["activity_id", "contract_id", "status", "minutes", "amount"]].astype(str),
-        index=False).to_numpy().tobytes()).hexdigest()[:16]
+    digest = hashlib.sha256(
+        pd.util.hash_pandas_object(
+            lines[["activity_id", "contract_id", "status", "minutes", "amount"]].astype(str),
+            index=False,
+        )
+        .to_numpy()
+        .tobytes()
+    ).hexdigest()[:16]
     accepted = int((lines["status"].astype(object) != "rejected").sum())
-    return {"seconds": seconds, "lines": len(lines), "digest": digest, "accepted": accepted,
-            "passes": passes}
+    return {
+        "seconds": seconds,
+        "lines": len(lines),
+        "digest": digest,
+        "accepted": accepted,
+        "passes": passes,
+    }
 
 
-def _measure(folder: Path, mode: str, partitions: int, workers: int,
-             budgets: bool) -> dict[str, object]:
-    command = [sys.executable, __file__, "--run", mode, "--folder", str(folder),
-               "--partitions", str(partitions), "--workers", str(workers),
-               "--budgets", "on" if budgets else "off"]
+def _measure(
+    folder: Path, mode: str, partitions: int, workers: int, budgets: bool
+) -> dict[str, object]:
+    command = [
+        sys.executable,
+        __file__,
+        "--run",
+        mode,
+        "--folder",
+        str(folder),
+        "--partitions",
+        str(partitions),
+        "--workers",
+        str(workers),
+        "--budgets",
+        "on" if budgets else "off",
+    ]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     peak = 0
     stop = threading.Event()
@@ -171,23 +194,37 @@ def main() -> None:
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--single-pass-limit", type=int, default=2_000_000)
     parser.add_argument("--cache", type=Path, default=Path("/tmp/casefund-bench"))
-    parser.add_argument("--budgets", choices=["on", "off"], default="on",
-                        help="off: drop the contracts' budgets, so no extra pass is needed")
-    parser.add_argument("--no-in-process", action="store_true",
-                        help="skip the partitions-in-one-process configuration")
+    parser.add_argument(
+        "--budgets",
+        choices=["on", "off"],
+        default="on",
+        help="off: drop the contracts' budgets, so no extra pass is needed",
+    )
+    parser.add_argument(
+        "--no-in-process",
+        action="store_true",
+        help="skip the partitions-in-one-process configuration",
+    )
     parser.add_argument("--run", choices=["single", "partitions", "dask"])
     parser.add_argument("--folder", type=Path)
     args = parser.parse_args()
     if args.run:
-        print(json.dumps(_run_config(args.folder, args.run, args.partitions, args.workers[0],
-                                     args.budgets == "on")))
+        print(
+            json.dumps(
+                _run_config(
+                    args.folder, args.run, args.partitions, args.workers[0], args.budgets == "on"
+                )
+            )
+        )
         return
     for size in args.activities:
         start = time.perf_counter()
         folder = _write_agency(size, args.cache / f"agency-{size}")
         n = json.loads((folder / "done.json").read_text())["activities"]
-        print(f"\n{n:,} activities (input written/cached in {time.perf_counter() - start:.0f} s)"
-              f"; budgets {args.budgets}")
+        print(
+            f"\n{n:,} activities (input written/cached in {time.perf_counter() - start:.0f} s)"
+            f"; budgets {args.budgets}"
+        )
         configs = [("single", 1, 1)] if n <= args.single_pass_limit else []
         if not args.no_in_process:
             configs.append(("partitions", args.partitions, 1))
@@ -196,12 +233,17 @@ def main() -> None:
         for mode, parts, workers in configs:
             r = _measure(folder, mode, parts, workers, args.budgets == "on")
             reference = reference or r["digest"]
-            label = {"single": "one pass", "partitions": f"{parts} partitions, in process",
-                     "dask": f"{parts} partitions, Dask {workers} worker(s)"}[mode]
+            label = {
+                "single": "one pass",
+                "partitions": f"{parts} partitions, in process",
+                "dask": f"{parts} partitions, Dask {workers} worker(s)",
+            }[mode]
             seconds = float(r["seconds"])  # type: ignore[arg-type]
-            print(f"{label:<34}: {n / seconds:>10,.0f} activities/s  {seconds:7.1f} s  "
-                  f"peak {float(r['peak_mb']):>7,.0f} MB  "  # type: ignore[arg-type]
-                  f"passes {r['passes']}  same lines: {r['digest'] == reference}")
+            print(
+                f"{label:<34}: {n / seconds:>10,.0f} activities/s  {seconds:7.1f} s  "
+                f"peak {float(r['peak_mb']):>7,.0f} MB  "  # type: ignore[arg-type]
+                f"passes {r['passes']}  same lines: {r['digest'] == reference}"
+            )
 
 
 if __name__ == "__main__":

@@ -44,21 +44,39 @@ def lines_for(evaluation: Evaluation, activity_id: str) -> pd.DataFrame:
 
 
 def span(pid: str, program: str, start: str, end: str = "", payer: str = "") -> dict[str, Any]:
-    return {"participant_id": pid, "program": program, "payer": payer, "start_date": start,
-            "end_date": end}
+    return {
+        "participant_id": pid,
+        "program": program,
+        "payer": payer,
+        "start_date": start,
+        "end_date": end,
+    }
 
 
-def act(aid: str, pid: str, date: str, minutes: int, activity: str, **more: Any
-        ) -> dict[str, Any]:
-    return {"activity_id": aid, "participant_id": pid, "date": date, "minutes": minutes,
-            "activity": activity, "mode": more.pop("mode", "in_person"),
-            "staff_role": more.pop("staff_role", "non_clinical"), **more}
+def act(aid: str, pid: str, date: str, minutes: int, activity: str, **more: Any) -> dict[str, Any]:
+    return {
+        "activity_id": aid,
+        "participant_id": pid,
+        "date": date,
+        "minutes": minutes,
+        "activity": activity,
+        "mode": more.pop("mode", "in_person"),
+        "staff_role": more.pop("staff_role", "non_clinical"),
+        **more,
+    }
 
 
 TCM_CONTRACT = {
-    "id": "county_tcm", "payer": "County BH", "payer_id": "county_bh", "program": "tcm",
-    "payment": "ffs_unit", "rate": 30.0, "unit_minutes": 15, "rounding": "cms_8_minute",
-    "aggregate": "per_day", "priority": 20,
+    "id": "county_tcm",
+    "payer": "County BH",
+    "payer_id": "county_bh",
+    "program": "tcm",
+    "payment": "ffs_unit",
+    "rate": 30.0,
+    "unit_minutes": 15,
+    "rounding": "cms_8_minute",
+    "aggregate": "per_day",
+    "priority": 20,
 }
 
 
@@ -66,8 +84,10 @@ TCM_CONTRACT = {
 def tcm_member() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """An adult on Medi-Cal in the county's TCM target group all of 2024."""
     people = [{"participant_id": "p1", "birth_date": "1980-01-01"}]
-    coverage = [span("p1", "medi_cal", "2024-01-01", payer="mcp_a"),
-                span("p1", "tcm", "2024-01-01", "2024-12-31", payer="county_bh")]
+    coverage = [
+        span("p1", "medi_cal", "2024-01-01", payer="mcp_a"),
+        span("p1", "tcm", "2024-01-01", "2024-12-31", payer="county_bh"),
+    ]
     return people, coverage
 
 
@@ -81,7 +101,8 @@ def dated_change(program: str, name: str, start: str, value: Any) -> Iterator[No
     parameter = rule_book().parameters[program].parameters[name]
     original = parameter.values
     change = ParameterValue.model_validate(
-        {"from": start, "value": value, "cite": {"document": "a dated change (test)"}})
+        {"from": start, "value": value, "cite": {"document": "a dated change (test)"}}
+    )
     parameter.values = sorted([*original, change], key=lambda v: v.start)
     try:
         yield

@@ -12,8 +12,7 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 
 # Lowest first. A module belongs to the stage of its longest matching prefix.
 STAGES: list[tuple[str, tuple[str, ...]]] = [
-    ("records", ("casefund._version", "casefund.errors", "casefund.records",
-                 "casefund.synthetic")),
+    ("records", ("casefund._version", "casefund.errors", "casefund.records", "casefund.synthetic")),
     ("io", ("casefund.io",)),
     ("payers", ("casefund.payers", "casefund.units")),
     ("facts", ("casefund.facts",)),
@@ -22,8 +21,16 @@ STAGES: list[tuple[str, tuple[str, ...]]] = [
     ("allocate", ("casefund.allocate",)),
     ("reports", ("casefund.reports",)),
     ("evaluation", ("casefund.evaluation", "casefund.queries", "casefund.explain")),
-    ("services", ("casefund.scaleout", "casefund.live", "casefund.events", "casefund.simulate",
-                  "casefund.audit")),
+    (
+        "services",
+        (
+            "casefund.scaleout",
+            "casefund.live",
+            "casefund.events",
+            "casefund.simulate",
+            "casefund.audit",
+        ),
+    ),
     ("entry", ("casefund.api", "casefund.cli", "casefund")),
 ]
 
@@ -83,9 +90,12 @@ def _graph() -> dict[str, set[str]]:
 
 
 def test_no_module_imports_a_higher_stage() -> None:
-    back = [f"{a} ({STAGES[_stage(a)][0]}) imports {b} ({STAGES[_stage(b)][0]})"
-            for a, targets in _graph().items() for b in sorted(targets)
-            if _stage(b) > _stage(a) and not b.startswith(a + ".")]
+    back = [
+        f"{a} ({STAGES[_stage(a)][0]}) imports {b} ({STAGES[_stage(b)][0]})"
+        for a, targets in _graph().items()
+        for b in sorted(targets)
+        if _stage(b) > _stage(a) and not b.startswith(a + ".")
+    ]
     assert back == []
 
 

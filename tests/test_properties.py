@@ -14,24 +14,30 @@ import casefund
 from casefund.synthetic import Shape, demo_contracts, generate
 from casefund.units.policies import day_units_to_activities, units_for_minutes
 
-SETTINGS = settings(max_examples=20, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @st.composite
 def datasets(draw: st.DrawFn) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
-    shape = Shape(participants=draw(st.integers(3, 25)), months=draw(st.integers(1, 3)),
-                  contacts_per_month=draw(st.floats(1.0, 12.0)),
-                  malformed_share=draw(st.sampled_from([0.0, 0.02, 0.1])),
-                  seed=draw(st.integers(0, 10_000)))
+    shape = Shape(
+        participants=draw(st.integers(3, 25)),
+        months=draw(st.integers(1, 3)),
+        contacts_per_month=draw(st.floats(1.0, 12.0)),
+        malformed_share=draw(st.sampled_from([0.0, 0.02, 0.1])),
+        seed=draw(st.integers(0, 10_000)),
+    )
     contracts = demo_contracts()
     for contract in contracts["contracts"]:
         if draw(st.booleans()):
-            contract["caps"] = {**contract.get("caps", {}),
-                                "units_per_month": draw(st.integers(0, 12))}
+            contract["caps"] = {
+                **contract.get("caps", {}),
+                "units_per_month": draw(st.integers(0, 12)),
+            }
         if draw(st.booleans()):
-            contract["caps"] = {**contract.get("caps", {}),
-                                "budget": draw(st.floats(0, 5000).map(lambda v: round(v, 2)))}
+            contract["caps"] = {
+                **contract.get("caps", {}),
+                "budget": draw(st.floats(0, 5000).map(lambda v: round(v, 2))),
+            }
     return generate(shape), contracts
 
 
@@ -66,8 +72,10 @@ def test_every_accepted_minute_is_in_lines_exactly_once(data: Any) -> None:
 def test_shuffled_inputs_give_identical_outputs(data: Any, seed: int) -> None:
     tables, contracts = data
     rng = np.random.default_rng(seed)
-    shuffled = {name: frame.iloc[rng.permutation(len(frame))].reset_index(drop=True)
-                for name, frame in tables.items()}
+    shuffled = {
+        name: frame.iloc[rng.permutation(len(frame))].reset_index(drop=True)
+        for name, frame in tables.items()
+    }
     first = casefund.evaluate(tables, contracts)
     second = casefund.evaluate(shuffled, contracts)
     for name in ("lines", "claims", "eligibility", "breakdown", "admin_cap"):
@@ -99,15 +107,17 @@ def test_caps_and_budgets_are_never_exceeded(data: Any) -> None:
         if caps.get("budget") is not None:
             assert mine["amount"].sum() <= caps["budget"] + 0.01
         if caps.get("amount_lifetime") is not None:
-            assert (mine.groupby("participant_id")["amount"].sum()
-                    <= caps["amount_lifetime"] + 0.01).all()
+            assert (
+                mine.groupby("participant_id")["amount"].sum() <= caps["amount_lifetime"] + 0.01
+            ).all()
 
 
-@given(st.lists(st.integers(0, 600), min_size=1, max_size=30),
-       st.sampled_from(["whole_units", "cms_8_minute", "midpoint"]),
-       st.sampled_from([15, 30, 60]))
-def test_units_never_decrease_as_minutes_grow(minutes: list[int], rounding: str,
-                                              unit: int) -> None:
+@given(
+    st.lists(st.integers(0, 600), min_size=1, max_size=30),
+    st.sampled_from(["whole_units", "cms_8_minute", "midpoint"]),
+    st.sampled_from([15, 30, 60]),
+)
+def test_units_never_decrease_as_minutes_grow(minutes: list[int], rounding: str, unit: int) -> None:
     values = np.sort(np.array(minutes))
     units = units_for_minutes(values, unit, rounding)
     assert (np.diff(units) >= 0).all()
@@ -118,32 +128,45 @@ def test_units_never_decrease_as_minutes_grow(minutes: list[int], rounding: str,
 def test_a_days_units_are_all_handed_out_and_never_more(minutes: list[int]) -> None:
     m = np.array(minutes)
     day_units = units_for_minutes(np.array([m.sum()]), 15, "cms_8_minute")
-    shares = day_units_to_activities(np.zeros(len(m), dtype=np.int64), m, np.arange(len(m)),
-                                     day_units, 15)
+    shares = day_units_to_activities(
+        np.zeros(len(m), dtype=np.int64), m, np.arange(len(m)), day_units, 15
+    )
     assert shares.sum() == day_units[0]
 
 
 def _eligible(events: list[str], coverage: list[dict[str, str]]) -> bool:
-    people = pd.DataFrame([{"participant_id": "p1", "birth_date": "1980-01-01",
-                            "county": "Los Angeles"}])
-    ev = pd.DataFrame([{"participant_id": "p1", "date": d, "event": "ed_visit"} for d in events],
-                      columns=["participant_id", "date", "event"])
-    cov = pd.DataFrame([{"participant_id": "p1", "program": "medi_cal",
-                         "start_date": "2020-01-01"}, *coverage])
-    frame = casefund.eligibility({"participants": people, "events": ev, "coverage": cov},
-                                 as_of="2024-06-30")
+    people = pd.DataFrame(
+        [{"participant_id": "p1", "birth_date": "1980-01-01", "county": "Los Angeles"}]
+    )
+    ev = pd.DataFrame(
+        [{"participant_id": "p1", "date": d, "event": "ed_visit"} for d in events],
+        columns=["participant_id", "date", "event"],
+    )
+    cov = pd.DataFrame(
+        [{"participant_id": "p1", "program": "medi_cal", "start_date": "2020-01-01"}, *coverage]
+    )
+    frame = casefund.eligibility(
+        {"participants": people, "events": ev, "coverage": cov}, as_of="2024-06-30"
+    )
     ecm = frame.query("program == 'ecm' and population == 'avoidable_utilization'")
     return bool(ecm["eligible"].iloc[0])
 
 
-visit_days = st.lists(st.dates(min_value=pd.Timestamp("2023-10-01").date(),
-                               max_value=pd.Timestamp("2024-08-31").date()).map(str),
-                      max_size=8)
+visit_days = st.lists(
+    st.dates(
+        min_value=pd.Timestamp("2023-10-01").date(), max_value=pd.Timestamp("2024-08-31").date()
+    ).map(str),
+    max_size=8,
+)
 
 
 @settings(max_examples=25, deadline=None)
-@given(visit_days, st.dates(min_value=pd.Timestamp("2023-10-01").date(),
-                            max_value=pd.Timestamp("2024-08-31").date()).map(str))
+@given(
+    visit_days,
+    st.dates(
+        min_value=pd.Timestamp("2023-10-01").date(), max_value=pd.Timestamp("2024-08-31").date()
+    ).map(str),
+)
 def test_adding_a_visit_never_removes_eligibility(days: list[str], extra: str) -> None:
     if _eligible(days, []):
         assert _eligible([*days, extra], [])
@@ -151,7 +174,8 @@ def test_adding_a_visit_never_removes_eligibility(days: list[str], extra: str) -
 
 @settings(max_examples=15, deadline=None)
 @given(visit_days, st.sampled_from(["hospice", "pace", "ccm", "cct", "hcbs_waiver_1915c"]))
-def test_removing_an_excluded_program_never_reduces_eligibility(days: list[str],
-                                                                program: str) -> None:
+def test_removing_an_excluded_program_never_reduces_eligibility(
+    days: list[str], program: str
+) -> None:
     excluded = [{"participant_id": "p1", "program": program, "start_date": "2024-01-01"}]
     assert _eligible(days, []) >= _eligible(days, excluded)

@@ -46,6 +46,9 @@ def evaluate(
     if isinstance(data, Dataset):
         return evaluate_partitioned(data, max(partitions, 1), runner, as_of=day)
     # Raw tables are validated inside each partition: the whole typed input is never held.
-    raw = {**data, **tables} if isinstance(data, Mapping) else (
-        data if data is not None else dict(tables))
+    raw = (
+        {**data, **tables}
+        if isinstance(data, Mapping)
+        else (data if data is not None else dict(tables))
+    )
     return evaluate_raw(raw, contracts, max(partitions, 1), runner, as_of=day)

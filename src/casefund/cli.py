@@ -20,12 +20,18 @@ from rich.text import Text
 
 from casefund.errors import InputError, InputWarning
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
-                  help="Which case-management work can be billed, to whom, and why not.")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Which case-management work can be billed, to whom, and why not.",
+)
 rules_app = typer.Typer(no_args_is_help=True, help="List, show and check the bundled rules.")
 app.add_typer(rules_app, name="rules")
 report_app = typer.Typer(no_args_is_help=True, help="Reports for finance staff.")
 app.add_typer(report_app, name="report")
+
+
 # User text (payer names, paths, codes) is never read as Rich markup: a payer called
 # "City [/] Fund" must print as written, not crash the summary after the outputs exist.
 @app.callback()
@@ -45,9 +51,14 @@ OutOption = Annotated[Path, typer.Option("--out", help="folder for the outputs")
 
 
 def _progress() -> Progress:
-    return Progress(SpinnerColumn(), TextColumn("{task.description}", markup=False),
-                    TimeElapsedColumn(),
-                    console=console, transient=False, disable=not console.is_terminal)
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}", markup=False),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+        disable=not console.is_terminal,
+    )
 
 
 def _fail(message: str) -> typer.Exit:
@@ -78,12 +89,20 @@ def _summary(evaluation: object) -> None:
     assert isinstance(evaluation, Evaluation)
     table = Table(title="Billable vs unbillable by payer")
     for column in ("payer", "contract", "status", "activities", "minutes", "units", "amount"):
-        table.add_column(column, justify="right" if column in
-                         ("activities", "minutes", "units", "amount") else "left")
+        table.add_column(
+            column,
+            justify="right" if column in ("activities", "minutes", "units", "amount") else "left",
+        )
     for row in evaluation.breakdown.itertuples(index=False):
-        table.add_row(str(row.payer or "—"), str(row.contract_id or "—"), str(row.status),
-                      f"{row.activities:,}", f"{row.minutes:,}", f"{row.units:,.0f}",
-                      f"${row.amount:,.2f}")
+        table.add_row(
+            str(row.payer or "—"),
+            str(row.contract_id or "—"),
+            str(row.status),
+            f"{row.activities:,}",
+            f"{row.minutes:,}",
+            f"{row.units:,.0f}",
+            f"${row.amount:,.2f}",
+        )
     console.print(table)
     lines = evaluation.lines
     accepted = lines.loc[lines["status"] != "rejected"]
@@ -120,26 +139,37 @@ def _public_summary(summary: object, evaluation: object) -> None:
     import pandas as pd
 
     assert isinstance(summary, pd.DataFrame)
-    table = Table(title="De-identified totals for the period (cells under the minimum size "
-                  "hidden)")
+    table = Table(title="De-identified totals for the period (cells under the minimum size hidden)")
     for column in ("payer", "contract", "status", "participants", "minutes", "amount"):
-        table.add_column(column, justify="right" if column in
-                         ("participants", "minutes", "amount") else "left")
+        table.add_column(
+            column, justify="right" if column in ("participants", "minutes", "amount") else "left"
+        )
     year = summary.loc[(summary["month"] == "all") & (summary["status"] != "all")]
     for row in year.itertuples(index=False):
-        cells = ([f"{row.participants:,.0f}", f"{row.minutes:,.0f}", f"${row.amount:,.2f}"]
-                 if not row.suppressed else ["hidden"] * 3)
-        table.add_row(str(row.payer or "—"), str(row.contract_id or "—"), str(row.status),
-                      *cells)
+        cells = (
+            [f"{row.participants:,.0f}", f"{row.minutes:,.0f}", f"${row.amount:,.2f}"]
+            if not row.suppressed
+            else ["hidden"] * 3
+        )
+        table.add_row(str(row.payer or "—"), str(row.contract_id or "—"), str(row.status), *cells)
     console.print(table)
-    console.print(f"written to the de-identified folder only; rules "
-                  f"{getattr(evaluation, 'rules_hash', '')}")
+    console.print(
+        f"written to the de-identified folder only; rules {getattr(evaluation, 'rules_hash', '')}"
+    )
 
 
-def _run(data: Path, out: Path, xlsx: bool, deidentify: bool = False,
-         recipient: str | None = None, partitions: int = 1,
-         scheduler: str | None = None, workers: int | None = None,
-         as_of: dt.date | None = None, keep: tuple[str, ...] = ()) -> None:
+def _run(
+    data: Path,
+    out: Path,
+    xlsx: bool,
+    deidentify: bool = False,
+    recipient: str | None = None,
+    partitions: int = 1,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    as_of: dt.date | None = None,
+    keep: tuple[str, ...] = (),
+) -> None:
     """Evaluate and write, turning an unusable input into a clear error (never a traceback)."""
     from casefund.evaluation import evaluate_dataset
     from casefund.io.load import load_dataset
@@ -159,8 +189,11 @@ def _run(data: Path, out: Path, xlsx: bool, deidentify: bool = False,
                 tune_partition_process()
                 # Partitions validate their own rows: the whole typed input is never held.
                 in_process = workers == 1 and not scheduler
-                runner = run_locally if in_process else dask_runner(scheduler, workers,
-                                                                    tune_workers=True)
+                runner = (
+                    run_locally
+                    if in_process
+                    else dask_runner(scheduler, workers, tune_workers=True)
+                )
                 evaluation = evaluate_raw(data, None, max(partitions, 1), runner, as_of=as_of)
             else:
                 evaluation = evaluate_dataset(load_dataset(data), as_of=as_of)
@@ -186,8 +219,9 @@ def _run(data: Path, out: Path, xlsx: bool, deidentify: bool = False,
 @app.command()
 def demo(
     out: OutOption = Path("demo-out"),
-    participants: Annotated[int, typer.Option(help="synthetic participants (1 to 1,000,000)",
-                                              min=1, max=1_000_000)] = 300,
+    participants: Annotated[
+        int, typer.Option(help="synthetic participants (1 to 1,000,000)", min=1, max=1_000_000)
+    ] = 300,
     seed: Annotated[int, typer.Option(help="random seed")] = 20240101,
     xlsx: Annotated[bool, typer.Option(help="also write casefund.xlsx")] = False,
 ) -> None:
@@ -200,8 +234,7 @@ def demo(
         claim_folder(out)
     except InputError as exc:
         raise _fail(str(exc)) from None
-    write_dataset(generate(Shape(participants=participants, seed=seed)), demo_contracts(),
-                  data_dir)
+    write_dataset(generate(Shape(participants=participants, seed=seed)), demo_contracts(), data_dir)
     console.print(f"example data written to {data_dir}")
     _run(data_dir, out, xlsx, keep=("input",))
 
@@ -211,26 +244,55 @@ def evaluate(
     data: DataOption,
     out: OutOption,
     xlsx: Annotated[bool, typer.Option(help="also write casefund.xlsx")] = False,
-    deidentify: Annotated[bool, typer.Option(
-        help="write only de-identified summaries (for reports that leave the agency)")] = False,
-    recipient: Annotated[str | None, typer.Option(
-        help="who receives a de-identified report (42 CFR Part 2 consents are per recipient)"
-    )] = None,
-    partitions: Annotated[int, typer.Option(
-        help="split participants into this many partitions, each validated and evaluated on "
-        "its own (bounded memory; results identical to one pass)")] = 1,
-    workers: Annotated[int | None, typer.Option(
-        help="Dask worker processes for the partitions (the 'dask' extra); 1 runs them one "
-        "after another in this process. Default: one per core")] = None,
-    scheduler: Annotated[str | None, typer.Option(
-        help="a Dask distributed scheduler address (default: local processes)")] = None,
-    as_of: Annotated[str | None, typer.Option(
-        "--as-of", help="the day recertification is judged on, YYYY-MM-DD (default: the last "
-        "service date)")] = None,
+    deidentify: Annotated[
+        bool,
+        typer.Option(help="write only de-identified summaries (for reports that leave the agency)"),
+    ] = False,
+    recipient: Annotated[
+        str | None,
+        typer.Option(
+            help="who receives a de-identified report (42 CFR Part 2 consents are per recipient)"
+        ),
+    ] = None,
+    partitions: Annotated[
+        int,
+        typer.Option(
+            help="split participants into this many partitions, each validated and evaluated on "
+            "its own (bounded memory; results identical to one pass)"
+        ),
+    ] = 1,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            help="Dask worker processes for the partitions (the 'dask' extra); 1 runs them one "
+            "after another in this process. Default: one per core"
+        ),
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="a Dask distributed scheduler address (default: local processes)"),
+    ] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="the day recertification is judged on, YYYY-MM-DD (default: the last "
+            "service date)",
+        ),
+    ] = None,
 ) -> None:
     """Evaluate a folder of input tables and contracts.yaml; write lines, claims, …"""
-    _run(data, out, xlsx, deidentify, recipient, partitions, scheduler, workers,
-         _day(as_of, "--as-of"))
+    _run(
+        data,
+        out,
+        xlsx,
+        deidentify,
+        recipient,
+        partitions,
+        scheduler,
+        workers,
+        _day(as_of, "--as-of"),
+    )
 
 
 @app.command()
@@ -272,10 +334,12 @@ def eligibility(
         frame, due = write_eligibility(dataset, day, out, enable_unverified)
     eligible = frame.loc[frame["eligible"]]
     lapsing = int((due["status"] != "current").sum()) if len(due) else 0
-    console.print(f"{len(frame):,} rows; {eligible['participant_id'].nunique():,} participants "
-                  f"eligible for at least one program on {day} → {out / 'eligibility.csv'}; "
-                  f"{lapsing:,} spans lapsed or due within 30 days → "
-                  f"{out / 'recertification.csv'}")
+    console.print(
+        f"{len(frame):,} rows; {eligible['participant_id'].nunique():,} participants "
+        f"eligible for at least one program on {day} → {out / 'eligibility.csv'}; "
+        f"{lapsing:,} spans lapsed or due within 30 days → "
+        f"{out / 'recertification.csv'}"
+    )
 
 
 @app.command()
@@ -298,9 +362,11 @@ def simulate(
     data: DataOption,
     scenarios: Annotated[Path, typer.Option("--scenarios", help="scenarios.yaml")],
     out: Annotated[Path, typer.Option("--out", help="CSV file for the results")] = Path(
-        "simulation.csv"),
-    chart: Annotated[Path | None, typer.Option(
-        help="also write an HTML chart of revenue and cost per scenario")] = None,
+        "simulation.csv"
+    ),
+    chart: Annotated[
+        Path | None, typer.Option(help="also write an HTML chart of revenue and cost per scenario")
+    ] = None,
 ) -> None:
     """Re-evaluate the same activities under alternative contracts (rates, models, caps)."""
     from casefund.io.load import load_dataset
@@ -320,16 +386,30 @@ def simulate(
     if chart is not None:
         from casefund.reports.funding_mix_files import write_chart
 
-        write_chart(results[["scenario", "revenue", "cost"]],
-                    "Revenue and cost by scenario (rate sweeps and payment models)", chart)
+        write_chart(
+            results[["scenario", "revenue", "cost"]],
+            "Revenue and cost by scenario (rate sweeps and payment models)",
+            chart,
+        )
     table = Table(title="Scenarios")
-    for column in ("scenario", "revenue", "member_months", "revenue_per_member_month",
-                   "cost_coverage", "break_even_pempm"):
+    for column in (
+        "scenario",
+        "revenue",
+        "member_months",
+        "revenue_per_member_month",
+        "cost_coverage",
+        "break_even_pempm",
+    ):
         table.add_column(column)
     for row in results.itertuples(index=False):
-        table.add_row(str(row.scenario), f"${row.revenue:,.2f}", f"{row.member_months:,}",
-                      f"${row.revenue_per_member_month:,.2f}", f"{row.cost_coverage:.2f}",
-                      f"${row.break_even_pempm:,.2f}")
+        table.add_row(
+            str(row.scenario),
+            f"${row.revenue:,.2f}",
+            f"{row.member_months:,}",
+            f"${row.revenue_per_member_month:,.2f}",
+            f"{row.cost_coverage:.2f}",
+            f"${row.break_even_pempm:,.2f}",
+        )
     console.print(table)
 
 
@@ -339,8 +419,9 @@ def claims(
     contract: Annotated[str, typer.Option(help="the contract whose claims to write")],
     out: Annotated[Path, typer.Option("--out", help="the file to write")],
     format: Annotated[str, typer.Option(help="837p | fhir | invoice")] = "837p",
-    mapping: Annotated[Path | None, typer.Option(
-        help="invoice only: YAML of 'template column: claims column'")] = None,
+    mapping: Annotated[
+        Path | None, typer.Option(help="invoice only: YAML of 'template column: claims column'")
+    ] = None,
 ) -> None:
     """Write one contract's billable claims: X12 837P, FHIR R4B Claims, or an invoice CSV."""
     import datetime as dt
@@ -366,13 +447,19 @@ def claims(
                 out.write_text(text)
                 summary = f"{text.count('CLM*'):,} claims, {text.count('SV1*'):,} lines"
             elif format == "fhir":
-                bundle = {"resourceType": "Bundle", "type": "collection", "entry": [
-                    {"resource": r} for r in claim_resources(evaluation, contract, now.date())]}
+                bundle = {
+                    "resourceType": "Bundle",
+                    "type": "collection",
+                    "entry": [
+                        {"resource": r} for r in claim_resources(evaluation, contract, now.date())
+                    ],
+                }
                 out.write_text(json.dumps(bundle, indent=2) + "\n")
                 summary = f"{len(bundle['entry']):,} FHIR Claim resources"
             else:
                 mine = evaluation.claims.loc[
-                    evaluation.claims["contract_id"].astype(str) == contract]
+                    evaluation.claims["contract_id"].astype(str) == contract
+                ]
                 frame = invoice(mine, load_mapping(mapping) if mapping else None)
                 write_csv(frame, out)
                 summary = f"{len(frame):,} invoice rows"
@@ -407,14 +494,21 @@ def funding_mix_report(
     for column in ("funder", "contract", "minutes", "cost", "billed", "share of cost"):
         table.add_column(column)
     for row in mix.by_funder.itertuples(index=False):
-        table.add_row(str(row.funder), str(row.contract_id or "—"), f"{row.minutes:,}",
-                      f"${row.cost:,.2f}", f"${row.billed:,.2f}", f"{row.share_of_cost:.1%}")
+        table.add_row(
+            str(row.funder),
+            str(row.contract_id or "—"),
+            f"{row.minutes:,}",
+            f"${row.cost:,.2f}",
+            f"${row.billed:,.2f}",
+            f"{row.share_of_cost:.1%}",
+        )
     console.print(table)
 
 
 @rules_app.command("list")
-def rules_list(program: Annotated[str | None, typer.Option(help="only this program")] = None
-               ) -> None:
+def rules_list(
+    program: Annotated[str | None, typer.Option(help="only this program")] = None,
+) -> None:
     """Every rule: id, program, kind, effective dates."""
     from casefund.rules.book import rule_book
 
@@ -425,8 +519,7 @@ def rules_list(program: Annotated[str | None, typer.Option(help="only this progr
         rule = compiled.rule
         if program and rule.program != program:
             continue
-        table.add_row(rule.id, rule.program, rule.kind, rule.then.decision,
-                      rule.effective.label())
+        table.add_row(rule.id, rule.program, rule.kind, rule.then.decision, rule.effective.label())
     console.print(table)
 
 
@@ -460,17 +553,23 @@ def rules_check() -> None:
         from casefund.rules.book import rule_book
 
         results = run_all(rule_book())
-        problems = [f"{r.rule_id}: example '{r.name}': expected {r.expected}, "
-                    f"{r.problem or 'got ' + r.observed}" for r in results if not r.passed]
+        problems = [
+            f"{r.rule_id}: example '{r.name}': expected {r.expected}, "
+            f"{r.problem or 'got ' + r.observed}"
+            for r in results
+            if not r.passed
+        ]
     if problems:
         for problem in problems:
             errors.print(f"- {problem}", markup=False)
         raise typer.Exit(code=1)
     book = rule_book()
-    console.print(f"{len(book.all_rules())} rules, {len(book.outcomes)} outcomes, "
-                  f"{sum(len(p.parameters) for p in book.parameters.values())} parameters "
-                  f"in {len(book.files)} files: all valid (hash {book.digest}); "
-                  f"{len(results)} rule examples pass")
+    console.print(
+        f"{len(book.all_rules())} rules, {len(book.outcomes)} outcomes, "
+        f"{sum(len(p.parameters) for p in book.parameters.values())} parameters "
+        f"in {len(book.files)} files: all valid (hash {book.digest}); "
+        f"{len(results)} rule examples pass"
+    )
 
 
 @rules_app.command("docs")
@@ -506,11 +605,14 @@ def main() -> None:
     except Exception as exc:
         if os.environ.get("CASEFUND_DEBUG"):
             raise
-        errors.print(Text.assemble(
-            ("casefund stopped on an internal error: ", "bold red"),
-            f"{type(exc).__name__}: {str(exc)[:300]}. This is a bug in casefund, not in your "
-            "input; please report it with the command you ran (CASEFUND_DEBUG=1 shows the "
-            "details)."))
+        errors.print(
+            Text.assemble(
+                ("casefund stopped on an internal error: ", "bold red"),
+                f"{type(exc).__name__}: {str(exc)[:300]}. This is a bug in casefund, not in your "
+                "input; please report it with the command you ran (CASEFUND_DEBUG=1 shows the "
+                "details).",
+            )
+        )
         sys.exit(1)
 
 

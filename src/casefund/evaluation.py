@@ -32,8 +32,14 @@ from casefund.reports.eligibility import build_eligibility
 from casefund.reports.outputs import Evaluation, assemble
 from casefund.rules.book import rule_book
 
-__all__ = ["Evaluation", "assemble", "check_dataset", "evaluate", "evaluate_dataset",
-           "monthly_eligibility"]
+__all__ = [
+    "Evaluation",
+    "assemble",
+    "check_dataset",
+    "evaluate",
+    "evaluate_dataset",
+    "monthly_eligibility",
+]
 
 
 def evaluate(
@@ -57,8 +63,9 @@ def evaluate(
 def check_dataset(data: Dataset) -> None:
     """Refuse the dataset's contracts where their programs' parameter files say they are
     wrong (an unknown parameter, a term a time-unit contract must state)."""
-    check_contracts(rule_book().parameters, data.contracts,
-                    data.sources.get("contracts", "contracts"))
+    check_contracts(
+        rule_book().parameters, data.contracts, data.sources.get("contracts", "contracts")
+    )
 
 
 def monthly_eligibility(adjudication: Adjudication) -> pd.DataFrame:
@@ -68,12 +75,18 @@ def monthly_eligibility(adjudication: Adjudication) -> pd.DataFrame:
     months = adjudication.months
     scope = months.scope
     decided = decide_eligibility(book, scope, months.as_of)
-    return build_eligibility(book, decided, np.asarray(scope.data.ids)[scope.codes],
-                             months.as_of, month_label(months.as_of))
+    return build_eligibility(
+        book,
+        decided,
+        np.asarray(scope.data.ids)[scope.codes],
+        months.as_of,
+        month_label(months.as_of),
+    )
 
 
-def evaluate_dataset(data: Dataset, adjudication: Adjudication | None = None,
-                     as_of: dt.date | None = None) -> Evaluation:
+def evaluate_dataset(
+    data: Dataset, adjudication: Adjudication | None = None, as_of: dt.date | None = None
+) -> Evaluation:
     """The whole evaluation of a validated dataset (``adjudication``: already made for it,
     as a partition's budget pass reuses its own)."""
     check_dataset(data)

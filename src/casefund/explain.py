@@ -33,12 +33,15 @@ def explain_activity(evaluation: Evaluation, activity_id: str) -> list[str]:
         out.append(
             f"  {row['status']:<10} {int(row['minutes']):>4} min  {where}"
             f"  units {row['units']:g}  ${row['amount']:,.2f}"
-            + (f"  {row['procedure_code']} {row['modifiers']}".rstrip()
-               if row["procedure_code"] else "")
+            + (
+                f"  {row['procedure_code']} {row['modifiers']}".rstrip()
+                if row["procedure_code"]
+                else ""
+            )
         )
-    reason_ids = list(dict.fromkeys(
-        r for text in mine["reasons"] for r in str(text).split(";") if r
-    ))
+    reason_ids = list(
+        dict.fromkeys(r for text in mine["reasons"] for r in str(text).split(";") if r)
+    )
     for rule_id in reason_ids:
         out.append(f"  - {rule_id}: {_reason(book, rule_id)}")
         out.append(f"      source: {_citation(book, rule_id)}")
@@ -58,8 +61,11 @@ def _reason(book: RuleBook, rule_id: str) -> str:
 
 def _citation(book: RuleBook, rule_id: str) -> str:
     rule = book.rule(rule_id)
-    cite = rule.rule.cite if rule else (book.outcomes[rule_id].cite
-                                        if rule_id in book.outcomes else None)
+    cite = (
+        rule.rule.cite
+        if rule
+        else (book.outcomes[rule_id].cite if rule_id in book.outcomes else None)
+    )
     if cite is None:
         return "—"
     return cite.short() + (f" <{cite.url}>" if cite.url else "")
@@ -84,12 +90,16 @@ def _parameters(
             if not entries:
                 continue
             entry = entries[-1]
-            out.append(f"  param {rule.rule.program}.{name} = {entry.value!r} "
-                       f"(from {entry.start}; {entry.cite.short()})")
+            out.append(
+                f"  param {rule.rule.program}.{name} = {entry.value!r} "
+                f"(from {entry.start}; {entry.cite.short()})"
+            )
     for contract_id in mine["contract_id"].unique():
         contract = contracts.get(str(contract_id))
         if contract is not None:
-            out.append(f"  contract {contract.id}: {contract.payment} at {contract.rate} "
-                       f"(priority {contract.priority}, effective {contract.effective.start}.."
-                       f"{contract.effective.end or ''})")
+            out.append(
+                f"  contract {contract.id}: {contract.payment} at {contract.rate} "
+                f"(priority {contract.priority}, effective {contract.effective.start}.."
+                f"{contract.effective.end or ''})"
+            )
     return out

@@ -49,8 +49,10 @@ def eligibility(
     known = {name for params in book.parameters.values() for name in params.parameters}
     for name in enable_unverified or []:
         if name not in known:
-            raise InputError(f"--enable-unverified {name}: not a parameter of any program"
-                             f"{did_you_mean(name, known)}")
+            raise InputError(
+                f"--enable-unverified {name}: not a parameter of any program"
+                f"{did_you_mean(name, known)}"
+            )
     prepared = PreparedData.build(dataset)
     n = len(prepared.ids)
     days = np.full(n, day_number(day), dtype=np.int64)
@@ -74,19 +76,29 @@ def recertification(
     return build_recertification(dataset["coverage"], dataset.contracts, rule_book(), day)
 
 
-def write_eligibility(dataset: Dataset, day: dt.date, out: Path,
-                      enable_unverified: list[str] | None = None
-                      ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def write_eligibility(
+    dataset: Dataset, day: dt.date, out: Path, enable_unverified: list[str] | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """What ``casefund eligibility`` writes: eligibility and recertification on one day,
     with a manifest saying how they were made (so ``casefund verify`` can remake them)."""
     claim_folder(out)
     frame = eligibility(dataset, as_of=day, enable_unverified=enable_unverified)
     due = recertification(dataset, as_of=day)
     digest = rule_book().digest
-    written = [write_csv(stamped(output, __version__, digest), out / f"{name}.csv")
-               for name, output in (("eligibility", frame), ("recertification", due))]
-    write_manifest(out, {"casefund_version": __version__, "rules_hash": digest,
-                         "command": "eligibility", "as_of": day.isoformat(),
-                         "enable_unverified": sorted(enable_unverified or []),
-                         "inputs": input_hashes(dataset)}, written)
+    written = [
+        write_csv(stamped(output, __version__, digest), out / f"{name}.csv")
+        for name, output in (("eligibility", frame), ("recertification", due))
+    ]
+    write_manifest(
+        out,
+        {
+            "casefund_version": __version__,
+            "rules_hash": digest,
+            "command": "eligibility",
+            "as_of": day.isoformat(),
+            "enable_unverified": sorted(enable_unverified or []),
+            "inputs": input_hashes(dataset),
+        },
+        written,
+    )
     return frame, due

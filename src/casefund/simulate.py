@@ -80,13 +80,14 @@ def overlay(contracts: list[Contract], changes: dict[str, dict[str, Any]]) -> li
         if contract.id not in changes:
             out.append(contract)
             continue
-        merged = {**contract.model_dump(by_alias=True, exclude_none=True),
-                  **changes[contract.id]}
+        merged = {**contract.model_dump(by_alias=True, exclude_none=True), **changes[contract.id]}
         try:
             out.append(Contract.model_validate(merged))
         except ValidationError as exc:
-            raise InputError(f"scenario overlay on contract '{contract.id}': "
-                             f"{exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}") from None
+            raise InputError(
+                f"scenario overlay on contract '{contract.id}': "
+                f"{exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}"
+            ) from None
     return out
 
 
@@ -105,8 +106,9 @@ def resample(activities: pd.DataFrame, contacts_per_month: float, seed: int) -> 
     which = np.repeat(np.arange(n_groups), target)
     picks = order[starts[which] + (rng.random(len(which)) * sizes[which]).astype(np.int64)]
     out = activities.iloc[picks].reset_index(drop=True)
-    out["activity_id"] = (out["activity_id"].astype(str) + "~" +
-                          pd.Series(np.arange(len(out))).astype(str)).astype(object)
+    out["activity_id"] = (
+        out["activity_id"].astype(str) + "~" + pd.Series(np.arange(len(out))).astype(str)
+    ).astype(object)
     resampled: pd.DataFrame = out
     return resampled
 
@@ -135,10 +137,12 @@ def summarize(name: str, evaluation: Evaluation) -> dict[str, Any]:
         "cost": round(cost, 2),
         "cost_coverage": round(revenue / cost, 4) if cost else np.nan,
         "break_even_pempm": round(cost_per_mm, 2) if member_months else np.nan,
-        "contacts_per_member_month": round(contacts / member_months, 2) if member_months
+        "contacts_per_member_month": round(contacts / member_months, 2)
+        if member_months
         else np.nan,
         "break_even_contacts_per_member_month": round(cost_per_mm / per_contact, 2)
-        if contacts and member_months and per_contact else np.nan,
+        if contacts and member_months and per_contact
+        else np.nan,
         "billable_minutes": int(lines.loc[lines["status"] == "billable", "minutes"].sum()),
         "unbillable_minutes": int(lines.loc[lines["status"] == "unbillable", "minutes"].sum()),
     }
@@ -148,23 +152,37 @@ def simulate(data: Dataset, scenarios: list[Scenario]) -> pd.DataFrame:
     """One row per scenario (and per swept value): revenue, coverage and break-even figures."""
     rows = [summarize("baseline", evaluate_dataset(data))]
     for scenario in scenarios:
-        variants: list[tuple[str, dict[str, dict[str, Any]]]] = [(scenario.name,
-                                                                  scenario.contracts)]
+        variants: list[tuple[str, dict[str, dict[str, Any]]]] = [
+            (scenario.name, scenario.contracts)
+        ]
         if scenario.sweep is not None:
             sweep = scenario.sweep
             variants = [
-                (f"{scenario.name}[{sweep.field}={value}]",
-                 {**scenario.contracts, sweep.contract: {
-                     **scenario.contracts.get(sweep.contract, {}), sweep.field: value}})
+                (
+                    f"{scenario.name}[{sweep.field}={value}]",
+                    {
+                        **scenario.contracts,
+                        sweep.contract: {
+                            **scenario.contracts.get(sweep.contract, {}),
+                            sweep.field: value,
+                        },
+                    },
+                )
                 for value in sweep.values
             ]
         for name, changes in variants:
             tables = dict(data.tables)
             if scenario.intensity is not None:
-                tables["activities"] = resample(data.activities,
-                                                scenario.intensity.contacts_per_month,
-                                                scenario.intensity.seed)
-            variant = Dataset(tables, overlay(data.contracts, changes), data.rejects,
-                              data.sources, data.input_rows, data.refused)
+                tables["activities"] = resample(
+                    data.activities, scenario.intensity.contacts_per_month, scenario.intensity.seed
+                )
+            variant = Dataset(
+                tables,
+                overlay(data.contracts, changes),
+                data.rejects,
+                data.sources,
+                data.input_rows,
+                data.refused,
+            )
             rows.append(summarize(name, evaluate_dataset(variant)))
     return pd.DataFrame(rows, columns=SIMULATION_COLUMNS)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -19,20 +20,59 @@ import pandas as pd
 import yaml
 
 ACTIVITY_MIX = {
-    "outreach": 6, "assessment": 4, "reassessment": 2, "care_plan": 4, "referral": 7,
-    "monitoring": 10, "care_coordination": 12, "transitional_care": 2, "health_promotion": 3,
-    "family_support": 2, "community_linkage": 4, "benefits_assistance": 5,
-    "crisis_intervention": 2, "accompaniment": 5, "transportation": 5, "travel": 6,
-    "resource_search": 4, "direct_medical": 1, "sud_treatment": 2, "housing_navigation": 5,
-    "housing_deposit": 0.4, "tenancy_sustaining": 2, "documentation": 6, "administrative": 2,
-    "medically_tailored_meals": 0.6, "respite": 0.3, "recuperative_care": 0.2,
+    "outreach": 6,
+    "assessment": 4,
+    "reassessment": 2,
+    "care_plan": 4,
+    "referral": 7,
+    "monitoring": 10,
+    "care_coordination": 12,
+    "transitional_care": 2,
+    "health_promotion": 3,
+    "family_support": 2,
+    "community_linkage": 4,
+    "benefits_assistance": 5,
+    "crisis_intervention": 2,
+    "accompaniment": 5,
+    "transportation": 5,
+    "travel": 6,
+    "resource_search": 4,
+    "direct_medical": 1,
+    "sud_treatment": 2,
+    "housing_navigation": 5,
+    "housing_deposit": 0.4,
+    "tenancy_sustaining": 2,
+    "documentation": 6,
+    "administrative": 2,
+    "medically_tailored_meals": 0.6,
+    "respite": 0.3,
+    "recuperative_care": 0.2,
 }
 MODES = {"in_person": 55, "phone": 30, "video": 8, "text": 5, "email": 2}
-ROLES = ["clinical", "non_clinical", "non_clinical", "peer", "non_clinical", "clinical",
-         "peer", "non_clinical", "supervisor", "non_clinical", "clinical", "peer"]
+ROLES = [
+    "clinical",
+    "non_clinical",
+    "non_clinical",
+    "peer",
+    "non_clinical",
+    "clinical",
+    "peer",
+    "non_clinical",
+    "supervisor",
+    "non_clinical",
+    "clinical",
+    "peer",
+]
 COUNTIES = {"Los Angeles": 70, "San Joaquin": 20, "Fresno": 10}
-RACES = {"black": 28, "white": 22, "other": 25, "asian": 8, "american_indian_alaska_native": 4,
-         "pacific_islander": 3, "unknown": 10}
+RACES = {
+    "black": 28,
+    "white": 22,
+    "other": 25,
+    "asian": 8,
+    "american_indian_alaska_native": 4,
+    "pacific_islander": 3,
+    "unknown": 10,
+}
 
 
 @dataclass(frozen=True)
@@ -66,11 +106,13 @@ def generate(shape: Shape = Shape()) -> dict[str, pd.DataFrame]:
     coverage = _coverage(rng, participants, shape, horizon)
     events = _events(rng, ids, shape, horizon)
     activities = _activities(rng, ids, shape, horizon)
-    staff = pd.DataFrame({
-        "staff_id": [f"S{i:02d}" for i in range(1, len(ROLES) + 1)],
-        "hourly_cost": np.round(rng.uniform(32, 68, len(ROLES)), 2),
-        "fte": 1.0,
-    })
+    staff = pd.DataFrame(
+        {
+            "staff_id": [f"S{i:02d}" for i in range(1, len(ROLES) + 1)],
+            "hourly_cost": np.round(rng.uniform(32, 68, len(ROLES)), 2),
+            "fte": 1.0,
+        }
+    )
     expenses = _expenses(rng, shape)
     assessments = _assessments(rng, ids, shape, horizon)
     # Tables added later draw from their own stream, so the earlier tables stay as they were.
@@ -78,47 +120,74 @@ def generate(shape: Shape = Shape()) -> dict[str, pd.DataFrame]:
     participants["annual_income"] = _annual_income(later, participants)
     charges = _charges(later, participants, shape, horizon)
     tables = {
-        "participants": participants, "coverage": coverage, "events": events,
-        "activities": activities, "staff": staff, "expenses": expenses,
-        "assessments": assessments, "charges": charges,
+        "participants": participants,
+        "coverage": coverage,
+        "events": events,
+        "activities": activities,
+        "staff": staff,
+        "expenses": expenses,
+        "assessments": assessments,
+        "charges": charges,
     }
-    return {name: frame.astype(str).replace({"nan": "", "NaT": "", "<NA>": "", "None": ""})
-            for name, frame in tables.items()}
+    return {
+        name: frame.astype(str).replace({"nan": "", "NaT": "", "<NA>": "", "None": ""})
+        for name, frame in tables.items()
+    }
 
 
 def _participants(rng: np.random.Generator, ids: np.ndarray, shape: Shape) -> pd.DataFrame:
     n = len(ids)
     age = np.where(rng.random(n) < 0.15, rng.integers(12, 21, n), rng.integers(21, 76, n))
-    birth = _days(dt.date(shape.start.year, 1, 1), -(age * 365.25).astype(int)
-                  - rng.integers(0, 365, n))
+    birth = _days(
+        dt.date(shape.start.year, 1, 1), -(age * 365.25).astype(int) - rng.integers(0, 365, n)
+    )
     flags = {
-        "hiv": 0.15, "sud": 0.55, "smi": 0.35, "spmi": 0.15, "smhs_criteria_met": 0.35,
-        "dmc_criteria_met": 0.45, "homeless": 0.45, "complex_need": 0.6, "lacks_food": 0.4,
-        "unable_to_work": 0.35, "aces_4_plus": 0.3, "in_foster_care": 0.03,
-        "former_foster_youth": 0.06, "recent_law_enforcement_contact": 0.5,
-        "high_risk_institutionalization": 0.1, "high_risk_overdose": 0.25,
-        "high_risk_suicide": 0.1, "crisis_primary_care_source": 0.2, "idd": 0.04,
-        "ccs_enrolled": 0.03, "child_welfare": 0.05, "pregnant": 0.04,
-        "nf_level_of_care": 0.04, "nf_resident": 0.02, "at_risk_second_chronic_condition": 0.3,
+        "hiv": 0.15,
+        "sud": 0.55,
+        "smi": 0.35,
+        "spmi": 0.15,
+        "smhs_criteria_met": 0.35,
+        "dmc_criteria_met": 0.45,
+        "homeless": 0.45,
+        "complex_need": 0.6,
+        "lacks_food": 0.4,
+        "unable_to_work": 0.35,
+        "aces_4_plus": 0.3,
+        "in_foster_care": 0.03,
+        "former_foster_youth": 0.06,
+        "recent_law_enforcement_contact": 0.5,
+        "high_risk_institutionalization": 0.1,
+        "high_risk_overdose": 0.25,
+        "high_risk_suicide": 0.1,
+        "crisis_primary_care_source": 0.2,
+        "idd": 0.04,
+        "ccs_enrolled": 0.03,
+        "child_welfare": 0.05,
+        "pregnant": 0.04,
+        "nf_level_of_care": 0.04,
+        "nf_resident": 0.02,
+        "at_risk_second_chronic_condition": 0.3,
     }
-    frame = pd.DataFrame({
-        "participant_id": ids,
-        "birth_date": birth.dt.strftime("%Y-%m-%d"),
-        "state": "CA",
-        "county": _choice(rng, COUNTIES, n),
-        "service_area": "Los Angeles EMA",
-        "income_pct_fpl": np.round(rng.gamma(2.0, 45.0, n), 1),
-        "race": _choice(rng, RACES, n),
-        "chronic_condition_count": rng.poisson(1.4, n),
-    })
+    frame = pd.DataFrame(
+        {
+            "participant_id": ids,
+            "birth_date": birth.dt.strftime("%Y-%m-%d"),
+            "state": "CA",
+            "county": _choice(rng, COUNTIES, n),
+            "service_area": "Los Angeles EMA",
+            "income_pct_fpl": np.round(rng.gamma(2.0, 45.0, n), 1),
+            "race": _choice(rng, RACES, n),
+            "chronic_condition_count": rng.poisson(1.4, n),
+        }
+    )
     for flag, share in flags.items():
         drawn = rng.random(n)
         # About one flag in twenty is simply not known: blank, never a silent 'no'.
         frame[flag] = np.where(drawn < 0.05, "", np.where(drawn < 0.05 + share, "yes", "no"))
     soon = rng.random(n) < 0.05
     frame["housing_loss_date"] = np.where(
-        soon, _days(shape.start, rng.integers(0, 28 * shape.months, n)).dt.strftime("%Y-%m-%d"),
-        "")
+        soon, _days(shape.start, rng.integers(0, 28 * shape.months, n)).dt.strftime("%Y-%m-%d"), ""
+    )
     return frame
 
 
@@ -130,31 +199,44 @@ def _annual_income(rng: np.random.Generator, people: pd.DataFrame) -> np.ndarray
     return np.where(rng.random(len(pct)) < 0.1, np.nan, dollars)
 
 
-def _charges(rng: np.random.Generator, people: pd.DataFrame, shape: Shape,
-             horizon: int) -> pd.DataFrame:
+def _charges(
+    rng: np.random.Generator, people: pd.DataFrame, shape: Shape, horizon: int
+) -> pd.DataFrame:
     """Fees some Ryan White clients were charged (a few more than the law allows)."""
-    charged = people.loc[(people["hiv"] == "yes").to_numpy()
-                         & (rng.random(len(people)) < 0.4), "participant_id"].to_numpy()
+    charged = people.loc[
+        (people["hiv"] == "yes").to_numpy() & (rng.random(len(people)) < 0.4), "participant_id"
+    ].to_numpy()
     counts = rng.integers(1, 7, len(charged))
     who = np.repeat(charged, counts)
-    return pd.DataFrame({
-        "participant_id": who,
-        "date": _days(shape.start, rng.integers(0, horizon, len(who))).dt.strftime("%Y-%m-%d"),
-        "amount": np.round(rng.uniform(15, 450, len(who)), 2),
-        "contract_id": "rw_part_a_nmcm",
-    })
+    return pd.DataFrame(
+        {
+            "participant_id": who,
+            "date": _days(shape.start, rng.integers(0, horizon, len(who))).dt.strftime("%Y-%m-%d"),
+            "amount": np.round(rng.uniform(15, 450, len(who)), 2),
+            "contract_id": "rw_part_a_nmcm",
+        }
+    )
 
 
-def _span_frame(ids: np.ndarray, program: str, payer: Any, start: pd.Series,
-                end: pd.Series | str) -> pd.DataFrame:
-    return pd.DataFrame({"participant_id": ids, "program": program, "payer": payer,
-                         "start_date": start.dt.strftime("%Y-%m-%d").to_numpy(),
-                         "end_date": end if isinstance(end, str) else
-                         end.dt.strftime("%Y-%m-%d").fillna("").to_numpy()})
+def _span_frame(
+    ids: np.ndarray, program: str, payer: Any, start: pd.Series, end: pd.Series | str
+) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "participant_id": ids,
+            "program": program,
+            "payer": payer,
+            "start_date": start.dt.strftime("%Y-%m-%d").to_numpy(),
+            "end_date": end
+            if isinstance(end, str)
+            else end.dt.strftime("%Y-%m-%d").fillna("").to_numpy(),
+        }
+    )
 
 
-def _coverage(rng: np.random.Generator, people: pd.DataFrame, shape: Shape,
-              horizon: int) -> pd.DataFrame:
+def _coverage(
+    rng: np.random.Generator, people: pd.DataFrame, shape: Shape, horizon: int
+) -> pd.DataFrame:
     ids = people["participant_id"].to_numpy()
     n = len(ids)
     before = _days(shape.start, -rng.integers(30, 900, n))
@@ -173,65 +255,105 @@ def _coverage(rng: np.random.Generator, people: pd.DataFrame, shape: Shape,
     hiv = (people["hiv"] == "yes").to_numpy()
     rw_start = _days(shape.start, rng.integers(-300, 60, n))
     rw_end = rw_start + pd.to_timedelta(364, unit="D")
-    parts.append(_span_frame(ids[hiv], "ryan_white", "ryan_white_part_a", rw_start[hiv],
-                             rw_end[hiv]))
+    parts.append(
+        _span_frame(ids[hiv], "ryan_white", "ryan_white_part_a", rw_start[hiv], rw_end[hiv])
+    )
     renew = hiv & (rng.random(n) < 0.7)
-    parts.append(_span_frame(ids[renew], "ryan_white", "ryan_white_part_a",
-                             rw_end[renew] + pd.to_timedelta(1, unit="D"),
-                             rw_end[renew] + pd.to_timedelta(365, unit="D")))
+    parts.append(
+        _span_frame(
+            ids[renew],
+            "ryan_white",
+            "ryan_white_part_a",
+            rw_end[renew] + pd.to_timedelta(1, unit="D"),
+            rw_end[renew] + pd.to_timedelta(365, unit="D"),
+        )
+    )
     cs = medi & (rng.random(n) < 0.2)
-    parts.append(_span_frame(ids[cs], "community_supports", payer[cs],
-                             _days(shape.start, rng.integers(-60, 180, n))[cs], ""))
+    parts.append(
+        _span_frame(
+            ids[cs],
+            "community_supports",
+            payer[cs],
+            _days(shape.start, rng.integers(-60, 180, n))[cs],
+            "",
+        )
+    )
     hh = medi & (rng.random(n) < 0.2)
     parts.append(_span_frame(ids[hh], "health_home", "state_hh", before[hh], ""))
     other = rng.random(n) < 0.05
     parts.append(_span_frame(ids[other], "other_insurance", "commercial", before[other], ""))
-    for program, share in (("hospice", 0.01), ("smhs_tcm", 0.06), ("fsp", 0.05),
-                           ("dmc_ods", 0.1), ("ccm", 0.01)):
+    for program, share in (
+        ("hospice", 0.01),
+        ("smhs_tcm", 0.06),
+        ("fsp", 0.05),
+        ("dmc_ods", 0.1),
+        ("ccm", 0.01),
+    ):
         pick = medi & (rng.random(n) < share)
         start = _days(shape.start, rng.integers(0, horizon, n))
-        parts.append(_span_frame(ids[pick], program, "county_bh", start[pick],
-                                 (start + pd.to_timedelta(90, unit="D"))[pick]))
+        parts.append(
+            _span_frame(
+                ids[pick],
+                program,
+                "county_bh",
+                start[pick],
+                (start + pd.to_timedelta(90, unit="D"))[pick],
+            )
+        )
     return pd.concat(parts, ignore_index=True)
 
 
-def _events(rng: np.random.Generator, ids: np.ndarray, shape: Shape,
-            horizon: int) -> pd.DataFrame:
+def _events(rng: np.random.Generator, ids: np.ndarray, shape: Shape, horizon: int) -> pd.DataFrame:
     n = len(ids)
-    rates = {"ed_visit": 2.5, "inpatient_stay": 0.6, "snf_stay": 0.1, "crisis_service": 0.5,
-             "urgent_care": 0.8, "incarceration_release": 0.15, "delivery": 0.03,
-             "overdose": 0.2}
+    rates = {
+        "ed_visit": 2.5,
+        "inpatient_stay": 0.6,
+        "snf_stay": 0.1,
+        "crisis_service": 0.5,
+        "urgent_care": 0.8,
+        "incarceration_release": 0.15,
+        "delivery": 0.03,
+        "overdose": 0.2,
+    }
     frames = []
     for event, per_year in rates.items():
         heavy = rng.gamma(0.6, 1 / 0.6, n)  # a few people account for most visits
         counts = rng.poisson(per_year * heavy * (horizon + 365) / 365)
         who = np.repeat(ids, counts)
         offsets = rng.integers(-365, horizon, len(who))
-        frames.append(pd.DataFrame({
-            "participant_id": who,
-            "date": _days(shape.start, offsets).dt.strftime("%Y-%m-%d").to_numpy(),
-            "event": event,
-            "bh_related": np.where(rng.random(len(who)) < 0.4, "yes", "no"),
-            "planned": np.where(rng.random(len(who)) < 0.1, "yes", "no"),
-            "avoidable": np.where(rng.random(len(who)) < 0.8, "yes", "no"),
-        }))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "participant_id": who,
+                    "date": _days(shape.start, offsets).dt.strftime("%Y-%m-%d").to_numpy(),
+                    "event": event,
+                    "bh_related": np.where(rng.random(len(who)) < 0.4, "yes", "no"),
+                    "planned": np.where(rng.random(len(who)) < 0.1, "yes", "no"),
+                    "avoidable": np.where(rng.random(len(who)) < 0.8, "yes", "no"),
+                }
+            )
+        )
     return pd.concat(frames, ignore_index=True)
 
 
-def _assessments(rng: np.random.Generator, ids: np.ndarray, shape: Shape,
-                 horizon: int) -> pd.DataFrame:
+def _assessments(
+    rng: np.random.Generator, ids: np.ndarray, shape: Shape, horizon: int
+) -> pd.DataFrame:
     k = max(1, len(ids) // 5)
     who = rng.choice(ids, k)
-    return pd.DataFrame({
-        "participant_id": who,
-        "date": _days(shape.start, rng.integers(0, horizon, k)).dt.strftime("%Y-%m-%d"),
-        "fact": _choice(rng, {"homeless": 3, "complex_need": 2, "pregnant": 1, "sud": 1}, k),
-        "value": np.where(rng.random(k) < 0.5, "yes", "no"),
-    })
+    return pd.DataFrame(
+        {
+            "participant_id": who,
+            "date": _days(shape.start, rng.integers(0, horizon, k)).dt.strftime("%Y-%m-%d"),
+            "fact": _choice(rng, {"homeless": 3, "complex_need": 2, "pregnant": 1, "sud": 1}, k),
+            "value": np.where(rng.random(k) < 0.5, "yes", "no"),
+        }
+    )
 
 
-def _activities(rng: np.random.Generator, ids: np.ndarray, shape: Shape,
-                horizon: int) -> pd.DataFrame:
+def _activities(
+    rng: np.random.Generator, ids: np.ndarray, shape: Shape, horizon: int
+) -> pd.DataFrame:
     n = len(ids)
     intensity = rng.gamma(4.0, shape.contacts_per_month / 4.0, n)
     counts = rng.poisson(intensity * shape.months)
@@ -240,21 +362,25 @@ def _activities(rng: np.random.Generator, ids: np.ndarray, shape: Shape,
     codes = _choice(rng, ACTIVITY_MIX, m)
     minutes = np.clip(np.round(rng.lognormal(3.0, 0.7, m)), 1, 240).astype(int)
     minutes = np.where(codes == "housing_deposit", rng.integers(0, 20, m), minutes)
-    amount = np.where(codes == "housing_deposit", np.round(rng.uniform(800, 3200, m), 2),
-                      np.where(codes == "medically_tailored_meals",
-                               np.round(rng.uniform(60, 180, m), 2), np.nan))
+    amount = np.where(
+        codes == "housing_deposit",
+        np.round(rng.uniform(800, 3200, m), 2),
+        np.where(codes == "medically_tailored_meals", np.round(rng.uniform(60, 180, m), 2), np.nan),
+    )
     staff = rng.integers(0, len(ROLES), m)
-    frame = pd.DataFrame({
-        "activity_id": np.char.add("A", np.char.zfill(np.arange(1, m + 1).astype(str), 8)),
-        "participant_id": who,
-        "date": _days(shape.start, rng.integers(0, horizon, m)).dt.strftime("%Y-%m-%d"),
-        "minutes": minutes.astype(str),
-        "activity": codes,
-        "mode": _choice(rng, MODES, m),
-        "staff_id": np.char.add("S", np.char.zfill((staff + 1).astype(str), 2)),
-        "staff_role": np.array(ROLES)[staff],
-        "amount": pd.Series(amount).map(lambda v: "" if np.isnan(v) else f"{v:.2f}"),
-    })
+    frame = pd.DataFrame(
+        {
+            "activity_id": np.char.add("A", np.char.zfill(np.arange(1, m + 1).astype(str), 8)),
+            "participant_id": who,
+            "date": _days(shape.start, rng.integers(0, horizon, m)).dt.strftime("%Y-%m-%d"),
+            "minutes": minutes.astype(str),
+            "activity": codes,
+            "mode": _choice(rng, MODES, m),
+            "staff_id": np.char.add("S", np.char.zfill((staff + 1).astype(str), 2)),
+            "staff_role": np.array(ROLES)[staff],
+            "amount": pd.Series(amount).map(lambda v: "" if np.isnan(v) else f"{v:.2f}"),
+        }
+    )
     return _malform(rng, frame, shape.malformed_share)
 
 
@@ -277,57 +403,49 @@ def _malform(rng: np.random.Generator, frame: pd.DataFrame, share: float) -> pd.
 
 
 def demo_contracts(start: dt.date = dt.date(2024, 1, 1)) -> dict[str, Any]:
-    """The example agency's contracts: an ECM plan, county TCM, Ryan White, two grants."""
+    """The example agency's contracts (``demo_contracts.yaml``: an ECM plan, county TCM, Ryan
+    White, two grants), each in effect for the demo year that begins on ``start``."""
+    text = resources.files("casefund").joinpath("demo_contracts.yaml").read_text("utf-8")
+    contracts: dict[str, Any] = yaml.safe_load(text)
     period = {"from": start.isoformat(), "to": dt.date(start.year, 12, 31).isoformat()}
-    return {"contracts": [
-        {"id": "mcp_a_ecm", "payer": "MCP A", "program": "ecm", "payment": "pempm",
-         "rate": 450.0, "min_services_per_month": 1, "effective": period, "priority": 10},
-        {"id": "mcp_b_ecm", "payer": "MCP B", "program": "ecm", "payment": "ffs_unit",
-         "rate": 24.0, "unit_minutes": 15, "rounding": "cms_8_minute", "aggregate": "per_day",
-         "effective": period, "priority": 10, "caps": {"units_per_month": 48}},
-        {"id": "mcp_a_cs", "payer": "MCP A", "program": "community_supports",
-         "payment": "cost_reimbursement", "effective": period, "priority": 12,
-         "caps": {"amount_lifetime": 5000}},
-        {"id": "county_tcm", "payer": "County Behavioral Health", "payer_id": "county_bh",
-         "program": "tcm", "payment": "ffs_unit", "rate": 31.5, "unit_minutes": 15,
-         "rounding": "cms_8_minute", "aggregate": "per_day", "effective": period,
-         "priority": 20, "caps": {"units_per_month": 40}},
-        {"id": "state_health_home", "payer": "State Medicaid Health Home",
-         "payer_id": "state_hh", "program": "health_home", "payment": "monthly_case_rate",
-         "rate": 98.0, "min_services_per_month": 2, "effective": period, "priority": 15,
-         "parameters": {"regular_fmap": 0.5, "spa_effective": "2022-10-01"}},
-        {"id": "rw_part_a_nmcm", "payer": "Ryan White Part A", "payer_id": "ryan_white_part_a",
-         "program": "ryan_white_nmcm", "payment": "ffs_unit", "rate": 22.0, "unit_minutes": 15,
-         "rounding": "whole_units", "effective": period, "priority": 80, "admin_cap": 0.10,
-         "ryan_white_part": "A", "award": 150000, "caps": {"budget": 150000},
-         "parameters": {"income_limit_pct_fpl": 400, "service_areas": ["Los Angeles EMA"]}},
-        {"id": "city_diversion_grant", "payer": "City Diversion Fund", "program": "grant",
-         "payment": "grant", "effective": period, "priority": 90,
-         "covers": ["transportation", "accompaniment", "travel", "resource_search",
-                    "outreach"],
-         "caps": {"budget": 60000}},
-        {"id": "foundation_grant", "payer": "Community Foundation", "program": "grant",
-         "payment": "grant", "effective": period, "priority": 95,
-         "covers": ["housing_navigation", "housing_deposit", "tenancy_sustaining",
-                    "benefits_assistance", "documentation", "care_coordination"],
-         "caps": {"budget": 40000}},
-    ]}
+    # Each contract's period goes just before its priority, where the demo has always
+    # written it (the demo's contracts.yaml is byte-for-byte stable).
+    for position, contract in enumerate(contracts["contracts"]):
+        keys = list(contract)
+        at = keys.index("priority")
+        contracts["contracts"][position] = {
+            **{k: contract[k] for k in keys[:at]},
+            "effective": dict(period),
+            **{k: contract[k] for k in keys[at:]},
+        }
+    return contracts
 
 
 def _expenses(rng: np.random.Generator, shape: Shape) -> pd.DataFrame:
     months = pd.period_range(pd.Timestamp(shape.start), periods=shape.months, freq="M")
     rows = []
     for contract, direct in (("rw_part_a_nmcm", 11000.0), ("city_diversion_grant", 4500.0)):
-        for category, share in (("direct", 1.0), ("administrative", 0.07), ("indirect", 0.035),
-                                ("quality_management", 0.02)):
+        for category, share in (
+            ("direct", 1.0),
+            ("administrative", 0.07),
+            ("indirect", 0.035),
+            ("quality_management", 0.02),
+        ):
             amounts = np.round(direct * share * rng.uniform(0.85, 1.15, len(months)), 2)
-            rows.append(pd.DataFrame({"contract_id": contract, "month": months.astype(str),
-                                      "category": category, "amount": amounts}))
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "contract_id": contract,
+                        "month": months.astype(str),
+                        "category": category,
+                        "amount": amounts,
+                    }
+                )
+            )
     return pd.concat(rows, ignore_index=True)
 
 
-def write_dataset(tables: dict[str, pd.DataFrame], contracts: dict[str, Any],
-                  folder: Path) -> Path:
+def write_dataset(tables: dict[str, pd.DataFrame], contracts: dict[str, Any], folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     for name, frame in tables.items():
         frame.to_csv(folder / f"{name}.csv", index=False, lineterminator="\n")

@@ -30,10 +30,35 @@ EXAMPLES = int(os.environ.get("CASEFUND_FUZZ_EXAMPLES", "80"))
 runner = CliRunner()
 TRIED: list[int] = []
 
-JUNK = ["", " ", "=cmd|' /C calc'!A0", "+1", "@SUM(A1)", "-15", "2024", "2024-03",
-        "2024-02-30", "45366", "1e309", "nan", "NULL", "\ufeffx", "é", "H0044~NM1*IL",
-        "U2:GQ^", "yes", "no", "999999999999", "[/]", "0", "referal", "p-hiv", "a-typo",
-        "\t", "x" * 300]
+JUNK = [
+    "",
+    " ",
+    "=cmd|' /C calc'!A0",
+    "+1",
+    "@SUM(A1)",
+    "-15",
+    "2024",
+    "2024-03",
+    "2024-02-30",
+    "45366",
+    "1e309",
+    "nan",
+    "NULL",
+    "\ufeffx",
+    "é",
+    "H0044~NM1*IL",
+    "U2:GQ^",
+    "yes",
+    "no",
+    "999999999999",
+    "[/]",
+    "0",
+    "referal",
+    "p-hiv",
+    "a-typo",
+    "\t",
+    "x" * 300,
+]
 TABLES = ["participants", "activities", "coverage", "events", "expenses", "staff"]
 
 
@@ -43,34 +68,99 @@ def broken_folders(draw: st.DrawFn) -> list[tuple[str, Any]]:
     # Half the cases only damage cells (the run goes on and must account for every row);
     # the others also break files, columns or contracts (the run must stop cleanly).
     cells_only = draw(st.booleans())
-    kinds = st.sampled_from(["cell"] if cells_only else [
-        "cell", "cell", "rename_file", "drop_column", "repeat_column", "misspell_column",
-        "extra_column", "binary_file", "empty_file", "contract_value", "contract_key",
-        "parameter", "contracts_bytes", "two_sheets"])
+    kinds = st.sampled_from(
+        ["cell"]
+        if cells_only
+        else [
+            "cell",
+            "cell",
+            "rename_file",
+            "drop_column",
+            "repeat_column",
+            "misspell_column",
+            "extra_column",
+            "binary_file",
+            "empty_file",
+            "contract_value",
+            "contract_key",
+            "parameter",
+            "contracts_bytes",
+            "two_sheets",
+        ]
+    )
     changes = []
     for _ in range(draw(st.integers(1, 8 if cells_only else 4))):
         kind = draw(kinds)
         table = draw(st.sampled_from(TABLES))
-        changes.append((kind, {
-            "table": table,
-            "row": draw(st.integers(0, 5)),
-            "column": draw(st.integers(0, 12)),
-            "junk": draw(st.sampled_from(JUNK)),
-            "name": draw(st.sampled_from([table.capitalize(), table[:-1], table + "s",
-                                          table.upper()])),
-            "suffix": draw(st.sampled_from([".csv", ".CSV", ".txt", ".xlsx", ".tsv"])),
-            "contract": draw(st.integers(0, 2)),
-            "key": draw(st.sampled_from(["rate", "payment", "program", "rounding",
-                                         "unit_minutes", "effective", "caps", "priority",
-                                         "admin_cap", "award", "covers", "id", "payer",
-                                         "ratee", "parameters"])),
-            "value": draw(st.sampled_from([None, "", -1, 0, 1e308, float("inf"), "abc",
-                                           [1, 2], {"x": 1}, "2024-02-30", True,
-                                           {"from": "2024-05-01", "to": "2024-01-01"}])),
-            "bytes": draw(st.sampled_from([b"\x00\xff\xfe", b"contracts: [", b"contracts: 3",
-                                           b"a: &a [*a]", b"contracts:\n" + b"- " * 60 + b"x",
-                                           b"contracts: []\nextra: 1"])),
-        }))
+        changes.append(
+            (
+                kind,
+                {
+                    "table": table,
+                    "row": draw(st.integers(0, 5)),
+                    "column": draw(st.integers(0, 12)),
+                    "junk": draw(st.sampled_from(JUNK)),
+                    "name": draw(
+                        st.sampled_from(
+                            [table.capitalize(), table[:-1], table + "s", table.upper()]
+                        )
+                    ),
+                    "suffix": draw(st.sampled_from([".csv", ".CSV", ".txt", ".xlsx", ".tsv"])),
+                    "contract": draw(st.integers(0, 2)),
+                    "key": draw(
+                        st.sampled_from(
+                            [
+                                "rate",
+                                "payment",
+                                "program",
+                                "rounding",
+                                "unit_minutes",
+                                "effective",
+                                "caps",
+                                "priority",
+                                "admin_cap",
+                                "award",
+                                "covers",
+                                "id",
+                                "payer",
+                                "ratee",
+                                "parameters",
+                            ]
+                        )
+                    ),
+                    "value": draw(
+                        st.sampled_from(
+                            [
+                                None,
+                                "",
+                                -1,
+                                0,
+                                1e308,
+                                float("inf"),
+                                "abc",
+                                [1, 2],
+                                {"x": 1},
+                                "2024-02-30",
+                                True,
+                                {"from": "2024-05-01", "to": "2024-01-01"},
+                            ]
+                        )
+                    ),
+                    "bytes": draw(
+                        st.sampled_from(
+                            [
+                                b"\x00\xff\xfe",
+                                b"contracts: [",
+                                b"contracts: 3",
+                                b"a: &a [*a]",
+                                b"contracts:\n" + b"- " * 60 + b"x",
+                                b"contracts: []\nextra: 1",
+                            ]
+                        )
+                    ),
+                },
+            )
+        )
     return changes
 
 
@@ -82,16 +172,35 @@ def apply(folder: Path, changes: list[tuple[str, dict[str, Any]]]) -> None:
     for kind, c in changes:
         try:
             _apply(folder, kind, c)
-        except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError,
-                IndexError, ValueError, OSError, TypeError, KeyError, AttributeError):
+        except (
+            UnicodeDecodeError,
+            pd.errors.ParserError,
+            pd.errors.EmptyDataError,
+            IndexError,
+            ValueError,
+            OSError,
+            TypeError,
+            KeyError,
+            AttributeError,
+        ):
             continue  # an earlier change already broke this file past this one's reach
 
 
 def _apply(folder: Path, kind: str, c: dict[str, Any]) -> None:
     if True:
         path = _csv(folder, c["table"])
-        if kind in ("cell", "drop_column", "repeat_column", "misspell_column",
-                    "extra_column", "two_sheets") and not path.exists():
+        if (
+            kind
+            in (
+                "cell",
+                "drop_column",
+                "repeat_column",
+                "misspell_column",
+                "extra_column",
+                "two_sheets",
+            )
+            and not path.exists()
+        ):
             return
         if kind == "cell":
             frame = pd.read_csv(path, dtype=str, keep_default_na=False)
@@ -105,8 +214,7 @@ def _apply(folder: Path, kind: str, c: dict[str, Any]) -> None:
             header = lines[0].split(",")
             at = c["column"] % len(header)
             if kind == "drop_column":
-                rows = [",".join(v for i, v in enumerate(r.split(",")) if i != at)
-                        for r in lines]
+                rows = [",".join(v for i, v in enumerate(r.split(",")) if i != at) for r in lines]
             elif kind == "misspell_column":
                 header[at] = header[at][:-1] or "x"
                 rows = [",".join(header), *lines[1:]]
@@ -165,8 +273,9 @@ def _accounted_for(folder: Path, out: Path) -> None:
         wanted = kept.set_index(kept["activity_id"].str.strip())["minutes"].astype(float)
         # A leading quote is the formula guard, not part of the id.
         ids = accepted["activity_id"].str.replace(r"^'(?=[=+\-@\t\r])", "", regex=True)
-        got = accepted.assign(id=ids).groupby("id")["minutes"].apply(
-            lambda m: m.astype(float).sum())
+        got = (
+            accepted.assign(id=ids).groupby("id")["minutes"].apply(lambda m: m.astype(float).sum())
+        )
         assert (got.sort_index() == wanted.sort_index().reindex(got.sort_index().index)).all()
 
 
@@ -174,12 +283,16 @@ def _names_file_and_field(message: str, folder: Path) -> None:
     text = " ".join(message.split())
     files = [folder.name, "contracts", *TABLES, "consents", "charges", "assessments"]
     assert any(name in text for name in files), text
-    assert re.search(r"'[^']+'|column|key|line \d+|sheet|bytes|UTF-8|nested|alias|itself",
-                     text), text
+    assert re.search(r"'[^']+'|column|key|line \d+|sheet|bytes|UTF-8|nested|alias|itself", text), (
+        text
+    )
 
 
-@settings(max_examples=EXAMPLES, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(broken_folders())
 def test_the_cli_on_a_broken_folder_exits_cleanly_and_loses_nothing(
     changes: list[tuple[str, dict[str, Any]]],
@@ -192,7 +305,9 @@ def test_the_cli_on_a_broken_folder_exits_cleanly_and_loses_nothing(
         result = runner.invoke(app, ["evaluate", "--data", str(folder), "--out", str(out)])
         TRIED.append(result.exit_code)
         assert result.exception is None or isinstance(result.exception, SystemExit), (
-            changes, repr(result.exception))
+            changes,
+            repr(result.exception),
+        )
         assert result.exit_code in (0, 2), (changes, result.output)
         assert "Traceback" not in result.output
         if result.exit_code == 0:
@@ -205,6 +320,5 @@ def test_the_fuzz_suite_tried_its_cases() -> None:
     # Runs after the fuzz test in file order; says how many cases were tried and how they
     # ended, for the record (pytest -s shows it).
     if TRIED:
-        print(f"\ncli fuzz: {len(TRIED)} cases, {TRIED.count(0)} exit 0, "
-              f"{TRIED.count(2)} exit 2")
+        print(f"\ncli fuzz: {len(TRIED)} cases, {TRIED.count(0)} exit 0, {TRIED.count(2)} exit 2")
         assert set(TRIED) <= {0, 2}

@@ -11,8 +11,9 @@ from casefund.rules.model import RuleExample
 EXAMPLES = list(all_examples(rule_book()))
 
 
-@pytest.mark.parametrize(("rule", "example"), EXAMPLES,
-                         ids=[f"{r.id}: {e.name}" for r, e in EXAMPLES])
+@pytest.mark.parametrize(
+    ("rule", "example"), EXAMPLES, ids=[f"{r.id}: {e.name}" for r, e in EXAMPLES]
+)
 def test_rule_example(rule: Any, example: RuleExample) -> None:
     result = run_example(rule_book(), rule, example)
     assert not result.problem, result.problem
@@ -21,15 +22,22 @@ def test_rule_example(rule: Any, example: RuleExample) -> None:
 
 def test_examples_cover_the_rules_this_round_fixed() -> None:
     covered = {rule.id for rule, _ in EXAMPLES}
-    assert {"rw.hiv_diagnosis", "hh.pop.two_chronic_conditions",
-            "hh.pop.medically_complex_child", "ecm.excluded.chw",
-            "cs.code_in_guidance"} <= covered
+    assert {
+        "rw.hiv_diagnosis",
+        "hh.pop.two_chronic_conditions",
+        "hh.pop.medically_complex_child",
+        "ecm.excluded.chw",
+        "cs.code_in_guidance",
+    } <= covered
 
 
 def test_a_wrong_expectation_fails() -> None:
     rule, example = next((r, e) for r, e in EXAMPLES if r.id == "rw.hiv_diagnosis")
-    flipped = example.model_copy(update={"expect": "not denied"}) \
-        if example.expect == "denied" else example.model_copy(update={"expect": "denied"})
+    flipped = (
+        example.model_copy(update={"expect": "not denied"})
+        if example.expect == "denied"
+        else example.model_copy(update={"expect": "denied"})
+    )
     assert not run_example(rule_book(), rule, flipped).passed
 
 

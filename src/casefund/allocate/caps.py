@@ -42,8 +42,9 @@ def running_cap(requests: np.ndarray, groups: np.ndarray | None, limit: float) -
     return allowed
 
 
-def rolling_cap(requests: np.ndarray, participant: np.ndarray, day: np.ndarray,
-                months: int, limit: float) -> np.ndarray:
+def rolling_cap(
+    requests: np.ndarray, participant: np.ndarray, day: np.ndarray, months: int, limit: float
+) -> np.ndarray:
     """Allowance per row when a participant may have ``limit`` in any window of ``months``
     calendar months ending on the service day: (day shifted back ``months`` months, day].
 
@@ -129,8 +130,9 @@ def apply_caps(
     return result
 
 
-def _unit_limits(result: CapResult, caps: Caps, rows: CapRows, price: np.ndarray,
-                 whole_units: bool) -> None:
+def _unit_limits(
+    result: CapResult, caps: Caps, rows: CapRows, price: np.ndarray, whole_units: bool
+) -> None:
     def units_under(cap_id: str, allowed: np.ndarray) -> None:
         if whole_units:
             allowed = np.floor(allowed + 1e-9)
@@ -150,24 +152,29 @@ def _unit_limits(result: CapResult, caps: Caps, rows: CapRows, price: np.ndarray
         if rows.day is None:
             raise ValueError("a rolling limit needs the service days")
         rolling = caps.units_per_rolling
-        units_under("cap.units_per_rolling", rolling_cap(result.units, participant, rows.day,
-                                                         rolling.months, rolling.limit))
+        units_under(
+            "cap.units_per_rolling",
+            rolling_cap(result.units, participant, rows.day, rolling.months, rolling.limit),
+        )
     if caps.units_per_episode is not None:
         groups = rows.episode_of("cap.units_per_episode")
         allowed = running_cap(result.units, groups, caps.units_per_episode.limit)
         units_under("cap.units_per_episode", np.where(groups >= 0, allowed, 0.0))
 
 
-def _amount_limits(result: CapResult, caps: Caps, rows: CapRows, price: np.ndarray,
-                   whole_units: bool) -> None:
+def _amount_limits(
+    result: CapResult, caps: Caps, rows: CapRows, price: np.ndarray, whole_units: bool
+) -> None:
     participant = rows.participant
     amount_limits = (
         ("cap.amount_per_month", caps.amount_per_month, participant * 100_000 + rows.month),
         ("cap.amount_per_year", caps.amount_per_year, participant * 10_000 + rows.year),
         ("cap.amount_lifetime", caps.amount_lifetime, participant),
-        ("cap.amount_per_episode",
-         None if caps.amount_per_episode is None else caps.amount_per_episode.limit,
-         rows.episode_of("cap.amount_per_episode")),
+        (
+            "cap.amount_per_episode",
+            None if caps.amount_per_episode is None else caps.amount_per_episode.limit,
+            rows.episode_of("cap.amount_per_episode"),
+        ),
         ("cap.budget", caps.budget, None),
     )
     for cap_id, limit, groups in amount_limits:
@@ -183,8 +190,9 @@ def _amount_limits(result: CapResult, caps: Caps, rows: CapRows, price: np.ndarr
             allowed = np.where(price > 0, whole * price, allowed)
             new_units = np.where(price > 0, whole, result.units)
         else:
-            share = np.divide(allowed, result.amount, out=np.ones_like(allowed),
-                              where=result.amount > 0)
+            share = np.divide(
+                allowed, result.amount, out=np.ones_like(allowed), where=result.amount > 0
+            )
             new_units = result.units * share
         result.stopped_by.append((cap_id, allowed < result.amount - 1e-9))
         result.units = new_units

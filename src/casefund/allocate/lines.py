@@ -59,9 +59,13 @@ __all__ = [
 ]
 
 
-def bill(adjudication: Adjudication, contracts: list[Contract], book: RuleBook,
-         decider: Decider | None = None, budget_spent: dict[str, float] | None = None
-         ) -> pd.DataFrame:
+def bill(
+    adjudication: Adjudication,
+    contracts: list[Contract],
+    book: RuleBook,
+    decider: Decider | None = None,
+    budget_spent: dict[str, float] | None = None,
+) -> pd.DataFrame:
     """The lines of the adjudicated activities under the contracts (in waterfall order),
     then one line per refused activity row."""
     allocation = allocate(adjudication, contracts, book, decider, budget_spent)
@@ -78,8 +82,10 @@ def citations_of(book: RuleBook, reasons: pd.Categorical) -> pd.Categorical:
     """Citations per line, computed once per distinct set of reasons (a function of the
     reasons alone, so partitions leave it to be computed once their lines are combined)."""
     lookup = {i: entry.cite.short() for i, entry in book.reason_entries().items()}
-    texts = [" | ".join(dict.fromkeys(lookup[i] for i in str(r).split(";") if i in lookup))
-             for r in reasons.categories]
+    texts = [
+        " | ".join(dict.fromkeys(lookup[i] for i in str(r).split(";") if i in lookup))
+        for r in reasons.categories
+    ]
     if not len(reasons):
         return pd.Categorical([])
     # Different reason sets can share a citation text: make the categories unique first.
@@ -96,8 +102,9 @@ def _take(column: pd.Series, rows: np.ndarray) -> pd.Categorical:
     return pd.Categorical.from_codes(codes, categories=as_category.cat.categories)
 
 
-def _procedure_codes(adjudication: Adjudication, contracts: list[Contract],
-                     allocation: Allocation, book: RuleBook) -> tuple[np.ndarray, np.ndarray]:
+def _procedure_codes(
+    adjudication: Adjudication, contracts: list[Contract], allocation: Allocation, book: RuleBook
+) -> tuple[np.ndarray, np.ndarray]:
     """Each billable line's procedure code and modifiers: the activity's recorded code where
     it has one, else the code the contract's program's coding rules give."""
     acts = adjudication.acts
@@ -111,8 +118,14 @@ def _procedure_codes(adjudication: Adjudication, contracts: list[Contract],
             continue
         at = rows[selected]
         params = contract_parameters(book.parameters, contract)
-        code, mods = code_activities(book, contract.program, adjudication.activity_scope.subset(
-            at), params, days[at], contract.coverage_payer)
+        code, mods = code_activities(
+            book,
+            contract.program,
+            adjudication.activity_scope.subset(at),
+            params,
+            days[at],
+            contract.coverage_payer,
+        )
         recorded_code = acts["procedure_code"].iloc[at].astype(object).fillna("").to_numpy()
         recorded_mods = acts["modifiers"].iloc[at].astype(object).fillna("").to_numpy()
         use_recorded = recorded_code != ""
@@ -121,8 +134,9 @@ def _procedure_codes(adjudication: Adjudication, contracts: list[Contract],
     return codes, modifiers
 
 
-def _federal_share(contracts: list[Contract], allocation: Allocation, book: RuleBook,
-                   days: np.ndarray) -> np.ndarray:
+def _federal_share(
+    contracts: list[Contract], allocation: Allocation, book: RuleBook, days: np.ndarray
+) -> np.ndarray:
     """Federal dollars of each line where the match rate is known (health homes; any contract
     that states its ``fmap``); blank elsewhere, never guessed."""
     out = np.full(len(allocation.contract), np.nan)
@@ -144,8 +158,9 @@ def _federal_share(contracts: list[Contract], allocation: Allocation, book: Rule
     return out
 
 
-def lines_of(adjudication: Adjudication, contracts: list[Contract], allocation: Allocation,
-             book: RuleBook) -> pd.DataFrame:
+def lines_of(
+    adjudication: Adjudication, contracts: list[Contract], allocation: Allocation, book: RuleBook
+) -> pd.DataFrame:
     """The allocation as lines, in activity order, each activity's funded shares first (in
     waterfall order) and its unbillable remainder last."""
     acts = adjudication.acts
@@ -177,8 +192,7 @@ def lines_of(adjudication: Adjudication, contracts: list[Contract], allocation: 
             "service_date": _take(acts["_date_text"], rows),
             "activity": _take(acts["activity"], rows),
             "payment": per_contract([c.payment for c in contracts]),
-            "federal_share": _federal_share(contracts, allocation, book,
-                                            adjudication.days[rows]),
+            "federal_share": _federal_share(contracts, allocation, book, adjudication.days[rows]),
             "staff_id": _take(_staff_ids(acts), rows),
             "hourly_cost": adjudication.hourly_cost[rows],
         }

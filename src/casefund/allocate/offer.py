@@ -82,20 +82,32 @@ def any_in_group(groups: np.ndarray, rows: np.ndarray) -> np.ndarray:
     return found
 
 
-def proportional_minutes(minutes: np.ndarray, paid: np.ndarray, asked: np.ndarray
-                         ) -> np.ndarray:
+def proportional_minutes(minutes: np.ndarray, paid: np.ndarray, asked: np.ndarray) -> np.ndarray:
     """Minutes that go with the paid share of a request; all of them when fully paid."""
     full = paid >= asked - 1e-9
     share = np.divide(paid, asked, out=np.zeros_like(paid, dtype=float), where=asked > 0)
     return np.where(full, minutes, np.floor(minutes * share).astype(np.int64))
 
 
-def capped(offer: AllowedActivities, units: np.ndarray, price: np.ndarray, contract: Contract,
-           whole_units: bool) -> tuple[np.ndarray, np.ndarray, Reasons]:
+def capped(
+    offer: AllowedActivities,
+    units: np.ndarray,
+    price: np.ndarray,
+    contract: Contract,
+    whole_units: bool,
+) -> tuple[np.ndarray, np.ndarray, Reasons]:
     """Units and dollars left after the contract's caps, and which cap stopped which row."""
-    result = apply_caps(units, units * price, contract.caps, offer.participant, offer.month,
-                        offer.year, whole_units=whole_units, day=offer.day,
-                        episode=offer.episode)
+    result = apply_caps(
+        units,
+        units * price,
+        contract.caps,
+        offer.participant,
+        offer.month,
+        offer.year,
+        whole_units=whole_units,
+        day=offer.day,
+        episode=offer.episode,
+    )
     return result.units, result.amount, result.stopped_by
 
 
@@ -116,15 +128,21 @@ def one_payment_per_group(
     """One payment per group (a participant-day's encounter, an engaged member-month): the
     group's ``carrier`` row is paid one unit at ``rate`` and every other offered row of a
     paid group is bundled into it. A cap that stops the carrier stops its whole group."""
-    paid_units, paid_amount, stopped_by = capped(offer, carrier.astype(float), rate, contract,
-                                                 whole_units=True)
+    paid_units, paid_amount, stopped_by = capped(
+        offer, carrier.astype(float), rate, contract, whole_units=True
+    )
     paid = carrier & (paid_units > 0)
     taken_rows = any_in_group(groups, paid)
-    status = np.where(paid, LineStatus.BILLABLE,
-                      np.where(taken_rows, LineStatus.BUNDLED, LineStatus.NOT_TAKEN))
-    share = ContractShare(np.where(taken_rows, offer.minutes, 0), paid.astype(float),
-                          np.round(np.where(paid, paid_amount, 0.0), 2), status,
-                          np.zeros(len(paid)))
+    status = np.where(
+        paid, LineStatus.BILLABLE, np.where(taken_rows, LineStatus.BUNDLED, LineStatus.NOT_TAKEN)
+    )
+    share = ContractShare(
+        np.where(taken_rows, offer.minutes, 0),
+        paid.astype(float),
+        np.round(np.where(paid, paid_amount, 0.0), 2),
+        status,
+        np.zeros(len(paid)),
+    )
     share.line_reasons += [(reason, paid) for reason in paid_reasons]
     share.line_reasons.append((bundled_reason, status == LineStatus.BUNDLED))
     for cap, stop in stopped_by:

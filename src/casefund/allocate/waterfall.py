@@ -60,8 +60,7 @@ class Waterfall:
         self.stop_bits = self.bits.empty()
         self.minutes = acts["minutes"].to_numpy(dtype=np.int64, na_value=0)
         self.remaining = self.minutes.copy()
-        self.remaining_cost = np.nan_to_num(acts["amount"].to_numpy(dtype=float,
-                                                                    na_value=np.nan))
+        self.remaining_cost = np.nan_to_num(acts["amount"].to_numpy(dtype=float, na_value=np.nan))
         self.funded = np.zeros(self.rows, dtype=bool)
         self.shares: list[Share] = []
         self.month_decisions: dict[str, Decisions] = {}
@@ -95,8 +94,14 @@ class Waterfall:
         candidates: np.ndarray = open_rows & effective & in_force
         return candidates
 
-    def denied(self, position: int, contract: Contract, decisions: tuple[Decisions, Decisions],
-               params: ResolvedParameters, candidates: np.ndarray) -> np.ndarray:
+    def denied(
+        self,
+        position: int,
+        contract: Contract,
+        decisions: tuple[Decisions, Decisions],
+        params: ResolvedParameters,
+        candidates: np.ndarray,
+    ) -> np.ndarray:
         """Candidate rows the contract's rules deny (each denial recorded as a stop)."""
         months = self.adjudication.months
         of_month = months.of_activity
@@ -116,7 +121,8 @@ class Waterfall:
         self.holds_months = bool(one_per_month.any())
         if self.holds_months:
             owner = self.month_owner.setdefault(
-                contract.program, np.full(len(months.as_of), -1, dtype=np.int64))
+                contract.program, np.full(len(months.as_of), -1, dtype=np.int64)
+            )
             held = owner[of_month]
             taken_elsewhere = one_per_month[of_month] & (held >= 0) & (held != position)
             self.stop("allocation.one_contract_per_month", candidates & taken_elsewhere)
@@ -146,9 +152,15 @@ class Waterfall:
             episode=episodes,
         )
 
-    def record(self, position: int, contract: Contract, rows: np.ndarray,
-               offer: AllowedActivities, share: ContractShare,
-               decisions: tuple[Decisions, Decisions]) -> None:
+    def record(
+        self,
+        position: int,
+        contract: Contract,
+        rows: np.ndarray,
+        offer: AllowedActivities,
+        share: ContractShare,
+        decisions: tuple[Decisions, Decisions],
+    ) -> None:
         """Keep the rows the contract took, with why, and take them out of what is left."""
         of_month = self.adjudication.months.of_activity
         taken = share.status > 0
@@ -167,8 +179,17 @@ class Waterfall:
             stop_rows[rows] = mask & ((~taken) | partial)
             self.stop(rule_id, stop_rows)
         sel = np.flatnonzero(taken)
-        self.shares.append((rows[sel], position, share.minutes[sel], share.units[sel],
-                            share.amount[sel], share.status[sel], line_bits[sel]))
+        self.shares.append(
+            (
+                rows[sel],
+                position,
+                share.minutes[sel],
+                share.units[sel],
+                share.amount[sel],
+                share.status[sel],
+                line_bits[sel],
+            )
+        )
         self.remaining[rows] -= share.minutes
         self.remaining_cost[rows] -= share.cost_taken
         self.funded[rows[sel]] = True
@@ -183,13 +204,21 @@ class Waterfall:
         left_bits = self.stop_bits[leftover]
         nothing = ~np.asarray(left_bits.any(axis=1), dtype=bool)
         self.bits.set(left_bits, "allocation.no_contract", nothing)
-        shares = [*self.shares, (leftover, -1, self.remaining[leftover],
-                                 np.zeros(len(leftover)), np.zeros(len(leftover)),
-                                 np.full(len(leftover), LineStatus.UNBILLABLE), left_bits)]
+        shares = [
+            *self.shares,
+            (
+                leftover,
+                -1,
+                self.remaining[leftover],
+                np.zeros(len(leftover)),
+                np.zeros(len(leftover)),
+                np.full(len(leftover), LineStatus.UNBILLABLE),
+                left_bits,
+            ),
+        ]
         return Allocation(
             activity_row=np.concatenate([s[0] for s in shares]).astype(np.int64),
-            contract=np.concatenate([np.full(len(s[0]), s[1]) for s in shares]).astype(
-                np.int64),
+            contract=np.concatenate([np.full(len(s[0]), s[1]) for s in shares]).astype(np.int64),
             minutes=np.concatenate([s[2] for s in shares]).astype(np.int64),
             units=np.concatenate([s[3] for s in shares]).astype(float),
             amount=np.concatenate([s[4] for s in shares]).astype(float),

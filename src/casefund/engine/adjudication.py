@@ -42,10 +42,16 @@ def batch_decider(
     ) -> tuple[Decisions, Decisions]:
         rules = book.program_rules(contract.program)
         payer = contract.coverage_payer
-        per_activity = decide([r for r in rules if r.rule.scope == "activity"], activity_scope,
-                              params, days, payer)
-        per_month = decide([r for r in rules if r.rule.scope == "participant_month"],
-                           months.scope.with_params({}, payer), params, months.as_of, payer)
+        per_activity = decide(
+            [r for r in rules if r.rule.scope == "activity"], activity_scope, params, days, payer
+        )
+        per_month = decide(
+            [r for r in rules if r.rule.scope == "participant_month"],
+            months.scope.with_params({}, payer),
+            params,
+            months.as_of,
+            payer,
+        )
         return per_activity, per_month
 
     return decide_for
@@ -71,12 +77,17 @@ class Adjudication:
         prepared = prepared or PreparedData.build(data)
         acts = canonical_activities(data, prepared)
         days = acts["_day"].to_numpy(np.int64)
-        activity_scope = FactScope(prepared, acts["_code"].to_numpy(np.int64), days, days,
-                                   activity=acts)
+        activity_scope = FactScope(
+            prepared, acts["_code"].to_numpy(np.int64), days, days, activity=acts
+        )
         refused = data.refused.get("activities")
-        return cls(acts, activity_scope, month_context(prepared, acts),
-                   staff_hourly_cost(data, acts),
-                   refused if refused is not None else pd.DataFrame())
+        return cls(
+            acts,
+            activity_scope,
+            month_context(prepared, acts),
+            staff_hourly_cost(data, acts),
+            refused if refused is not None else pd.DataFrame(),
+        )
 
     @property
     def days(self) -> np.ndarray:
@@ -88,8 +99,9 @@ class Adjudication:
         limits, so a contract whose budget was changed reuses its decisions."""
         decide_afresh = batch_decider(book, self.activity_scope, self.months, self.days)
 
-        def decide_for(position: int, contract: Contract, params: ResolvedParameters
-                       ) -> tuple[Decisions, Decisions]:
+        def decide_for(
+            position: int, contract: Contract, params: ResolvedParameters
+        ) -> tuple[Decisions, Decisions]:
             key = contract.model_dump_json(exclude={"caps"})
             if key not in self.decisions:
                 self.decisions[key] = decide_afresh(position, contract, params)

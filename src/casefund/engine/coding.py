@@ -34,9 +34,7 @@ def code_activities(
             continue
         holds = condition_values(entry.condition, scope, params, days, payer, entry.reads)
         hit = (
-            holds.fillna(False).to_numpy(dtype=bool)
-            & entry.coding.effective.mask(days)
-            & ~decided
+            holds.fillna(False).to_numpy(dtype=bool) & entry.coding.effective.mask(days) & ~decided
         )
         codes[hit] = entry.coding.procedure_code
         modifiers[hit] = entry.coding.modifiers

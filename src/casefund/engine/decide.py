@@ -57,8 +57,7 @@ class _TermsOnly:
         raise UnknownFact(f"{name}() reads facts; applies_when reads parameters only")
 
 
-def applies_mask(rule: CompiledRule, params: ResolvedParameters, days: np.ndarray
-                 ) -> np.ndarray:
+def applies_mask(rule: CompiledRule, params: ResolvedParameters, days: np.ndarray) -> np.ndarray:
     """Rows on whose day the rule applies under the contract's terms (all rows where the
     rule has no ``applies_when``); a term that is not known fails it."""
     if rule.applies is None:
@@ -71,8 +70,12 @@ def applies_mask(rule: CompiledRule, params: ResolvedParameters, days: np.ndarra
 
 
 def condition_values(
-    condition: Node, scope: FactScope, params: ResolvedParameters, days: np.ndarray,
-    payer: str | None, reads: frozenset[str] | None = None,
+    condition: Node,
+    scope: FactScope,
+    params: ResolvedParameters,
+    days: np.ndarray,
+    payer: str | None,
+    reads: frozenset[str] | None = None,
 ) -> pd.Series:
     """The condition's three-valued result per row, honouring dated parameter values.
 
@@ -100,6 +103,7 @@ def decide(
     payer: str | None = None,
 ) -> Decisions:
     """Apply every rule effective on some row; unknown facts fail 'require' and 'qualify'."""
+
     def known_true(rule: CompiledRule) -> np.ndarray:
         values = condition_values(rule.condition, scope, params, days, payer, rule.reads)
         return np.asarray(values.fillna(False).to_numpy(dtype=bool))
@@ -130,8 +134,9 @@ def collect(
             # them: a population is then reported as tested and not met, never assumed.
             out.skipped.append(rule.id)
             if then.decision == "qualify":
-                _add_population(out, then.population or rule.id, rule.id, active,
-                                np.zeros(n, dtype=bool))
+                _add_population(
+                    out, then.population or rule.id, rule.id, active, np.zeros(n, dtype=bool)
+                )
             continue
         holds = known_true(rule)
         decision = _decisions(rule, params, days)
@@ -149,13 +154,15 @@ def collect(
             elif kind == "warn":
                 out.warned.append((rule.id, active & rows & holds))
             elif kind == "qualify":
-                _add_population(out, then.population or rule.id, rule.id, active,
-                                active & rows & holds)
+                _add_population(
+                    out, then.population or rule.id, rule.id, active, active & rows & holds
+                )
     return out
 
 
-def _decisions(rule: CompiledRule, params: ResolvedParameters, days: np.ndarray
-               ) -> np.ndarray | None:
+def _decisions(
+    rule: CompiledRule, params: ResolvedParameters, days: np.ndarray
+) -> np.ndarray | None:
     """Each row's decision where a parameter chooses it ('deny' or 'warn', read as of the
     row's day); None where the rule's own decision stands. An unverified switch that no
     contract set or enabled leaves the rule's own decision."""

@@ -40,7 +40,8 @@ class ProgramEligibility:
 def person_rules(book: RuleBook, program: str) -> list[CompiledRule]:
     """Eligibility rules that are about the person, not about a particular activity."""
     return [
-        r for r in book.program_rules(program)
+        r
+        for r in book.program_rules(program)
         if r.rule.kind == "eligibility" and not (r.condition.names() & set(ACTIVITY_FACTS))
     ]
 
@@ -50,21 +51,28 @@ def eligibility_programs(book: RuleBook) -> list[str]:
     return sorted(program for program in book.rules if person_rules(book, program))
 
 
-def decide_eligibility(book: RuleBook, scope: FactScope, as_of: np.ndarray,
-                       enable_unverified: list[str] | None = None
-                       ) -> list[ProgramEligibility]:
+def decide_eligibility(
+    book: RuleBook, scope: FactScope, as_of: np.ndarray, enable_unverified: list[str] | None = None
+) -> list[ProgramEligibility]:
     """Every eligibility program decided over the scope's rows (participant, as-of day)."""
     out = []
     for program in eligibility_programs(book):
         in_force = book.in_force(program, as_of)
         empty = Decisions()
-        decisions = empty if not in_force.any() else decide(
-            person_rules(book, program), scope,
-            ResolvedParameters(book.parameters.get(program),
-                               {"enable_unverified": list(enable_unverified or [])}),
-            as_of)
-        bits = ReasonBits([rule_id for rule_id, _ in decisions.denied] or ["none.none"],
-                          len(as_of))
+        decisions = (
+            empty
+            if not in_force.any()
+            else decide(
+                person_rules(book, program),
+                scope,
+                ResolvedParameters(
+                    book.parameters.get(program),
+                    {"enable_unverified": list(enable_unverified or [])},
+                ),
+                as_of,
+            )
+        )
+        bits = ReasonBits([rule_id for rule_id, _ in decisions.denied] or ["none.none"], len(as_of))
         matrix = bits.empty()
         for rule_id, mask in decisions.denied:
             bits.set(matrix, rule_id, mask)
@@ -72,8 +80,15 @@ def decide_eligibility(book: RuleBook, scope: FactScope, as_of: np.ndarray,
         if not book.has_populations(program):
             everyone = np.ones(len(as_of), dtype=bool)
             populations = {"all": ("", everyone, everyone)}
-        out.append(ProgramEligibility(program, in_force, book.rule_set(program), populations,
-                                      bits.decode(matrix),
-                                      np.asarray(matrix.any(axis=1), dtype=bool),
-                                      set(decisions.skipped)))
+        out.append(
+            ProgramEligibility(
+                program,
+                in_force,
+                book.rule_set(program),
+                populations,
+                bits.decode(matrix),
+                np.asarray(matrix.any(axis=1), dtype=bool),
+                set(decisions.skipped),
+            )
+        )
     return out

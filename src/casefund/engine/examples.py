@@ -56,8 +56,16 @@ def _tables(example: RuleExample) -> dict[str, pd.DataFrame]:
     rows = [*example.earlier_activities]
     if example.activity:
         rows.append({"date": example.date.isoformat(), **example.activity})
-    activities = [{"activity_id": f"x{i}", "participant_id": PARTICIPANT, "minutes": 15,
-                   "activity": "referral", **row} for i, row in enumerate(rows)]
+    activities = [
+        {
+            "activity_id": f"x{i}",
+            "participant_id": PARTICIPANT,
+            "minutes": 15,
+            "activity": "referral",
+            **row,
+        }
+        for i, row in enumerate(rows)
+    ]
     tables = {"participants": pd.DataFrame([person]), "activities": pd.DataFrame(activities)}
     for name in ("coverage", "events", "assessments"):
         given: list[dict[str, Any]] = getattr(example, name)
@@ -71,9 +79,14 @@ def run_example(book: RuleBook, rule: CompiledRule, example: RuleExample) -> Exa
     data = load_dataset(_tables(example))
     if len(data.rejects):
         first = data.rejects.iloc[0]
-        return ExampleResult(rule.id, example.name, example.expect, "",
-                             f"the example's {first['table']} row {first['row']} is refused: "
-                             f"{first['field']}: {first['problem']}")
+        return ExampleResult(
+            rule.id,
+            example.name,
+            example.expect,
+            "",
+            f"the example's {first['table']} row {first['row']} is refused: "
+            f"{first['field']}: {first['problem']}",
+        )
     prepared = PreparedData.build(data)
     on = np.array([day_number(example.date)], dtype=np.int64)
     if rule.rule.scope == "activity":
@@ -86,17 +99,24 @@ def run_example(book: RuleBook, rule: CompiledRule, example: RuleExample) -> Exa
         scope = FactScope(prepared, codes, days, days, activity=acts)
         row = int(np.flatnonzero(days == on[0])[-1]) if example.activity else -1
         if row < 0:
-            return ExampleResult(rule.id, example.name, example.expect, "",
-                                 "an activity rule's example needs an activity")
+            return ExampleResult(
+                rule.id,
+                example.name,
+                example.expect,
+                "",
+                "an activity rule's example needs an activity",
+            )
     else:
         days = on
         scope = FactScope(prepared, np.zeros(1, dtype=np.int64), on, month_start(on))
         row = 0
-    params = ResolvedParameters(book.parameters.get(rule.rule.program), dict(example.parameters),
-                                book.parameters.get(CONVENTIONS))
+    params = ResolvedParameters(
+        book.parameters.get(rule.rule.program),
+        dict(example.parameters),
+        book.parameters.get(CONVENTIONS),
+    )
     decisions = decide([rule], scope, params, days, example.payer)
-    return ExampleResult(rule.id, example.name, example.expect,
-                         _observed(rule, decisions, row))
+    return ExampleResult(rule.id, example.name, example.expect, _observed(rule, decisions, row))
 
 
 def _observed(rule: CompiledRule, decisions: Any, row: int) -> str:

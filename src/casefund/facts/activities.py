@@ -44,7 +44,8 @@ def canonical_activities(data: Dataset, prepared: PreparedData) -> pd.DataFrame:
     frame["_year"] = 1970 + months // 12
     frame["_month"] = _labels(day_values, month_label)
     frame["_date_text"] = _labels(
-        day_values, lambda d: np.datetime_as_string(d.astype("datetime64[D]"), unit="D"))
+        day_values, lambda d: np.datetime_as_string(d.astype("datetime64[D]"), unit="D")
+    )
     frame["_activity_id"] = frame["activity_id"].to_numpy(dtype=object)
     return frame
 
@@ -56,7 +57,8 @@ def _labels(days: np.ndarray, label: Any) -> pd.Categorical:
     distinct, position = np.unique(texts.to_numpy(), return_inverse=True)
     codes = np.asarray(position)[np.asarray(inverse).reshape(-1)]
     result: pd.Categorical = pd.Categorical.from_codes(
-        codes, categories=pd.Index(distinct, dtype=object))
+        codes, categories=pd.Index(distinct, dtype=object)
+    )
     return result
 
 
@@ -67,8 +69,11 @@ def month_context(prepared: PreparedData, acts: pd.DataFrame) -> MonthContext:
     combined = codes * 1_000_000 + months
     keys_, inverse = np.unique(combined, return_inverse=True)
     unique = np.stack([keys_ // 1_000_000, keys_ % 1_000_000], axis=1)
-    first_day = (unique[:, 1].astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
-                 if len(unique) else np.zeros(0, dtype=np.int64))
+    first_day = (
+        unique[:, 1].astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
+        if len(unique)
+        else np.zeros(0, dtype=np.int64)
+    )
     as_of = month_end(first_day)
     scope = FactScope(prepared, unique[:, 0].astype(np.int64), as_of, month_start(first_day))
     return MonthContext(scope, as_of, np.asarray(inverse).reshape(-1).astype(np.int64))

@@ -28,15 +28,19 @@ def shift_months(days: np.ndarray, months: int) -> np.ndarray:
     month_start = dates.astype("datetime64[M]")
     day_of_month = (dates - month_start.astype("datetime64[D]")).astype(np.int64)
     target = month_start + np.timedelta64(months, "M")
-    target_len = ((target + np.timedelta64(1, "M")).astype("datetime64[D]")
-                  - target.astype("datetime64[D]")).astype(np.int64)
+    target_len = (
+        (target + np.timedelta64(1, "M")).astype("datetime64[D]") - target.astype("datetime64[D]")
+    ).astype(np.int64)
     shifted = target.astype("datetime64[D]") + np.minimum(day_of_month, target_len - 1)
     return np.asarray(shifted, dtype="datetime64[D]").astype(np.int64)
 
 
 def month_start(days: np.ndarray) -> np.ndarray:
-    return days.astype("datetime64[D]").astype("datetime64[M]").astype("datetime64[D]").astype(
-        np.int64
+    return (
+        days.astype("datetime64[D]")
+        .astype("datetime64[M]")
+        .astype("datetime64[D]")
+        .astype(np.int64)
     )
 
 

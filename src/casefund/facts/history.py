@@ -41,16 +41,22 @@ class History:
         return np.searchsorted(self.sorted_keys, keys(codes, first_day), side="left")
 
 
-def earlier_count(codes: np.ndarray, days: np.ndarray, selected: np.ndarray,
-                  window_days: int | None) -> np.ndarray:
+def earlier_count(
+    codes: np.ndarray, days: np.ndarray, selected: np.ndarray, window_days: int | None
+) -> np.ndarray:
     """Selected activities of the same participant before each row (within the window)."""
     history = History.of(codes, days, selected)
     first = days - window_days + 1 if window_days else np.full(len(days), -90_000)
     return np.asarray(history.position - history.window_start(codes, first), dtype=np.int64)
 
 
-def running_total(codes: np.ndarray, days: np.ndarray, selected: np.ndarray,
-                  values: np.ndarray, first_day: np.ndarray) -> np.ndarray:
+def running_total(
+    codes: np.ndarray,
+    days: np.ndarray,
+    selected: np.ndarray,
+    values: np.ndarray,
+    first_day: np.ndarray,
+) -> np.ndarray:
     """Sum of ``values`` over selected activities from ``first_day`` through each row itself.
 
     For rows that are not selected the total counts selected activities on earlier days only.
@@ -68,8 +74,11 @@ def days_since_first(codes: np.ndarray, days: np.ndarray, selected: np.ndarray) 
     start = history.window_start(codes, np.full(len(days), -90_000))
     out = np.full(len(days), np.nan)
     has = start < len(history.rows)
-    first_rows = history.rows[np.minimum(start, max(len(history.rows) - 1, 0))] if len(
-        history.rows) else np.zeros(len(days), dtype=np.int64)
+    first_rows = (
+        history.rows[np.minimum(start, max(len(history.rows) - 1, 0))]
+        if len(history.rows)
+        else np.zeros(len(days), dtype=np.int64)
+    )
     same = has & (codes[first_rows] == codes) if len(history.rows) else has
     first_day = days[first_rows] if len(history.rows) else np.zeros(len(days))
     ok = same & (first_day <= days)

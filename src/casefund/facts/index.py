@@ -25,9 +25,7 @@ def keys(codes: np.ndarray, days: np.ndarray) -> np.ndarray:
     return codes.astype(np.int64) * _STRIDE + (days.astype(np.int64) + _DAY_OFFSET)
 
 
-def latest_on_or_before(
-    sorted_keys: np.ndarray, codes: np.ndarray, days: np.ndarray
-) -> np.ndarray:
+def latest_on_or_before(sorted_keys: np.ndarray, codes: np.ndarray, days: np.ndarray) -> np.ndarray:
     """Position in ``sorted_keys`` of each query's latest entry on or before its day, or -1."""
     if len(sorted_keys) == 0:
         return np.full(len(codes), -1, dtype=np.int64)

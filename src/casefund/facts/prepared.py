@@ -27,8 +27,7 @@ class PreparedData:
     events: pd.DataFrame
     assessments: pd.DataFrame
     _spans: dict[tuple[str, str | None], Spans] = field(default_factory=dict)
-    _determinations: dict[tuple[str, str | None], Determinations] = field(
-        default_factory=dict)
+    _determinations: dict[tuple[str, str | None], Determinations] = field(default_factory=dict)
     _events: dict[tuple[object, ...], np.ndarray] = field(default_factory=dict)
     _observations: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
@@ -69,7 +68,8 @@ class PreparedData:
             rows = self.coverage.loc[self._span_rows(program, payer)]
             ends = to_days(rows["end_date"])
             self._determinations[cache_key] = Determinations.build(
-                rows["_code"].to_numpy(np.int64), to_days(rows["start_date"]),
+                rows["_code"].to_numpy(np.int64),
+                to_days(rows["start_date"]),
                 np.where(ends == MISSING, OPEN_END, ends),
             )
         return self._determinations[cache_key]

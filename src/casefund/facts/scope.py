@@ -65,10 +65,18 @@ class FactScope:
 
     def subset(self, rows: np.ndarray) -> FactScope:
         """The same facts over some of the rows (a fresh cache: facts are per row set)."""
-        activity = None if self.activity is None else self.activity.iloc[rows].reset_index(
-            drop=True)
-        return FactScope(self.data, self.codes[rows], self.as_of[rows], self.window_start[rows],
-                         activity, self.params, self.payer)
+        activity = (
+            None if self.activity is None else self.activity.iloc[rows].reset_index(drop=True)
+        )
+        return FactScope(
+            self.data,
+            self.codes[rows],
+            self.as_of[rows],
+            self.window_start[rows],
+            activity,
+            self.params,
+            self.payer,
+        )
 
     def with_params(self, params: dict[str, Any], payer: str | None) -> FactScope:
         """The same rows and cached facts under other parameters (another contract)."""
@@ -96,8 +104,7 @@ class FactScope:
         # contracts with different terms never share a cached answer.
         reads = PARAMETERS_READ.get(name)
         read = tuple(repr(self.params.get(p)) for p in (reads(args) if reads else []))
-        key = (name, args, tuple(sorted(kwargs.items())), self.payer if payer_bound else None,
-               read)
+        key = (name, args, tuple(sorted(kwargs.items())), self.payer if payer_bound else None, read)
         if key not in self._cache:
             self._cache[key] = FUNCTIONS[name](self, *args, **kwargs)
         return self._cache[key]
@@ -167,17 +174,18 @@ def _count_events(
         raise UnknownFact("count_events needs exactly one of months= or days=")
     filters = tuple(
         (name, value)
-        for name, value in (("bh_related", bh_related), ("planned", planned),
-                            ("avoidable", avoidable))
+        for name, value in (
+            ("bh_related", bh_related),
+            ("planned", planned),
+            ("avoidable", avoidable),
+        )
         if value is not None
     )
     if months is not None:
         after = shift_months(scope.as_of, -months)
     else:
         after = scope.as_of - int(days or 0)
-    counts = count_in_window(
-        scope.data.event_keys(event, filters), scope.codes, after, scope.as_of
-    )
+    counts = count_in_window(scope.data.event_keys(event, filters), scope.codes, after, scope.as_of)
     return pd.Series(counts, index=scope.index, dtype="Int64")
 
 
@@ -315,8 +323,12 @@ def _service_hours_this_year(scope: FactScope, service: str) -> pd.Series:
     acts = _activity_rows(scope, "service_hours_this_year")
     selected = _selected(scope, "service", service)
     minutes = acts["minutes"].to_numpy(dtype=float, na_value=0.0)
-    year_start = scope.as_of.astype("datetime64[D]").astype("datetime64[Y]").astype(
-        "datetime64[D]").astype(np.int64)
+    year_start = (
+        scope.as_of.astype("datetime64[D]")
+        .astype("datetime64[Y]")
+        .astype("datetime64[D]")
+        .astype(np.int64)
+    )
     total = running_total(scope.codes, scope.as_of, selected, minutes, year_start) / 60.0
     return pd.Series(total, index=scope.index).astype("Float64")
 
@@ -326,8 +338,9 @@ def _service_amount_to_date(scope: FactScope, service: str) -> pd.Series:
     acts = _activity_rows(scope, "service_amount_to_date")
     selected = _selected(scope, "service", service)
     amounts = acts["amount"].to_numpy(dtype=float, na_value=0.0)
-    total = running_total(scope.codes, scope.as_of, selected, amounts,
-                          np.full(len(selected), -90_000))
+    total = running_total(
+        scope.codes, scope.as_of, selected, amounts, np.full(len(selected), -90_000)
+    )
     return pd.Series(total, index=scope.index).astype("Float64")
 
 

@@ -33,8 +33,9 @@ def _problem(err: Any) -> str:
     if not where:  # a check across keys says which key it is about itself
         return message
     if err["type"] == "extra_forbidden":
-        return (f"key '{where}' is not a contract key"
-                f"{did_you_mean(str(err['loc'][-1]), _key_names())}")
+        return (
+            f"key '{where}' is not a contract key{did_you_mean(str(err['loc'][-1]), _key_names())}"
+        )
     return f"key '{where}': {message}"
 
 
@@ -46,8 +47,10 @@ def parse_contracts(raw: Any, origin: str) -> list[Contract]:
         raise InputError(f"{origin}: expected a top-level 'contracts:' list")
     extra = [str(k) for k in raw if k != "contracts"]
     if extra:
-        raise InputError(f"{origin}: top-level key '{extra[0]}' is not read; the file holds "
-                         "one 'contracts:' list")
+        raise InputError(
+            f"{origin}: top-level key '{extra[0]}' is not read; the file holds "
+            "one 'contracts:' list"
+        )
     items = raw["contracts"] or []
     if not isinstance(items, list):
         raise InputError(f"{origin}: 'contracts' must be a list")

@@ -28,6 +28,7 @@ from casefund.io.validate import (
     validate_table,
 )
 from casefund.records.contracts import Contract
+from casefund.records.suggestions import did_you_mean
 from casefund.records.tables import TABLES, TableSpec
 
 INPUT_ORDER = (
@@ -110,23 +111,32 @@ def _reference_problems(
     )
 
 
+def input_sources(
+    tables: Mapping[str, TableSource | None] | str | Path,
+    contracts: str | Path | list[Contract] | dict[str, object] | None,
+) -> tuple[dict[str, TableSource | None], Any, list[str]]:
+    """Each input table's source (``None``: absent), the contracts to read (a folder's own
+    ``contracts.yaml`` unless given) and notices of files not read. One pass and every
+    partitioned run name tables through here: a misspelt table name is refused alike."""
+    if isinstance(tables, str | Path):
+        folder = folder_sources(Path(tables), INPUT_ORDER)
+        notices = unread_notices(Path(tables), folder.unread)
+        return dict(folder.tables), folder.contracts if contracts is None else contracts, notices
+    unknown = set(tables) - set(INPUT_ORDER)
+    if unknown:
+        raise InputError(
+            f"unknown table(s) {sorted(unknown)}; expected {list(INPUT_ORDER)}"
+            + did_you_mean(sorted(unknown)[0], INPUT_ORDER)
+        )
+    return {name: tables.get(name) for name in INPUT_ORDER}, contracts, []
+
+
 def load_dataset(
     tables: Mapping[str, TableSource | None] | str | Path,
     contracts: str | Path | list[Contract] | dict[str, object] | None = None,
 ) -> Dataset:
     """Validate every table; ``tables`` is a data folder or a mapping of table name to source."""
-    notices: list[str] = []
-    if isinstance(tables, str | Path):
-        folder = folder_sources(Path(tables), INPUT_ORDER)
-        sources: dict[str, TableSource | None] = dict(folder.tables)
-        notices = unread_notices(Path(tables), folder.unread)
-        if contracts is None:
-            contracts = folder.contracts
-    else:
-        sources = {name: tables.get(name) for name in INPUT_ORDER}
-        unknown = set(tables) - set(INPUT_ORDER)
-        if unknown:
-            raise InputError(f"unknown table(s) {sorted(unknown)}; expected {list(INPUT_ORDER)}")
+    sources, contracts, notices = input_sources(tables, contracts)
     contract_list = load_contracts(contracts)
     known: dict[str, set[str] | pd.Index] = {"contracts": {c.id for c in contract_list}}
     contracts_origin = str(contracts) if isinstance(contracts, str | Path) else "contracts"
@@ -162,8 +172,10 @@ def load_dataset(
 
 
 def unread_notices(folder: Path, names: list[str]) -> list[str]:
-    return [f"{folder / name}: not read (not one of the input tables: "
-            f"{', '.join(INPUT_ORDER)})" for name in names]
+    return [
+        f"{folder / name}: not read (not one of the input tables: {', '.join(INPUT_ORDER)})"
+        for name in names
+    ]
 
 
 def as_dataset(

@@ -22,8 +22,14 @@ from casefund.records.tables import ColumnSpec, TableSpec
 from casefund.records.vocabulary import VOCABULARY
 
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
-_DTYPES: dict[str, Any] = {"str": pd.StringDtype("python"), "int": "Int64", "float": "Float64",
-           "bool": "boolean", "date": "datetime64[ns]", "datetime": "datetime64[ns]"}
+_DTYPES: dict[str, Any] = {
+    "str": pd.StringDtype("python"),
+    "int": "Int64",
+    "float": "Float64",
+    "bool": "boolean",
+    "date": "datetime64[ns]",
+    "datetime": "datetime64[ns]",
+}
 
 
 class NotPlain(Exception):
@@ -70,7 +76,8 @@ def _number(value: Any, spec: ColumnSpec) -> float:
     if not math.isfinite(number) or (spec.kind == "int" and number != int(number)):
         raise NotPlain
     if (spec.minimum is not None and number < spec.minimum) or (
-            spec.maximum is not None and number > spec.maximum):
+        spec.maximum is not None and number > spec.maximum
+    ):
         raise NotPlain
     return number
 
@@ -100,12 +107,10 @@ def _typed(value: Any, spec: ColumnSpec) -> Any:
     raise NotPlain  # datetimes (start/end) need the span checks of the full validator
 
 
-def plain_record(record: Mapping[str, Any], spec: TableSpec, row: int = 1
-                 ) -> pd.DataFrame | None:
+def plain_record(record: Mapping[str, Any], spec: TableSpec, row: int = 1) -> pd.DataFrame | None:
     """The record as a one-row typed frame, or None when it needs :func:`validate_table`."""
     values = {str(k).replace("\ufeff", "").strip().lower(): v for k, v in record.items()}
-    if spec.name == "activities" and (_blank(values.get("date"))
-                                      or _blank(values.get("minutes"))):
+    if spec.name == "activities" and (_blank(values.get("date")) or _blank(values.get("minutes"))):
         return None  # date or minutes from start/end: the full validator's cross checks
     columns: dict[str, Any] = {ROW: pd.array([row], dtype="int64")}
     try:

@@ -47,8 +47,9 @@ def read_yaml_file(path: Path, what: str = "file") -> Any:
             raise InputError(f"{path}: is a folder, not a {what}")
         size = path.stat().st_size
         if size > MAX_BYTES:
-            raise InputError(f"{path}: {size:,} bytes is too large for a {what} "
-                             f"(at most {MAX_BYTES:,})")
+            raise InputError(
+                f"{path}: {size:,} bytes is too large for a {what} (at most {MAX_BYTES:,})"
+            )
         data = path.read_bytes()
     except FileNotFoundError:
         raise InputError(f"{path}: file not found") from None
@@ -65,8 +66,9 @@ def parse_yaml(data: bytes | str, origin: str) -> Any:
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            raise InputError(f"{origin}: not UTF-8 text (byte {exc.start} cannot be read); "
-                             "save it as UTF-8") from None
+            raise InputError(
+                f"{origin}: not UTF-8 text (byte {exc.start} cannot be read); save it as UTF-8"
+            ) from None
     else:
         text = data
     try:
@@ -100,8 +102,10 @@ def _check_depth(text: str, origin: str) -> None:
             depth += 1
             if depth > MAX_DEPTH:
                 line = event.start_mark.line + 1 if event.start_mark else "?"
-                raise InputError(f"{origin}: nested more than {MAX_DEPTH} levels deep (line "
-                                 f"{line}); a contracts file is a few levels deep")
+                raise InputError(
+                    f"{origin}: nested more than {MAX_DEPTH} levels deep (line "
+                    f"{line}); a contracts file is a few levels deep"
+                )
         elif isinstance(event, yaml.CollectionEndEvent):
             depth -= 1
 
@@ -123,8 +127,10 @@ def _check_expanded_size(root: yaml.Node, origin: str) -> None:
             visiting.discard(id(node))
             total = 1 + sum(sizes[id(child)] for child in children)
             if total > MAX_NODES:
-                raise InputError(f"{origin}: expands to more than {MAX_NODES:,} values once "
-                                 "its aliases (*name) are followed; refused (an alias bomb?)")
+                raise InputError(
+                    f"{origin}: expands to more than {MAX_NODES:,} values once "
+                    "its aliases (*name) are followed; refused (an alias bomb?)"
+                )
             sizes[id(node)] = total
             continue
         visiting.add(id(node))

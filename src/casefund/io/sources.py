@@ -52,15 +52,19 @@ def folder_sources(folder: Path, tables: Sequence[str]) -> FolderSources:
             continue
         near = _near_miss(entry.name, expected)
         if near is not None:
-            raise InputError(f"{entry}: not read — its name is a near miss of '{near}'; "
-                             f"rename it '{near}' (names are lower case, as the contract "
-                             "spells them) or move it out of the folder")
+            raise InputError(
+                f"{entry}: not read — its name is a near miss of '{near}'; "
+                f"rename it '{near}' (names are lower case, as the contract "
+                "spells them) or move it out of the folder"
+            )
         if entry.suffix.lower() in (*_SUFFIXES, ".yaml", ".yml", ".xls", ".xlsm", ".tsv"):
             unread.append(entry.name)
     for table, paths in found.items():
         if len(paths) > 1:
-            raise InputError(f"{folder}: {' and '.join(p.name for p in paths)} both hold "
-                             f"table '{table}'; keep one")
+            raise InputError(
+                f"{folder}: {' and '.join(p.name for p in paths)} both hold "
+                f"table '{table}'; keep one"
+            )
     contracts = found.pop("contracts", [None])[0]
     return FolderSources({t: found.get(t, [None])[0] for t in tables}, contracts, unread)
 
@@ -72,15 +76,22 @@ def _near_miss(name: str, expected: Mapping[str, str]) -> str | None:
         if lowered == known:  # another case
             return known
     stem, _, suffix = lowered.rpartition(".")
-    variants = {"yml": "yaml", "xls": "xlsx", "xlsm": "xlsx", "pq": "parquet", "txt": "csv",
-                "tsv": "csv"}
+    variants = {
+        "yml": "yaml",
+        "xls": "xlsx",
+        "xlsm": "xlsx",
+        "pq": "parquet",
+        "txt": "csv",
+        "tsv": "csv",
+    }
     suffix = variants.get(suffix, suffix)
     guess = closest(f"{stem}.{suffix}" if stem else lowered, list(expected), cutoff=0.85)
     if guess is not None:
         return guess
     # A known table name under another extension (activities.json, coverage.tsv).
-    return next((known for known, table in expected.items()
-                 if stem == table and known != lowered), None)
+    return next(
+        (known for known, table in expected.items() if stem == table and known != lowered), None
+    )
 
 
 def read_source(source: TableSource, table: str) -> tuple[pd.DataFrame, str]:
@@ -117,13 +128,24 @@ def _read_file(path: Path, table: str) -> pd.DataFrame:
     except InputError:
         raise
     except UNREADABLE as exc:
-        raise InputError(f"{path}: cannot be read as a {suffix} table ({_first_line(exc)})"
-                         ) from None
+        raise InputError(
+            f"{path}: cannot be read as a {suffix} table ({_first_line(exc)})"
+        ) from None
 
 
 # What a damaged or mislabelled file raises, from pandas, pyarrow or openpyxl.
-UNREADABLE = (ValueError, UnicodeDecodeError, pd.errors.ParserError, OSError, KeyError,
-              TypeError, IndexError, zipfile.BadZipFile, csv.Error, EOFError)
+UNREADABLE = (
+    ValueError,
+    UnicodeDecodeError,
+    pd.errors.ParserError,
+    OSError,
+    KeyError,
+    TypeError,
+    IndexError,
+    zipfile.BadZipFile,
+    csv.Error,
+    EOFError,
+)
 
 
 def _first_line(exc: BaseException) -> str:
@@ -133,19 +155,26 @@ def _first_line(exc: BaseException) -> str:
 
 def _missing_extra(path: Path, suffix: str) -> InputError:
     extra = "parquet" if suffix == ".parquet" else "xlsx"
-    return InputError(f"{path}: reading {suffix} files needs the '{extra}' extra "
-                      f"(pip install 'casefund[{extra}]')")
+    return InputError(
+        f"{path}: reading {suffix} files needs the '{extra}' extra "
+        f"(pip install 'casefund[{extra}]')"
+    )
 
 
 def _one_sheet(path: Path, table: str) -> pd.DataFrame:
     """A workbook's one table sheet; rows on a second sheet would otherwise be lost."""
     sheets = pd.read_excel(path, sheet_name=None, dtype=object)
-    used = {name: frame for name, frame in sheets.items()
-            if not (frame.empty and len(frame.columns) == 0)}
+    used = {
+        name: frame
+        for name, frame in sheets.items()
+        if not (frame.empty and len(frame.columns) == 0)
+    }
     if len(used) > 1:
         names = ", ".join(f"'{name}'" for name in used)
-        raise InputError(f"{path}: holds {len(used)} sheets with data ({names}); a table file "
-                         f"holds one table (table '{table}'): keep its rows on one sheet")
+        raise InputError(
+            f"{path}: holds {len(used)} sheets with data ({names}); a table file "
+            f"holds one table (table '{table}'): keep its rows on one sheet"
+        )
     return next(iter(used.values()), pd.DataFrame())
 
 
@@ -164,16 +193,23 @@ def raw_header(path: Path) -> list[str]:
 
         book = load_workbook(path, read_only=True, data_only=True)
         try:
-            headers = [[str(c) for c in next(sheet.iter_rows(max_row=1, values_only=True), ())
-                        if c is not None] for sheet in book.worksheets]
+            headers = [
+                [
+                    str(c)
+                    for c in next(sheet.iter_rows(max_row=1, values_only=True), ())
+                    if c is not None
+                ]
+                for sheet in book.worksheets
+            ]
         finally:
             book.close()
         return next((h for h in headers if h), [])
     except ImportError as exc:
         raise _missing_extra(path, suffix) from exc
     except UNREADABLE as exc:
-        raise InputError(f"{path}: cannot be read as a {suffix} table ({_first_line(exc)})"
-                         ) from None
+        raise InputError(
+            f"{path}: cannot be read as a {suffix} table ({_first_line(exc)})"
+        ) from None
 
 
 def check_header(path: Path, table: str) -> None:
@@ -182,6 +218,8 @@ def check_header(path: Path, table: str) -> None:
     seen: dict[str, int] = {}
     for position, name in enumerate(names, start=1):
         if name in seen and name:
-            raise InputError(f"{path}: table '{table}' has column '{name}' twice (columns "
-                             f"{seen[name]} and {position}); keep one")
+            raise InputError(
+                f"{path}: table '{table}' has column '{name}' twice (columns "
+                f"{seen[name]} and {position}); keep one"
+            )
         seen.setdefault(name, position)

@@ -77,16 +77,17 @@ def _parse_dates(series: pd.Series, spec: ColumnSpec) -> tuple[pd.Series, list[P
     blank = _blank(series)
     partial = np.zeros(len(series), dtype=bool)
     if pd.api.types.is_datetime64_any_dtype(series):
-        parsed = pd.to_datetime(series).dt.tz_localize(None) if getattr(
-            series.dt, "tz", None
-        ) else pd.to_datetime(series)
+        parsed = (
+            pd.to_datetime(series).dt.tz_localize(None)
+            if getattr(series.dt, "tz", None)
+            else pd.to_datetime(series)
+        )
     else:
         text = _parse_text(series)
         parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
         # ISO 8601 also reads '2024' and '2024-03' as the 1st: a service date must name its
         # day, so a partial date is refused rather than billed on a day nobody recorded.
-        partial = (parsed.notna() & ~text.str.match(_FULL_DATE).fillna(False)).to_numpy(
-            dtype=bool)
+        partial = (parsed.notna() & ~text.str.match(_FULL_DATE).fillna(False)).to_numpy(dtype=bool)
         parsed = parsed.mask(partial)
         # Spreadsheets export dates as day serials; accept them rather than refuse a whole
         # file. Only cells that did not parse as dates can be serials.
@@ -94,10 +95,10 @@ def _parse_dates(series: pd.Series, spec: ColumnSpec) -> tuple[pd.Series, list[P
         unparsed = parsed.isna().to_numpy() & ~blank & ~partial
         if unparsed.any():
             serial[unparsed] = pd.to_numeric(text[unparsed], errors="coerce").to_numpy(
-                dtype=float, na_value=np.nan)
+                dtype=float, na_value=np.nan
+            )
         with np.errstate(invalid="ignore"):
-            looks_serial = unparsed & (serial >= 1) & (serial <= 80_000) & (
-                np.mod(serial, 1) == 0)
+            looks_serial = unparsed & (serial >= 1) & (serial <= 80_000) & (np.mod(serial, 1) == 0)
         if looks_serial.any():
             days = np.where(looks_serial, serial, 0).astype(np.int64).astype("timedelta64[D]")
             from_serial = pd.Series(np.datetime64("1899-12-30") + days, index=parsed.index)
@@ -110,8 +111,7 @@ def _parse_dates(series: pd.Series, spec: ColumnSpec) -> tuple[pd.Series, list[P
     if spec.kind == "date":
         parsed = parsed.dt.normalize()
     problems = [
-        Problem(spec.name, partial, "not a full date: give the day (YYYY-MM-DD, e.g. "
-                                    "2024-03-15)"),
+        Problem(spec.name, partial, "not a full date: give the day (YYYY-MM-DD, e.g. 2024-03-15)"),
         Problem(spec.name, unreadable, "not a date (expected ISO 8601, e.g. 2024-03-15)"),
         Problem(spec.name, out_of_range, "date outside 1900-01-01..2100-12-31"),
     ]
@@ -230,20 +230,25 @@ def _all_text(series: pd.Series) -> bool:
     table but three different texts."""
     if isinstance(series.dtype, pd.StringDtype):
         return True
-    return bool(series.dtype == object
-                and pd.api.types.infer_dtype(series, skipna=True) == "string")
+    return bool(
+        series.dtype == object and pd.api.types.infer_dtype(series, skipna=True) == "string"
+    )
 
 
-def _parse_distinct(series: pd.Series, spec: ColumnSpec, codes: np.ndarray,
-                    distinct: pd.Series) -> tuple[pd.Series, list[Problem]]:
+def _parse_distinct(
+    series: pd.Series, spec: ColumnSpec, codes: np.ndarray, distinct: pd.Series
+) -> tuple[pd.Series, list[Problem]]:
     missing = np.flatnonzero(codes < 0)
     if len(missing):  # a missing cell parses as the parser says, like any other value
         distinct = pd.concat([distinct, series.iloc[missing[:1]]], ignore_index=True)
         codes = np.where(codes < 0, len(distinct) - 1, codes)
     parsed, problems = _parse_cells(distinct.reset_index(drop=True), spec)
     spread = [
-        Problem(p.field, p.mask[codes],
-                p.text if isinstance(p.text, str) else p.text.iloc[codes].set_axis(series.index))
+        Problem(
+            p.field,
+            p.mask[codes],
+            p.text if isinstance(p.text, str) else p.text.iloc[codes].set_axis(series.index),
+        )
         for p in problems
     ]
     return parsed.iloc[codes].set_axis(series.index), spread
@@ -303,11 +308,14 @@ def column_notices(columns: list[str], spec: TableSpec, origin: str) -> list[str
             continue
         near = closest(name, [k for k in known if k not in present], cutoff=0.8)
         if near is not None:
-            raise InputError(f"{origin}: table '{spec.name}' has column '{name}' — did you mean "
-                             f"'{near}'? A misspelt column would be read as not known, so "
-                             f"the file is refused: rename the column")
-        notices.append(f"{origin}: column '{name}' is not a column of table '{spec.name}' "
-                       "and is not read")
+            raise InputError(
+                f"{origin}: table '{spec.name}' has column '{name}' — did you mean "
+                f"'{near}'? A misspelt column would be read as not known, so "
+                f"the file is refused: rename the column"
+            )
+        notices.append(
+            f"{origin}: column '{name}' is not a column of table '{spec.name}' and is not read"
+        )
     return notices
 
 
@@ -332,9 +340,13 @@ def check_required_columns(frame: pd.DataFrame, spec: TableSpec, origin: str) ->
         )
 
 
-def validate_table(raw: pd.DataFrame, spec: TableSpec, origin: str,
-                   rows: np.ndarray | None = None,
-                   repeated: Mapping[str, str] | None = None) -> Validated:
+def validate_table(
+    raw: pd.DataFrame,
+    spec: TableSpec,
+    origin: str,
+    rows: np.ndarray | None = None,
+    repeated: Mapping[str, str] | None = None,
+) -> Validated:
     """Parse every known column of ``raw`` and split its rows into accepted and refused.
 
     A slice of a larger table (one participant partition) passes its rows' 1-based
@@ -366,8 +378,11 @@ def validate_table(raw: pd.DataFrame, spec: TableSpec, origin: str,
     bad = np.zeros(len(out), dtype=bool)
     for problem in problems:
         bad |= problem.mask
-    key_problems = (_duplicate_keys(out, spec, bad) if repeated is None
-                    else _settled_keys(out, spec, bad, repeated))
+    key_problems = (
+        _duplicate_keys(out, spec, bad)
+        if repeated is None
+        else _settled_keys(out, spec, bad, repeated)
+    )
     for problem in key_problems:
         bad |= problem.mask
     # One reject per row and field: the first problem found is the one worth fixing first.
@@ -375,7 +390,9 @@ def validate_table(raw: pd.DataFrame, spec: TableSpec, origin: str,
         ["row", "field"], keep="first"
     )
     return Validated(
-        out.loc[~bad].reset_index(drop=True), rejects, out.loc[bad].reset_index(drop=True),
+        out.loc[~bad].reset_index(drop=True),
+        rejects,
+        out.loc[bad].reset_index(drop=True),
         notices,
     )
 
@@ -426,13 +443,17 @@ def _activity_time_checks(frame: pd.DataFrame) -> list[Problem]:
         Problem("end", backwards, "end is before start"),
         Problem("end", too_long, "start to end is longer than a day"),
         Problem("date", no_date, "required value is blank (give date or start)"),
-        Problem("minutes", no_minutes & ~no_date & ~backwards & ~too_long,
-                "required value is blank (give minutes or start and end)"),
+        Problem(
+            "minutes",
+            no_minutes & ~no_date & ~backwards & ~too_long,
+            "required value is blank (give minutes or start and end)",
+        ),
     ]
 
 
-def _settled_keys(frame: pd.DataFrame, spec: TableSpec, bad: np.ndarray,
-                  repeated: Mapping[str, str]) -> list[Problem]:
+def _settled_keys(
+    frame: pd.DataFrame, spec: TableSpec, bad: np.ndarray, repeated: Mapping[str, str]
+) -> list[Problem]:
     """Repeated keys decided over the whole table (see :func:`repeated_keys`)."""
     if spec.key is None or not repeated:
         return []
@@ -457,8 +478,9 @@ def repeated_text(keys: pd.Series) -> np.ndarray:
     return repeated
 
 
-def repeated_keys(raw: pd.DataFrame, spec: TableSpec, origin: str,
-                  rows: np.ndarray | None = None) -> dict[str, str]:
+def repeated_keys(
+    raw: pd.DataFrame, spec: TableSpec, origin: str, rows: np.ndarray | None = None
+) -> dict[str, str]:
     """Keys repeated among a whole table's otherwise valid rows, with the problem text.
 
     Only rows whose key text appears more than once can be involved, so only those few rows
@@ -474,8 +496,13 @@ def repeated_keys(raw: pd.DataFrame, spec: TableSpec, origin: str,
     if not maybe.any():
         return {}
     numbers = np.arange(1, len(frame) + 1, dtype="int64") if rows is None else rows
-    candidates = validate_table(frame.loc[maybe].reset_index(drop=True), spec, origin,
-                                rows=numbers[maybe].astype("int64"), repeated={}).frame
+    candidates = validate_table(
+        frame.loc[maybe].reset_index(drop=True),
+        spec,
+        origin,
+        rows=numbers[maybe].astype("int64"),
+        repeated={},
+    ).frame
     out: dict[str, str] = {}
     for problem in _duplicate_keys(candidates, spec, np.zeros(len(candidates), dtype=bool)):
         assert isinstance(problem.text, pd.Series)
@@ -503,7 +530,10 @@ def _duplicate_keys(frame: pd.DataFrame, spec: TableSpec, bad: np.ndarray) -> li
     listed = rows.groupby(key[dup].to_numpy()).agg(", ".join)
     message = pd.Series("", index=frame.index, dtype="object")
     message[dup] = (
-        f"{spec.key} '" + key[dup].astype(str) + "' is repeated on rows "
-        + key[dup].map(listed).astype(str) + "; every copy is refused"
+        f"{spec.key} '"
+        + key[dup].astype(str)
+        + "' is repeated on rows "
+        + key[dup].map(listed).astype(str)
+        + "; every copy is refused"
     ).to_numpy()
     return [Problem(spec.key, dup, message)]

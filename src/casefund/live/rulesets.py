@@ -57,8 +57,9 @@ def _day_range(start: dt.date | None, end_exclusive: dt.date | None) -> list[Jso
     return parts
 
 
-def _segments(rule: CompiledRule, params: ResolvedParameters
-              ) -> list[tuple[dt.date | None, dt.date | None, dict[str, Any]]]:
+def _segments(
+    rule: CompiledRule, params: ResolvedParameters
+) -> list[tuple[dt.date | None, dt.date | None, dict[str, Any]]]:
     """Day ranges within which the parameters the rule reads keep one value each (as the
     batch evaluator's segments: before a parameter's first value it has none)."""
     points = params.breakpoints(set(rule.reads))
@@ -69,8 +70,7 @@ def _segments(rule: CompiledRule, params: ResolvedParameters
     return [(bounds[i], bounds[i + 1], params.at(label)) for i, label in enumerate(labels)]
 
 
-def _rule_json(rule: CompiledRule, params: ResolvedParameters, atoms: Atoms
-               ) -> list[Json]:
+def _rule_json(rule: CompiledRule, params: ResolvedParameters, atoms: Atoms) -> list[Json]:
     """One durable condition per parameter segment in which the rule can fire."""
     out = []
     effective = rule.rule.effective
@@ -97,9 +97,13 @@ def build(
     compiled: list[ContractRules] = []
     for position, contract in enumerate(contracts):
         params = contract_parameters(book.parameters, contract)
-        entry = ContractRules(position, contract, params,
-                              activity_atoms=Atoms(f"c{position}a"),
-                              month_atoms=Atoms(f"c{position}m"))
+        entry = ContractRules(
+            position,
+            contract,
+            params,
+            activity_atoms=Atoms(f"c{position}a"),
+            month_atoms=Atoms(f"c{position}m"),
+        )
         for rule in book.program_rules(contract.program):
             monthly = rule.rule.scope == "participant_month"
             (entry.month_rules if monthly else entry.activity_rules).append(rule)
@@ -110,8 +114,10 @@ def build(
             atoms = entry.month_atoms if monthly else entry.activity_atoms
             for segment, condition in enumerate(_rule_json(rule, params, atoms)):
                 name = f"{position}|{rule.id}|{segment}"
-                definitions[ruleset][name] = {"all": [{"m": condition}],
-                                              "run": record(ruleset, position, rule.id)}
+                definitions[ruleset][name] = {
+                    "all": [{"m": condition}],
+                    "run": record(ruleset, position, rule.id),
+                }
         compiled.append(entry)
     for ruleset, rules in definitions.items():
         rules["catch_all"] = {"all": [{"m": TRUE}], "run": record(ruleset, -1, "")}

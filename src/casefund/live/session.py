@@ -93,8 +93,9 @@ class Decision:
 
     @property
     def reasons(self) -> str:
-        return ";".join(sorted({r for text in self.lines["reasons"].astype(str)
-                                for r in text.split(";") if r}))
+        return ";".join(
+            sorted({r for text in self.lines["reasons"].astype(str) for r in text.split(";") if r})
+        )
 
 
 _NO_LINES = no_lines()
@@ -106,8 +107,9 @@ def _python_values(result: Any, rows: np.ndarray) -> list[Any]:
     if not isinstance(result, pd.Series):
         return [_json_value(result)] * len(rows)
     values = result.to_numpy(dtype=object, na_value=None)[rows].tolist()  # type: ignore[call-overload]
-    return [value if type(value) in _PLAIN or value is None else _json_value(value)
-            for value in values]
+    return [
+        value if type(value) in _PLAIN or value is None else _json_value(value) for value in values
+    ]
 
 
 _PLAIN = (bool, int, float, str)
@@ -152,14 +154,18 @@ class Session:
         self._row = 0
         prior = self.dataset.activities
         if len(prior):  # restarting from stored state: admitted in one batch
-            self._admit(prior.drop(columns=[ROW], errors="ignore"),
-                        [str(a) for a in prior["activity_id"]], {})
+            self._admit(
+                prior.drop(columns=[ROW], errors="ignore"),
+                [str(a) for a in prior["activity_id"]],
+                {},
+            )
 
     # --- durable plumbing ---------------------------------------------------------------
     def _recorder(self, ruleset: str, position: int, rule_id: str) -> Any:
         def run(context: Any) -> None:
             if position >= 0:
                 self._fired.append((position, rule_id))
+
         return run
 
     def _fire(self, ruleset: str, fact: dict[str, Any]) -> set[tuple[int, str]]:
@@ -171,8 +177,9 @@ class Session:
         return set(self._fired)
 
     @staticmethod
-    def _facts(atoms_of: Any, scope: FactScope, compiled: list[ContractRules],
-               rows: np.ndarray) -> list[dict[str, Any]]:
+    def _facts(
+        atoms_of: Any, scope: FactScope, compiled: list[ContractRules], rows: np.ndarray
+    ) -> list[dict[str, Any]]:
         """The durable fact of each of ``rows``: its day and every contract's atom values,
         computed a column at a time (rows grouped by the parameter values in force)."""
         facts: list[dict[str, Any]] = [{DAY: int(d)} for d in scope.as_of[rows]]
@@ -204,12 +211,14 @@ class Session:
                 return self._post_frame(pd.DataFrame([dict(activity)]))[0]
             return self._admit(row, [str(activity.get("activity_id", ""))], {})[0]
 
-    def post_many(self, activities: pd.DataFrame | Iterable[Mapping[str, Any]]
-                  ) -> list[Decision]:
+    def post_many(self, activities: pd.DataFrame | Iterable[Mapping[str, Any]]) -> list[Decision]:
         """Many activities at once (a day's import, a backlog): one decision each, in the
         order given, exactly as if posted one by one in service order."""
-        frame = activities if isinstance(activities, pd.DataFrame) else pd.DataFrame(
-            [dict(a) for a in activities])
+        frame = (
+            activities
+            if isinstance(activities, pd.DataFrame)
+            else pd.DataFrame([dict(a) for a in activities])
+        )
         with self._lock:
             return self._post_frame(frame)
 
@@ -217,15 +226,23 @@ class Session:
         checked = validate_table(raw, TABLES["activities"], "posted activities")
         problems: dict[int, list[str]] = {}
         rejects = checked.rejects
-        for row, name, problem in zip(rejects["row"].tolist(), rejects["field"].tolist(),
-                                      rejects["problem"].tolist(), strict=True):
+        for row, name, problem in zip(
+            rejects["row"].tolist(),
+            rejects["field"].tolist(),
+            rejects["problem"].tolist(),
+            strict=True,
+        ):
             problems.setdefault(int(row), []).append(f"{name}: {problem}")
-        ids = (raw["activity_id"].astype(object).fillna("").astype(str).tolist()
-               if "activity_id" in raw else [""] * len(raw))
+        ids = (
+            raw["activity_id"].astype(object).fillna("").astype(str).tolist()
+            if "activity_id" in raw
+            else [""] * len(raw)
+        )
         return self._admit(checked.frame, ids, problems)
 
-    def _admit(self, typed: pd.DataFrame, ids: list[str], problems: dict[int, list[str]]
-               ) -> list[Decision]:
+    def _admit(
+        self, typed: pd.DataFrame, ids: list[str], problems: dict[int, list[str]]
+    ) -> list[Decision]:
         """Refuse unknown participants and ids posted before, then allocate the rest.
 
         ``typed`` holds the valid rows with their 1-based position among ``ids`` (``_row``);
@@ -238,34 +255,44 @@ class Session:
         for i, (pid, activity_id) in enumerate(zip(pids, activity_ids, strict=True)):
             if pid not in self._known:
                 problems.setdefault(int(rows[i]), []).append(
-                    f"participant_id: unknown participant_id '{pid}'")
+                    f"participant_id: unknown participant_id '{pid}'"
+                )
                 ok[i] = False
             elif activity_id in self._fired_by_activity:
                 problems.setdefault(int(rows[i]), []).append(
                     f"activity_id: '{activity_id}' was already posted; retract it first to "
-                    "correct it")
+                    "correct it"
+                )
                 ok[i] = False
         typed_id = dict(zip(rows.tolist(), activity_ids.tolist(), strict=True))
         accepted = typed.loc[ok].drop(columns=[ROW], errors="ignore")
         decide_from: dict[str, int | None] = {}
         if len(accepted):
             days = to_days(accepted["date"])
-            for pid, group in accepted.groupby(accepted["participant_id"].astype(object),
-                                               sort=False).indices.items():
+            for pid, group in accepted.groupby(
+                accepted["participant_id"].astype(object), sort=False
+            ).indices.items():
                 mine = accepted.iloc[group]
                 before = self._activities.get(str(pid))
-                self._activities[str(pid)] = (mine.reset_index(drop=True) if before is None
-                                              else pd.concat([before, mine], ignore_index=True))
+                self._activities[str(pid)] = (
+                    mine.reset_index(drop=True)
+                    if before is None
+                    else pd.concat([before, mine], ignore_index=True)
+                )
                 decide_from[str(pid)] = int(days[group].min())
         lines = self._reallocate(decide_from) if decide_from else _NO_LINES
-        where = (lines.groupby(lines["activity_id"].astype(object), sort=False).indices
-                 if len(lines) else {})
+        where = (
+            lines.groupby(lines["activity_id"].astype(object), sort=False).indices
+            if len(lines)
+            else {}
+        )
         status = lines["status"].astype(object).to_numpy() if len(lines) else None
         out = []
         for position, activity_id in enumerate(ids, start=1):
             if position in problems:
-                out.append(Decision(activity_id, "rejected", _NO_LINES, _NO_ROWS,
-                                    problems[position]))
+                out.append(
+                    Decision(activity_id, "rejected", _NO_LINES, _NO_ROWS, problems[position])
+                )
                 continue
             at = np.asarray(where[typed_id[position]])
             assert status is not None
@@ -290,9 +317,13 @@ class Session:
         if not frames:
             return no_lines()
         out = pd.concat(frames, ignore_index=True)
-        order = np.lexsort((out["activity_id"].astype(str).to_numpy(),
-                            out["participant_id"].astype(str).to_numpy(),
-                            out["service_date"].astype(str).to_numpy()))
+        order = np.lexsort(
+            (
+                out["activity_id"].astype(str).to_numpy(),
+                out["participant_id"].astype(str).to_numpy(),
+                out["service_date"].astype(str).to_numpy(),
+            )
+        )
         return out.iloc[order].reset_index(drop=True)
 
     # --- allocation ---------------------------------------------------------------------
@@ -304,10 +335,16 @@ class Session:
         """
         pids = list(decide_from)
         frames = [self._activities[p] for p in pids if len(self._activities.get(p, ()))]
-        view = Dataset({**self.dataset.tables,
-                        "activities": pd.concat(frames, ignore_index=True) if frames
-                        else self.dataset.activities.iloc[0:0]},
-                       self.dataset.contracts, self.dataset.rejects)
+        view = Dataset(
+            {
+                **self.dataset.tables,
+                "activities": pd.concat(frames, ignore_index=True)
+                if frames
+                else self.dataset.activities.iloc[0:0],
+            },
+            self.dataset.contracts,
+            self.dataset.rejects,
+        )
         adjudication = Adjudication.of(view, self.prepared)
         acts = adjudication.acts
         for pid in pids:
@@ -319,9 +356,12 @@ class Session:
         scope = adjudication.activity_scope
         months = adjudication.months
         ids = acts["activity_id"].astype(str).to_numpy()
-        first_day = acts["participant_id"].astype(object).map(
-            {p: (np.iinfo(np.int64).max if d is None else d) for p, d in decide_from.items()}
-        ).to_numpy(np.int64)
+        first_day = (
+            acts["participant_id"]
+            .astype(object)
+            .map({p: (np.iinfo(np.int64).max if d is None else d) for p, d in decide_from.items()})
+            .to_numpy(np.int64)
+        )
         undecided = np.array([a not in self._fired_by_activity for a in ids], dtype=bool)
         stale = np.flatnonzero(undecided | (days >= first_day))
         facts = self._facts(lambda e: e.activity_atoms, scope, self._compiled, stale)
@@ -335,14 +375,18 @@ class Session:
         }
         fired = [self._fired_by_activity[a] for a in ids]
 
-        def decider(position: int, contract: Contract, params: ResolvedParameters
-                    ) -> tuple[Decisions, Decisions]:
+        def decider(
+            position: int, contract: Contract, params: ResolvedParameters
+        ) -> tuple[Decisions, Decisions]:
             entry = self._compiled[position]
-            return (_decisions(entry.activity_rules, position, fired, days, params),
-                    _decisions(entry.month_rules, position, month_fired, months.as_of, params))
+            return (
+                _decisions(entry.activity_rules, position, fired, days, params),
+                _decisions(entry.month_rules, position, month_fired, months.as_of, params),
+            )
 
-        lines = bill(adjudication, self.contracts, self.book, decider=decider,
-                     budget_spent=spent_elsewhere)
+        lines = bill(
+            adjudication, self.contracts, self.book, decider=decider, budget_spent=spent_elsewhere
+        )
         owner = lines["participant_id"].astype(object)
         for owner_id, group in lines.groupby(owner, sort=False).indices.items():
             theirs = lines.iloc[group].reset_index(drop=True)
@@ -354,8 +398,9 @@ class Session:
 
     def _month_decisions(self, months: MonthContext) -> list[set[tuple[int, str]]]:
         keys = list(zip(months.scope.codes.tolist(), months.as_of.tolist(), strict=True))
-        new = np.array([i for i, key in enumerate(keys) if key not in self._fired_by_month],
-                       dtype=np.int64)
+        new = np.array(
+            [i for i, key in enumerate(keys) if key not in self._fired_by_month], dtype=np.int64
+        )
         if len(new):
             facts = self._facts(lambda e: e.month_atoms, months.scope, self._compiled, new)
             for i, fact in zip(new, facts, strict=True):
@@ -363,8 +408,13 @@ class Session:
         return [self._fired_by_month[key] for key in keys]
 
 
-def _decisions(rules: list[Any], position: int, fired: list[set[tuple[int, str]]],
-               days: np.ndarray, params: ResolvedParameters) -> Decisions:
+def _decisions(
+    rules: list[Any],
+    position: int,
+    fired: list[set[tuple[int, str]]],
+    days: np.ndarray,
+    params: ResolvedParameters,
+) -> Decisions:
     """The batch evaluator's Decisions, from which durable rules fired on each row."""
 
     def known_true(rule: CompiledRule) -> np.ndarray:

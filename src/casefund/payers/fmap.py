@@ -16,9 +16,16 @@ from casefund.records.days import day_number
 
 # The parameters the federal share of a health home payment depends on.
 FMAP_TERMS = {
-    "regular_fmap", "spa_effective", "children_1945a", "children_fmap_increase",
-    "children_fmap_ceiling", "children_enhanced_quarters", "enhanced_fmap",
-    "enhanced_quarters", "sud_focused_spa_approved", "sud_extension_requested",
+    "regular_fmap",
+    "spa_effective",
+    "children_1945a",
+    "children_fmap_increase",
+    "children_fmap_ceiling",
+    "children_enhanced_quarters",
+    "enhanced_fmap",
+    "enhanced_quarters",
+    "sud_focused_spa_approved",
+    "sud_extension_requested",
     "sud_extra_quarters",
 }
 
@@ -55,8 +62,10 @@ def health_home_fmap(days: np.ndarray, params: dict[str, Any]) -> np.ndarray:
     if params.get("children_1945a"):
         if regular is None:
             return out
-        boosted = min(float(regular) + float(params["children_fmap_increase"]),
-                      float(params["children_fmap_ceiling"]))
+        boosted = min(
+            float(regular) + float(params["children_fmap_increase"]),
+            float(params["children_fmap_ceiling"]),
+        )
         window = int(params["children_enhanced_quarters"])
         return np.where((elapsed >= 0) & (elapsed < window), boosted, out)
     window = enhanced_quarters(params)

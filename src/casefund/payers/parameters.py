@@ -20,6 +20,7 @@ from casefund.records.citations import Citation
 
 PARAMETER_PACKAGE = "casefund.payers"
 
+
 class ParameterValue(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
     start: dt.date = Field(alias="from")
@@ -52,8 +53,10 @@ class Parameter(BaseModel):
     description: str = Field(min_length=5)
     unit: str | None = None
     kind: ParameterKind | None = Field(
-        default=None, description="what a value is; needed where no value is set (a contract "
-        "must give it), otherwise read from the values")
+        default=None,
+        description="what a value is; needed where no value is set (a contract "
+        "must give it), otherwise read from the values",
+    )
     choices: list[str] | None = Field(default=None, description="the values a text may take")
     codes: str | None = Field(
         default=None,
@@ -88,7 +91,6 @@ class ParameterFile(BaseModel):
     parameters: dict[str, Parameter]
 
 
-
 @dataclass
 class ProgramParameters:
     """Effective-dated parameters of one program."""
@@ -105,8 +107,9 @@ class ProgramParameters:
         return None if chosen is None else chosen.value
 
     def breakpoints(self, names: set[str]) -> list[dt.date]:
-        return sorted({v.start for n in names if n in self.parameters
-                       for v in self.parameters[n].values})
+        return sorted(
+            {v.start for n in names if n in self.parameters for v in self.parameters[n].values}
+        )
 
 
 def read_parameter_files() -> tuple[dict[str, ProgramParameters], list[tuple[str, str]]]:
@@ -130,7 +133,8 @@ def _parse(text: str, where: str) -> ParameterFile:
         return ParameterFile.model_validate(yaml.safe_load(text))
     except ValidationError as exc:
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors())
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
         raise RuleFileError(f"{where}: {problems}") from None
     except yaml.YAMLError as exc:
         raise RuleFileError(f"{where}: not valid YAML ({exc})") from None

@@ -38,12 +38,14 @@ _CONTRACT_KEYS = (
 CONVENTIONS = "units"
 
 
-def contract_parameters(parameters: Mapping[str, ProgramParameters], contract: Contract
-                        ) -> ResolvedParameters:
+def contract_parameters(
+    parameters: Mapping[str, ProgramParameters], contract: Contract
+) -> ResolvedParameters:
     """The parameters one contract bills under: its terms over its program's over the
     shared conventions (``parameters``: every program's, by program)."""
-    return ResolvedParameters.for_contract(parameters.get(contract.program), contract,
-                                           parameters.get(CONVENTIONS))
+    return ResolvedParameters.for_contract(
+        parameters.get(contract.program), contract, parameters.get(CONVENTIONS)
+    )
 
 
 @dataclass
@@ -54,7 +56,9 @@ class ResolvedParameters:
 
     @classmethod
     def for_contract(
-        cls, program: ProgramParameters | None, contract: Contract | None,
+        cls,
+        program: ProgramParameters | None,
+        contract: Contract | None,
         conventions: ProgramParameters | None = None,
     ) -> ResolvedParameters:
         overrides: dict[str, Any] = {}
@@ -96,8 +100,7 @@ class ResolvedParameters:
         if name in self.overrides:
             return self.overrides[name] is not None
         owner = self._owner(name)
-        return owner is not None and any(v.value is not None
-                                         for v in owner.parameters[name].values)
+        return owner is not None and any(v.value is not None for v in owner.parameters[name].values)
 
     def value_on(self, name: str, day: dt.date) -> Any:
         """One parameter on one day (None where no value is in force yet)."""
@@ -213,8 +216,11 @@ class Terms:
         return Terms(self.params, self.days[rows])
 
 
-def check_contracts(parameters: Mapping[str, ProgramParameters], contracts: list[Contract],
-                    origin: str = "contracts") -> None:
+def check_contracts(
+    parameters: Mapping[str, ProgramParameters],
+    contracts: list[Contract],
+    origin: str = "contracts",
+) -> None:
     """Refuse contracts whose parameters their programs do not know, or that leave out a
     term their program's sources do not supply (``origin``: the file they came from)."""
     problems = [p for c in contracts for p in contract_problems(parameters, c)]
@@ -222,8 +228,7 @@ def check_contracts(parameters: Mapping[str, ProgramParameters], contracts: list
         raise InputError(f"{origin}: " + "; ".join(problems))
 
 
-def contract_problems(parameters: Mapping[str, ProgramParameters], contract: Contract
-                      ) -> list[str]:
+def contract_problems(parameters: Mapping[str, ProgramParameters], contract: Contract) -> list[str]:
     """What is wrong with a contract that only its program's parameter files can tell: a
     parameter it names that does not exist (or is mistyped), a value of the wrong kind, a
     code or choice not allowed, and terms it must state because its program sets none."""
@@ -231,20 +236,29 @@ def contract_problems(parameters: Mapping[str, ProgramParameters], contract: Con
     problems = [f"contract '{contract.id}': {p}" for p in _parameter_problems(params, contract)]
     if contract.pays_by_time():
         if not params.has_value("rounding"):
-            problems.append(f"contract '{contract.id}': key 'rounding': program "
-                            f"'{contract.program}' sets no rounding rule for time units; "
-                            "state one (whole_units, cms_8_minute, midpoint or encounter)")
-        if not params.has_value("unit_minutes") and params.value_on(
-                "rounding", dt.date.max) != "encounter":
-            problems.append(f"contract '{contract.id}': key 'unit_minutes': program "
-                            f"'{contract.program}' sets no unit length; state the minutes in "
-                            "one unit")
+            problems.append(
+                f"contract '{contract.id}': key 'rounding': program "
+                f"'{contract.program}' sets no rounding rule for time units; "
+                "state one (whole_units, cms_8_minute, midpoint or encounter)"
+            )
+        if (
+            not params.has_value("unit_minutes")
+            and params.value_on("rounding", dt.date.max) != "encounter"
+        ):
+            problems.append(
+                f"contract '{contract.id}': key 'unit_minutes': program "
+                f"'{contract.program}' sets no unit length; state the minutes in "
+                "one unit"
+            )
     return problems
 
 
 def _parameter_problems(params: ResolvedParameters, contract: Contract) -> list[str]:
-    known = {name: source.parameters[name] for source in reversed(params.sources())
-             for name in source.parameters}
+    known = {
+        name: source.parameters[name]
+        for source in reversed(params.sources())
+        for name in source.parameters
+    }
     problems = []
     for name, value in contract.parameters.items():
         key = f"key 'parameters.{name}'"
@@ -252,16 +266,20 @@ def _parameter_problems(params: ResolvedParameters, contract: Contract) -> list[
             listed = value if isinstance(value, list) else [value]
             for item in listed:
                 if not isinstance(item, str) or item not in known:
-                    problems.append(f"{key}: '{item}' is not a parameter of program "
-                                    f"'{contract.program}'{did_you_mean(str(item), known)}")
+                    problems.append(
+                        f"{key}: '{item}' is not a parameter of program "
+                        f"'{contract.program}'{did_you_mean(str(item), known)}"
+                    )
             continue
         if name in _CONTRACT_KEYS:
-            problems.append(f"{key}: '{name}' is a contract key; write it at the contract's "
-                            "top level")
+            problems.append(
+                f"{key}: '{name}' is a contract key; write it at the contract's top level"
+            )
             continue
         if name not in known:
-            problems.append(f"{key}: not a parameter of program '{contract.program}'"
-                            f"{did_you_mean(name, known)}")
+            problems.append(
+                f"{key}: not a parameter of program '{contract.program}'{did_you_mean(name, known)}"
+            )
             continue
         problem = _value_problem(known[name], value)
         if problem:
@@ -289,8 +307,11 @@ def _value_problem(parameter: Parameter, value: Any) -> str | None:
         return f"'{value}' is not one of {', '.join(parameter.choices)}"
     if parameter.codes is not None:
         vocabulary = VOCABULARY.get(parameter.codes, ())
-        listed = ([c for item in value.values() for c in (item or [])]
-                  if isinstance(value, dict) else list(value))
+        listed = (
+            [c for item in value.values() for c in (item or [])]
+            if isinstance(value, dict)
+            else list(value)
+        )
         unknown = [code for code in listed if code not in vocabulary]
         if unknown:
             hint = suggest(str(unknown[0]), parameter.codes)
@@ -298,6 +319,11 @@ def _value_problem(parameter: Parameter, value: Any) -> str | None:
     return None
 
 
-_ARTICLE = {"number": "a number", "text": "a text", "boolean": "true or false",
-            "list": "a list", "mapping": "a mapping of keys to values",
-            "date": "a date (YYYY-MM-DD)"}
+_ARTICLE = {
+    "number": "a number",
+    "text": "a text",
+    "boolean": "true or false",
+    "list": "a list",
+    "mapping": "a mapping of keys to values",
+    "date": "a date (YYYY-MM-DD)",
+}

@@ -32,8 +32,10 @@ def _one_of(kind: str, names: tuple[str, ...]) -> AfterValidator:
 
     def check(value: str) -> str:
         if value not in names:
-            raise ValueError(f"unknown {kind} '{value}'{did_you_mean(value, names)}; "
-                             f"use one of {', '.join(names)}")
+            raise ValueError(
+                f"unknown {kind} '{value}'{did_you_mean(value, names)}; "
+                f"use one of {', '.join(names)}"
+            )
         return value
 
     return AfterValidator(check)
@@ -102,8 +104,10 @@ class Caps(BaseModel):
 
     def episode_limits(self) -> dict[str, EpisodeLimit]:
         """The episode caps set, by the outcome id that reports them."""
-        limits = {"cap.units_per_episode": self.units_per_episode,
-                  "cap.amount_per_episode": self.amount_per_episode}
+        limits = {
+            "cap.units_per_episode": self.units_per_episode,
+            "cap.amount_per_episode": self.amount_per_episode,
+        }
         return {cap: limit for cap, limit in limits.items() if limit is not None}
 
 
@@ -145,10 +149,13 @@ class Billing(BaseModel):
     @classmethod
     def _no_x12_delimiters(cls, value: Any) -> Any:
         # Every billing field is written into an X12 element (837P).
-        if isinstance(value, str) and (any(d in value for d in "~*:^|")
-                                       or any(ord(c) < 32 for c in value)):
-            raise ValueError("may not contain ~ * : ^ | or control characters (they would "
-                             "break or inject X12 segments)")
+        if isinstance(value, str) and (
+            any(d in value for d in "~*:^|") or any(ord(c) < 32 for c in value)
+        ):
+            raise ValueError(
+                "may not contain ~ * : ^ | or control characters (they would "
+                "break or inject X12 segments)"
+            )
         return value
 
     @field_validator("provider_npi")
@@ -175,7 +182,8 @@ class Contract(BaseModel):
     caps: Caps = Field(default_factory=Caps)
     admin_cap: float | None = Field(default=None, ge=0, le=1, allow_inf_nan=False)
     award: Dollars | None = Field(
-        default=None, gt=0,
+        default=None,
+        gt=0,
         description="the amount allocated under the grant for a budget period; caps that are "
         "shares 'of amounts received' are shares of it (default: caps.budget)",
     )
@@ -208,15 +216,18 @@ class Contract(BaseModel):
     @model_validator(mode="after")
     def _rate_where_the_model_needs_one(self) -> Contract:
         if PAYMENT_MODELS[self.payment].rate == "required" and self.rate is None:
-            raise ValueError(f"key 'rate': payment '{self.payment}' pays a rate, so state it "
-                             "(without one every billable line would pay $0)")
+            raise ValueError(
+                f"key 'rate': payment '{self.payment}' pays a rate, so state it "
+                "(without one every billable line would pay $0)"
+            )
         return self
 
     @model_validator(mode="after")
     def _part_for_ryan_white(self) -> Contract:
         if self.ryan_white_part is not None and self.program != "ryan_white_nmcm":
-            raise ValueError(f"key 'ryan_white_part': for Ryan White contracts, not program "
-                             f"'{self.program}'")
+            raise ValueError(
+                f"key 'ryan_white_part': for Ryan White contracts, not program '{self.program}'"
+            )
         return self
 
     @property

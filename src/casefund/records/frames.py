@@ -18,7 +18,8 @@ def categorical(values: Any) -> pd.Categorical:
     array = np.asarray(values, dtype=object)
     codes, uniques = pd.factorize(array, sort=True)
     result: pd.Categorical = pd.Categorical.from_codes(
-        codes, categories=pd.Index(np.asarray(uniques, dtype=object), dtype=object))
+        codes, categories=pd.Index(np.asarray(uniques, dtype=object), dtype=object)
+    )
     return result
 
 
@@ -27,8 +28,9 @@ def categorical_of(choices: Any, picks: np.ndarray) -> pd.Categorical:
     choices (one per contract) are factorized, then picked by integer code."""
     codes, uniques = pd.factorize(np.asarray(choices, dtype=object), sort=True)
     result: pd.Categorical = pd.Categorical.from_codes(
-        np.asarray(codes)[picks], categories=pd.Index(np.asarray(uniques, dtype=object),
-                                                      dtype=object))
+        np.asarray(codes)[picks],
+        categories=pd.Index(np.asarray(uniques, dtype=object), dtype=object),
+    )
     return result.remove_unused_categories()
 
 

@@ -46,9 +46,17 @@ def _field(column: ColumnSpec) -> tuple[Any, Any]:
     return annotation | None, Field(None, **options)
 
 
-_NAMES = {"participants": "Participant", "assessments": "Assessment", "coverage": "Coverage",
-          "events": "Event", "activities": "Activity", "expenses": "Expense", "staff": "Staff",
-          "consents": "Consent", "charges": "Charge"}
+_NAMES = {
+    "participants": "Participant",
+    "assessments": "Assessment",
+    "coverage": "Coverage",
+    "events": "Event",
+    "activities": "Activity",
+    "expenses": "Expense",
+    "staff": "Staff",
+    "consents": "Consent",
+    "charges": "Charge",
+}
 
 
 def model_for(spec: TableSpec) -> type[BaseModel]:

@@ -33,14 +33,16 @@ class Effective(BaseModel):
 
     def covers(self, other: Effective) -> bool:
         """Whether every day of ``other`` lies within this period."""
-        starts_earlier = self.start is None or (other.start is not None
-                                                and self.start <= other.start)
+        starts_earlier = self.start is None or (
+            other.start is not None and self.start <= other.start
+        )
         ends_later = self.end is None or (other.end is not None and other.end <= self.end)
         return starts_earlier and ends_later
 
     def overlaps(self, other: Effective) -> bool:
         return (self.end is None or other.start is None or other.start <= self.end) and (
-            other.end is None or self.start is None or self.start <= other.end)
+            other.end is None or self.start is None or self.start <= other.end
+        )
 
     def mask(self, days: np.ndarray) -> np.ndarray:
         """Which day numbers lie within the period."""

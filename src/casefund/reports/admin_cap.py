@@ -65,8 +65,11 @@ def budget_period_start(contract: Contract, month_start: dt.date) -> dt.date:
     anchor = contract.effective.start
     if anchor is None:
         return dt.date(month_start.year, 1, 1)
-    year = month_start.year if (month_start.month, month_start.day) >= (
-        anchor.month, anchor.day) else month_start.year - 1
+    year = (
+        month_start.year
+        if (month_start.month, month_start.day) >= (anchor.month, anchor.day)
+        else month_start.year - 1
+    )
     return _anniversary(anchor, year)
 
 
@@ -77,50 +80,80 @@ def _anniversary(anchor: dt.date, year: int) -> dt.date:
         return dt.date(year, 2, 28)
 
 
-def build_admin_cap(expenses: pd.DataFrame, contracts: list[Contract], book: RuleBook
-                    ) -> pd.DataFrame:
+def build_admin_cap(
+    expenses: pd.DataFrame, contracts: list[Contract], book: RuleBook
+) -> pd.DataFrame:
     """One row per contract and budget period of its expenses."""
     if expenses.empty:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in ADMIN_CAP_COLUMNS})
     by_id = {c.id: c for c in contracts}
-    keys = pd.DataFrame({"contract_id": expenses["contract_id"].astype(object),
-                         "month": expenses["month"].astype(object)})
+    keys = pd.DataFrame(
+        {
+            "contract_id": expenses["contract_id"].astype(object),
+            "month": expenses["month"].astype(object),
+        }
+    )
     # Budget periods are found once per distinct contract and month, then joined back.
     distinct = keys.drop_duplicates()
     firsts = pd.to_datetime(distinct["month"].astype("string") + "-01", errors="coerce")
-    period_starts = np.array([
-        budget_period_start(by_id[cid], first.date())
-        if cid in by_id and not pd.isna(first) else None
-        for cid, first in zip(distinct["contract_id"], firsts, strict=True)
-    ], dtype=object)
+    period_starts = np.array(
+        [
+            budget_period_start(by_id[cid], first.date())
+            if cid in by_id and not pd.isna(first)
+            else None
+            for cid, first in zip(distinct["contract_id"], firsts, strict=True)
+        ],
+        dtype=object,
+    )
     distinct = distinct.assign(period_start=period_starts)
     starts = keys.merge(distinct, on=["contract_id", "month"], how="left")["period_start"]
-    frame = pd.DataFrame({
-        "contract_id": keys["contract_id"],
-        "period_start": starts.to_numpy(dtype=object),
-        "category": expenses["category"].astype(object).to_numpy(),
-        "amount": expenses["amount"].astype(float).to_numpy(),
-        "core": (expenses["service_category"].astype(object) == "core_medical").to_numpy(),
-        "categorized": expenses["service_category"].notna().to_numpy(),
-    }).dropna(subset=["period_start"])
-    totals = frame.pivot_table(index=["contract_id", "period_start"], columns="category",
-                               values="amount", aggfunc="sum", fill_value=0.0)
-    direct_core = frame.loc[frame["core"] & (frame["category"] == "direct")].groupby(
-        ["contract_id", "period_start"])["amount"].sum()
+    frame = pd.DataFrame(
+        {
+            "contract_id": keys["contract_id"],
+            "period_start": starts.to_numpy(dtype=object),
+            "category": expenses["category"].astype(object).to_numpy(),
+            "amount": expenses["amount"].astype(float).to_numpy(),
+            "core": (expenses["service_category"].astype(object) == "core_medical").to_numpy(),
+            "categorized": expenses["service_category"].notna().to_numpy(),
+        }
+    ).dropna(subset=["period_start"])
+    totals = frame.pivot_table(
+        index=["contract_id", "period_start"],
+        columns="category",
+        values="amount",
+        aggfunc="sum",
+        fill_value=0.0,
+    )
+    direct_core = (
+        frame.loc[frame["core"] & (frame["category"] == "direct")]
+        .groupby(["contract_id", "period_start"])["amount"]
+        .sum()
+    )
     categorized = frame.loc[frame["categorized"]].groupby(["contract_id", "period_start"]).size()
     spent = totals.reindex(columns=list(_CATEGORIES), fill_value=0.0).astype(float)
     rows = [
-        _period_row(by_id[cid], start, spent.loc[(cid, start)].to_dict(),
-                    float(direct_core.get((cid, start), 0.0)),
-                    bool(categorized.get((cid, start), 0)), book)
+        _period_row(
+            by_id[cid],
+            start,
+            spent.loc[(cid, start)].to_dict(),
+            float(direct_core.get((cid, start), 0.0)),
+            bool(categorized.get((cid, start), 0)),
+            book,
+        )
         for cid, start in spent.index
     ]
     out = pd.DataFrame(rows, columns=ADMIN_CAP_COLUMNS)
     return out.sort_values(["contract_id", "period_start"]).reset_index(drop=True)
 
 
-def _period_row(contract: Contract, start: dt.date, spent: dict[str, float],
-                core_direct: float, split_known: bool, book: RuleBook) -> dict[str, object]:
+def _period_row(
+    contract: Contract,
+    start: dt.date,
+    spent: dict[str, float],
+    core_direct: float,
+    split_known: bool,
+    book: RuleBook,
+) -> dict[str, object]:
     params = contract_parameters(book.parameters, contract)
     at = params.at(start)  # the limits in force when the budget period begins
     ryan_white = contract.program == "ryan_white_nmcm"
@@ -135,12 +168,19 @@ def _period_row(contract: Contract, start: dt.date, spent: dict[str, float],
         share = at.get(share_name)
         return float("nan") if share is None else round(float(share) * award, 2)
 
-    cqm_limit = min(dollars("cqm_share_cap"), float(at.get("cqm_dollar_cap") or np.inf)) \
-        if ryan_white else float("nan")
+    cqm_limit = (
+        min(dollars("cqm_share_cap"), float(at.get("cqm_dollar_cap") or np.inf))
+        if ryan_white
+        else float("nan")
+    )
     cqm_excess = round(max(qm - cqm_limit, 0.0), 2) if ryan_white else 0.0
     planning_is_admin = ryan_white and not part_b
-    administrative = (spent["administrative"] + spent["indirect"] + cqm_excess
-                      + (spent["planning"] if planning_is_admin else 0.0))
+    administrative = (
+        spent["administrative"]
+        + spent["indirect"]
+        + cqm_excess
+        + (spent["planning"] if planning_is_admin else 0.0)
+    )
     rate = contract.admin_cap if contract.admin_cap is not None else at.get("admin_cap")
     cap = float("nan") if rate is None else round(float(rate) * award, 2)
     remaining = total - administrative - min(qm, cqm_limit if ryan_white else qm)
@@ -170,10 +210,14 @@ def _period_row(contract: Contract, start: dt.date, spent: dict[str, float],
         "combined_excess": _excess(spent["planning"] + administrative, combined_cap),
         "cqm_limit": cqm_limit,
         "cqm_excess": cqm_excess,
-        "core_medical_share": (round(core_direct / remaining, 6) if split_known and remaining > 0
-                               else float("nan")),
-        "core_medical_floor": (float(at["core_medical_floor"]) if split_known and ryan_white
-                               and at.get("core_medical_floor") is not None else float("nan")),
+        "core_medical_share": (
+            round(core_direct / remaining, 6) if split_known and remaining > 0 else float("nan")
+        ),
+        "core_medical_floor": (
+            float(at["core_medical_floor"])
+            if split_known and ryan_white and at.get("core_medical_floor") is not None
+            else float("nan")
+        ),
     }
 
 

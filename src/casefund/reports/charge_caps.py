@@ -32,26 +32,34 @@ CHARGE_CAP_COLUMNS = [
 ]
 
 
-def build_charge_caps(charges: pd.DataFrame, participants: pd.DataFrame,
-                      contracts: list[Contract], book: RuleBook) -> pd.DataFrame:
+def build_charge_caps(
+    charges: pd.DataFrame, participants: pd.DataFrame, contracts: list[Contract], book: RuleBook
+) -> pd.DataFrame:
     """One row per client and calendar year with charges under Ryan White (a charge whose
     contract is another program's is not a Ryan White charge and is left out)."""
     if charges.empty:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in CHARGE_CAP_COLUMNS})
     other = {c.id for c in contracts if c.program != "ryan_white_nmcm"}
     rows = charges.loc[~charges["contract_id"].astype(object).isin(other).to_numpy()]
-    frame = pd.DataFrame({
-        "participant_id": rows["participant_id"].astype(object).to_numpy(),
-        "year": pd.to_datetime(rows["date"]).dt.year.to_numpy(),
-        "amount": rows["amount"].astype(float).to_numpy(),
-    })
-    totals = frame.groupby(["participant_id", "year"], sort=True).agg(
-        charged=("amount", "sum"), charges=("amount", "size")).reset_index()
+    frame = pd.DataFrame(
+        {
+            "participant_id": rows["participant_id"].astype(object).to_numpy(),
+            "year": pd.to_datetime(rows["date"]).dt.year.to_numpy(),
+            "amount": rows["amount"].astype(float).to_numpy(),
+        }
+    )
+    totals = (
+        frame.groupby(["participant_id", "year"], sort=True)
+        .agg(charged=("amount", "sum"), charges=("amount", "size"))
+        .reset_index()
+    )
     people = participants.set_index(participants["participant_id"].astype(object))
     income = totals["participant_id"].map(people["income_pct_fpl"].astype(float))
     annual = totals["participant_id"].map(
-        people["annual_income"].astype(float) if "annual_income" in people else pd.Series(
-            dtype=float))
+        people["annual_income"].astype(float)
+        if "annual_income" in people
+        else pd.Series(dtype=float)
+    )
     params = book.parameters["ryan_white_nmcm"]
     share = np.full(len(totals), np.nan)
     for year in totals["year"].unique():  # the bands in force on the year's first day
@@ -65,17 +73,20 @@ def build_charge_caps(charges: pd.DataFrame, participants: pd.DataFrame,
     known = ~np.isnan(cap)
     over = pd.array(np.where(known, charged > cap + 0.005, False), dtype="boolean")
     over[~known] = pd.NA
-    out = pd.DataFrame({
-        "participant_id": totals["participant_id"].to_numpy(dtype=object),
-        "year": totals["year"].astype(int).to_numpy(),
-        "income_pct_fpl": income.to_numpy(dtype=float),
-        "cap_share": share,
-        "annual_income": annual.to_numpy(dtype=float),
-        "cap_amount": cap,
-        "charged": charged,
-        "over_cap": over,
-        "charges": totals["charges"].to_numpy(),
-        "excess": np.where(known, np.round(np.maximum(charged - np.nan_to_num(cap), 0.0), 2),
-                           np.nan),
-    })
+    out = pd.DataFrame(
+        {
+            "participant_id": totals["participant_id"].to_numpy(dtype=object),
+            "year": totals["year"].astype(int).to_numpy(),
+            "income_pct_fpl": income.to_numpy(dtype=float),
+            "cap_share": share,
+            "annual_income": annual.to_numpy(dtype=float),
+            "cap_amount": cap,
+            "charged": charged,
+            "over_cap": over,
+            "charges": totals["charges"].to_numpy(),
+            "excess": np.where(
+                known, np.round(np.maximum(charged - np.nan_to_num(cap), 0.0), 2), np.nan
+            ),
+        }
+    )
     return out[CHARGE_CAP_COLUMNS]

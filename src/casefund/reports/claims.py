@@ -27,10 +27,18 @@ def build_claims(lines: pd.DataFrame) -> pd.DataFrame:
     Payment models claimed by the month (PEMPM, case rates) have a blank service_date and
     ``month`` carries the period.
     """
-    keys = ["contract_id", "payer", "participant_id", "service_date", "month",
-            "procedure_code", "modifiers"]
-    billable = lines.loc[(lines["status"] == "billable").to_numpy(dtype=bool),
-                         [*keys, "payment", "units", "amount"]]
+    keys = [
+        "contract_id",
+        "payer",
+        "participant_id",
+        "service_date",
+        "month",
+        "procedure_code",
+        "modifiers",
+    ]
+    billable = lines.loc[
+        (lines["status"] == "billable").to_numpy(dtype=bool), [*keys, "payment", "units", "amount"]
+    ]
     if billable.empty:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in CLAIM_COLUMNS})
     monthly = billable["payment"].isin(claimed_by_month())

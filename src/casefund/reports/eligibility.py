@@ -50,24 +50,37 @@ def build_eligibility(
     days, day_index = np.unique(as_of, return_inverse=True)
     day_text = np.datetime_as_string(from_days(days), unit="D").astype(object)
     months = categorical(month if month is not None else np.full(len(as_of), "", dtype=object))
-    out = pd.DataFrame({
-        "participant_id": pd.Categorical.from_codes(people.codes[rows], people.categories),
-        "program": categorical(columns["program"]),
-        "population": categorical(columns["population"]),
-        "eligible": columns["eligible"],
-        "as_of": pd.Categorical.from_codes(np.asarray(day_index).reshape(-1)[rows],
-                                           categories=pd.Index(day_text, dtype=object)),
-        "month": pd.Categorical.from_codes(np.asarray(months.codes)[rows], months.categories),
-        "reasons": reasons.categorical(columns["reasons"]),
-        "explanation": explanations.categorical(columns["explanation"]),
-    })
-    order = np.lexsort((out["population"].cat.codes, as_of[rows], out["program"].cat.codes,
-                        out["participant_id"].cat.codes))
+    out = pd.DataFrame(
+        {
+            "participant_id": pd.Categorical.from_codes(people.codes[rows], people.categories),
+            "program": categorical(columns["program"]),
+            "population": categorical(columns["population"]),
+            "eligible": columns["eligible"],
+            "as_of": pd.Categorical.from_codes(
+                np.asarray(day_index).reshape(-1)[rows], categories=pd.Index(day_text, dtype=object)
+            ),
+            "month": pd.Categorical.from_codes(np.asarray(months.codes)[rows], months.categories),
+            "reasons": reasons.categorical(columns["reasons"]),
+            "explanation": explanations.categorical(columns["explanation"]),
+        }
+    )
+    order = np.lexsort(
+        (
+            out["population"].cat.codes,
+            as_of[rows],
+            out["program"].cat.codes,
+            out["participant_id"].cat.codes,
+        )
+    )
     return out.iloc[order].reset_index(drop=True)[ELIGIBILITY_COLUMNS]
 
 
-def _program_rows(program: ProgramEligibility, texts: dict[str, str], reasons: _Categories,
-                  explanations: _Categories) -> list[dict[str, np.ndarray]]:
+def _program_rows(
+    program: ProgramEligibility,
+    texts: dict[str, str],
+    reasons: _Categories,
+    explanations: _Categories,
+) -> list[dict[str, np.ndarray]]:
     frames = []
     in_force, rule_set = program.in_force, program.rule_set
     if rule_set is not None and not in_force.all():
@@ -75,14 +88,16 @@ def _program_rows(program: ProgramEligibility, texts: dict[str, str], reasons: _
         # and the row says why (one row for the program, no population was tested).
         rows = np.flatnonzero(~in_force)
         nothing = np.zeros(len(rows), dtype=np.int64)
-        frames.append({
-            "row": rows,
-            "program": np.full(len(rows), program.program, dtype=object),
-            "population": np.full(len(rows), "all", dtype=object),
-            "eligible": np.zeros(len(rows), dtype=bool),
-            "reasons": reasons.codes([rule_set.id], nothing),
-            "explanation": explanations.codes([rule_set.reason], nothing),
-        })
+        frames.append(
+            {
+                "row": rows,
+                "program": np.full(len(rows), program.program, dtype=object),
+                "population": np.full(len(rows), "all", dtype=object),
+                "eligible": np.zeros(len(rows), dtype=bool),
+                "reasons": reasons.codes([rule_set.id], nothing),
+                "explanation": explanations.codes([rule_set.reason], nothing),
+            }
+        )
     if not in_force.any():
         return frames
     denied_ids = program.denied_ids
@@ -91,17 +106,19 @@ def _program_rows(program: ProgramEligibility, texts: dict[str, str], reasons: _
         # Distinct denial sets are few: each text is built once per set, then picked.
         deny_codes = np.asarray(denied_ids.codes)[rows]
         joined = [";".join(filter(None, [rule_id, str(d)])) for d in denied_ids.categories]
-        explained, explain_codes = _explain(rule_id, met[rows], deny_codes,
-                                            list(denied_ids.categories), texts,
-                                            program.skipped)
-        frames.append({
-            "row": rows,
-            "program": np.full(len(rows), program.program, dtype=object),
-            "population": np.full(len(rows), population, dtype=object),
-            "eligible": met[rows] & ~program.denied_any[rows],
-            "reasons": reasons.codes(joined, deny_codes),
-            "explanation": explanations.codes(explained, explain_codes),
-        })
+        explained, explain_codes = _explain(
+            rule_id, met[rows], deny_codes, list(denied_ids.categories), texts, program.skipped
+        )
+        frames.append(
+            {
+                "row": rows,
+                "program": np.full(len(rows), program.program, dtype=object),
+                "population": np.full(len(rows), population, dtype=object),
+                "eligible": met[rows] & ~program.denied_any[rows],
+                "reasons": reasons.codes(joined, deny_codes),
+                "explanation": explanations.codes(explained, explain_codes),
+            }
+        )
     return frames
 
 
@@ -112,8 +129,9 @@ class _Categories:
         self.position: dict[str, int] = {}
 
     def codes(self, texts: list[str], local_codes: np.ndarray) -> np.ndarray:
-        mapping = np.array([self.position.setdefault(t, len(self.position)) for t in texts]
-                           or [0], dtype=np.int64)
+        mapping = np.array(
+            [self.position.setdefault(t, len(self.position)) for t in texts] or [0], dtype=np.int64
+        )
         return mapping[local_codes] if len(local_codes) else np.zeros(0, dtype=np.int64)
 
     def categorical(self, codes: np.ndarray) -> pd.Categorical:
@@ -123,8 +141,12 @@ class _Categories:
 
 
 def _explain(
-    population_rule: str, met: np.ndarray, deny_codes: np.ndarray, deny_sets: list[str],
-    texts: dict[str, str], skipped: set[str],
+    population_rule: str,
+    met: np.ndarray,
+    deny_codes: np.ndarray,
+    deny_sets: list[str],
+    texts: dict[str, str],
+    skipped: set[str],
 ) -> tuple[list[str], np.ndarray]:
     """Plain-language texts and each row's code into them, built once per distinct
     combination of (population met, set of denying rules)."""
@@ -138,8 +160,12 @@ def _explain(
             prefix = "meets" if is_met else "does not meet"
             ids = population_rule.split(";")
             described = " or ".join(
-                texts[i] + (" (not tested: rests on an unverified parameter a contract must "
-                            "enable)" if i in skipped else "")
+                texts[i]
+                + (
+                    " (not tested: rests on an unverified parameter a contract must enable)"
+                    if i in skipped
+                    else ""
+                )
                 for i in ids
             )
             parts.append(f"{prefix}: {described}")

@@ -20,14 +20,14 @@ HCPCS = "https://bluebutton.cms.gov/resources/codesystem/hcpcs"
 NPI = "http://hl7.org/fhir/sid/us-npi"
 
 
-def claim_resources(evaluation: Evaluation, contract_id: str,
-                    created: dt.date | None = None) -> list[dict[str, Any]]:
+def claim_resources(
+    evaluation: Evaluation, contract_id: str, created: dt.date | None = None
+) -> list[dict[str, Any]]:
     """Validated FHIR R4B Claim resources (as JSON-ready dicts) for one contract."""
     try:
         from fhir.resources.R4B.claim import Claim
     except ImportError as exc:  # pragma: no cover - depends on the extra
-        raise InputError("FHIR claims need the 'fhir' extra: pip install 'casefund[fhir]'") \
-            from exc
+        raise InputError("FHIR claims need the 'fhir' extra: pip install 'casefund[fhir]'") from exc
     assert evaluation.dataset is not None
     contracts = {c.id: c for c in evaluation.dataset.contracts}
     if contract_id not in contracts:
@@ -44,40 +44,52 @@ def claim_resources(evaluation: Evaluation, contract_id: str,
         for number, row in enumerate(rows.itertuples(index=False), start=1):
             item: dict[str, Any] = {
                 "sequence": number,
-                "productOrService": {"coding": [{"system": HCPCS,
-                                                 "code": str(row.procedure_code)}]},
+                "productOrService": {
+                    "coding": [{"system": HCPCS, "code": str(row.procedure_code)}]
+                },
                 "quantity": {"value": float(str(row.units))},
                 "net": {"value": float(str(row.amount)), "currency": "USD"},
             }
             modifiers = [m for m in str(row.modifiers or "").split(";") if m]
             if modifiers:
-                item["modifier"] = [{"coding": [{"system": HCPCS, "code": m}]}
-                                    for m in modifiers]
+                item["modifier"] = [{"coding": [{"system": HCPCS, "code": m}]} for m in modifiers]
             if str(row.service_date):
                 item["servicedDate"] = str(row.service_date)
             else:
-                item["servicedPeriod"] = {"start": f"{first:%Y-%m-%d}",
-                                          "end": f"{last:%Y-%m-%d}"}
+                item["servicedPeriod"] = {"start": f"{first:%Y-%m-%d}", "end": f"{last:%Y-%m-%d}"}
             items.append(item)
-        provider: dict[str, Any] = ({"identifier": {"system": NPI, "value": npi}} if npi
-                                    else {"display": contract.payer})
+        provider: dict[str, Any] = (
+            {"identifier": {"system": NPI, "value": npi}} if npi else {"display": contract.payer}
+        )
         resource = {
             "resourceType": "Claim",
             "id": f"{contract_id}-{participant}-{month}".replace("_", "-")[:64],
             "status": "active",
-            "type": {"coding": [{"system":
-                                 "http://terminology.hl7.org/CodeSystem/claim-type",
-                                 "code": "professional"}]},
+            "type": {
+                "coding": [
+                    {
+                        "system": "http://terminology.hl7.org/CodeSystem/claim-type",
+                        "code": "professional",
+                    }
+                ]
+            },
             "use": "claim",
             "patient": {"reference": f"Patient/{participant}"},
             "created": day,
             "provider": provider,
             "priority": {"coding": [{"code": "normal"}]},
-            "insurance": [{"sequence": 1, "focal": True,
-                           "coverage": {"display": f"{contract.payer} ({contract.program})"}}],
+            "insurance": [
+                {
+                    "sequence": 1,
+                    "focal": True,
+                    "coverage": {"display": f"{contract.payer} ({contract.program})"},
+                }
+            ],
             "item": items,
-            "total": {"value": round(float(np.asarray(rows["amount"], dtype=float).sum()), 2),
-                      "currency": "USD"},
+            "total": {
+                "value": round(float(np.asarray(rows["amount"], dtype=float).sum()), 2),
+                "currency": "USD",
+            },
         }
         Claim.model_validate(resource)  # raises on anything FHIR R4B does not allow
         out.append(resource)

@@ -31,9 +31,20 @@ from casefund.errors import InputError
 MANIFEST = "manifest.json"
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # Files earlier casefund versions wrote before manifests listed their files.
-_KNOWN_OUTPUTS = {"lines.csv", "claims.csv", "eligibility.csv", "breakdown.csv",
-                  "admin_cap.csv", "rejects.csv", "recertification.csv", "charge_caps.csv",
-                  "summary.csv", "eligibility_summary.csv", "casefund.xlsx", MANIFEST}
+_KNOWN_OUTPUTS = {
+    "lines.csv",
+    "claims.csv",
+    "eligibility.csv",
+    "breakdown.csv",
+    "admin_cap.csv",
+    "rejects.csv",
+    "recertification.csv",
+    "charge_caps.csv",
+    "summary.csv",
+    "eligibility_summary.csv",
+    "casefund.xlsx",
+    MANIFEST,
+}
 _FIXED_STAMP = (1980, 1, 1, 0, 0, 0)
 
 
@@ -69,7 +80,8 @@ def neutralize(frame: pd.DataFrame) -> pd.DataFrame:
             if risky.any():
                 fixed_column = column.astype(object).copy()
                 fixed_column[risky.to_numpy(dtype=bool)] = (
-                    "'" + column[risky.to_numpy(dtype=bool)].astype(str)).to_numpy()
+                    "'" + column[risky.to_numpy(dtype=bool)].astype(str)
+                ).to_numpy()
                 out[name] = fixed_column
     return out
 
@@ -92,8 +104,9 @@ def claim_folder(out: Path, keep: Iterable[str] = ()) -> None:
     if out.is_symlink():
         raise InputError(f"{out}: is a symbolic link; --out must be a real folder")
     if out.exists() and not out.is_dir():
-        raise InputError(f"{out}: is a file; --out must be a folder (it will hold one file "
-                         "per output)")
+        raise InputError(
+            f"{out}: is a file; --out must be a folder (it will hold one file per output)"
+        )
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -106,8 +119,10 @@ def claim_folder(out: Path, keep: Iterable[str] = ()) -> None:
     strangers = [e.name for e in entries if e.name not in ours]
     if strangers:
         shown = ", ".join(strangers[:5]) + (" …" if len(strangers) > 5 else "")
-        raise InputError(f"{out}: holds files casefund did not write ({shown}); write the "
-                         "outputs to an empty folder or to a folder of an earlier casefund run")
+        raise InputError(
+            f"{out}: holds files casefund did not write ({shown}); write the "
+            "outputs to an empty folder or to a folder of an earlier casefund run"
+        )
     for entry in entries:
         if entry.is_dir() and not entry.is_symlink():
             shutil.rmtree(entry)
@@ -150,14 +165,16 @@ def write_csv(frame: pd.DataFrame, path: Path) -> Path:
 SheetFormatter = Callable[[Any, pd.DataFrame], None]
 
 
-def write_workbook(sheets: Mapping[str, pd.DataFrame], path: Path,
-                   format_sheet: SheetFormatter | None = None) -> Path:
+def write_workbook(
+    sheets: Mapping[str, pd.DataFrame], path: Path, format_sheet: SheetFormatter | None = None
+) -> Path:
     """An XLSX workbook, one sheet per frame, text neutralized, the same bytes every time."""
     try:
         import openpyxl  # type: ignore[import-untyped]  # noqa: F401
     except ImportError as exc:
-        raise InputError("writing XLSX needs the 'xlsx' extra: pip install 'casefund[xlsx]'"
-                         ) from exc
+        raise InputError(
+            "writing XLSX needs the 'xlsx' extra: pip install 'casefund[xlsx]'"
+        ) from exc
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         for name, frame in sheets.items():
@@ -191,8 +208,11 @@ def _reproducible(data: bytes) -> bytes:
         for info in source.infolist():
             content = source.read(info.filename)
             if info.filename == "docProps/core.xml":
-                content = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*",
-                                 rb"\g<1>2000-01-01T00:00:00Z", content)
+                content = re.sub(
+                    rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*",
+                    rb"\g<1>2000-01-01T00:00:00Z",
+                    content,
+                )
             entry = zipfile.ZipInfo(info.filename, date_time=_FIXED_STAMP)
             entry.compress_type = zipfile.ZIP_DEFLATED
             entry.external_attr = info.external_attr

@@ -30,9 +30,14 @@ class FundingMix:
     admin_cap: pd.DataFrame
 
     def sheets(self) -> dict[str, pd.DataFrame]:
-        return {"funding by funder": self.by_funder, "funding by month": self.by_month,
-                "unbillable reasons": self.unbillable_reasons, "budget vs actual": self.budgets,
-                "caseload per FTE": self.caseload, "admin cap": self.admin_cap}
+        return {
+            "funding by funder": self.by_funder,
+            "funding by month": self.by_month,
+            "unbillable reasons": self.unbillable_reasons,
+            "budget vs actual": self.budgets,
+            "caseload per FTE": self.caseload,
+            "admin cap": self.admin_cap,
+        }
 
 
 def _line_costs(evaluation: Evaluation) -> pd.DataFrame:
@@ -47,15 +52,18 @@ def _line_costs(evaluation: Evaluation) -> pd.DataFrame:
 
 def funding_mix(evaluation: Evaluation) -> FundingMix:
     lines = _line_costs(evaluation)
-    by_funder = (lines.groupby(["funder", "contract_id", "program"], sort=True)
-                 .agg(minutes=("minutes", "sum"), cost=("cost", "sum"),
-                      billed=("amount", "sum")).reset_index())
+    by_funder = (
+        lines.groupby(["funder", "contract_id", "program"], sort=True)
+        .agg(minutes=("minutes", "sum"), cost=("cost", "sum"), billed=("amount", "sum"))
+        .reset_index()
+    )
     total_cost = by_funder["cost"].sum()
     by_funder["share_of_cost"] = (by_funder["cost"] / total_cost).round(4) if total_cost else 0.0
     assert evaluation.dataset is not None
     expenses = evaluation.dataset["expenses"]
-    monthly = (lines.pivot_table(index="month", columns="funder", values="cost",
-                                 aggfunc="sum", fill_value=0.0).round(2))
+    monthly = lines.pivot_table(
+        index="month", columns="funder", values="cost", aggfunc="sum", fill_value=0.0
+    ).round(2)
     if not expenses.empty:
         other = expenses.groupby(expenses["month"].astype(str))["amount"].sum()
         monthly["expenses"] = other.reindex(monthly.index).fillna(0.0)
@@ -63,17 +71,22 @@ def funding_mix(evaluation: Evaluation) -> FundingMix:
     by_month.columns.name = None
     unbillable = lines.loc[lines["status"] == "unbillable", ["reasons", "minutes", "cost"]]
     exploded = unbillable.assign(rule=unbillable["reasons"].astype(str).str.split(";")).explode(
-        "rule")
-    reasons = (exploded.groupby("rule").agg(lines=("minutes", "size"),
-                                            minutes=("minutes", "sum"), cost=("cost", "sum"))
-               .sort_values("minutes", ascending=False).reset_index())
+        "rule"
+    )
+    reasons = (
+        exploded.groupby("rule")
+        .agg(lines=("minutes", "size"), minutes=("minutes", "sum"), cost=("cost", "sum"))
+        .sort_values("minutes", ascending=False)
+        .reset_index()
+    )
     book = rule_book()
     texts = {r.id: r.rule.then.reason for r in book.all_rules()}
     texts.update({o.id: o.reason for o in book.outcomes.values()})
     reasons["reason"] = reasons["rule"].map(texts)
     budgets = _budgets(evaluation, lines)
-    return FundingMix(by_funder, by_month, reasons, budgets, _caseload(evaluation, lines),
-                      evaluation.admin_cap)
+    return FundingMix(
+        by_funder, by_month, reasons, budgets, _caseload(evaluation, lines), evaluation.admin_cap
+    )
 
 
 def _budgets(evaluation: Evaluation, lines: pd.DataFrame) -> pd.DataFrame:
@@ -84,10 +97,16 @@ def _budgets(evaluation: Evaluation, lines: pd.DataFrame) -> pd.DataFrame:
         mine = billed.loc[billed["contract_id"] == contract.id]
         spent = float(mine["amount"].sum())
         budget = contract.caps.budget
-        rows.append({"contract_id": contract.id, "payer": contract.payer,
-                     "budget": budget, "billed": round(spent, 2),
-                     "remaining": None if budget is None else round(budget - spent, 2),
-                     "share_spent": None if not budget else round(spent / budget, 4)})
+        rows.append(
+            {
+                "contract_id": contract.id,
+                "payer": contract.payer,
+                "budget": budget,
+                "billed": round(spent, 2),
+                "remaining": None if budget is None else round(budget - spent, 2),
+                "share_spent": None if not budget else round(spent / budget, 4),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -98,11 +117,17 @@ def _caseload(evaluation: Evaluation, lines: pd.DataFrame) -> pd.DataFrame:
     data = evaluation.dataset
     staffed = lines.loc[lines["staff_id"].astype(object).fillna("") != ""]
     if staffed.empty:
-        return pd.DataFrame(columns=["staff_id", "month", "participants", "fte",
-                                     "caseload_per_fte"])
-    served = (staffed[["staff_id", "month", "participant_id"]].astype(object)
-              .groupby(["staff_id", "month"])["participant_id"].nunique()
-              .rename("participants").reset_index())
+        return pd.DataFrame(
+            columns=["staff_id", "month", "participants", "fte", "caseload_per_fte"]
+        )
+    served = (
+        staffed[["staff_id", "month", "participant_id"]]
+        .astype(object)
+        .groupby(["staff_id", "month"])["participant_id"]
+        .nunique()
+        .rename("participants")
+        .reset_index()
+    )
     fte = data["staff"].set_index(data["staff"]["staff_id"].astype(str))["fte"].astype(float)
     served["fte"] = served["staff_id"].astype(str).map(fte).fillna(1.0)
     served["caseload_per_fte"] = (served["participants"] / served["fte"]).round(1)

@@ -11,8 +11,18 @@ import pandas as pd
 from casefund.reports.files import write_workbook
 from casefund.reports.funding_mix import FundingMix
 
-PALETTE = ["#1b6ca8", "#f39c12", "#27ae60", "#8e44ad", "#c0392b", "#16a085", "#7f8c8d",
-           "#d35400", "#2c3e50", "#bdc3c7"]
+PALETTE = [
+    "#1b6ca8",
+    "#f39c12",
+    "#27ae60",
+    "#8e44ad",
+    "#c0392b",
+    "#16a085",
+    "#7f8c8d",
+    "#d35400",
+    "#2c3e50",
+    "#bdc3c7",
+]
 
 
 def write_xlsx(mix: FundingMix, path: Path) -> Path:
@@ -29,8 +39,7 @@ def _format_sheet(sheet: Any, frame: pd.DataFrame) -> None:
         width = max(len(str(c.value or "")) for c in column)
         sheet.column_dimensions[column[0].column_letter].width = min(60, width + 2)
         header = str(column[0].value or "")
-        if header in ("cost", "billed", "budget", "remaining", "amount") or \
-                header.endswith("cost"):
+        if header in ("cost", "billed", "budget", "remaining", "amount") or header.endswith("cost"):
             for cell in column[1:]:
                 cell.number_format = '"$"#,##0.00'
     sheet.freeze_panes = "A2"
@@ -44,26 +53,34 @@ def _stacked_bars(frame: pd.DataFrame, title: str) -> str:
     top = float(totals.max()) or 1.0
     bar = (width - 2 * pad) / max(len(frame), 1)
     legend_rows = -(-len(series) // 5)
-    parts = [f'<svg role="img" aria-label="{html.escape(title)}" width="{width}" '
-             f'height="{height + 40 + 14 * legend_rows}" xmlns="http://www.w3.org/2000/svg">',
-             f'<text x="{pad}" y="20" font-weight="bold">{html.escape(title)}</text>']
+    parts = [
+        f'<svg role="img" aria-label="{html.escape(title)}" width="{width}" '
+        f'height="{height + 40 + 14 * legend_rows}" xmlns="http://www.w3.org/2000/svg">',
+        f'<text x="{pad}" y="20" font-weight="bold">{html.escape(title)}</text>',
+    ]
     for i, (_, row) in enumerate(frame.iterrows()):  # one bar per month: a dozen, not rows
         y: float = height
         for j, name in enumerate(series):
             h = float(row[name]) / top * (height - 40)
             y = y - h
-            parts.append(f'<rect class="bar" x="{pad + i * bar + 2:.1f}" y="{y:.1f}" '
-                         f'width="{bar - 4:.1f}" height="{h:.1f}" '
-                         f'fill="{PALETTE[j % len(PALETTE)]}"><title>{html.escape(str(name))}: '
-                         f'{float(row[name]):,.2f}</title></rect>')
+            parts.append(
+                f'<rect class="bar" x="{pad + i * bar + 2:.1f}" y="{y:.1f}" '
+                f'width="{bar - 4:.1f}" height="{h:.1f}" '
+                f'fill="{PALETTE[j % len(PALETTE)]}"><title>{html.escape(str(name))}: '
+                f"{float(row[name]):,.2f}</title></rect>"
+            )
         label = str(row.iloc[0])[: max(4, int(bar // 6))]  # fit the label under its bar
-        parts.append(f'<text x="{pad + i * bar + bar / 2:.1f}" y="{height + 15}" '
-                     f'font-size="10" text-anchor="middle">{html.escape(label)}</text>')
+        parts.append(
+            f'<text x="{pad + i * bar + bar / 2:.1f}" y="{height + 15}" '
+            f'font-size="10" text-anchor="middle">{html.escape(label)}</text>'
+        )
     for j, name in enumerate(series):
         x, y = pad + (j % 5) * 130, height + 30 + (j // 5) * 14  # five legend entries a row
-        parts.append(f'<rect x="{x}" y="{y}" width="10" height="10" '
-                     f'fill="{PALETTE[j % len(PALETTE)]}"/><text x="{x + 14}" '
-                     f'y="{y + 10}" font-size="10">{html.escape(str(name))[:20]}</text>')
+        parts.append(
+            f'<rect x="{x}" y="{y}" width="10" height="10" '
+            f'fill="{PALETTE[j % len(PALETTE)]}"/><text x="{x + 14}" '
+            f'y="{y + 10}" font-size="10">{html.escape(str(name))[:20]}</text>'
+        )
     parts.append("</svg>")
     return "".join(parts)
 
@@ -75,32 +92,44 @@ def _side_by_side(frame: pd.DataFrame, title: str) -> str:
     top = float(frame[series].to_numpy(dtype=float).max()) or 1.0
     group = (width - 2 * pad) / max(len(frame), 1)
     bar = group / (len(series) + 1)
-    parts = [f'<svg role="img" aria-label="{html.escape(title)}" width="{width}" '
-             f'height="{height + 60}" xmlns="http://www.w3.org/2000/svg">',
-             f'<text x="{pad}" y="20" font-weight="bold">{html.escape(title)}</text>']
+    parts = [
+        f'<svg role="img" aria-label="{html.escape(title)}" width="{width}" '
+        f'height="{height + 60}" xmlns="http://www.w3.org/2000/svg">',
+        f'<text x="{pad}" y="20" font-weight="bold">{html.escape(title)}</text>',
+    ]
     for i, (_, row) in enumerate(frame.iterrows()):  # one group per scenario
         for j, name in enumerate(series):
             h = float(row[name]) / top * (height - 40)
-            parts.append(f'<rect class="bar" x="{pad + i * group + j * bar:.1f}" '
-                         f'y="{height - h:.1f}" width="{bar - 2:.1f}" height="{h:.1f}" '
-                         f'fill="{PALETTE[j % len(PALETTE)]}"><title>{html.escape(name)}: '
-                         f'{float(row[name]):,.2f}</title></rect>')
+            parts.append(
+                f'<rect class="bar" x="{pad + i * group + j * bar:.1f}" '
+                f'y="{height - h:.1f}" width="{bar - 2:.1f}" height="{h:.1f}" '
+                f'fill="{PALETTE[j % len(PALETTE)]}"><title>{html.escape(name)}: '
+                f"{float(row[name]):,.2f}</title></rect>"
+            )
         label = str(row.iloc[0])[: max(4, int(group // 6))]
-        parts.append(f'<text x="{pad + i * group + len(series) * bar / 2:.1f}" y="{height + 15}" '
-                     f'font-size="10" text-anchor="middle">{html.escape(label)}</text>')
+        parts.append(
+            f'<text x="{pad + i * group + len(series) * bar / 2:.1f}" y="{height + 15}" '
+            f'font-size="10" text-anchor="middle">{html.escape(label)}</text>'
+        )
     for j, name in enumerate(series):
-        parts.append(f'<rect x="{pad + j * 130}" y="{height + 30}" width="10" height="10" '
-                     f'fill="{PALETTE[j % len(PALETTE)]}"/><text x="{pad + j * 130 + 14}" '
-                     f'y="{height + 40}" font-size="10">{html.escape(name)}</text>')
+        parts.append(
+            f'<rect x="{pad + j * 130}" y="{height + 30}" width="10" height="10" '
+            f'fill="{PALETTE[j % len(PALETTE)]}"/><text x="{pad + j * 130 + 14}" '
+            f'y="{height + 40}" font-size="10">{html.escape(name)}</text>'
+        )
     parts.append("</svg>")
     return "".join(parts)
 
 
 def write_chart(frame: pd.DataFrame, title: str, path: Path) -> Path:
     """A one-chart HTML page (used by rate simulation)."""
-    page = ("<!doctype html><html><head><meta charset='utf-8'><title>"
-            f"{html.escape(title)}</title></head><body style='font-family:sans-serif'>"
-            + _side_by_side(frame, title) + frame.to_html(index=False) + "</body></html>")
+    page = (
+        "<!doctype html><html><head><meta charset='utf-8'><title>"
+        f"{html.escape(title)}</title></head><body style='font-family:sans-serif'>"
+        + _side_by_side(frame, title)
+        + frame.to_html(index=False)
+        + "</body></html>"
+    )
     path.write_text(page, encoding="utf-8")
     return path
 
@@ -117,10 +146,11 @@ def write_html(mix: FundingMix, path: Path) -> Path:
     for name, frame in mix.sheets().items():
         body.append(f"<h2>{html.escape(name)}</h2>")
         body.append(frame.to_html(index=False, float_format=lambda v: f"{v:,.2f}", na_rep=""))
-    page = ("<!doctype html><html><head><meta charset='utf-8'><title>casefund funding mix"
-            "</title><style>body{font-family:sans-serif;margin:2em}table{border-collapse:"
-            "collapse;margin-bottom:2em}td,th{border:1px solid #ccc;padding:4px 8px}"
-            "th{background:#1b6ca8;color:white}</style></head><body>"
-            + "".join(body) + "</body></html>")
+    page = (
+        "<!doctype html><html><head><meta charset='utf-8'><title>casefund funding mix"
+        "</title><style>body{font-family:sans-serif;margin:2em}table{border-collapse:"
+        "collapse;margin-bottom:2em}td,th{border:1px solid #ccc;padding:4px 8px}"
+        "th{background:#1b6ca8;color:white}</style></head><body>" + "".join(body) + "</body></html>"
+    )
     path.write_text(page, encoding="utf-8")
     return path

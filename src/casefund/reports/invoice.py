@@ -20,8 +20,10 @@ def invoice(claims: pd.DataFrame, mapping: dict[str, str] | None = None) -> pd.D
         return claims[CLAIM_COLUMNS].copy()
     unknown = {source for source in mapping.values() if source not in claims.columns}
     if unknown:
-        raise InputError(f"invoice mapping names unknown claims column(s) {sorted(unknown)}; "
-                         f"available: {', '.join(CLAIM_COLUMNS)}")
+        raise InputError(
+            f"invoice mapping names unknown claims column(s) {sorted(unknown)}; "
+            f"available: {', '.join(CLAIM_COLUMNS)}"
+        )
     return pd.DataFrame({target: claims[source].to_numpy() for target, source in mapping.items()})
 
 

@@ -50,10 +50,12 @@ OUTPUTS: dict[str, Callable[[Parts], pd.DataFrame]] = {
     "eligibility": lambda p: p.eligibility,
     "breakdown": lambda p: build_breakdown(p.lines),
     "admin_cap": lambda p: build_admin_cap(p.data["expenses"], p.data.contracts, p.book),
-    "recertification": lambda p: build_recertification(p.data["coverage"], p.data.contracts,
-                                                       p.book, p.as_of),
-    "charge_caps": lambda p: build_charge_caps(p.data["charges"], p.data.participants,
-                                               p.data.contracts, p.book),
+    "recertification": lambda p: build_recertification(
+        p.data["coverage"], p.data.contracts, p.book, p.as_of
+    ),
+    "charge_caps": lambda p: build_charge_caps(
+        p.data["charges"], p.data.participants, p.data.contracts, p.book
+    ),
     "rejects": lambda p: p.data.rejects,
 }
 
@@ -93,8 +95,9 @@ class Evaluation:
             "rows": {name: len(frame) for name, frame in self.frames.items()},
         }
 
-    def write(self, outdir: str | Path, xlsx: bool = False, keep: tuple[str, ...] = ()
-              ) -> list[Path]:
+    def write(
+        self, outdir: str | Path, xlsx: bool = False, keep: tuple[str, ...] = ()
+    ) -> list[Path]:
         """Each output as ``<name>.csv`` with the casefund version and rules hash as columns,
         a ``manifest.json`` with the input hashes and files written, and on request one
         workbook. ``outdir`` becomes this run's folder: a folder holding files casefund did
@@ -105,8 +108,10 @@ class Evaluation:
         still says which casefund and which rule files produced it."""
         out = Path(outdir)
         claim_folder(out, keep)
-        frames = {name: stamped(frame, self.version, self.rules_hash)
-                  for name, frame in self.frames.items()}
+        frames = {
+            name: stamped(frame, self.version, self.rules_hash)
+            for name, frame in self.frames.items()
+        }
         written = [write_csv(frame, out / f"{name}.csv") for name, frame in frames.items()]
         if xlsx:
             written.append(write_workbook(frames, out / "casefund.xlsx"))
@@ -123,8 +128,13 @@ def last_service_date(lines: pd.DataFrame) -> dt.date | None:
     return dt.date.fromisoformat(text) if text else None
 
 
-def assemble(data: Dataset, lines: pd.DataFrame, eligibility: pd.DataFrame,
-             hashes: dict[str, str], as_of: dt.date | None = None) -> Evaluation:
+def assemble(
+    data: Dataset,
+    lines: pd.DataFrame,
+    eligibility: pd.DataFrame,
+    hashes: dict[str, str],
+    as_of: dt.date | None = None,
+) -> Evaluation:
     """An evaluation from its lines and eligibility: every output is built here, once, for
     the single pass and for combined partitions alike. ``as_of`` (default: the last service
     date) is the day recertification is judged on."""

@@ -61,9 +61,13 @@ def part2_withheld(evaluation: Evaluation, recipient: str | None) -> np.ndarray:
     if mine.empty:
         return protected
     dates = pd.to_datetime(lines["service_date"].astype(object), errors="coerce")
-    merged = pd.DataFrame({"participant_id": lines["participant_id"].astype(object),
-                           "date": dates, "row": np.arange(len(lines))}).merge(
-        mine.assign(participant_id=mine["participant_id"].astype(object)), on="participant_id")
+    merged = pd.DataFrame(
+        {
+            "participant_id": lines["participant_id"].astype(object),
+            "date": dates,
+            "row": np.arange(len(lines)),
+        }
+    ).merge(mine.assign(participant_id=mine["participant_id"].astype(object)), on="participant_id")
     start_ok = merged["start_date"].isna() | (merged["start_date"] <= merged["date"])
     end_ok = merged["end_date"].isna() | (merged["date"] <= merged["end_date"])
     consented = np.zeros(len(lines), dtype=bool)
@@ -71,8 +75,9 @@ def part2_withheld(evaluation: Evaluation, recipient: str | None) -> np.ndarray:
     return protected & ~consented
 
 
-def suppress(table: pd.DataFrame, count: str, group: list[str], values: list[str],
-             day: dt.date) -> pd.DataFrame:
+def suppress(
+    table: pd.DataFrame, count: str, group: list[str], values: list[str], day: dt.date
+) -> pd.DataFrame:
     """Blank cells under the minimum size (the standard in force on ``day``), and one more per
     group where one alone is blank."""
     minimum = int(_parameter("minimum_cell_size", day))  # type: ignore[call-overload]
@@ -82,7 +87,7 @@ def suppress(table: pd.DataFrame, count: str, group: list[str], values: list[str
     if group and len(out):
         keys = out[group].astype(str).agg("|".join, axis=1)
         per_group = pd.Series(suppressed).groupby(keys.to_numpy()).transform("sum").to_numpy()
-        lonely = (per_group == 1)
+        lonely = per_group == 1
         # In each group with exactly one suppressed cell, also hide its smallest visible cell.
         candidates = out.loc[lonely & ~suppressed].assign(_key=keys[lonely & ~suppressed])
         if not candidates.empty:
@@ -104,26 +109,42 @@ def deidentified(evaluation: Evaluation, recipient: str | None = None) -> dict[s
     """
     lines = evaluation.lines
     keep = (lines["status"].astype(object) != "rejected").to_numpy() & ~part2_withheld(
-        evaluation, recipient)
+        evaluation, recipient
+    )
     kept = lines.loc[keep].astype({k: object for k in SUMMARY_KEYS})
     kept = kept.assign(**{k: kept[k].fillna("") for k in SUMMARY_KEYS})
-    summary = margins(kept, SUMMARY_KEYS, ["month", "status"], {
-        "participants": ("participant_id", "nunique"),
-        "activities": ("activity_id", "nunique"), "minutes": ("minutes", "sum"),
-        "units": ("units", "sum"), "amount": ("amount", "sum")})
+    summary = margins(
+        kept,
+        SUMMARY_KEYS,
+        ["month", "status"],
+        {
+            "participants": ("participant_id", "nunique"),
+            "activities": ("activity_id", "nunique"),
+            "minutes": ("minutes", "sum"),
+            "units": ("units", "sum"),
+            "amount": ("amount", "sum"),
+        },
+    )
     day = _report_day(lines)
     minimum = int(_parameter("minimum_cell_size", day))  # type: ignore[call-overload]
-    hidden = protect(summary, "participants", minimum, SUMMARY_KEYS, ["month", "status"],
-                     "contract_id")
+    hidden = protect(
+        summary, "participants", minimum, SUMMARY_KEYS, ["month", "status"], "contract_id"
+    )
     summary = _blank(summary.assign(suppressed=hidden), SUMMARY_VALUES)
-    summary = summary.sort_values(["contract_id", "month", "status"], kind="stable",
-                                  key=lambda c: c.map(lambda v: (v == ALL, str(v)))
-                                  ).reset_index(drop=True)
+    summary = summary.sort_values(
+        ["contract_id", "month", "status"],
+        kind="stable",
+        key=lambda c: c.map(lambda v: (v == ALL, str(v))),
+    ).reset_index(drop=True)
     eligibility = evaluation.eligibility
     eligible = eligibility.loc[eligibility["eligible"]].astype(
-        {"program": object, "population": object, "month": object})
-    counts = (eligible.groupby(["month", "program", "population"], sort=True)
-              .agg(participants=("participant_id", "nunique")).reset_index())
+        {"program": object, "population": object, "month": object}
+    )
+    counts = (
+        eligible.groupby(["month", "program", "population"], sort=True)
+        .agg(participants=("participant_id", "nunique"))
+        .reset_index()
+    )
     counts = suppress(counts, "participants", ["month", "program"], ["participants"], day)
     return {"summary": summary, "eligibility_summary": counts}
 
@@ -135,19 +156,28 @@ def _blank(table: pd.DataFrame, values: list[str]) -> pd.DataFrame:
     return out
 
 
-def write_deidentified(evaluation: Evaluation, outdir: Path, recipient: str | None,
-                       keep: tuple[str, ...] = (),
-                       tables: dict[str, pd.DataFrame] | None = None) -> list[Path]:
+def write_deidentified(
+    evaluation: Evaluation,
+    outdir: Path,
+    recipient: str | None,
+    keep: tuple[str, ...] = (),
+    tables: dict[str, pd.DataFrame] | None = None,
+) -> list[Path]:
     """The de-identified summaries into ``outdir``, which becomes this run's folder: files of
     an earlier (possibly identified) run there are removed first, never left beside them.
     ``tables``: the summaries, where the caller has already made them."""
     claim_folder(outdir, keep)
     tables = tables if tables is not None else deidentified(evaluation, recipient)
-    written = [write_csv(stamped(frame, evaluation.version, evaluation.rules_hash),
-                         outdir / f"{name}.csv")
-               for name, frame in tables.items()]
-    manifest = {**evaluation.manifest(), "deidentified": True, "recipient": recipient,
-                "files": sorted(keep)}
+    written = [
+        write_csv(stamped(frame, evaluation.version, evaluation.rules_hash), outdir / f"{name}.csv")
+        for name, frame in tables.items()
+    ]
+    manifest = {
+        **evaluation.manifest(),
+        "deidentified": True,
+        "recipient": recipient,
+        "files": sorted(keep),
+    }
     # Nothing de-identified depends on the as-of day, and it is a service date: not written.
     manifest.pop("rows")
     manifest.pop("as_of")

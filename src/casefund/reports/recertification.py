@@ -34,22 +34,26 @@ DUE_SOON_DAYS = 30
 _DETERMINATIONS = {"ryan_white": "ryan_white_nmcm"}  # coverage program → its rule program
 
 
-def build_recertification(coverage: pd.DataFrame, contracts: list[Contract], book: RuleBook,
-                          as_of: dt.date | None) -> pd.DataFrame:
+def build_recertification(
+    coverage: pd.DataFrame, contracts: list[Contract], book: RuleBook, as_of: dt.date | None
+) -> pd.DataFrame:
     if as_of is None or coverage.empty:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in RECERTIFICATION_COLUMNS})
     day = pd.Timestamp(as_of)
-    spans = pd.DataFrame({
-        "participant_id": coverage["participant_id"].astype(object),
-        "program": coverage["program"].astype(object),
-        "payer": coverage["payer"].astype(object).fillna(""),
-        "start_date": pd.to_datetime(coverage["start_date"]),
-        "end_date": pd.to_datetime(coverage["end_date"]),
-    })
+    spans = pd.DataFrame(
+        {
+            "participant_id": coverage["participant_id"].astype(object),
+            "program": coverage["program"].astype(object),
+            "payer": coverage["payer"].astype(object).fillna(""),
+            "start_date": pd.to_datetime(coverage["start_date"]),
+            "end_date": pd.to_datetime(coverage["end_date"]),
+        }
+    )
     spans = spans.loc[spans["start_date"] <= day]
     # The latest span per participant, program and payer (a later start, then a later end).
     spans = spans.assign(_end=spans["end_date"].fillna(pd.Timestamp.max)).sort_values(
-        ["participant_id", "program", "payer", "start_date", "_end"], kind="stable")
+        ["participant_id", "program", "payer", "start_date", "_end"], kind="stable"
+    )
     latest = spans.drop_duplicates(["participant_id", "program", "payer"], keep="last")
     through = latest["end_date"].copy()
     for program, rule_program in _DETERMINATIONS.items():
@@ -65,21 +69,26 @@ def build_recertification(coverage: pd.DataFrame, contracts: list[Contract], boo
     out = latest.loc[listed].assign(eligible_through=through[listed])
     left = (out["eligible_through"] - day).dt.days.astype(int)
     status = np.where(left < 0, "lapsed", np.where(left <= DUE_SOON_DAYS, "due_soon", "current"))
-    frame = pd.DataFrame({
-        "participant_id": out["participant_id"].to_numpy(dtype=object),
-        "program": out["program"].to_numpy(dtype=object),
-        "payer": out["payer"].to_numpy(dtype=object),
-        "eligible_through": out["eligible_through"].dt.strftime("%Y-%m-%d").to_numpy(dtype=object),
-        "status": status.astype(object),
-        "as_of": as_of.isoformat(),
-        "start_date": out["start_date"].dt.strftime("%Y-%m-%d").to_numpy(dtype=object),
-        "days_left": left.to_numpy(),
-    })
+    frame = pd.DataFrame(
+        {
+            "participant_id": out["participant_id"].to_numpy(dtype=object),
+            "program": out["program"].to_numpy(dtype=object),
+            "payer": out["payer"].to_numpy(dtype=object),
+            "eligible_through": out["eligible_through"]
+            .dt.strftime("%Y-%m-%d")
+            .to_numpy(dtype=object),
+            "status": status.astype(object),
+            "as_of": as_of.isoformat(),
+            "start_date": out["start_date"].dt.strftime("%Y-%m-%d").to_numpy(dtype=object),
+            "days_left": left.to_numpy(),
+        }
+    )
     return frame.sort_values(["participant_id", "program", "payer"]).reset_index(drop=True)
 
 
-def _recertification_days(spans: pd.DataFrame, contracts: list[Contract], book: RuleBook,
-                          rule_program: str) -> np.ndarray:
+def _recertification_days(
+    spans: pd.DataFrame, contracts: list[Contract], book: RuleBook, rule_program: str
+) -> np.ndarray:
     """Days a determination stays current: the shortest period among the contracts that bill
     its payer (a span with a blank payer: all of the program's contracts), else the program's
     default in force on the day the determination began."""
@@ -94,11 +103,14 @@ def _recertification_days(spans: pd.DataFrame, contracts: list[Contract], book: 
             by_payer[slug] = min(float(value), by_payer.get(slug, float("inf")))
     # Parameters and payer codes are looked up once per distinct value, never per span.
     starts = spans["start_date"].dt.date
-    defaults = {start: params.value("recertification_days", start) if params else None
-                for start in starts.unique()}
+    defaults = {
+        start: params.value("recertification_days", start) if params else None
+        for start in starts.unique()
+    }
     default = starts.map(defaults).to_numpy(dtype=float, na_value=np.nan)
-    slugs = spans["payer"].map({p: payer_slug(str(p)) if p else ""
-                                for p in spans["payer"].unique()})
+    slugs = spans["payer"].map(
+        {p: payer_slug(str(p)) if p else "" for p in spans["payer"].unique()}
+    )
     chosen = slugs.map(by_payer).to_numpy(dtype=float, na_value=np.nan).copy()
     blank = (slugs == "").to_numpy()
     if by_payer:

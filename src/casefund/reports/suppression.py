@@ -34,8 +34,12 @@ class Lines:
     totals: np.ndarray
 
 
-def margins(lines: pd.DataFrame, keys: Sequence[str], across: Sequence[str],
-            values: dict[str, tuple[str, str]]) -> pd.DataFrame:
+def margins(
+    lines: pd.DataFrame,
+    keys: Sequence[str],
+    across: Sequence[str],
+    values: dict[str, tuple[str, str]],
+) -> pd.DataFrame:
     """The cells of ``lines`` by ``keys``, plus each total over every key in ``across`` (and
     over all of them together); a total's key reads 'all'."""
     frames = []
@@ -106,8 +110,14 @@ def recoverable(lines: Lines, hidden: np.ndarray) -> np.ndarray:
     return found
 
 
-def protect(table: pd.DataFrame, count: str, minimum: int, keys: Sequence[str],
-            across: Sequence[str], group: str) -> np.ndarray:
+def protect(
+    table: pd.DataFrame,
+    count: str,
+    minimum: int,
+    keys: Sequence[str],
+    across: Sequence[str],
+    group: str,
+) -> np.ndarray:
     """Which cells to hide: those under ``minimum``, and as many more as it takes that none
     of them can be recovered from what is shown (within each ``group``)."""
     hidden = (table[count] < minimum).to_numpy().copy()
@@ -121,11 +131,13 @@ def protect(table: pd.DataFrame, count: str, minimum: int, keys: Sequence[str],
     return hidden
 
 
-def _close(block: pd.DataFrame, hidden: np.ndarray, count: str, keys: Sequence[str],
-           across: Sequence[str]) -> np.ndarray:
+def _close(
+    block: pd.DataFrame, hidden: np.ndarray, count: str, keys: Sequence[str], across: Sequence[str]
+) -> np.ndarray:
     lines = lines_of(block, keys, across)
-    order = np.lexsort([block[k].astype(str).to_numpy() for k in reversed(keys)]
-                       + [block[count].to_numpy()])
+    order = np.lexsort(
+        [block[k].astype(str).to_numpy() for k in reversed(keys)] + [block[count].to_numpy()]
+    )
     rank = np.empty(len(block), dtype=np.int64)
     rank[order] = np.arange(len(block))  # smallest count first, then key order
     while True:
@@ -133,9 +145,11 @@ def _close(block: pd.DataFrame, hidden: np.ndarray, count: str, keys: Sequence[s
         if len(exposed) == 0:
             return hidden
         cell = int(exposed[0])
-        choices = [np.append(parts, total) for parts, total in
-                   zip(lines.members, lines.totals, strict=True)
-                   if cell in parts or cell == total]
+        choices = [
+            np.append(parts, total)
+            for parts, total in zip(lines.members, lines.totals, strict=True)
+            if cell in parts or cell == total
+        ]
         # The line of this cell with the fewest hidden cells; its smallest visible cell.
         choices.sort(key=lambda members: int(hidden[members].sum()))
         visible = [m for m in choices[0] if not hidden[m]] if choices else []

@@ -36,9 +36,12 @@ class Interchange:
             for element in segment:
                 parts = element.split(":") if isinstance(element, _Composite) else [element]
                 if any(d in part for part in parts for d in DELIMITERS) or any(
-                        ord(ch) < 32 for ch in element):
-                    raise InputError(f"837P segment {segment[0]}: element '{element}' holds an "
-                                     "X12 delimiter or control character; refused")
+                    ord(ch) < 32 for ch in element
+                ):
+                    raise InputError(
+                        f"837P segment {segment[0]}: element '{element}' holds an "
+                        "X12 delimiter or control character; refused"
+                    )
         return "".join("*".join(s).rstrip("*") + "~\n" for s in self.segments)
 
 
@@ -61,8 +64,10 @@ class _Composite(str):
     def of(cls, *components: str) -> _Composite:
         for component in components:
             if any(d in component for d in DELIMITERS) or any(ord(c) < 32 for c in component):
-                raise InputError(f"837P: the code '{component}' holds an X12 delimiter or "
-                                 "control character; refused")
+                raise InputError(
+                    f"837P: the code '{component}' holds an X12 delimiter or "
+                    "control character; refused"
+                )
         return cls(":".join(components))
 
 
@@ -75,7 +80,9 @@ def _units(value: float) -> str:
 
 
 def build_837p(
-    evaluation: Evaluation, contract_id: str, control: int = 1,
+    evaluation: Evaluation,
+    contract_id: str,
+    control: int = 1,
     created: dt.datetime | None = None,
 ) -> str:
     """The 837P interchange for one contract's billable claims."""
@@ -91,7 +98,8 @@ def build_837p(
     if claims.empty:
         raise InputError(f"contract '{contract_id}' has no billable claims to write")
     people = evaluation.dataset.participants.set_index(
-        evaluation.dataset.participants["participant_id"].astype(str))
+        evaluation.dataset.participants["participant_id"].astype(str)
+    )
     now = created or dt.datetime(2000, 1, 1)
     x = Interchange()
     _envelope_open(x, billing, control, now)
@@ -112,15 +120,40 @@ def build_837p(
 
 
 def _envelope_open(x: Interchange, billing: Billing, control: int, now: dt.datetime) -> None:
-    x.segments.append(["ISA", "00", " " * 10, "00", " " * 10, "ZZ",
-                       billing.submitter_id.ljust(15), "ZZ", billing.receiver_id.ljust(15),
-                       now.strftime("%y%m%d"), now.strftime("%H%M"), "^", "00501",
-                       f"{control:09d}", "0", "P", ":"])
-    x.add("GS", "HC", billing.submitter_id, billing.receiver_id, now.strftime("%Y%m%d"),
-          now.strftime("%H%M"), control, "X", "005010X222A1")
+    x.segments.append(
+        [
+            "ISA",
+            "00",
+            " " * 10,
+            "00",
+            " " * 10,
+            "ZZ",
+            billing.submitter_id.ljust(15),
+            "ZZ",
+            billing.receiver_id.ljust(15),
+            now.strftime("%y%m%d"),
+            now.strftime("%H%M"),
+            "^",
+            "00501",
+            f"{control:09d}",
+            "0",
+            "P",
+            ":",
+        ]
+    )
+    x.add(
+        "GS",
+        "HC",
+        billing.submitter_id,
+        billing.receiver_id,
+        now.strftime("%Y%m%d"),
+        now.strftime("%H%M"),
+        control,
+        "X",
+        "005010X222A1",
+    )
     x.add("ST", "837", "0001", "005010X222A1")
-    x.add("BHT", "0019", "00", f"CF{control}", now.strftime("%Y%m%d"), now.strftime("%H%M"),
-          "CH")
+    x.add("BHT", "0019", "00", f"CF{control}", now.strftime("%Y%m%d"), now.strftime("%H%M"), "CH")
     x.add("NM1", "41", "2", billing.submitter_name, "", "", "", "", "46", billing.submitter_id)
     x.add("PER", "IC", billing.contact_name, "TE", billing.contact_phone)
     x.add("NM1", "40", "2", billing.receiver_name, "", "", "", "", "46", billing.receiver_id)
@@ -138,42 +171,92 @@ def _value(person: pd.Series, column: str, default: str) -> str:
     return default if value is None or pd.isna(value) or str(value) == "" else str(value)
 
 
-def _subscriber(x: Interchange, hl: int, billing: Billing, contract: Contract,
-                person: pd.Series, participant: str) -> None:
+def _subscriber(
+    x: Interchange,
+    hl: int,
+    billing: Billing,
+    contract: Contract,
+    person: pd.Series,
+    participant: str,
+) -> None:
     x.add("HL", hl, "1", "22", "0")
     x.add("SBR", "P", "18", "", "", "", "", "", "", billing.claim_filing)
-    x.add("NM1", "IL", "1", _value(person, "last_name", "UNKNOWN"),
-          _value(person, "first_name", "UNKNOWN"), "", "", "", "MI",
-          _value(person, "member_id", participant))
+    x.add(
+        "NM1",
+        "IL",
+        "1",
+        _value(person, "last_name", "UNKNOWN"),
+        _value(person, "first_name", "UNKNOWN"),
+        "",
+        "",
+        "",
+        "MI",
+        _value(person, "member_id", participant),
+    )
     if _value(person, "address", ""):
         x.add("N3", _value(person, "address", ""))
-        x.add("N4", _value(person, "city", billing.city), billing.state,
-              _value(person, "zip", billing.zip))
+        x.add(
+            "N4",
+            _value(person, "city", billing.city),
+            billing.state,
+            _value(person, "zip", billing.zip),
+        )
     birth = person.get("birth_date")
     if birth is not None and not pd.isna(birth):
-        x.add("DMG", "D8", pd.Timestamp(birth).strftime("%Y%m%d"),
-              _value(person, "gender", "u").upper())
+        x.add(
+            "DMG",
+            "D8",
+            pd.Timestamp(birth).strftime("%Y%m%d"),
+            _value(person, "gender", "u").upper(),
+        )
     x.add("NM1", "PR", "2", contract.payer, "", "", "", "", "PI", billing.payer_code)
 
 
-def _claim(x: Interchange, billing: Billing, contract: Contract, person: pd.Series,
-           participant: str, month: str, rows: pd.DataFrame) -> None:
+def _claim(
+    x: Interchange,
+    billing: Billing,
+    contract: Contract,
+    person: pd.Series,
+    participant: str,
+    month: str,
+    rows: pd.DataFrame,
+) -> None:
     diagnosis = _value(person, "diagnosis", billing.default_diagnosis or "")
     if not diagnosis:
-        raise InputError(f"participant '{participant}': no diagnosis for the claim (give "
-                         "participants.diagnosis or the contract's billing.default_diagnosis)")
+        raise InputError(
+            f"participant '{participant}': no diagnosis for the claim (give "
+            "participants.diagnosis or the contract's billing.default_diagnosis)"
+        )
     total = float(np.asarray(rows["amount"], dtype=float).sum())
     claim_id = f"{contract.id}-{participant}-{month}"[:38]
-    x.add("CLM", claim_id, _money(total), "", "",
-          _Composite.of(billing.place_of_service, "B", "1"), "Y", "A", "Y", "Y")
+    x.add(
+        "CLM",
+        claim_id,
+        _money(total),
+        "",
+        "",
+        _Composite.of(billing.place_of_service, "B", "1"),
+        "Y",
+        "A",
+        "Y",
+        "Y",
+    )
     x.add("HI", _Composite.of("ABK", diagnosis.replace(".", "").upper()))
     first = pd.Timestamp(f"{month}-01")
     last = first + pd.offsets.MonthEnd(0)
     for number, row in enumerate(rows.itertuples(index=False), start=1):  # a claim's lines
         code = [str(row.procedure_code)] + [m for m in str(row.modifiers or "").split(";") if m]
         x.add("LX", number)
-        x.add("SV1", _Composite.of("HC", *(c.upper() for c in code[:5])),
-              _money(float(str(row.amount))), "UN", _units(float(str(row.units))), "", "", "1")
+        x.add(
+            "SV1",
+            _Composite.of("HC", *(c.upper() for c in code[:5])),
+            _money(float(str(row.amount))),
+            "UN",
+            _units(float(str(row.units))),
+            "",
+            "",
+            "1",
+        )
         if str(row.service_date):
             x.add("DTP", "472", "D8", pd.Timestamp(str(row.service_date)).strftime("%Y%m%d"))
         else:

@@ -63,24 +63,37 @@ class RuleBook:
     def reason_entries(self) -> dict[str, ReasonEntry]:
         """Every id a run can report, with what it means (one lookup for all three kinds)."""
         entries = {
-            r.id: ReasonEntry(r.id, r.rule.program, r.rule.then.decision, r.rule.then.reason,
-                              r.rule.cite, r.rule.effective)
+            r.id: ReasonEntry(
+                r.id,
+                r.rule.program,
+                r.rule.then.decision,
+                r.rule.then.reason,
+                r.rule.cite,
+                r.rule.effective,
+            )
             for r in self.all_rules()
         }
-        entries.update({
-            o.id: ReasonEntry(o.id, "", "outcome", o.reason, o.cite, o.effective)
-            for o in self.outcomes.values()
-        })
-        entries.update({
-            s.id: ReasonEntry(s.id, s.program, "not_in_force", s.reason, s.cite, s.in_force)
-            for s in self.rule_sets.values()
-        })
+        entries.update(
+            {
+                o.id: ReasonEntry(o.id, "", "outcome", o.reason, o.cite, o.effective)
+                for o in self.outcomes.values()
+            }
+        )
+        entries.update(
+            {
+                s.id: ReasonEntry(s.id, s.program, "not_in_force", s.reason, s.cite, s.in_force)
+                for s in self.rule_sets.values()
+            }
+        )
         return entries
 
     def reason_ids(self) -> list[str]:
         """Every id a line or eligibility row can carry: rules, outcomes and rule sets."""
-        return ([r.id for r in self.all_rules()] + list(self.outcomes)
-                + [s.id for s in self.rule_sets.values()])
+        return (
+            [r.id for r in self.all_rules()]
+            + list(self.outcomes)
+            + [s.id for s in self.rule_sets.values()]
+        )
 
     def rule(self, rule_id: str) -> CompiledRule | None:
         for rules in self.rules.values():
@@ -108,9 +121,15 @@ def load_rule_book() -> RuleBook:
         digest.update(where.encode() + b"\0" + text.encode() + b"\0")
     _check_rule_sets(found)
     _check_unique_ids(found)
-    return RuleBook(found.rules, parameters, found.outcomes, digest.hexdigest()[:16],
-                    [w for w, _ in [*found.texts, *parameter_texts]], found.coding,
-                    found.rule_sets)
+    return RuleBook(
+        found.rules,
+        parameters,
+        found.outcomes,
+        digest.hexdigest()[:16],
+        [w for w, _ in [*found.texts, *parameter_texts]],
+        found.coding,
+        found.rule_sets,
+    )
 
 
 def _check_rule_sets(found: RuleFiles) -> None:
@@ -119,13 +138,16 @@ def _check_rule_sets(found: RuleFiles) -> None:
     for program, compiled in found.rules.items():
         rule_set = found.rule_sets.get(program)
         if rule_set is None:
-            raise RuleFileError(f"program '{program}' has rules but no rule set (rule_set.yaml "
-                                "with its in-force dates); without one nothing of it may bill")
+            raise RuleFileError(
+                f"program '{program}' has rules but no rule set (rule_set.yaml "
+                "with its in-force dates); without one nothing of it may bill"
+            )
         for rule in compiled:
             if not rule_set.in_force.overlaps(rule.rule.effective):
                 raise RuleFileError(
                     f"{rule.source}: rule {rule.id} ({rule.rule.effective.label()}) lies "
-                    f"outside the {program} rule set ({rule_set.in_force.label()})")
+                    f"outside the {program} rule set ({rule_set.in_force.label()})"
+                )
     for program in found.rule_sets:
         if program not in found.rules:
             raise RuleFileError(f"rule set for '{program}' has no rules")

@@ -18,12 +18,29 @@ from casefund.records.vocabulary import VOCABULARY, suggest
 from casefund.rules.book import RuleBook
 from casefund.rules.language import Compare, Composite, Constant, Fact, Node, Param
 
-CONTRACT_TERMS = {"rate", "unit_minutes", "rounding", "aggregate", "min_services_per_month",
-                  "covers", "procedure_code", "modifiers"}
-_CODE_FACTS = {"activity": "activity", "mode": "mode", "staff_role": "staff_role",
-               "race": "race", "collateral_purpose": "collateral_purpose"}
-_CODE_ARGUMENTS = {"enrolled": "program", "enrolled_days": "program", "count_events": "event",
-                   "prior_activities": "activity"}
+CONTRACT_TERMS = {
+    "rate",
+    "unit_minutes",
+    "rounding",
+    "aggregate",
+    "min_services_per_month",
+    "covers",
+    "procedure_code",
+    "modifiers",
+}
+_CODE_FACTS = {
+    "activity": "activity",
+    "mode": "mode",
+    "staff_role": "staff_role",
+    "race": "race",
+    "collateral_purpose": "collateral_purpose",
+}
+_CODE_ARGUMENTS = {
+    "enrolled": "program",
+    "enrolled_days": "program",
+    "count_events": "event",
+    "prior_activities": "activity",
+}
 
 
 def _walk(node: Node) -> list[Node]:
@@ -45,8 +62,10 @@ def _code_problems(node: Node, where: str) -> list[str]:
             values = right.value if isinstance(right.value, tuple) else (right.value,)
             for value in values:
                 if value not in VOCABULARY[vocabulary]:
-                    problems.append(f"{where}: unknown {vocabulary} code '{value}'"
-                                    f"{suggest(str(value), vocabulary)}")
+                    problems.append(
+                        f"{where}: unknown {vocabulary} code '{value}'"
+                        f"{suggest(str(value), vocabulary)}"
+                    )
     return problems
 
 
@@ -60,8 +79,10 @@ def _call_problems(node: Node, where: str) -> list[str]:
             continue
         vocabulary = _CODE_ARGUMENTS.get(name)
         if vocabulary and args and args[0] not in VOCABULARY[vocabulary]:
-            problems.append(f"{where}: unknown {vocabulary} '{args[0]}' in {name}()"
-                            f"{suggest(str(args[0]), vocabulary)}")
+            problems.append(
+                f"{where}: unknown {vocabulary} '{args[0]}' in {name}()"
+                f"{suggest(str(args[0]), vocabulary)}"
+            )
     return problems
 
 
@@ -85,8 +106,10 @@ def _parameter_problems(book: RuleBook) -> list[str]:
             for entry in parameter.values:
                 for code in _listed_codes(entry.value):
                     if code not in VOCABULARY[vocabulary]:
-                        problems.append(f"{params.source}: {name}: unknown {vocabulary} '{code}'"
-                                        f"{suggest(str(code), vocabulary)}")
+                        problems.append(
+                            f"{params.source}: {name}: unknown {vocabulary} '{code}'"
+                            f"{suggest(str(code), vocabulary)}"
+                        )
     return problems
 
 
@@ -103,8 +126,10 @@ def _dating_problems(book: RuleBook) -> list[str]:
         where = f"{compiled.source}: {rule.id}"
         starts = max(rule.effective.start or dt.date.min, rule_set.in_force.start or dt.date.min)
         if rule.then.decision == "require" and not rule.effective.covers(rule_set.in_force):
-            problems.append(f"{where}: a requirement in effect {rule.effective.label()} leaves "
-                            f"part of the rule set ({rule_set.in_force.label()}) without it")
+            problems.append(
+                f"{where}: a requirement in effect {rule.effective.label()} leaves "
+                f"part of the rule set ({rule_set.in_force.label()}) without it"
+            )
         program = book.parameters.get(rule.program)
         read = set(compiled.reads)
         if compiled.applies is not None:
@@ -116,8 +141,10 @@ def _dating_problems(book: RuleBook) -> list[str]:
                 continue
             first = program.parameters[name].values[0].start
             if first > starts:
-                problems.append(f"{where}: in effect from {starts} but parameter '{name}' has "
-                                f"no value before {first}")
+                problems.append(
+                    f"{where}: in effect from {starts} but parameter '{name}' has "
+                    f"no value before {first}"
+                )
     return problems
 
 
@@ -136,18 +163,19 @@ def check_rule_book() -> list[str]:
             if name not in KNOWN_FACTS:
                 problems.append(f"{where}: unknown fact '{name}'")
             elif name in ACTIVITY_FACTS and rule.scope != "activity":
-                problems.append(f"{where}: '{name}' is an activity fact in a "
-                                f"{rule.scope} rule")
+                problems.append(f"{where}: '{name}' is an activity fact in a {rule.scope} rule")
         program = book.parameters.get(rule.program)
         known = (set(program.parameters) if program else set()) | CONTRACT_TERMS
         conditions = [compiled.condition] + ([compiled.applies] if compiled.applies else [])
         for item in (node for condition in conditions for node in _walk(condition)):
             if isinstance(item, Param) and item.name not in known:
-                problems.append(f"{where}: parameter '{item.name}' is not defined for "
-                                f"program '{rule.program}'")
+                problems.append(
+                    f"{where}: parameter '{item.name}' is not defined for program '{rule.program}'"
+                )
         if rule.then.decision_parameter and rule.then.decision_parameter not in known:
-            problems.append(f"{where}: decision_parameter '{rule.then.decision_parameter}' "
-                            "is not defined")
+            problems.append(
+                f"{where}: decision_parameter '{rule.then.decision_parameter}' is not defined"
+            )
         problems.extend(_code_problems(compiled.condition, where))
         problems.extend(_call_problems(compiled.condition, where))
     for entries in book.coding.values():

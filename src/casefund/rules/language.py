@@ -251,8 +251,8 @@ class Compare(Composite):
             return _membership(left, right)
         if self.op == "not in":
             found = _membership(left, right)
-            return ~found if isinstance(found, pd.Series) else (
-                pd.NA if found is pd.NA else not found
+            return (
+                ~found if isinstance(found, pd.Series) else (pd.NA if found is pd.NA else not found)
             )
         if left is None or right is None:
             return pd.NA
@@ -333,13 +333,20 @@ class _Compiler:
     def _literal(self, node: ast.expr, allow_param: bool = False) -> Any:
         if isinstance(node, ast.Constant) and isinstance(node.value, str | int | float | bool):
             return node.value
-        if (allow_param and isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
-                and node.value.id == "param"):
+        if (
+            allow_param
+            and isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id == "param"
+        ):
             return Param(node.attr)
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
             return -self._literal(node.operand)
-        raise self.fail(node, "function arguments and list items must be constants "
-                              "(or param.NAME for function arguments)")
+        raise self.fail(
+            node,
+            "function arguments and list items must be constants "
+            "(or param.NAME for function arguments)",
+        )
 
     def _call(self, node: ast.Call) -> Node:
         if not isinstance(node.func, ast.Name):
@@ -350,8 +357,11 @@ class _Compiler:
             raise self.fail(node, f"unknown function '{name}'{hint}")
         args = tuple(self._literal(a, allow_param=True) for a in node.args)
         kwargs = tuple(
-            sorted((str(k.arg), self._literal(k.value, allow_param=True))
-                   for k in node.keywords if k.arg)
+            sorted(
+                (str(k.arg), self._literal(k.value, allow_param=True))
+                for k in node.keywords
+                if k.arg
+            )
         )
         return Call(name, args, kwargs)
 

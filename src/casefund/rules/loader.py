@@ -117,22 +117,34 @@ def read_rule_files(functions: list[str], implicit: ParametersRead) -> RuleFiles
     return found
 
 
-def _compile_file(rule_file: RuleFile, where: str, functions: list[str],
-                  implicit: ParametersRead, found: RuleFiles) -> None:
+def _compile_file(
+    rule_file: RuleFile,
+    where: str,
+    functions: list[str],
+    implicit: ParametersRead,
+    found: RuleFiles,
+) -> None:
     for rule in rule_file.rules:
         rule.program = rule.program or rule_file.program
         condition = _condition(rule.when, functions, f"{where}: rule {rule.id}")
-        applies = (_condition(rule.applies_when, functions, f"{where}: rule {rule.id}")
-                   if rule.applies_when else None)
+        applies = (
+            _condition(rule.applies_when, functions, f"{where}: rule {rule.id}")
+            if rule.applies_when
+            else None
+        )
         if applies is not None and (applies.names() or applies.calls()):
-            raise RuleFileError(f"{where}: rule {rule.id}: applies_when may name only "
-                                "parameters (param.NAME), not facts")
+            raise RuleFileError(
+                f"{where}: rule {rule.id}: applies_when may name only "
+                "parameters (param.NAME), not facts"
+            )
         found.rules.setdefault(rule.program, []).append(
-            CompiledRule(rule, condition, where, applies, parameters_read(condition, implicit)))
+            CompiledRule(rule, condition, where, applies, parameters_read(condition, implicit))
+        )
     for entry in rule_file.coding:
         condition = _condition(entry.when, functions, f"{where}: coding {entry.id}")
         found.coding.setdefault(rule_file.program, []).append(
-            CompiledCoding(entry, condition, where, parameters_read(condition, implicit)))
+            CompiledCoding(entry, condition, where, parameters_read(condition, implicit))
+        )
 
 
 def _condition(text: str, functions: list[str], where: str) -> Node:

@@ -43,13 +43,24 @@ from casefund.scaleout.raw_tables import raw_partitions
 from casefund.scaleout.runners import Runner, dask_runner, run_locally
 
 __all__ = [
-    "LoadedPart", "Part", "PartResult", "RawPart", "Runner", "dask_runner", "evaluate_partitioned",
-    "evaluate_raw", "partition", "raw_partitions", "run_locally", "run_part",
+    "LoadedPart",
+    "Part",
+    "PartResult",
+    "RawPart",
+    "Runner",
+    "dask_runner",
+    "evaluate_partitioned",
+    "evaluate_raw",
+    "partition",
+    "raw_partitions",
+    "run_locally",
+    "run_part",
 ]
 
 
-def evaluate_partitioned(data: Dataset, parts: int, runner: Runner = run_locally,
-                         as_of: dt.date | None = None) -> Evaluation:
+def evaluate_partitioned(
+    data: Dataset, parts: int, runner: Runner = run_locally, as_of: dt.date | None = None
+) -> Evaluation:
     """The single-pass result for an already validated dataset, partition by partition."""
     check_dataset(data)
     results = run_with_budgets(partition(data, parts), data.contracts, runner)
@@ -99,18 +110,32 @@ def _evaluate_raw(
     pieces, shared = raw_partitions(tables, contracts, max(parts, 1), spill)
     check_dataset(shared)
     results = run_with_budgets(pieces, shared.contracts, runner)
-    small = {name: pd.concat([r.tables[name] for r in results], ignore_index=True)
-             .sort_values(ROW, kind="stable").reset_index(drop=True)
-             for name in PER_PARTICIPANT if name != "activities"}
+    small = {
+        name: pd.concat([r.tables[name] for r in results], ignore_index=True)
+        .sort_values(ROW, kind="stable")
+        .reset_index(drop=True)
+        for name in PER_PARTICIPANT
+        if name != "activities"
+    }
     # The activities themselves stay in the partitions; the lines carry what reports need.
     small["activities"] = pd.DataFrame(columns=[c.name for c in TABLES["activities"].columns])
     rejects = pd.concat([shared.rejects, *[r.rejects for r in results]], ignore_index=True)
     order = {name: i for i, name in enumerate(INPUT_ORDER)}
-    rejects = (rejects.assign(_t=rejects["table"].map(order))
-               .sort_values(["_t", "row", "field"], kind="stable").drop(columns="_t")
-               .reset_index(drop=True))
-    data = Dataset({**shared.tables, **small}, shared.contracts, rejects, shared.sources,
-                   shared.input_rows, {}, shared.notices)
+    rejects = (
+        rejects.assign(_t=rejects["table"].map(order))
+        .sort_values(["_t", "row", "field"], kind="stable")
+        .drop(columns="_t")
+        .reset_index(drop=True)
+    )
+    data = Dataset(
+        {**shared.tables, **small},
+        shared.contracts,
+        rejects,
+        shared.sources,
+        shared.input_rows,
+        {},
+        shared.notices,
+    )
     hashes = {name: combined_hash(results, name) for name in PER_PARTICIPANT}
     hashes.update({name: h for name, h in input_hashes(shared).items() if name in SHARED})
     hashes["contracts"] = contracts_hash(shared.contracts)

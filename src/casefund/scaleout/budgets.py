@@ -35,43 +35,46 @@ def _allowances(results: list[PartResult], contract: Contract) -> list[float] | 
     frames, owner = [], []
     for k, result in enumerate(results):
         lines = result.lines
-        mine = ((lines["contract_id"] == contract.id)
-                & (lines["status"] == "billable")).to_numpy(dtype=bool)
+        mine = ((lines["contract_id"] == contract.id) & (lines["status"] == "billable")).to_numpy(
+            dtype=bool
+        )
         frames.append(lines.loc[mine, ["service_date", "participant_id", "amount", "units"]])
         owner.append(np.full(int(mine.sum()), k, dtype=np.int64))
     requests = concat_parts(frames)
     amount = requests["amount"].to_numpy(dtype=float)
     if amount.sum() <= budget + 1e-9:
         return None
-    order = np.lexsort((text_rank(requests["participant_id"]),
-                        text_rank(requests["service_date"])))
+    order = np.lexsort((text_rank(requests["participant_id"]), text_rank(requests["service_date"])))
     amount = amount[order]
     units = requests["units"].to_numpy(dtype=float)[order]
     prior = np.cumsum(amount) - amount
     allowed = np.clip(budget - prior, 0.0, amount)
     if contract.pays_whole_units():
         price = np.divide(amount, units, out=np.zeros_like(amount), where=units > 0)
-        whole = np.floor(np.divide(allowed, price, out=np.zeros_like(allowed),
-                                   where=price > 0) + 1e-9)
+        whole = np.floor(
+            np.divide(allowed, price, out=np.zeros_like(allowed), where=price > 0) + 1e-9
+        )
         allowed = np.where(price > 0, whole * price, allowed)
     else:
         allowed = floor_cents(allowed)
-    shares = np.bincount(np.concatenate(owner)[order], weights=allowed,
-                         minlength=len(results))
+    shares = np.bincount(np.concatenate(owner)[order], weights=allowed, minlength=len(results))
     return [float(share) for share in shares]
 
 
-def run_with_budgets(pieces: Sequence[Part], contracts: list[Contract], runner: Runner
-            ) -> list[PartResult]:
+def run_with_budgets(
+    pieces: Sequence[Part], contracts: list[Contract], runner: Runner
+) -> list[PartResult]:
     """Run every partition, then once more per binding budget with its exact shares. A
     budget pass replaces only the lines: everything else a partition sends is the same."""
-    budgeted = sorted((c for c in contracts if c.caps.budget is not None),
-                      key=lambda c: (c.priority, c.id))
+    budgeted = sorted(
+        (c for c in contracts if c.caps.budget is not None), key=lambda c: (c.priority, c.id)
+    )
     per_part: list[Budgets] = [{c.id: None for c in budgeted} for _ in pieces]
 
     def run(again: bool) -> list[PartResult]:
-        return runner([(piece, budgets, again)
-                       for piece, budgets in zip(pieces, per_part, strict=True)])
+        return runner(
+            [(piece, budgets, again) for piece, budgets in zip(pieces, per_part, strict=True)]
+        )
 
     results = run(again=False)
     for contract in budgeted:

@@ -92,18 +92,26 @@ def _line_order(lines: pd.DataFrame) -> np.ndarray:
             rank[refused] = text_rank(lines[column].iloc[refused].reset_index(drop=True))
         return rank
 
-    keys = (lambda: rejected.astype(np.int64), lambda: content("activity_id"),
-            lambda: np.where(rejected, pid, day), lambda: np.where(rejected, day, pid),
-            lambda: content("activity"))
+    keys = (
+        lambda: rejected.astype(np.int64),
+        lambda: content("activity_id"),
+        lambda: np.where(rejected, pid, day),
+        lambda: np.where(rejected, day, pid),
+        lambda: content("activity"),
+    )
     return _sort_order(key() for key in keys)  # each key made only when it is folded in
 
 
-def combine(data: Dataset, results: list[PartResult], hashes: dict[str, str],
-            as_of: dt.date | None = None) -> Evaluation:
+def combine(
+    data: Dataset, results: list[PartResult], hashes: dict[str, str], as_of: dt.date | None = None
+) -> Evaluation:
     book = rule_book()
     lines = concat_parts([r.lines for r in results])
-    lines.insert(LINE_COLUMNS.index("citations"), "citations",
-                 pd.Series(citations_of(book, lines["reasons"].array), index=lines.index))
+    lines.insert(
+        LINE_COLUMNS.index("citations"),
+        "citations",
+        pd.Series(citations_of(book, lines["reasons"].array), index=lines.index),
+    )
     eligibility = concat_parts([r.eligibility for r in results])
     lines = _reordered(lines, _line_order(lines))
     # Each partition's eligibility is in the single pass's order (participant, program,

@@ -32,8 +32,14 @@ def read_batches(path: Path, table: str, rows: int | None = None) -> Iterator[pd
     check_header(path, table)
     try:
         if suffix == ".csv" and path.stat().st_size > 0:
-            yield from pd.read_csv(path, dtype=str, keep_default_na=False,
-                                   encoding="utf-8-sig", skipinitialspace=True, chunksize=rows)
+            yield from pd.read_csv(
+                path,
+                dtype=str,
+                keep_default_na=False,
+                encoding="utf-8-sig",
+                skipinitialspace=True,
+                chunksize=rows,
+            )
             return
         if suffix == ".parquet":
             import pyarrow.parquet as pq  # type: ignore[import-untyped]
@@ -100,7 +106,10 @@ class PartitionFiles:
 
 
 def split_file_by_participant(
-    path: Path, spec: TableSpec, origin: str, folder: Path,
+    path: Path,
+    spec: TableSpec,
+    origin: str,
+    folder: Path,
     part_of: Callable[[pd.DataFrame], np.ndarray],
 ) -> tuple[int, pd.DataFrame, list[str], dict[int, int]]:
     """Deal a file's rows into partition files; returns the row count, for a keyed table its
@@ -121,8 +130,9 @@ def split_file_by_participant(
                 batch = batch.reindex(columns=columns)
             rows = np.arange(offset + 1, offset + len(batch) + 1, dtype=np.int64)
             if spec.key is not None and spec.key in batch:
-                keys.append(pd.DataFrame({"key": batch[spec.key].astype("string").str.strip(),
-                                          ROW: rows}))
+                keys.append(
+                    pd.DataFrame({"key": batch[spec.key].astype("string").str.strip(), ROW: rows})
+                )
             where = part_of(batch)
             for part in np.unique(where).tolist():
                 mine = np.flatnonzero(where == part)
@@ -130,7 +140,9 @@ def split_file_by_participant(
             offset += len(batch)
     finally:
         files.close()
-    key_frame = (pd.concat(keys, ignore_index=True) if keys
-                 else pd.DataFrame({"key": pd.Series(dtype="string"),
-                                    ROW: pd.Series(dtype="int64")}))
+    key_frame = (
+        pd.concat(keys, ignore_index=True)
+        if keys
+        else pd.DataFrame({"key": pd.Series(dtype="string"), ROW: pd.Series(dtype="int64")})
+    )
     return offset, key_frame, notices, files.rows

@@ -32,8 +32,15 @@ from casefund.rules.book import rule_book
 from casefund.scaleout.files import create_new, open_own
 from casefund.scaleout.worker import release_memory
 
-PER_PARTICIPANT = ("participants", "activities", "coverage", "events", "assessments", "consents",
-                   "charges")
+PER_PARTICIPANT = (
+    "participants",
+    "activities",
+    "coverage",
+    "events",
+    "assessments",
+    "consents",
+    "charges",
+)
 SHARED = tuple(name for name in INPUT_ORDER if name not in PER_PARTICIPANT)
 Budgets = dict[str, float | None]
 
@@ -99,8 +106,10 @@ class RawPart:
                 "worker (spill=PATH on shared storage) or left to travel with the tasks"
             ) from None
         if len(frame) != expected:
-            raise PartitionError(f"{path}: {len(frame):,} rows where the driver wrote "
-                                 f"{expected:,}; refusing a partial or replaced file")
+            raise PartitionError(
+                f"{path}: {len(frame):,} rows where the driver wrote "
+                f"{expected:,}; refusing a partial or replaced file"
+            )
         return frame.drop(columns=ROW), frame[ROW].to_numpy(np.int64)
 
     def load(self) -> Dataset:
@@ -111,17 +120,27 @@ class RawPart:
         for name in PER_PARTICIPANT:
             spec = TABLES[name]
             frame, rows = self.raw_table(name)
-            checked = validate_table(frame, spec, self.origins[name], rows=rows,
-                                     repeated=self.repeated if name == "activities" else None)
+            checked = validate_table(
+                frame,
+                spec,
+                self.origins[name],
+                rows=rows,
+                repeated=self.repeated if name == "activities" else None,
+            )
             checked = _reference_problems(checked, spec, known)
             accepted[name] = checked.frame
-            refused[name] = checked.refused.sort_values(ROW, kind="stable").reset_index(
-                drop=True)
+            refused[name] = checked.refused.sort_values(ROW, kind="stable").reset_index(drop=True)
             rejects.append(checked.rejects)
             if name == "participants":
                 known["participants"] = pd.Index(checked.frame["participant_id"])
-        return Dataset(accepted, self.contracts, pd.concat(rejects, ignore_index=True),
-                       dict(self.origins), {}, refused)
+        return Dataset(
+            accepted,
+            self.contracts,
+            pd.concat(rejects, ignore_index=True),
+            dict(self.origins),
+            {},
+            refused,
+        )
 
 
 @dataclass
@@ -160,13 +179,16 @@ def _run_part(part: Part, budgets: Budgets, again: bool) -> PartResult:
         _keep_adjudication(*store, (adjudication, data.contracts))
     del adjudication
     hashes = {
-        name: (data[name][ROW].to_numpy(np.int64),
-               pd.util.hash_pandas_object(data[name], index=False).to_numpy())
+        name: (
+            data[name][ROW].to_numpy(np.int64),
+            pd.util.hash_pandas_object(data[name], index=False).to_numpy(),
+        )
         for name in PER_PARTICIPANT
     }
     small = {name: data[name] for name in PER_PARTICIPANT if name != "activities"}
-    return PartResult(_compact(evaluation.lines), evaluation.eligibility, data.rejects, small,
-                      hashes)
+    return PartResult(
+        _compact(evaluation.lines), evaluation.eligibility, data.rejects, small, hashes
+    )
 
 
 def _compact(lines: pd.DataFrame) -> pd.DataFrame:
@@ -218,8 +240,10 @@ def _load_adjudication(path: Path, seal: bytes) -> tuple[Adjudication, list[Cont
     size = hashlib.sha256().digest_size
     expected = hmac.new(seal, blob[size:], digestmod=hashlib.sha256).digest()
     if not hmac.compare_digest(bytes(blob[:size]), expected):
-        raise RuntimeError(f"{path}: not the adjudication this run kept for the partition "
-                           "(changed, or written by another run); refusing to load it")
+        raise RuntimeError(
+            f"{path}: not the adjudication this run kept for the partition "
+            "(changed, or written by another run); refusing to load it"
+        )
     kept: tuple[Adjudication, list[Contract]] = pickle.loads(blob[size:])  # sealed above
     return kept
 
@@ -228,14 +252,21 @@ def budgeted(contracts: list[Contract], budgets: Budgets) -> list[Contract]:
     """The contracts with these budgets in place of their own."""
     return [
         c.model_copy(update={"caps": c.caps.model_copy(update={"budget": budgets[c.id]})})
-        if c.id in budgets else c
+        if c.id in budgets
+        else c
         for c in contracts
     ]
 
 
 def with_budgets(data: Dataset, budgets: Budgets) -> Dataset:
-    return Dataset(data.tables, budgeted(data.contracts, budgets), data.rejects, data.sources,
-                   data.input_rows, data.refused)
+    return Dataset(
+        data.tables,
+        budgeted(data.contracts, budgets),
+        data.rejects,
+        data.sources,
+        data.input_rows,
+        data.refused,
+    )
 
 
 def partition(data: Dataset, parts: int) -> list[Part]:
@@ -251,6 +282,9 @@ def partition(data: Dataset, parts: int) -> list[Part]:
             tables[name] = frame.loc[mine.to_numpy(dtype=bool)].reset_index(drop=True)
         refused = data.refused if k == 0 else {}
         rejects = data.rejects if k == 0 else data.rejects.iloc[0:0]
-        out.append(LoadedPart(Dataset(tables, data.contracts, rejects, data.sources,
-                                      data.input_rows, refused)))
+        out.append(
+            LoadedPart(
+                Dataset(tables, data.contracts, rejects, data.sources, data.input_rows, refused)
+            )
+        )
     return out

@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 
 from casefund.io.contracts import load_contracts
-from casefund.io.load import INPUT_ORDER, Dataset, load_dataset, unread_notices
-from casefund.io.sources import TableSource, folder_sources, read_source
+from casefund.io.load import Dataset, input_sources, load_dataset
+from casefund.io.sources import TableSource, read_source
 from casefund.io.validate import (
     ROW,
     check_columns,
@@ -55,22 +55,14 @@ def raw_partitions(
     and read back by whoever evaluates it, so no process keeps the whole input. The returned
     dataset holds the shared tables, their rejects and the input row counts.
     """
-    notices: list[str] = []
-    if isinstance(tables, str | Path):
-        folder = folder_sources(Path(tables), INPUT_ORDER)
-        sources: dict[str, TableSource | None] = dict(folder.tables)
-        notices = unread_notices(Path(tables), folder.unread)
-        if contracts is None:
-            contracts = folder.contracts
-    else:
-        sources = {n: tables.get(n) for n in INPUT_ORDER}
+    sources, contracts, notices = input_sources(tables, contracts)
     contract_list = load_contracts(contracts)
     origins: dict[str, str] = {
-        "contracts": str(contracts) if isinstance(contracts, str | Path) else "contracts"}
+        "contracts": str(contracts) if isinstance(contracts, str | Path) else "contracts"
+    }
     shared_only = load_dataset({n: sources[n] for n in SHARED}, contract_list)
     notices.extend(shared_only.notices)
     raw: dict[str, pd.DataFrame] = {}
-    streamed: dict[str, tuple[str, int]] = {}  # tables dealt from files into the spill folder
     dealt: dict[str, dict[int, int]] = {}  # rows dealt into each partition's file
     counts = {n: shared_only.input_rows[n] for n in SHARED}
     repeated: dict[str, str] = {}
@@ -78,18 +70,23 @@ def raw_partitions(
         spec = TABLES[name]
         source = sources[name]
         if source is None:
-            frame, origin = pd.DataFrame({c.name: pd.Series(dtype="str")
-                                          for c in spec.columns}), f"{name} (absent)"
+            frame, origin = (
+                pd.DataFrame({c.name: pd.Series(dtype="str") for c in spec.columns}),
+                f"{name} (absent)",
+            )
         elif spill is not None and isinstance(source, str | Path) and _arrow_available():
             # A file is dealt in batches straight into the partitions' Arrow files.
             origin = str(source)
             count, keys, found, per_part = split_file_by_participant(
-                Path(source), spec, origin, Path(spill),
-                lambda batch: _participant_part(batch, parts))
+                Path(source),
+                spec,
+                origin,
+                Path(spill),
+                lambda batch: _participant_part(batch, parts),
+            )
             notices.extend(found)
             dealt[name] = per_part
             origins[name], counts[name] = origin, count
-            streamed[name] = (origin, count)
             if name == "activities":
                 repeated = _repeated_in_files(keys, spec, origin, Path(spill), parts)
             continue
@@ -102,12 +99,41 @@ def raw_partitions(
         raw[name], origins[name], counts[name] = frame, origin, len(frame)
         if name == "activities":
             repeated = repeated_keys(frame, spec, origin)
+    template = RawPart(
+        origins=origins, shared=dict(shared_only.tables), contracts=contract_list, repeated=repeated
+    )
+    out = _dealt_parts(template, raw, dealt, parts, spill)
+    shared = Dataset(
+        {n: shared_only.tables[n] for n in SHARED},
+        contract_list,
+        shared_only.rejects,
+        {**shared_only.sources, **origins},
+        counts,
+        {n: shared_only.refused[n] for n in SHARED},
+        notices,
+    )
+    return out, shared
+
+
+def _dealt_parts(
+    template: RawPart,
+    raw: dict[str, pd.DataFrame],
+    dealt: dict[str, dict[int, int]],
+    parts: int,
+    spill: str | Path | None,
+) -> list[Part]:
+    """The partitions: each holds (or spills to its folder) its participants' raw rows of
+    the tables read whole, and knows how many rows of each streamed table were dealt to it."""
     where = {name: _participant_part(frame, parts) for name, frame in raw.items()}
     out: list[Part] = []
     for k in range(parts):
         mine = {name: np.flatnonzero(where[name] == k) for name in raw}
-        part = RawPart(origins=origins, shared=dict(shared_only.tables),
-                       contracts=contract_list, repeated=repeated)
+        part = RawPart(
+            origins=template.origins,
+            shared=template.shared,
+            contracts=template.contracts,
+            repeated=template.repeated,
+        )
         if spill is not None:
             part.folder = Path(spill) / f"part-{k:04d}"
             part.folder.mkdir(parents=True, exist_ok=True)
@@ -119,10 +145,7 @@ def raw_partitions(
                 continue
             part.raw[name], part.rows[name] = piece, (rows + 1).astype(np.int64)
         out.append(part)
-    shared = Dataset({n: shared_only.tables[n] for n in SHARED}, contract_list,
-                     shared_only.rejects, {**shared_only.sources, **origins}, counts,
-                     {n: shared_only.refused[n] for n in SHARED}, notices)
-    return out, shared
+    return out
 
 
 def _arrow_available() -> bool:
@@ -133,8 +156,9 @@ def _arrow_available() -> bool:
     return True
 
 
-def _repeated_in_files(keys: pd.DataFrame, spec: TableSpec, origin: str, spill: Path,
-                       parts: int) -> dict[str, str]:
+def _repeated_in_files(
+    keys: pd.DataFrame, spec: TableSpec, origin: str, spill: Path, parts: int
+) -> dict[str, str]:
     """Repeated keys of a table dealt into partition files: the few rows whose key text
     repeats are read back from the partitions and settled as over the whole table."""
     maybe = repeated_text(keys["key"])

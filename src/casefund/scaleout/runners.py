@@ -20,8 +20,9 @@ def run_locally(tasks: Sequence[Task]) -> list[PartResult]:
     return results
 
 
-def dask_runner(scheduler: str | None = None, workers: int | None = None,
-                tune_workers: bool = False) -> Runner:
+def dask_runner(
+    scheduler: str | None = None, workers: int | None = None, tune_workers: bool = False
+) -> Runner:
     """Partitions as Dask tasks: on a distributed scheduler, or local worker processes.
     ``tune_workers`` tunes each worker process's allocator for partitions (see
     :mod:`casefund.scaleout.worker`); the workers are then changed for their lifetime."""
@@ -38,8 +39,13 @@ def dask_runner(scheduler: str | None = None, workers: int | None = None,
                 if tune_workers:
                     client.register_plugin(worker_plugin())
                 return list(client.compute(graph, sync=True))
-        return list(compute(*graph, scheduler="processes",  # type: ignore[no-untyped-call]
-                            num_workers=workers,
-                            initializer=tune_partition_process if tune_workers else None))
+        return list(
+            compute(
+                *graph,
+                scheduler="processes",  # type: ignore[no-untyped-call]
+                num_workers=workers,
+                initializer=tune_partition_process if tune_workers else None,
+            )
+        )
 
     return run

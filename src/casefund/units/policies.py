@@ -35,7 +35,10 @@ def units_for_minutes(
 
 
 def day_units_to_activities(
-    day_group: np.ndarray, minutes: np.ndarray, tiebreak: np.ndarray, day_units: np.ndarray,
+    day_group: np.ndarray,
+    minutes: np.ndarray,
+    tiebreak: np.ndarray,
+    day_units: np.ndarray,
     unit_minutes: int | np.ndarray,
 ) -> np.ndarray:
     """Share a day's units among its activities, most minutes first (CMS §20.2).

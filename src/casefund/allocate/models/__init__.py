@@ -17,8 +17,13 @@ from casefund.records.payment_models import PAYMENT_MODELS, PaymentModel
 
 
 class PayFunction(Protocol):
-    def __call__(self, offer: AllowedActivities, params: ResolvedParameters,
-                 contract: Contract, model: PaymentModel) -> ContractShare: ...
+    def __call__(
+        self,
+        offer: AllowedActivities,
+        params: ResolvedParameters,
+        contract: Contract,
+        model: PaymentModel,
+    ) -> ContractShare: ...
 
 
 def pay_function(unit: str) -> PayFunction:
@@ -30,8 +35,7 @@ def pay_function(unit: str) -> PayFunction:
     return cast(PayFunction, module.pay)
 
 
-def pay(offer: AllowedActivities, params: ResolvedParameters, contract: Contract
-        ) -> ContractShare:
+def pay(offer: AllowedActivities, params: ResolvedParameters, contract: Contract) -> ContractShare:
     """What the contract's payment model takes of the activities its rules allowed. Every
     term a model reads is read as of the row's own service date (a monthly payment's as of
     the first day of the member-month it pays for)."""

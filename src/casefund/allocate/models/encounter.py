@@ -18,8 +18,12 @@ from casefund.records.contracts import Contract
 from casefund.records.payment_models import PaymentModel
 
 
-def encounter_rows(offer: AllowedActivities, params: ResolvedParameters,
-                   day_group: np.ndarray, counting: np.ndarray) -> np.ndarray:
+def encounter_rows(
+    offer: AllowedActivities,
+    params: ResolvedParameters,
+    day_group: np.ndarray,
+    counting: np.ndarray,
+) -> np.ndarray:
     """The row that carries each participant-day's encounter: its first contact in a mode
     that counts as an encounter on that day (22 CCR §51185(a); ``encounter_modes``)."""
     if not counting.any():
@@ -28,12 +32,20 @@ def encounter_rows(offer: AllowedActivities, params: ResolvedParameters,
     return first_in_group(day_group, counting & counts, offer.rank)
 
 
-def pay(offer: AllowedActivities, params: ResolvedParameters, contract: Contract,
-        model: PaymentModel) -> ContractShare:
+def pay(
+    offer: AllowedActivities, params: ResolvedParameters, contract: Contract, model: PaymentModel
+) -> ContractShare:
     rate = np.nan_to_num(params.terms(offer.day).number("rate", 0.0))
     day_group = group_ids(offer.participant, offer.day)
     first = encounter_rows(offer, params, day_group, np.ones(len(day_group), dtype=bool))
-    share = one_payment_per_group(offer, contract, day_group, first, rate,
-                                  ("units.encounter", model.outcome), "units.bundled_in_day")
+    share = one_payment_per_group(
+        offer,
+        contract,
+        day_group,
+        first,
+        rate,
+        ("units.encounter", model.outcome),
+        "units.bundled_in_day",
+    )
     share.stop_reasons.append(("units.not_an_encounter", ~any_in_group(day_group, first)))
     return share

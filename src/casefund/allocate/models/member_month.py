@@ -22,8 +22,9 @@ from casefund.records.days import month_first_day
 from casefund.records.payment_models import PaymentModel
 
 
-def pay(offer: AllowedActivities, params: ResolvedParameters, contract: Contract,
-        model: PaymentModel) -> ContractShare:
+def pay(
+    offer: AllowedActivities, params: ResolvedParameters, contract: Contract, model: PaymentModel
+) -> ContractShare:
     terms = params.terms(month_first_day(offer.month))
     rate = np.nan_to_num(terms.number("rate", 0.0))
     minimum = np.where(np.isnan(m := terms.number("min_services_per_month")), 1, m)
@@ -33,7 +34,8 @@ def pay(offer: AllowedActivities, params: ResolvedParameters, contract: Contract
     services = np.bincount(month_group, weights=qualifying, minlength=groups)
     engaged = services[month_group] >= minimum
     first = first_in_group(month_group, qualifying & engaged, offer.rank)
-    share = one_payment_per_group(offer, contract, month_group, first, rate,
-                                  (model.outcome,), "payment.bundled_in_month")
+    share = one_payment_per_group(
+        offer, contract, month_group, first, rate, (model.outcome,), "payment.bundled_in_month"
+    )
     share.stop_reasons.append(("payment.month_not_engaged", ~engaged))
     return share

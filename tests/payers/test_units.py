@@ -8,16 +8,34 @@ from casefund.units.policies import day_units_to_activities, units_for_minutes
 
 @pytest.mark.parametrize(
     ("minutes", "units"),
-    [(7, 0), (8, 1), (22, 1), (23, 2), (37, 2), (38, 3), (52, 3), (53, 4), (67, 4), (68, 5),
-     (82, 5), (83, 6), (97, 6), (98, 7), (112, 7), (113, 8), (127, 8)],
+    [
+        (7, 0),
+        (8, 1),
+        (22, 1),
+        (23, 2),
+        (37, 2),
+        (38, 3),
+        (52, 3),
+        (53, 4),
+        (67, 4),
+        (68, 5),
+        (82, 5),
+        (83, 6),
+        (97, 6),
+        (98, 7),
+        (112, 7),
+        (113, 8),
+        (127, 8),
+    ],
 )
 def test_cms_8_minute_table(minutes: int, units: int) -> None:
     # Medicare Claims Processing Manual ch. 5 §20.2: 8–22 minutes = 1 unit, 23–37 = 2, …
     assert units_for_minutes(np.array([minutes]), 15, "cms_8_minute")[0] == units
 
 
-@pytest.mark.parametrize(("minutes", "units"), [(15, 0), (16, 1), (45, 1), (46, 2), (75, 2),
-                                                (76, 3), (105, 3)])
+@pytest.mark.parametrize(
+    ("minutes", "units"), [(15, 0), (16, 1), (45, 1), (46, 2), (75, 2), (76, 3), (105, 3)]
+)
 def test_midpoint_thirty_minute_code(minutes: int, units: int) -> None:
     # CPT time rule: for a 30-minute code 16–45 minutes = 1 unit, 46–75 = 2, 76–105 = 3.
     assert units_for_minutes(np.array([minutes]), 30, "midpoint")[0] == units

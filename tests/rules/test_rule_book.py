@@ -8,7 +8,7 @@ from casefund.rules.book import rule_book
 from casefund.rules.check import check_rule_book
 from casefund.rules.pages import write_pages
 
-DOCS = Path(__file__).resolve().parents[1] / "docs" / "rules"
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "rules"
 
 
 def test_rule_book_has_no_static_problems() -> None:
@@ -45,8 +45,7 @@ def test_unconfirmed_citations_are_never_silently_on() -> None:
         if rule.cite.status != "unconfirmed":
             continue
         params = book.parameters[rule.program].parameters
-        unverified = any(not params[p].verified for p in compiled.condition.params()
-                         if p in params)
+        unverified = any(not params[p].verified for p in compiled.condition.params() if p in params)
         decision = rule.then.decision
         switch = params.get(rule.then.decision_parameter or "")
         if switch is not None and switch.verified:
@@ -65,7 +64,8 @@ def test_generated_rule_pages_are_up_to_date(tmp_path: Path) -> None:
         committed = DOCS / page.name
         assert committed.exists(), f"run `casefund rules docs` to add {page.name}"
         assert committed.read_text() == page.read_text(), (
-            f"docs/rules/{page.name} is stale: run `casefund rules docs`")
+            f"docs/rules/{page.name} is stale: run `casefund rules docs`"
+        )
 
 
 @contextmanager
@@ -92,5 +92,4 @@ def test_check_finds_a_requirement_that_starts_after_its_rule_set() -> None:
 def test_check_finds_a_rule_reading_a_parameter_before_it_has_a_value() -> None:
     with rule_dated("ecm.pof.birth_equity", "2023-01-01"):
         problems = check_rule_book()
-    assert any("birth_equity_races" in p and "no value before 2024-01-01" in p
-               for p in problems)
+    assert any("birth_equity_races" in p and "no value before 2024-01-01" in p for p in problems)

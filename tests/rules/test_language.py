@@ -31,15 +31,18 @@ def run(text: str, **facts: list[Any]) -> list[Any]:
     return [None if pd.isna(v) else bool(v) for v in result]
 
 
-@pytest.mark.parametrize("text", [
-    "__import__('os').system('true')",
-    "age.__class__",
-    "(lambda: 1)()",
-    "[x for x in y]",
-    "open('f')",
-    "a if b else c",
-    "a[0]",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "__import__('os').system('true')",
+        "age.__class__",
+        "(lambda: 1)()",
+        "[x for x in y]",
+        "open('f')",
+        "a if b else c",
+        "a[0]",
+    ],
+)
 def test_refuses_anything_outside_the_whitelist(text: str) -> None:
     with pytest.raises(ConditionError):
         parse_condition(text, FUNCTIONS)
@@ -59,14 +62,23 @@ def test_kleene_or_true_with_unknown_is_true() -> None:
     unknown = pd.array([None, None, None], dtype="boolean")
     assert run("a or b", a=flags, b=unknown) == [True, None, None]
     assert run("a and b", a=pd.array([False, True, None], dtype="boolean"), b=unknown) == [
-        False, None, None]
+        False,
+        None,
+        None,
+    ]
 
 
 def test_membership_keeps_unknown_unknown() -> None:
     assert run("x in ['a', 'b']", x=pd.array(["a", "c", None], dtype="string")) == [
-        True, False, None]
+        True,
+        False,
+        None,
+    ]
     assert run("x not in param.codes", x=pd.array(["a", "c", None], dtype="string")) == [
-        False, True, None]
+        False,
+        True,
+        None,
+    ]
 
 
 def test_condition_may_span_lines() -> None:

@@ -38,8 +38,7 @@ def post_all(tables: dict[str, pd.DataFrame], contracts: dict[str, Any]) -> Sess
 def test_posting_in_date_order_gives_the_batch_lines(seed: int, participants: int) -> None:
     """Budgets are left unbinding here: a budget that runs out mid-day is spent in posting
     order by a session and in canonical order by the batch (documented in the guide)."""
-    tables = generate(Shape(participants=participants, months=2, seed=seed,
-                            malformed_share=0.0))
+    tables = generate(Shape(participants=participants, months=2, seed=seed, malformed_share=0.0))
     contracts = demo_contracts()
     batch = casefund.evaluate(tables, contracts)
     session = post_all(tables, contracts)
@@ -48,43 +47,91 @@ def test_posting_in_date_order_gives_the_batch_lines(seed: int, participants: in
 
 PEOPLE = [{"participant_id": "p1", "birth_date": "1980-01-01"}]
 COVERAGE = [
-    {"participant_id": "p1", "program": "medi_cal", "payer": "mcp_a",
-     "start_date": "2024-01-01"},
-    {"participant_id": "p1", "program": "tcm", "payer": "county_bh",
-     "start_date": "2024-01-01"},
+    {"participant_id": "p1", "program": "medi_cal", "payer": "mcp_a", "start_date": "2024-01-01"},
+    {"participant_id": "p1", "program": "tcm", "payer": "county_bh", "start_date": "2024-01-01"},
 ]
-TCM = {"contracts": [{"id": "tcm", "payer": "County", "payer_id": "county_bh", "program": "tcm",
-                      "payment": "ffs_unit", "rate": 30.0, "unit_minutes": 15,
-                      "rounding": "cms_8_minute", "aggregate": "per_day",
-                      "caps": {"units_per_month": 3}}]}
+TCM = {
+    "contracts": [
+        {
+            "id": "tcm",
+            "payer": "County",
+            "payer_id": "county_bh",
+            "program": "tcm",
+            "payment": "ffs_unit",
+            "rate": 30.0,
+            "unit_minutes": 15,
+            "rounding": "cms_8_minute",
+            "aggregate": "per_day",
+            "caps": {"units_per_month": 3},
+        }
+    ]
+}
 
 
 def session() -> Session:
-    return Session({"participants": pd.DataFrame(PEOPLE),
-                    "coverage": pd.DataFrame(COVERAGE)}, TCM)
+    return Session({"participants": pd.DataFrame(PEOPLE), "coverage": pd.DataFrame(COVERAGE)}, TCM)
 
 
 def test_post_returns_the_decision_at_once_with_running_caps() -> None:
     live = session()
-    first = live.post({"activity_id": "a1", "participant_id": "p1", "date": "2024-03-01",
-                       "minutes": 30, "activity": "referral"})
+    first = live.post(
+        {
+            "activity_id": "a1",
+            "participant_id": "p1",
+            "date": "2024-03-01",
+            "minutes": 30,
+            "activity": "referral",
+        }
+    )
     assert (first.status, first.contract_id, first.units, first.amount) == (
-        "billable", "tcm", 2.0, 60.0)
-    second = live.post({"activity_id": "a2", "participant_id": "p1", "date": "2024-03-02",
-                        "minutes": 30, "activity": "referral"})
+        "billable",
+        "tcm",
+        2.0,
+        60.0,
+    )
+    second = live.post(
+        {
+            "activity_id": "a2",
+            "participant_id": "p1",
+            "date": "2024-03-02",
+            "minutes": 30,
+            "activity": "referral",
+        }
+    )
     assert second.units == 1.0 and "cap.units_per_month" in second.reasons
-    denied = live.post({"activity_id": "a3", "participant_id": "p1", "date": "2024-03-03",
-                        "minutes": 30, "activity": "transportation"})
+    denied = live.post(
+        {
+            "activity_id": "a3",
+            "participant_id": "p1",
+            "date": "2024-03-03",
+            "minutes": 30,
+            "activity": "transportation",
+        }
+    )
     assert denied.status == "unbillable" and "tcm.transportation_not_covered" in denied.reasons
 
 
 def test_retract_and_repost_corrects_an_activity() -> None:
     live = session()
-    live.post({"activity_id": "a1", "participant_id": "p1", "date": "2024-03-01",
-               "minutes": 30, "activity": "transportation"})
+    live.post(
+        {
+            "activity_id": "a1",
+            "participant_id": "p1",
+            "date": "2024-03-01",
+            "minutes": 30,
+            "activity": "transportation",
+        }
+    )
     live.retract("a1")
-    fixed = live.post({"activity_id": "a1", "participant_id": "p1", "date": "2024-03-01",
-                       "minutes": 30, "activity": "referral"})
+    fixed = live.post(
+        {
+            "activity_id": "a1",
+            "participant_id": "p1",
+            "date": "2024-03-01",
+            "minutes": 30,
+            "activity": "referral",
+        }
+    )
     assert fixed.status == "billable"
     assert live.lines()["activity_id"].tolist() == ["a1"]
     with pytest.raises(KeyError):
@@ -93,32 +140,68 @@ def test_retract_and_repost_corrects_an_activity() -> None:
 
 def test_bad_post_is_refused_with_field_and_problem() -> None:
     live = session()
-    refused = live.post({"activity_id": "a1", "participant_id": "p1", "date": "2024-02-30",
-                         "minutes": 30, "activity": "referal"})
+    refused = live.post(
+        {
+            "activity_id": "a1",
+            "participant_id": "p1",
+            "date": "2024-02-30",
+            "minutes": 30,
+            "activity": "referal",
+        }
+    )
     assert refused.status == "rejected"
     assert any(p.startswith("activity:") and "did you mean" in p for p in refused.problems)
-    unknown = live.post({"activity_id": "a2", "participant_id": "p9", "date": "2024-02-03",
-                         "minutes": 30, "activity": "referral"})
+    unknown = live.post(
+        {
+            "activity_id": "a2",
+            "participant_id": "p9",
+            "date": "2024-02-03",
+            "minutes": 30,
+            "activity": "referral",
+        }
+    )
     assert unknown.problems == ["participant_id: unknown participant_id 'p9'"]
 
 
 def test_restarting_from_stored_activities_replays_them() -> None:
-    stored = pd.DataFrame([{"activity_id": "a1", "participant_id": "p1", "date": "2024-03-01",
-                            "minutes": 45, "activity": "referral"}])
-    live = Session({"participants": pd.DataFrame(PEOPLE), "coverage": pd.DataFrame(COVERAGE),
-                    "activities": stored}, TCM)
-    after = live.post({"activity_id": "a2", "participant_id": "p1", "date": "2024-03-02",
-                       "minutes": 30, "activity": "referral"})
+    stored = pd.DataFrame(
+        [
+            {
+                "activity_id": "a1",
+                "participant_id": "p1",
+                "date": "2024-03-01",
+                "minutes": 45,
+                "activity": "referral",
+            }
+        ]
+    )
+    live = Session(
+        {
+            "participants": pd.DataFrame(PEOPLE),
+            "coverage": pd.DataFrame(COVERAGE),
+            "activities": stored,
+        },
+        TCM,
+    )
+    after = live.post(
+        {
+            "activity_id": "a2",
+            "participant_id": "p1",
+            "date": "2024-03-02",
+            "minutes": 30,
+            "activity": "referral",
+        }
+    )
     assert after.units == 0.0 and "cap.units_per_month" in after.reasons
 
 
 @settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.integers(0, 10_000), st.integers(2, 4), st.integers(1, 4))
-def test_posting_in_batches_gives_the_batch_lines(seed: int, participants: int,
-                                                  batches: int) -> None:
+def test_posting_in_batches_gives_the_batch_lines(
+    seed: int, participants: int, batches: int
+) -> None:
     """post_many (a day's import, a backlog) in date-ordered batches equals evaluate()."""
-    tables = generate(Shape(participants=participants, months=2, seed=seed,
-                            malformed_share=0.0))
+    tables = generate(Shape(participants=participants, months=2, seed=seed, malformed_share=0.0))
     contracts = demo_contracts()
     live = Session({k: v for k, v in tables.items() if k != "activities"}, contracts)
     ordered = tables["activities"].sort_values(["date", "participant_id", "activity_id"])
@@ -146,20 +229,49 @@ def _split_by_date(frame: pd.DataFrame, cuts: list[str]) -> list[pd.DataFrame]:
 
 def test_post_many_refuses_row_by_row_and_decides_the_rest() -> None:
     live = session()
-    decisions = live.post_many([
-        {"activity_id": "a1", "participant_id": "p1", "date": "2024-03-01", "minutes": 30,
-         "activity": "referral"},
-        {"activity_id": "a2", "participant_id": "p9", "date": "2024-03-01", "minutes": 30,
-         "activity": "referral"},
-        {"activity_id": " a3 ", "participant_id": "p1", "date": "2024-03-01", "minutes": 10,
-         "activity": "refferal"},
-        {"activity_id": " a4 ", "participant_id": "p1", "date": "2024-03-02", "minutes": 20,
-         "activity": "referral"},
-    ])
+    decisions = live.post_many(
+        [
+            {
+                "activity_id": "a1",
+                "participant_id": "p1",
+                "date": "2024-03-01",
+                "minutes": 30,
+                "activity": "referral",
+            },
+            {
+                "activity_id": "a2",
+                "participant_id": "p9",
+                "date": "2024-03-01",
+                "minutes": 30,
+                "activity": "referral",
+            },
+            {
+                "activity_id": " a3 ",
+                "participant_id": "p1",
+                "date": "2024-03-01",
+                "minutes": 10,
+                "activity": "refferal",
+            },
+            {
+                "activity_id": " a4 ",
+                "participant_id": "p1",
+                "date": "2024-03-02",
+                "minutes": 20,
+                "activity": "referral",
+            },
+        ]
+    )
     assert [d.status for d in decisions] == ["billable", "rejected", "rejected", "billable"]
     assert decisions[1].problems == ["participant_id: unknown participant_id 'p9'"]
     assert decisions[2].problems[0].startswith("activity: unknown activity code")
     assert decisions[3].activity_id == " a4 " and decisions[3].units == 1.0
-    again = live.post({"activity_id": "a1", "participant_id": "p1", "date": "2024-03-05",
-                       "minutes": 30, "activity": "referral"})
+    again = live.post(
+        {
+            "activity_id": "a1",
+            "participant_id": "p1",
+            "date": "2024-03-05",
+            "minutes": 30,
+            "activity": "referral",
+        }
+    )
     assert again.status == "rejected" and "already posted" in again.problems[0]

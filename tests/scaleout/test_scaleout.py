@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -39,18 +41,23 @@ def dataset() -> casefund.Dataset:
 @pytest.mark.parametrize("parts", [2, 5])
 def test_partitions_reproduce_the_single_pass(dataset: casefund.Dataset, parts: int) -> None:
     whole = casefund.evaluate(dataset)
-    budgets = whole.lines.query("status == 'billable'").groupby("contract_id", observed=True)[
-        "amount"].sum()
+    budgets = (
+        whole.lines.query("status == 'billable'")
+        .groupby("contract_id", observed=True)["amount"]
+        .sum()
+    )
     assert budgets["foundation_grant"] == pytest.approx(2500.0, abs=0.01)  # it does bind
     same(whole, evaluate_partitioned(dataset, parts))
 
 
 def test_dask_on_a_local_cluster_matches_pandas(dataset: casefund.Dataset) -> None:
     distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster:
-        result = casefund.evaluate(dataset, backend="dask", partitions=4,
-                                   scheduler=cluster.scheduler_address)
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        result = casefund.evaluate(
+            dataset, backend="dask", partitions=4, scheduler=cluster.scheduler_address
+        )
     same(casefund.evaluate(dataset), result)
 
 
@@ -76,8 +83,9 @@ def test_raw_partitions_reproduce_the_single_pass(parts: int) -> None:
     whole = casefund.evaluate(tables, contracts)
     streamed = evaluate_raw(tables, contracts, parts)
     same(whole, streamed)
-    pd.testing.assert_frame_equal(whole.rejects.reset_index(drop=True),
-                                  streamed.rejects.reset_index(drop=True))
+    pd.testing.assert_frame_equal(
+        whole.rejects.reset_index(drop=True), streamed.rejects.reset_index(drop=True)
+    )
     assert streamed.input_hashes == whole.input_hashes
     repeated = set(whole.rejects.query("table == 'activities' and field == 'activity_id'")["row"])
     assert {6, 401} <= repeated  # the good pair: both copies refused (1-based rows)
@@ -90,8 +98,10 @@ def test_raw_partitions_on_dask_processes_match() -> None:
 
     tables = _messy_tables()
     contracts = demo_contracts()
-    same(casefund.evaluate(tables, contracts),
-         evaluate_raw(tables, contracts, 3, dask_runner(workers=2)))
+    same(
+        casefund.evaluate(tables, contracts),
+        evaluate_raw(tables, contracts, 3, dask_runner(workers=2)),
+    )
 
 
 def test_spilled_held_and_mixed_object_partitions_agree(tmp_path: Path) -> None:
@@ -162,7 +172,8 @@ def _tight_budgets() -> dict[str, object]:
 
 
 def test_budget_passes_pay_from_the_kept_adjudication(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """With a spill folder, each partition makes its adjudication (validation, facts, rule
     decisions) once; the passes that settle binding budgets pay from what it kept, and the
     answer is still the single pass's. Without one, every pass starts over: same answer."""
@@ -172,15 +183,19 @@ def test_budget_passes_pay_from_the_kept_adjudication(
     tables = _messy_tables()
     contracts = _tight_budgets()
     whole = casefund.evaluate(tables, contracts)
-    paid = whole.lines.query("status == 'billable'").groupby("contract_id", observed=True)[
-        "amount"].sum()
+    paid = (
+        whole.lines.query("status == 'billable'")
+        .groupby("contract_id", observed=True)["amount"]
+        .sum()
+    )
     assert paid["foundation_grant"] == pytest.approx(2500.0, abs=0.01)  # both budgets bind
     assert 900.0 - 22.0 < paid["rw_part_a_nmcm"] <= 900.0  # whole $22 units: 880 of 900
     laid = []
     made = Adjudication.of.__func__  # type: ignore[attr-defined]
 
-    def counted(cls: type[Adjudication], data: casefund.Dataset,
-                prepared: object = None) -> Adjudication:
+    def counted(
+        cls: type[Adjudication], data: casefund.Dataset, prepared: object = None
+    ) -> Adjudication:
         laid.append(len(data.activities))
         return made(cls, data, prepared)  # type: ignore[no-any-return]
 
@@ -230,7 +245,8 @@ def test_more_partitions_than_participants_leaves_empty_ones_harmless() -> None:
 
 @pytest.mark.parametrize("suffix", ["csv", "parquet"])
 def test_files_dealt_in_batches_reproduce_the_single_pass(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, suffix: str) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, suffix: str
+) -> None:
     """Input files are read in batches (here of 97 rows) straight into partition files; a
     repeated id whose copies sit in different batches and partitions is still refused."""
     import casefund.scaleout.files
@@ -247,15 +263,22 @@ def test_files_dealt_in_batches_reproduce_the_single_pass(
     whole = casefund.evaluate(tmp_path, contracts)
     streamed = evaluate_raw(tmp_path, contracts, 4)
     same(whole, streamed)
-    pd.testing.assert_frame_equal(whole.rejects.reset_index(drop=True),
-                                  streamed.rejects.reset_index(drop=True))
+    pd.testing.assert_frame_equal(
+        whole.rejects.reset_index(drop=True), streamed.rejects.reset_index(drop=True)
+    )
     assert streamed.input_hashes == whole.input_hashes
     assert {6, 401} <= set(
-        streamed.rejects.query("table == 'activities' and field == 'activity_id'")["row"])
+        streamed.rejects.query("table == 'activities' and field == 'activity_id'")["row"]
+    )
 
 
-@given(st.lists(st.tuples(st.integers(0, 2**40), st.integers(0, 3), st.integers(0, 2**40)),
-                min_size=1, max_size=60))
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 2**40), st.integers(0, 3), st.integers(0, 2**40)),
+        min_size=1,
+        max_size=60,
+    )
+)
 @settings(max_examples=60, deadline=None)
 def test_packed_sort_order_is_a_stable_lexsort(rows: list[tuple[int, int, int]]) -> None:
     """Keys of 41 + 2 + 41 bits do not fit one int64: the packed key is re-ranked before
@@ -278,3 +301,38 @@ def test_a_partition_leaves_arrows_default_pool_as_it_found_it() -> None:
     contracts = _tight_budgets()
     same(casefund.evaluate(tables, contracts), evaluate_raw(tables, contracts, 2))
     assert pa.default_memory_pool().backend_name == before
+
+
+def test_regression_a_library_run_leaves_the_callers_process_as_it_was() -> None:
+    """Bug: evaluating partitions set glibc's mmap threshold and trimmed the heap in the
+    caller's process and switched Arrow's default memory pool while partitions ran. Those
+    are process-wide; only an opt-in bootstrap (the casefund command, a worker plugin)
+    changes them now. Run in a fresh interpreter: the CLI tests tune their own process."""
+    script = """
+import pyarrow as pa
+import casefund
+from casefund.scaleout import worker
+from casefund.synthetic import Shape, demo_contracts, generate
+before = pa.default_memory_pool().backend_name
+casefund.evaluate(generate(Shape(participants=20, months=2, seed=3)), demo_contracts(),
+                  partitions=3)
+print(before == pa.default_memory_pool().backend_name, worker._state["tuned"])
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.split() == ["True", "False"]
+
+
+@pytest.mark.parametrize("partitions", [1, 2, 3])
+def test_regression_a_misspelt_table_name_is_refused_however_many_partitions(
+    partitions: int,
+) -> None:
+    """Bug: the partitioned reader had its own copy of table-name handling and ignored a
+    misspelt table with two partitions (one pass refused it)."""
+    tables = {
+        "participants": pd.DataFrame({"participant_id": ["p1"]}),
+        "activites": pd.DataFrame({"activity_id": ["a1"]}),
+    }
+    with pytest.raises(casefund.InputError, match=r"unknown table.*did you mean 'activities'"):
+        casefund.evaluate(tables, partitions=partitions)

@@ -18,15 +18,27 @@ from casefund.reports.privacy import deidentified
 from casefund.synthetic import Shape, demo_contracts, generate, write_dataset
 
 runner = CliRunner()
-FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "small_agency"
+FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "small_agency"
 
 
 def test_deidentified_files_hold_no_ids_and_no_dates_below_month(tmp_path: Path) -> None:
-    data = write_dataset(generate(Shape(participants=60, months=3, seed=5)), demo_contracts(),
-                         tmp_path / "in")
+    data = write_dataset(
+        generate(Shape(participants=60, months=3, seed=5)), demo_contracts(), tmp_path / "in"
+    )
     out = tmp_path / "out"
-    result = runner.invoke(app, ["evaluate", "--data", str(data), "--out", str(out),
-                                 "--deidentify", "--recipient", "county"])
+    result = runner.invoke(
+        app,
+        [
+            "evaluate",
+            "--data",
+            str(data),
+            "--out",
+            str(out),
+            "--deidentify",
+            "--recipient",
+            "county",
+        ],
+    )
     assert result.exit_code == 0, result.output
     ids = set(pd.read_csv(data / "participants.csv", dtype=str)["participant_id"])
     ids |= set(pd.read_csv(data / "activities.csv", dtype=str)["activity_id"])
@@ -97,39 +109,74 @@ def test_no_hidden_cell_can_be_recovered_from_the_published_totals() -> None:
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 5), st.integers(0, 2), st.integers(1, 30)),
-                min_size=1, max_size=30, unique_by=lambda t: (t[0], t[1])))
-def test_protected_tables_never_give_a_hidden_cell_away(cells: list[tuple[int, int, int]]
-                                                       ) -> None:
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 5), st.integers(0, 2), st.integers(1, 30)),
+        min_size=1,
+        max_size=30,
+        unique_by=lambda t: (t[0], t[1]),
+    )
+)
+def test_protected_tables_never_give_a_hidden_cell_away(cells: list[tuple[int, int, int]]) -> None:
     from casefund.reports.suppression import ALL, protect
 
-    interior = pd.DataFrame([{"contract_id": "c", "month": f"m{m}", "status": f"s{s}",
-                              "participants": p, "minutes": 7 * p + m} for m, s, p in cells])
+    interior = pd.DataFrame(
+        [
+            {
+                "contract_id": "c",
+                "month": f"m{m}",
+                "status": f"s{s}",
+                "participants": p,
+                "minutes": 7 * p + m,
+            }
+            for m, s, p in cells
+        ]
+    )
     parts = [interior]
     for key in ("month", "status"):
         other = "status" if key == "month" else "month"
-        total = interior.groupby(other, as_index=False).agg(participants=("participants", "sum"),
-                                                            minutes=("minutes", "sum"))
+        total = interior.groupby(other, as_index=False).agg(
+            participants=("participants", "sum"), minutes=("minutes", "sum")
+        )
         parts.append(total.assign(contract_id="c", **{key: ALL}))
-    parts.append(pd.DataFrame([{"contract_id": "c", "month": ALL, "status": ALL,
-                                "participants": interior["participants"].sum(),
-                                "minutes": interior["minutes"].sum()}]))
+    parts.append(
+        pd.DataFrame(
+            [
+                {
+                    "contract_id": "c",
+                    "month": ALL,
+                    "status": ALL,
+                    "participants": interior["participants"].sum(),
+                    "minutes": interior["minutes"].sum(),
+                }
+            ]
+        )
+    )
     table = pd.concat(parts, ignore_index=True)
-    hidden = protect(table, "participants", 11, ["contract_id", "month", "status"],
-                     ["month", "status"], "contract_id")
+    hidden = protect(
+        table,
+        "participants",
+        11,
+        ["contract_id", "month", "status"],
+        ["month", "status"],
+        "contract_id",
+    )
     published = table.assign(suppressed=hidden)
     assert (published.loc[~hidden, "participants"] >= 11).all()
     assert _attack(published) == []
 
 
 def test_a_deidentified_run_prints_only_deidentified_totals(tmp_path: Path) -> None:
-    data = write_dataset(generate(Shape(participants=40, months=2, seed=9)), demo_contracts(),
-                         tmp_path / "in")
-    identified = runner.invoke(app, ["evaluate", "--data", str(data), "--out",
-                                     str(tmp_path / "id")])
+    data = write_dataset(
+        generate(Shape(participants=40, months=2, seed=9)), demo_contracts(), tmp_path / "in"
+    )
+    identified = runner.invoke(
+        app, ["evaluate", "--data", str(data), "--out", str(tmp_path / "id")]
+    )
     breakdown = pd.read_csv(tmp_path / "id" / "breakdown.csv")
-    public = runner.invoke(app, ["evaluate", "--data", str(data), "--out",
-                                 str(tmp_path / "pub"), "--deidentify"])
+    public = runner.invoke(
+        app, ["evaluate", "--data", str(data), "--out", str(tmp_path / "pub"), "--deidentify"]
+    )
     assert identified.exit_code == public.exit_code == 0
     small = breakdown.loc[breakdown["activities"] < 11, "minutes"]
     assert len(small) and "hidden" in public.output
@@ -139,13 +186,28 @@ def test_a_deidentified_run_prints_only_deidentified_totals(tmp_path: Path) -> N
 
 def _sud_lines(recipient: str | None, consents: list[dict[str, str]]) -> int:
     people = pd.DataFrame([{"participant_id": f"p{i}"} for i in range(12)])
-    acts = pd.DataFrame([{"activity_id": f"a{i}", "participant_id": f"p{i}",
-                          "date": "2024-03-04", "minutes": 30, "activity": "sud_treatment"}
-                         for i in range(12)])
-    result = casefund.evaluate({"participants": people, "activities": acts,
-                                "consents": pd.DataFrame(consents, columns=[
-                                    "participant_id", "recipient", "scope", "start_date",
-                                    "end_date"])}, {"contracts": []})
+    acts = pd.DataFrame(
+        [
+            {
+                "activity_id": f"a{i}",
+                "participant_id": f"p{i}",
+                "date": "2024-03-04",
+                "minutes": 30,
+                "activity": "sud_treatment",
+            }
+            for i in range(12)
+        ]
+    )
+    result = casefund.evaluate(
+        {
+            "participants": people,
+            "activities": acts,
+            "consents": pd.DataFrame(
+                consents, columns=["participant_id", "recipient", "scope", "start_date", "end_date"]
+            ),
+        },
+        {"contracts": []},
+    )
     summary = deidentified(result, recipient)["summary"]
     cells = summary.loc[(summary["month"] != "all") & (summary["status"] != "all")]
     return int(cells["activities"].fillna(0).sum())
@@ -153,8 +215,16 @@ def _sud_lines(recipient: str | None, consents: list[dict[str, str]]) -> int:
 
 def test_part2_records_are_withheld_without_the_recipients_consent() -> None:
     assert _sud_lines("county", []) == 0
-    everyone = [{"participant_id": f"p{i}", "recipient": "county", "scope": "sud",
-                 "start_date": "2024-01-01", "end_date": "2024-12-31"} for i in range(12)]
+    everyone = [
+        {
+            "participant_id": f"p{i}",
+            "recipient": "county",
+            "scope": "sud",
+            "start_date": "2024-01-01",
+            "end_date": "2024-12-31",
+        }
+        for i in range(12)
+    ]
     assert _sud_lines("county", everyone) == 12
     assert _sud_lines("state", everyone) == 0
     expired = [{**c, "end_date": "2024-02-29"} for c in everyone]
@@ -163,8 +233,9 @@ def test_part2_records_are_withheld_without_the_recipients_consent() -> None:
 
 def test_verify_reports_identical_then_catches_a_changed_file(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    assert runner.invoke(app, ["evaluate", "--data", str(FIXTURE), "--out", str(out)]
-                         ).exit_code == 0
+    assert (
+        runner.invoke(app, ["evaluate", "--data", str(FIXTURE), "--out", str(out)]).exit_code == 0
+    )
     same = runner.invoke(app, ["verify", str(out), "--data", str(FIXTURE)])
     assert same.exit_code == 0, same.output
     assert "lines.csv" in same.output and "differs" not in same.output
@@ -186,8 +257,12 @@ def test_verify_covers_the_workbook_and_deidentified_and_eligibility_folders(
     import openpyxl
 
     full = tmp_path / "full"
-    assert runner.invoke(app, ["evaluate", "--data", str(FIXTURE), "--out", str(full),
-                               "--xlsx"]).exit_code == 0
+    assert (
+        runner.invoke(
+            app, ["evaluate", "--data", str(FIXTURE), "--out", str(full), "--xlsx"]
+        ).exit_code
+        == 0
+    )
     assert runner.invoke(app, ["verify", str(full), "--data", str(FIXTURE)]).exit_code == 0
     book = openpyxl.load_workbook(full / "casefund.xlsx")
     book["lines"]["J2"] = 999
@@ -195,15 +270,33 @@ def test_verify_covers_the_workbook_and_deidentified_and_eligibility_folders(
     changed = runner.invoke(app, ["verify", str(full), "--data", str(FIXTURE)])
     assert changed.exit_code == 1 and "casefund.xlsx    differs" in changed.output
     public = tmp_path / "public"
-    assert runner.invoke(app, ["evaluate", "--data", str(FIXTURE), "--out", str(public),
-                               "--deidentify", "--recipient", "county"]).exit_code == 0
+    assert (
+        runner.invoke(
+            app,
+            [
+                "evaluate",
+                "--data",
+                str(FIXTURE),
+                "--out",
+                str(public),
+                "--deidentify",
+                "--recipient",
+                "county",
+            ],
+        ).exit_code
+        == 0
+    )
     checked = runner.invoke(app, ["verify", str(public), "--data", str(FIXTURE)])
     assert checked.exit_code == 0 and "summary.csv" in checked.output
     (public / "notes.txt").write_text("added later")
     extra = runner.invoke(app, ["verify", str(public), "--data", str(FIXTURE)])
     assert extra.exit_code == 1 and "notes.txt" in extra.output
     due = tmp_path / "due"
-    assert runner.invoke(app, ["eligibility", "--data", str(FIXTURE), "--as-of", "2024-06-30",
-                               "--out", str(due)]).exit_code == 0
+    assert (
+        runner.invoke(
+            app, ["eligibility", "--data", str(FIXTURE), "--as-of", "2024-06-30", "--out", str(due)]
+        ).exit_code
+        == 0
+    )
     again = runner.invoke(app, ["verify", str(due), "--data", str(FIXTURE)])
     assert again.exit_code == 0 and "recertification.csv" in again.output

@@ -21,13 +21,24 @@ from casefund.reports.x12_837p import build_837p
 pyx12_document = pytest.importorskip("pyx12.x12n_document")
 import pyx12.params  # noqa: E402
 
-FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "small_agency"
-BILLING = {"submitter_id": "ACME01", "submitter_name": "Acme Case Management",
-           "contact_name": "Billing Office", "contact_phone": "5555550100",
-           "receiver_id": "COUNTYBH", "receiver_name": "County Behavioral Health",
-           "provider_npi": "1234567893", "provider_name": "Acme Case Management",
-           "address": "100 Main St", "city": "Los Angeles", "state": "CA", "zip": "90012",
-           "tax_id": "123456789", "payer_code": "COUNTYBH", "default_diagnosis": "Z59.00"}
+FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "small_agency"
+BILLING = {
+    "submitter_id": "ACME01",
+    "submitter_name": "Acme Case Management",
+    "contact_name": "Billing Office",
+    "contact_phone": "5555550100",
+    "receiver_id": "COUNTYBH",
+    "receiver_name": "County Behavioral Health",
+    "provider_npi": "1234567893",
+    "provider_name": "Acme Case Management",
+    "address": "100 Main St",
+    "city": "Los Angeles",
+    "state": "CA",
+    "zip": "90012",
+    "tax_id": "123456789",
+    "payer_code": "COUNTYBH",
+    "default_diagnosis": "Z59.00",
+}
 
 
 def contracts() -> dict[str, Any]:
@@ -37,9 +48,15 @@ def contracts() -> dict[str, Any]:
 
 
 def valid(text: str) -> bool:
-    return bool(pyx12_document.x12n_document(
-        param=pyx12.params.params(), src_file=io.StringIO(text), fd_997=io.StringIO(),
-        fd_html=io.StringIO(), fd_xmldoc=None))
+    return bool(
+        pyx12_document.x12n_document(
+            param=pyx12.params.params(),
+            src_file=io.StringIO(text),
+            fd_997=io.StringIO(),
+            fd_html=io.StringIO(),
+            fd_xmldoc=None,
+        )
+    )
 
 
 def test_837p_validates_and_adds_up() -> None:
@@ -82,8 +99,9 @@ def test_claims_command(tmp_path: Path) -> None:
         (data / path.name).write_bytes(path.read_bytes())
     (data / "contracts.yaml").write_text(yaml.safe_dump(contracts()))
     out = tmp_path / "county.837"
-    result = CliRunner().invoke(app, ["claims", "--data", str(data), "--contract",
-                                      "county_tcm", "--out", str(out)])
+    result = CliRunner().invoke(
+        app, ["claims", "--data", str(data), "--contract", "county_tcm", "--out", str(out)]
+    )
     assert result.exit_code == 0, result.output
     assert valid(out.read_text())
 
@@ -94,8 +112,9 @@ def test_fhir_claims_validate_and_total() -> None:
 
     from casefund.reports.fhir_claims import claim_resources
 
-    resources = claim_resources(casefund.evaluate(FIXTURE, contracts()), "county_tcm",
-                                dt.date(2024, 5, 1))
+    resources = claim_resources(
+        casefund.evaluate(FIXTURE, contracts()), "county_tcm", dt.date(2024, 5, 1)
+    )
     assert len(resources) == 1
     claim = Claim.model_validate(resources[0])
     assert float(claim.total.value) == 63.0
@@ -105,18 +124,47 @@ def test_fhir_claims_validate_and_total() -> None:
 
 def test_invoice_columns_follow_the_users_mapping(tmp_path: Path) -> None:
     mapping = tmp_path / "plan.yaml"
-    mapping.write_text("Member ID: participant_id\nDOS: service_date\nHCPCS: procedure_code\n"
-                       "Billed: amount\n")
+    mapping.write_text(
+        "Member ID: participant_id\nDOS: service_date\nHCPCS: procedure_code\nBilled: amount\n"
+    )
     out = tmp_path / "invoice.csv"
-    result = CliRunner().invoke(app, ["claims", "--data", str(FIXTURE), "--contract",
-                                      "county_tcm", "--format", "invoice", "--mapping",
-                                      str(mapping), "--out", str(out)])
+    result = CliRunner().invoke(
+        app,
+        [
+            "claims",
+            "--data",
+            str(FIXTURE),
+            "--contract",
+            "county_tcm",
+            "--format",
+            "invoice",
+            "--mapping",
+            str(mapping),
+            "--out",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.output
-    assert out.read_text().splitlines() == ["Member ID,DOS,HCPCS,Billed",
-                                            "p-homeless,2024-03-04,T1017,63.0"]
+    assert out.read_text().splitlines() == [
+        "Member ID,DOS,HCPCS,Billed",
+        "p-homeless,2024-03-04,T1017,63.0",
+    ]
     bad = tmp_path / "bad.yaml"
     bad.write_text("Member: nobody\n")
-    failed = CliRunner().invoke(app, ["claims", "--data", str(FIXTURE), "--contract",
-                                      "county_tcm", "--format", "invoice", "--mapping",
-                                      str(bad), "--out", str(out)])
+    failed = CliRunner().invoke(
+        app,
+        [
+            "claims",
+            "--data",
+            str(FIXTURE),
+            "--contract",
+            "county_tcm",
+            "--format",
+            "invoice",
+            "--mapping",
+            str(bad),
+            "--out",
+            str(out),
+        ],
+    )
     assert failed.exit_code == 2 and "nobody" in failed.output

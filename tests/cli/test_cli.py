@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from casefund.cli import app
 
-FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "small_agency"
+FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "small_agency"
 runner = CliRunner()
 
 
@@ -41,16 +41,16 @@ def test_demo_conserves_every_accepted_minute(demo_out: Path) -> None:
     accepted = acts.loc[~acts["row"].isin(refused_rows)]
     accepted_minutes = accepted.set_index("activity_id")["minutes"].astype(int).sort_index()
     got = lines.query("status != 'rejected'").groupby("activity_id")["minutes"].sum()
-    pd.testing.assert_series_equal(got.sort_index().astype(int), accepted_minutes,
-                                   check_names=False)
+    pd.testing.assert_series_equal(
+        got.sort_index().astype(int), accepted_minutes, check_names=False
+    )
     assert set(lines["status"]) <= {"billable", "bundled", "unbillable", "rejected"}
 
 
 def test_demo_bills_every_program(demo_out: Path) -> None:
     lines = pd.read_csv(demo_out / "lines.csv", keep_default_na=False)
     billed = set(lines.query("status == 'billable'")["program"])
-    assert {"ecm", "tcm", "ryan_white_nmcm", "grant", "health_home",
-            "community_supports"} <= billed
+    assert {"ecm", "tcm", "ryan_white_nmcm", "grant", "health_home", "community_supports"} <= billed
 
 
 def test_explain_answers_for_a_demo_activity_in_at_most_20_lines(demo_out: Path) -> None:
@@ -65,8 +65,9 @@ def test_explain_answers_for_a_demo_activity_in_at_most_20_lines(demo_out: Path)
 
 
 def test_evaluate_on_fixture_folder(tmp_path: Path) -> None:
-    result = runner.invoke(app, ["evaluate", "--data", str(FIXTURE), "--out", str(tmp_path),
-                                 "--xlsx"])
+    result = runner.invoke(
+        app, ["evaluate", "--data", str(FIXTURE), "--out", str(tmp_path), "--xlsx"]
+    )
     assert result.exit_code == 0, result.output
     lines = pd.read_csv(tmp_path / "lines.csv", keep_default_na=False)
     by_id = lines.groupby("activity_id")["status"].agg(lambda s: ";".join(sorted(s)))
@@ -76,8 +77,10 @@ def test_evaluate_on_fixture_folder(tmp_path: Path) -> None:
 
 
 def test_eligibility_command(tmp_path: Path) -> None:
-    result = runner.invoke(app, ["eligibility", "--data", str(FIXTURE), "--as-of",
-                                 "2024-06-30", "--out", str(tmp_path)])
+    result = runner.invoke(
+        app,
+        ["eligibility", "--data", str(FIXTURE), "--as-of", "2024-06-30", "--out", str(tmp_path)],
+    )
     assert result.exit_code == 0, result.output
     frame = pd.read_csv(tmp_path / "eligibility.csv", keep_default_na=False)
     ecm = frame.query("participant_id == 'p-homeless' and program == 'ecm'")
@@ -88,7 +91,8 @@ def test_bad_contracts_file_is_a_clear_error_not_a_traceback(tmp_path: Path) -> 
     data = tmp_path / "data"
     shutil.copytree(FIXTURE, data)
     (data / "contracts.yaml").write_text(
-        "contracts:\n  - {id: x, payer: X, program: tcm, payment: ffs_unit, rat: 3}\n")
+        "contracts:\n  - {id: x, payer: X, program: tcm, payment: ffs_unit, rat: 3}\n"
+    )
     result = runner.invoke(app, ["evaluate", "--data", str(data), "--out", str(tmp_path / "o")])
     assert result.exit_code == 2
     assert "contract 'x'" in result.output and "rat" in result.output
@@ -96,8 +100,9 @@ def test_bad_contracts_file_is_a_clear_error_not_a_traceback(tmp_path: Path) -> 
 
 
 def test_bad_as_of_date_is_a_clear_error(tmp_path: Path) -> None:
-    result = runner.invoke(app, ["eligibility", "--data", str(FIXTURE), "--as-of", "June",
-                                 "--out", str(tmp_path)])
+    result = runner.invoke(
+        app, ["eligibility", "--data", str(FIXTURE), "--as-of", "June", "--out", str(tmp_path)]
+    )
     assert result.exit_code == 2 and "--as-of" in result.output
 
 
@@ -120,17 +125,22 @@ def test_schema_command(tmp_path: Path) -> None:
     assert (tmp_path / "contracts.schema.json").exists()
 
 
-def test_partitioned_run_writes_the_same_files_byte_for_byte(demo_out: Path,
-                                                             tmp_path: Path) -> None:
+def test_partitioned_run_writes_the_same_files_byte_for_byte(
+    demo_out: Path, tmp_path: Path
+) -> None:
     """`--partitions` validates inside each partition (bounded memory); outputs and manifest
     must still be exactly those of one pass."""
     pytest.importorskip("dask")
     single, parted = tmp_path / "single", tmp_path / "parted"
     in_process = tmp_path / "in_process"
-    for out, extra in ((single, []), (parted, ["--partitions", "3"]),
-                       (in_process, ["--partitions", "2", "--workers", "1"])):
-        result = runner.invoke(app, ["evaluate", "--data", str(demo_out / "input"), "--out",
-                                     str(out), *extra])
+    for out, extra in (
+        (single, []),
+        (parted, ["--partitions", "3"]),
+        (in_process, ["--partitions", "2", "--workers", "1"]),
+    ):
+        result = runner.invoke(
+            app, ["evaluate", "--data", str(demo_out / "input"), "--out", str(out), *extra]
+        )
         assert result.exit_code == 0, result.output
     written = sorted(p.name for p in single.iterdir())
     assert written == sorted(p.name for p in parted.iterdir())
@@ -144,8 +154,20 @@ def test_partitioned_deidentified_report_is_the_same(demo_out: Path, tmp_path: P
     outs = []
     for extra in ([], ["--partitions", "3", "--workers", "1"]):
         out = tmp_path / f"d{len(outs)}"
-        result = runner.invoke(app, ["evaluate", "--data", str(demo_out / "input"), "--out",
-                                     str(out), "--deidentify", "--recipient", "county", *extra])
+        result = runner.invoke(
+            app,
+            [
+                "evaluate",
+                "--data",
+                str(demo_out / "input"),
+                "--out",
+                str(out),
+                "--deidentify",
+                "--recipient",
+                "county",
+                *extra,
+            ],
+        )
         assert result.exit_code == 0, result.output
         outs.append(out)
     names = sorted(p.name for p in outs[0].iterdir())

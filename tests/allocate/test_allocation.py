@@ -5,16 +5,25 @@ from typing import Any
 from conftest import TCM_CONTRACT, act, evaluate, lines_for, span
 
 Member = tuple[list[dict[str, Any]], list[dict[str, Any]]]
-GRANT = {"id": "city", "payer": "City", "program": "grant", "payment": "grant", "rate": 40.0,
-         "priority": 90, "covers": ["referral", "transportation"]}
+GRANT = {
+    "id": "city",
+    "payer": "City",
+    "program": "grant",
+    "payment": "grant",
+    "rate": 40.0,
+    "priority": 90,
+    "covers": ["referral", "transportation"],
+}
 
 
 def test_unit_cap_splits_the_activity_that_crosses_it(tcm_member: Member) -> None:
     people, coverage = tcm_member
     capped = {**TCM_CONTRACT, "caps": {"units_per_month": 3}}
-    acts = [act("a1", "p1", "2024-03-04", 30, "referral"),
-            act("a2", "p1", "2024-03-05", 30, "referral"),
-            act("a3", "p1", "2024-03-06", 30, "referral")]
+    acts = [
+        act("a1", "p1", "2024-03-04", 30, "referral"),
+        act("a2", "p1", "2024-03-05", 30, "referral"),
+        act("a3", "p1", "2024-03-06", 30, "referral"),
+    ]
     result = evaluate(people, acts, [capped, GRANT], coverage)
     a2 = lines_for(result, "a2")
     assert a2["contract_id"].tolist() == ["county_tcm", "city"]
@@ -29,8 +38,10 @@ def test_unit_cap_splits_the_activity_that_crosses_it(tcm_member: Member) -> Non
 def test_cap_reason_is_kept_on_the_minutes_nobody_took(tcm_member: Member) -> None:
     people, coverage = tcm_member
     capped = {**TCM_CONTRACT, "caps": {"units_per_month": 2}}
-    acts = [act("a1", "p1", "2024-03-04", 30, "referral"),
-            act("a2", "p1", "2024-03-05", 30, "referral")]
+    acts = [
+        act("a1", "p1", "2024-03-04", 30, "referral"),
+        act("a2", "p1", "2024-03-05", 30, "referral"),
+    ]
     result = evaluate(people, acts, [capped], coverage)
     a2 = lines_for(result, "a2").iloc[0]
     assert a2["status"] == "unbillable" and "cap.units_per_month" in a2["reasons"]
@@ -39,8 +50,10 @@ def test_cap_reason_is_kept_on_the_minutes_nobody_took(tcm_member: Member) -> No
 def test_budget_is_spent_in_service_order_across_participants() -> None:
     people = [{"participant_id": p} for p in ("p1", "p2")]
     grant = {**GRANT, "caps": {"budget": 50.0}}
-    acts = [act("a1", "p2", "2024-03-01", 60, "transportation"),
-            act("a2", "p1", "2024-03-02", 60, "transportation")]
+    acts = [
+        act("a1", "p2", "2024-03-01", 60, "transportation"),
+        act("a2", "p1", "2024-03-02", 60, "transportation"),
+    ]
     result = evaluate(people, acts, [grant])
     assert lines_for(result, "a1").iloc[0]["amount"] == 40.0
     first = lines_for(result, "a2")
@@ -51,8 +64,10 @@ def test_budget_is_spent_in_service_order_across_participants() -> None:
 
 def test_payer_of_last_resort_only_gets_what_medicaid_left(tcm_member: Member) -> None:
     people, coverage = tcm_member
-    acts = [act("a1", "p1", "2024-03-04", 30, "referral"),
-            act("a2", "p1", "2024-03-05", 30, "transportation")]
+    acts = [
+        act("a1", "p1", "2024-03-04", 30, "referral"),
+        act("a2", "p1", "2024-03-05", 30, "transportation"),
+    ]
     result = evaluate(people, acts, [GRANT, TCM_CONTRACT], coverage)
     assert lines_for(result, "a1")["contract_id"].tolist() == ["county_tcm"]
     assert lines_for(result, "a2")["contract_id"].tolist() == ["city"]
@@ -67,21 +82,40 @@ def test_contract_outside_its_dates_says_so(tcm_member: Member) -> None:
 
 
 def test_activity_with_no_contract_at_all_says_so() -> None:
-    result = evaluate([{"participant_id": "p1"}], [act("a1", "p1", "2024-07-01", 30, "referral")],
-                      [])
+    result = evaluate(
+        [{"participant_id": "p1"}], [act("a1", "p1", "2024-07-01", 30, "referral")], []
+    )
     assert lines_for(result, "a1").iloc[0]["reasons"] == "allocation.no_contract"
 
 
 def test_pempm_bills_the_month_once_and_bundles_the_rest() -> None:
-    people = [{"participant_id": "p1", "birth_date": "1980-01-01", "homeless": "yes",
-               "complex_need": "yes", "county": "Los Angeles"}]
-    coverage = [span("p1", "medi_cal", "2023-01-01", payer="mcp_a"),
-                span("p1", "ecm", "2023-01-01", payer="mcp_a")]
-    plan = {"id": "ecm_a", "payer": "MCP A", "program": "ecm", "payment": "pempm",
-            "rate": 450.0, "min_services_per_month": 2, "priority": 10}
-    acts = [act("a1", "p1", "2024-03-04", 30, "care_coordination"),
-            act("a2", "p1", "2024-03-20", 10, "monitoring", mode="phone"),
-            act("a3", "p1", "2024-04-02", 25, "assessment")]
+    people = [
+        {
+            "participant_id": "p1",
+            "birth_date": "1980-01-01",
+            "homeless": "yes",
+            "complex_need": "yes",
+            "county": "Los Angeles",
+        }
+    ]
+    coverage = [
+        span("p1", "medi_cal", "2023-01-01", payer="mcp_a"),
+        span("p1", "ecm", "2023-01-01", payer="mcp_a"),
+    ]
+    plan = {
+        "id": "ecm_a",
+        "payer": "MCP A",
+        "program": "ecm",
+        "payment": "pempm",
+        "rate": 450.0,
+        "min_services_per_month": 2,
+        "priority": 10,
+    }
+    acts = [
+        act("a1", "p1", "2024-03-04", 30, "care_coordination"),
+        act("a2", "p1", "2024-03-20", 10, "monitoring", mode="phone"),
+        act("a3", "p1", "2024-04-02", 25, "assessment"),
+    ]
     result = evaluate(people, acts, [plan], coverage)
     assert lines_for(result, "a1").iloc[0][["status", "amount"]].tolist() == ["billable", 450.0]
     assert lines_for(result, "a2").iloc[0]["status"] == "bundled"
@@ -94,10 +128,11 @@ def test_pempm_bills_the_month_once_and_bundles_the_rest() -> None:
 
 def test_encounter_contract_pays_one_encounter_per_day(tcm_member: Member) -> None:
     people, coverage = tcm_member
-    encounter = {**TCM_CONTRACT, "payment": "ffs_encounter", "rate": 120.0,
-                 "rounding": "encounter"}
-    acts = [act("a1", "p1", "2024-03-04", 20, "referral"),
-            act("a2", "p1", "2024-03-04", 40, "monitoring")]
+    encounter = {**TCM_CONTRACT, "payment": "ffs_encounter", "rate": 120.0, "rounding": "encounter"}
+    acts = [
+        act("a1", "p1", "2024-03-04", 20, "referral"),
+        act("a2", "p1", "2024-03-04", 40, "monitoring"),
+    ]
     result = evaluate(people, acts, [encounter], coverage)
     statuses = result.lines.set_index("activity_id")["status"].to_dict()
     assert statuses == {"a1": "billable", "a2": "bundled"}
@@ -106,14 +141,23 @@ def test_encounter_contract_pays_one_encounter_per_day(tcm_member: Member) -> No
 
 def test_cost_reimbursement_pays_the_recorded_amount_under_a_lifetime_cap() -> None:
     people = [{"participant_id": "p1"}]
-    coverage = [span("p1", "medi_cal", "2023-01-01", payer="mcp_a"),
-                span("p1", "community_supports", "2023-01-01", payer="mcp_a")]
-    cs = {"id": "cs", "payer": "MCP A", "program": "community_supports",
-          "payment": "cost_reimbursement", "caps": {"amount_lifetime": 5000}, "priority": 5,
-          "parameters": {"deposit_requires_navigation": False,
-                         "housing_deposits_per_lifetime": 2}}
-    acts = [act("a1", "p1", "2024-03-04", 10, "housing_deposit", amount=3000),
-            act("a2", "p1", "2024-05-04", 10, "housing_deposit", amount=3000)]
+    coverage = [
+        span("p1", "medi_cal", "2023-01-01", payer="mcp_a"),
+        span("p1", "community_supports", "2023-01-01", payer="mcp_a"),
+    ]
+    cs = {
+        "id": "cs",
+        "payer": "MCP A",
+        "program": "community_supports",
+        "payment": "cost_reimbursement",
+        "caps": {"amount_lifetime": 5000},
+        "priority": 5,
+        "parameters": {"deposit_requires_navigation": False, "housing_deposits_per_lifetime": 2},
+    }
+    acts = [
+        act("a1", "p1", "2024-03-04", 10, "housing_deposit", amount=3000),
+        act("a2", "p1", "2024-05-04", 10, "housing_deposit", amount=3000),
+    ]
     result = evaluate(people, acts, [cs], coverage)
     assert lines_for(result, "a1").iloc[0]["amount"] == 3000.0
     second = lines_for(result, "a2")
@@ -136,8 +180,10 @@ def test_rounding_never_carries_hours_over_a_unit_cap() -> None:
 def test_unit_contract_with_encounter_rounding_pays_one_per_day(tcm_member: Member) -> None:
     people, coverage = tcm_member
     contract = {**TCM_CONTRACT, "rounding": "encounter", "rate": 90.0}
-    acts = [act("a1", "p1", "2024-03-04", 95, "referral"),
-            act("a2", "p1", "2024-03-04", 20, "monitoring")]
+    acts = [
+        act("a1", "p1", "2024-03-04", 95, "referral"),
+        act("a2", "p1", "2024-03-04", 20, "monitoring"),
+    ]
     result = evaluate(people, acts, [contract], coverage)
     assert result.lines["units"].sum() == 1 and result.lines["amount"].sum() == 90.0
 
@@ -147,11 +193,12 @@ def test_an_email_is_not_an_encounter(tcm_member: Member) -> None:
     # §51185(a): an encounter is a face-to-face contact, or a significant telephone contact
     # in lieu of one.
     people, coverage = tcm_member
-    encounter = {**TCM_CONTRACT, "payment": "ffs_encounter", "rate": 120.0,
-                 "rounding": "encounter"}
-    acts = [act("a1", "p1", "2024-03-04", 10, "referral", mode="email"),
-            act("a2", "p1", "2024-03-05", 10, "referral", mode="email"),
-            act("a3", "p1", "2024-03-05", 30, "monitoring", mode="in_person")]
+    encounter = {**TCM_CONTRACT, "payment": "ffs_encounter", "rate": 120.0, "rounding": "encounter"}
+    acts = [
+        act("a1", "p1", "2024-03-04", 10, "referral", mode="email"),
+        act("a2", "p1", "2024-03-05", 10, "referral", mode="email"),
+        act("a3", "p1", "2024-03-05", 30, "monitoring", mode="in_person"),
+    ]
     result = evaluate(people, acts, [encounter], coverage)
     lone = lines_for(result, "a1").iloc[0]
     assert lone["status"] == "unbillable" and "units.not_an_encounter" in lone["reasons"]
@@ -162,8 +209,7 @@ def test_an_email_is_not_an_encounter(tcm_member: Member) -> None:
 
 def test_calls_count_only_where_the_contract_counts_them(tcm_member: Member) -> None:
     people, coverage = tcm_member
-    encounter = {**TCM_CONTRACT, "payment": "ffs_encounter", "rate": 120.0,
-                 "rounding": "encounter"}
+    encounter = {**TCM_CONTRACT, "payment": "ffs_encounter", "rate": 120.0, "rounding": "encounter"}
     acts = [act("a1", "p1", "2024-03-04", 25, "referral", mode="phone")]
     by_default = evaluate(people, acts, [encounter], coverage)
     assert lines_for(by_default, "a1").iloc[0]["status"] == "unbillable"

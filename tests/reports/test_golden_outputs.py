@@ -17,32 +17,65 @@ from typer.testing import CliRunner
 
 from casefund.cli import app
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = Path(__file__).with_name("golden_outputs.json")
 runner = CliRunner()
 
 
 def _digests(folder: Path) -> dict[str, str]:
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()[:20]
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()[:20]
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture(scope="module")
 def produced(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, str]]:
     base = tmp_path_factory.mktemp("golden")
     runs = {
-        "fixture": ["evaluate", "--data", str(ROOT / "fixtures" / "small_agency"), "--out",
-                    str(base / "fixture"), "--xlsx"],
-        "fixture_deidentified": ["evaluate", "--data", str(ROOT / "fixtures" / "small_agency"),
-                                 "--out", str(base / "fixture_deidentified"), "--deidentify"],
-        "fixture_eligibility": ["eligibility", "--data", str(ROOT / "fixtures" / "small_agency"),
-                                "--as-of", "2024-06-30", "--out",
-                                str(base / "fixture_eligibility")],
+        "fixture": [
+            "evaluate",
+            "--data",
+            str(ROOT / "fixtures" / "small_agency"),
+            "--out",
+            str(base / "fixture"),
+            "--xlsx",
+        ],
+        "fixture_deidentified": [
+            "evaluate",
+            "--data",
+            str(ROOT / "fixtures" / "small_agency"),
+            "--out",
+            str(base / "fixture_deidentified"),
+            "--deidentify",
+        ],
+        "fixture_eligibility": [
+            "eligibility",
+            "--data",
+            str(ROOT / "fixtures" / "small_agency"),
+            "--as-of",
+            "2024-06-30",
+            "--out",
+            str(base / "fixture_eligibility"),
+        ],
         "demo": ["demo", "--participants", "60", "--out", str(base / "demo")],
-        "funding_mix_xlsx": ["report", "funding-mix", "--data", str(ROOT / "fixtures" /
-                             "small_agency"), "--out", str(base / "funding_mix_xlsx" / "m.xlsx")],
-        "funding_mix_html": ["report", "funding-mix", "--data", str(ROOT / "fixtures" /
-                             "small_agency"), "--out", str(base / "funding_mix_html" / "m.html")],
+        "funding_mix_xlsx": [
+            "report",
+            "funding-mix",
+            "--data",
+            str(ROOT / "fixtures" / "small_agency"),
+            "--out",
+            str(base / "funding_mix_xlsx" / "m.xlsx"),
+        ],
+        "funding_mix_html": [
+            "report",
+            "funding-mix",
+            "--data",
+            str(ROOT / "fixtures" / "small_agency"),
+            "--out",
+            str(base / "funding_mix_html" / "m.html"),
+        ],
     }
     out = {}
     for name, args in runs.items():

@@ -34,38 +34,53 @@ def test_overlay_builds_new_contracts_and_leaves_the_baseline(data: object) -> N
 
 
 def test_pempm_rate_sweep_moves_revenue_linearly(data: object) -> None:
-    sweep = Scenario(name="s", sweep=Sweep(contract="mcp_a_ecm", field="rate",
-                                           values=[400, 500]))
+    sweep = Scenario(name="s", sweep=Sweep(contract="mcp_a_ecm", field="rate", values=[400, 500]))
     result = simulate(data, [sweep]).set_index("scenario")  # type: ignore[arg-type]
     low, high = result.loc["s[rate=400]"], result.loc["s[rate=500]"]
     months_paid = (high["revenue"] - low["revenue"]) / 100
     assert months_paid == pytest.approx(round(months_paid))  # whole PEMPM months
     assert high["cost"] == low["cost"] and high["break_even_pempm"] == low["break_even_pempm"]
-    assert result.loc["baseline", "revenue"] == pytest.approx(
-        low["revenue"] + 50 * months_paid)
+    assert result.loc["baseline", "revenue"] == pytest.approx(low["revenue"] + 50 * months_paid)
 
 
 def test_more_contacts_cost_more(data: object) -> None:
     busy = Scenario.model_validate({"name": "busy", "intensity": {"contacts_per_month": 12}})
     result = simulate(data, [busy]).set_index("scenario")  # type: ignore[arg-type]
     assert result.loc["busy", "cost"] > result.loc["baseline", "cost"]
-    assert result.loc["busy", "contacts_per_member_month"] > result.loc[
-        "baseline", "contacts_per_member_month"]
+    assert (
+        result.loc["busy", "contacts_per_member_month"]
+        > result.loc["baseline", "contacts_per_member_month"]
+    )
 
 
 def test_simulate_command(tmp_path: Path) -> None:
-    fixture = Path(__file__).resolve().parents[1] / "fixtures" / "small_agency"
+    fixture = Path(__file__).resolve().parents[2] / "fixtures" / "small_agency"
     scenarios = tmp_path / "scenarios.yaml"
-    scenarios.write_text("scenarios:\n  - name: higher\n    contracts:\n"
-                         "      county_tcm: {rate: 40}\n")
+    scenarios.write_text(
+        "scenarios:\n  - name: higher\n    contracts:\n      county_tcm: {rate: 40}\n"
+    )
     out = tmp_path / "sim.csv"
-    result = runner.invoke(app, ["simulate", "--data", str(fixture), "--scenarios",
-                                 str(scenarios), "--out", str(out)])
+    result = runner.invoke(
+        app, ["simulate", "--data", str(fixture), "--scenarios", str(scenarios), "--out", str(out)]
+    )
     assert result.exit_code == 0, result.output
     frame = pd.read_csv(out).set_index("scenario")
     chart = tmp_path / "chart.html"
-    drawn = runner.invoke(app, ["simulate", "--data", str(fixture), "--scenarios",
-                                str(scenarios), "--out", str(out), "--chart", str(chart)])
+    drawn = runner.invoke(
+        app,
+        [
+            "simulate",
+            "--data",
+            str(fixture),
+            "--scenarios",
+            str(scenarios),
+            "--out",
+            str(out),
+            "--chart",
+            str(chart),
+        ],
+    )
     assert drawn.exit_code == 0 and chart.read_text().count('class="bar"') == 4
     assert frame.loc["higher", "revenue"] - frame.loc["baseline", "revenue"] == pytest.approx(
-        2 * (40 - 31.5))
+        2 * (40 - 31.5)
+    )

@@ -6,6 +6,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from openpyxl import load_workbook  # type: ignore[import-untyped]
 from typer.testing import CliRunner
@@ -14,7 +15,7 @@ import casefund
 from casefund.cli import app
 from casefund.reports.funding_mix import funding_mix
 
-FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "small_agency"
+FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "small_agency"
 runner = CliRunner()
 
 
@@ -38,8 +39,9 @@ def test_caseload_is_checked_against_the_program_models() -> None:
 def test_xlsx_and_html_files(tmp_path: Path) -> None:
     xlsx, page = tmp_path / "mix.xlsx", tmp_path / "mix.html"
     for out in (xlsx, page):
-        result = runner.invoke(app, ["report", "funding-mix", "--data", str(FIXTURE),
-                                     "--out", str(out)])
+        result = runner.invoke(
+            app, ["report", "funding-mix", "--data", str(FIXTURE), "--out", str(out)]
+        )
         assert result.exit_code == 0, result.output
     book = load_workbook(xlsx)
     assert "funding by funder" in book.sheetnames and book["funding by funder"]["A1"].font.bold
@@ -53,14 +55,40 @@ def test_html_renders_in_headless_chromium(tmp_path: Path) -> None:
     runner.invoke(app, ["report", "funding-mix", "--data", str(FIXTURE), "--out", str(page)])
     shot = tmp_path / "shot.png"
     subprocess.run(
-        ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-         "--no-first-run", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}",
-         f"--screenshot={shot}", "--window-size=900,1400", page.as_uri()],
-        check=True, timeout=120, capture_output=True)
+        [
+            "chromium",
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            f"--screenshot={shot}",
+            "--window-size=900,1400",
+            page.as_uri(),
+        ],
+        check=True,
+        timeout=120,
+        capture_output=True,
+    )
     import numpy as np
     from PIL import Image  # type: ignore[import-not-found]
 
     pixels = np.asarray(Image.open(shot).convert("RGB")).reshape(-1, 3)
     blue = int((pixels == (27, 108, 168)).all(axis=1).sum())  # the first funder's bars
     assert blue > 500
+
+
+def test_regression_a_partitioned_run_costs_and_caseloads_like_one_pass() -> None:
+    """Bug: funding_mix(evaluate(d, partitions=2)) reported $0 cost and an empty caseload
+    sheet, because it costed the activities table, which a partitioned run does not hold.
+    The lines now carry each share's staff member and hourly cost."""
+    whole = funding_mix(casefund.evaluate(FIXTURE))
+    for parts in (2, 3):
+        split = funding_mix(casefund.evaluate(FIXTURE, partitions=parts))
+        assert split.by_funder["cost"].sum() > 0
+        for name, frame in whole.sheets().items():
+            pd.testing.assert_frame_equal(split.sheets()[name], frame, obj=f"{name}, {parts}")
