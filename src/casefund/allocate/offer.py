@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from casefund.allocate.caps import apply_caps
+from casefund.allocate.caps import CapResult, apply_caps
 from casefund.allocate.status import LineStatus
 from casefund.records.contracts import Contract
 
@@ -92,14 +92,14 @@ def proportional_minutes(minutes: np.ndarray, paid: np.ndarray, asked: np.ndarra
 def capped(
     offer: AllowedActivities,
     units: np.ndarray,
-    price: np.ndarray,
+    amount: np.ndarray,
     contract: Contract,
     whole_units: bool,
-) -> tuple[np.ndarray, np.ndarray, Reasons]:
+) -> CapResult:
     """Units and dollars left after the contract's caps, and which cap stopped which row."""
-    result = apply_caps(
+    return apply_caps(
         units,
-        units * price,
+        amount,
         contract.caps,
         offer.participant,
         offer.month,
@@ -108,7 +108,6 @@ def capped(
         day=offer.day,
         episode=offer.episode,
     )
-    return result.units, result.amount, result.stopped_by
 
 
 def floor_cents(values: np.ndarray) -> np.ndarray:
@@ -128,9 +127,8 @@ def one_payment_per_group(
     """One payment per group (a participant-day's encounter, an engaged member-month): the
     group's ``carrier`` row is paid one unit at ``rate`` and every other offered row of a
     paid group is bundled into it. A cap that stops the carrier stops its whole group."""
-    paid_units, paid_amount, stopped_by = capped(
-        offer, carrier.astype(float), rate, contract, whole_units=True
-    )
+    caps = capped(offer, carrier.astype(float), carrier * rate, contract, whole_units=True)
+    paid_units, paid_amount, stopped_by = caps.units, caps.amount, caps.stopped_by
     paid = carrier & (paid_units > 0)
     taken_rows = any_in_group(groups, paid)
     status = np.where(

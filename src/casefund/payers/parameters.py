@@ -12,10 +12,9 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from casefund.errors import RuleFileError
+from casefund.records.bundled import parse_bundled
 from casefund.records.citations import Citation
 
 PARAMETER_PACKAGE = "casefund.payers"
@@ -123,18 +122,6 @@ def read_parameter_files() -> tuple[dict[str, ProgramParameters], list[tuple[str
             continue
         where, text = f"payers/parameters/{entry.name}", entry.read_text("utf-8")
         texts.append((where, text))
-        parsed = _parse(text, where)
+        parsed = parse_bundled(ParameterFile, text, where)
         parameters[parsed.program] = ProgramParameters(parsed.program, parsed.parameters, where)
     return parameters, texts
-
-
-def _parse(text: str, where: str) -> ParameterFile:
-    try:
-        return ParameterFile.model_validate(yaml.safe_load(text))
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
-        raise RuleFileError(f"{where}: {problems}") from None
-    except yaml.YAMLError as exc:
-        raise RuleFileError(f"{where}: not valid YAML ({exc})") from None

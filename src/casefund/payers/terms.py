@@ -19,21 +19,10 @@ import numpy as np
 
 from casefund.errors import InputError
 from casefund.payers.parameters import Parameter, ProgramParameters, kind_of
-from casefund.records.contracts import Contract
+from casefund.records.contracts import CONTRACT_TERMS, Contract
 from casefund.records.days import day_number
 from casefund.records.suggestions import did_you_mean
 from casefund.records.vocabulary import VOCABULARY, suggest
-
-_CONTRACT_KEYS = (
-    "rate",
-    "unit_minutes",
-    "rounding",
-    "aggregate",
-    "min_services_per_month",
-    "covers",
-    "procedure_code",
-    "modifiers",
-)
 
 CONVENTIONS = "units"
 
@@ -63,7 +52,7 @@ class ResolvedParameters:
     ) -> ResolvedParameters:
         overrides: dict[str, Any] = {}
         if contract is not None:
-            for key in _CONTRACT_KEYS:
+            for key in CONTRACT_TERMS:
                 value = getattr(contract, key)
                 if value is not None:
                     overrides[key] = value
@@ -271,7 +260,7 @@ def _parameter_problems(params: ResolvedParameters, contract: Contract) -> list[
                         f"'{contract.program}'{did_you_mean(str(item), known)}"
                     )
             continue
-        if name in _CONTRACT_KEYS:
+        if name in CONTRACT_TERMS:
             problems.append(
                 f"{key}: '{name}' is a contract key; write it at the contract's top level"
             )

@@ -53,6 +53,19 @@ Rounding = Annotated[str, _one_of("rounding rule", _ROUNDINGS), _schema(_ROUNDIN
 Aggregate = Annotated[str, _one_of("aggregation", _AGGREGATES), _schema(_AGGREGATES)]
 
 
+# The payment terms a contract may state in its own right (its program's parameter files
+# may set them too; the contract's own value wins, as of every service date).
+CONTRACT_TERMS = (
+    "rate",
+    "unit_minutes",
+    "rounding",
+    "aggregate",
+    "min_services_per_month",
+    "covers",
+    "procedure_code",
+    "modifiers",
+)
+
 # Money and quantities a contract states: finite, never negative, and of a size a contract
 # can have (a rate of 1e308 would overflow every sum it enters).
 Dollars = Annotated[float, Field(ge=0, le=1e12, allow_inf_nan=False)]

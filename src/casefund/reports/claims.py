@@ -27,15 +27,7 @@ def build_claims(lines: pd.DataFrame) -> pd.DataFrame:
     Payment models claimed by the month (PEMPM, case rates) have a blank service_date and
     ``month`` carries the period.
     """
-    keys = [
-        "contract_id",
-        "payer",
-        "participant_id",
-        "service_date",
-        "month",
-        "procedure_code",
-        "modifiers",
-    ]
+    keys = CLAIM_COLUMNS[:7]  # contract, payer, participant, date, month, code, modifiers
     billable = lines.loc[
         (lines["status"] == "billable").to_numpy(dtype=bool), [*keys, "payment", "units", "amount"]
     ]

@@ -48,9 +48,16 @@ _KNOWN_OUTPUTS = {
 _FIXED_STAMP = (1980, 1, 1, 0, 0, 0)
 
 
-def stamped(frame: pd.DataFrame, version: str, rules_hash: str) -> pd.DataFrame:
-    """The frame with the provenance columns every written output carries."""
-    return frame.assign(casefund_version=version, rules_hash=rules_hash)
+def stamped(
+    frame: pd.DataFrame, version: str, rules_hash: str, columns: list[str] | None = None
+) -> pd.DataFrame:
+    """The frame (``columns`` of it, if given) with the provenance columns every written
+    output carries, built in one copy."""
+    kept = list(frame.columns) if columns is None else columns
+    out = pd.DataFrame({name: frame[name] for name in kept}, index=frame.index)
+    out["casefund_version"] = version
+    out["rules_hash"] = rules_hash
+    return out
 
 
 def neutralized(value: Any) -> Any:

@@ -1,7 +1,8 @@
 """Every output of an evaluation, built from its lines and eligibility decisions in one place.
 
-``OUTPUTS`` is the registry: each output's name (its file is ``<name>.csv``) and the
-function that builds it. :func:`assemble` runs them for the single pass and for combined
+``OUTPUTS`` is the registry: each output's name (its file is ``<name>.csv``), the
+function that builds it and, where the file leaves some in-memory columns out, the columns
+it writes. :func:`assemble` runs them for the single pass and for combined
 partitions alike, so a new output is one entry here plus its own module.
 """
 
@@ -44,30 +45,38 @@ class Parts:
     as_of: dt.date | None  # the day recertification is judged on
 
 
-OUTPUTS: dict[str, Callable[[Parts], pd.DataFrame]] = {
-    "lines": lambda p: p.lines[LINE_COLUMNS],
-    "claims": lambda p: build_claims(p.lines),
-    "eligibility": lambda p: p.eligibility,
-    "breakdown": lambda p: build_breakdown(p.lines),
-    "admin_cap": lambda p: build_admin_cap(p.data["expenses"], p.data.contracts, p.book),
-    "recertification": lambda p: build_recertification(
-        p.data["coverage"], p.data.contracts, p.book, p.as_of
+@dataclass(frozen=True)
+class Output:
+    build: Callable[[Parts], pd.DataFrame]
+    written: list[str] | None = None  # the columns its file holds (None: every column)
+
+
+OUTPUTS: dict[str, Output] = {
+    "lines": Output(lambda p: p.lines, LINE_COLUMNS),
+    "claims": Output(lambda p: build_claims(p.lines)),
+    "eligibility": Output(lambda p: p.eligibility),
+    "breakdown": Output(lambda p: build_breakdown(p.lines)),
+    "admin_cap": Output(lambda p: build_admin_cap(p.data["expenses"], p.data.contracts, p.book)),
+    "recertification": Output(
+        lambda p: build_recertification(p.data["coverage"], p.data.contracts, p.book, p.as_of)
     ),
-    "charge_caps": lambda p: build_charge_caps(
-        p.data["charges"], p.data.participants, p.data.contracts, p.book
+    "charge_caps": Output(
+        lambda p: build_charge_caps(
+            p.data["charges"], p.data.participants, p.data.contracts, p.book
+        )
     ),
-    "rejects": lambda p: p.data.rejects,
+    "rejects": Output(lambda p: p.data.rejects),
 }
 
 
 @dataclass
 class Evaluation:
     """An evaluation's outputs (``evaluation.claims``, …, one attribute per entry of
-    ``OUTPUTS``) and their provenance. ``lines`` is the full lines table: in memory it also
-    carries each line's ``staff_id`` and ``hourly_cost``, which ``lines.csv`` leaves out."""
+    ``OUTPUTS``) and their provenance. ``evaluation.lines`` is the full lines table: in
+    memory it also carries each line's ``staff_id`` and ``hourly_cost``, which ``lines.csv``
+    leaves out."""
 
     frames: dict[str, pd.DataFrame]
-    lines: pd.DataFrame
     version: str
     rules_hash: str
     input_hashes: dict[str, str] = field(default_factory=dict)
@@ -82,8 +91,8 @@ class Evaluation:
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def outputs(self) -> dict[str, pd.DataFrame]:
-        """Every output as written, in registry order."""
-        return dict(self.frames)
+        """Every output with the columns its file holds, in registry order."""
+        return {name: _written(name, frame) for name, frame in self.frames.items()}
 
     def manifest(self) -> dict[str, Any]:
         return {
@@ -109,7 +118,7 @@ class Evaluation:
         out = Path(outdir)
         claim_folder(out, keep)
         frames = {
-            name: stamped(frame, self.version, self.rules_hash)
+            name: stamped(frame, self.version, self.rules_hash, OUTPUTS[name].written)
             for name, frame in self.frames.items()
         }
         written = [write_csv(frame, out / f"{name}.csv") for name, frame in frames.items()]
@@ -118,6 +127,11 @@ class Evaluation:
         manifest = {**self.manifest(), "files": sorted(keep), "xlsx": xlsx}
         written.append(write_manifest(out, manifest, written))
         return written
+
+
+def _written(name: str, frame: pd.DataFrame) -> pd.DataFrame:
+    columns = OUTPUTS[name].written
+    return frame if columns is None else frame[columns]
 
 
 def last_service_date(lines: pd.DataFrame) -> dt.date | None:
@@ -141,5 +155,5 @@ def assemble(
     book = rule_book()
     day = as_of or last_service_date(lines)
     parts = Parts(data, lines, eligibility, book, day)
-    frames = {name: build(parts) for name, build in OUTPUTS.items()}
-    return Evaluation(frames, lines, __version__, book.digest, hashes, data, day)
+    frames = {name: output.build(parts) for name, output in OUTPUTS.items()}
+    return Evaluation(frames, __version__, book.digest, hashes, data, day)

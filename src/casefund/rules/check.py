@@ -14,20 +14,11 @@ from typing import Any
 
 from casefund.errors import RuleFileError
 from casefund.facts.scope import ACTIVITY_FACTS, FUNCTIONS, KNOWN_FACTS
+from casefund.records.contracts import CONTRACT_TERMS
 from casefund.records.vocabulary import VOCABULARY, suggest
 from casefund.rules.book import RuleBook
 from casefund.rules.language import Compare, Composite, Constant, Fact, Node, Param
 
-CONTRACT_TERMS = {
-    "rate",
-    "unit_minutes",
-    "rounding",
-    "aggregate",
-    "min_services_per_month",
-    "covers",
-    "procedure_code",
-    "modifiers",
-}
 _CODE_FACTS = {
     "activity": "activity",
     "mode": "mode",
@@ -165,7 +156,7 @@ def check_rule_book() -> list[str]:
             elif name in ACTIVITY_FACTS and rule.scope != "activity":
                 problems.append(f"{where}: '{name}' is an activity fact in a {rule.scope} rule")
         program = book.parameters.get(rule.program)
-        known = (set(program.parameters) if program else set()) | CONTRACT_TERMS
+        known = (set(program.parameters) if program else set()) | set(CONTRACT_TERMS)
         conditions = [compiled.condition] + ([compiled.applies] if compiled.applies else [])
         for item in (node for condition in conditions for node in _walk(condition)):
             if isinstance(item, Param) and item.name not in known:

@@ -14,9 +14,9 @@ from importlib.abc import Traversable
 from typing import Any
 
 import yaml
-from pydantic import ValidationError
 
 from casefund.errors import RuleFileError
+from casefund.records.bundled import parse_bundled
 from casefund.rules.language import Node, parse_condition
 from casefund.rules.model import (
     CodingRule,
@@ -76,19 +76,6 @@ class RuleFiles:
     texts: list[tuple[str, str]] = field(default_factory=list)  # (where, text)
 
 
-def parse_file(model: type[Any], text: str, where: str) -> Any:
-    """A bundled YAML file validated against ``model``, or an error naming file and entry."""
-    try:
-        return model.model_validate(yaml.safe_load(text))
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
-        raise RuleFileError(f"{where}: {problems}") from None
-    except yaml.YAMLError as exc:
-        raise RuleFileError(f"{where}: not valid YAML ({exc})") from None
-
-
 def _yaml_files(root: Traversable, prefix: str) -> Iterator[tuple[str, Traversable]]:
     for entry in sorted(root.iterdir(), key=lambda e: e.name):
         if entry.is_dir() and not entry.name.startswith(("_", ".")):
@@ -105,15 +92,15 @@ def read_rule_files(functions: list[str], implicit: ParametersRead) -> RuleFiles
         found.texts.append((where, text))
         raw = yaml.safe_load(text)
         if isinstance(raw, dict) and "outcomes" in raw:
-            for outcome in parse_file(OutcomeFile, text, where).outcomes:
+            for outcome in parse_bundled(OutcomeFile, text, where).outcomes:
                 found.outcomes[outcome.id] = outcome
         elif isinstance(raw, dict) and "rule_set" in raw:
-            rule_set = parse_file(RuleSetFile, text, where).rule_set
+            rule_set = parse_bundled(RuleSetFile, text, where).rule_set
             if rule_set.program in found.rule_sets:
                 raise RuleFileError(f"{where}: a second rule set for '{rule_set.program}'")
             found.rule_sets[rule_set.program] = rule_set
         else:
-            _compile_file(parse_file(RuleFile, text, where), where, functions, implicit, found)
+            _compile_file(parse_bundled(RuleFile, text, where), where, functions, implicit, found)
     return found
 
 

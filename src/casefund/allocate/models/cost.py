@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from casefund.allocate.caps import apply_caps
 from casefund.allocate.offer import (
     AllowedActivities,
     ContractShare,
+    capped,
     floor_cents,
     proportional_minutes,
 )
@@ -33,30 +33,20 @@ def pay(
         np.where(offer.minutes > 0, offer.minutes / 60.0, 1.0),
         offer.quantity,
     )
-    capped = apply_caps(
-        units,
-        asked,
-        contract.caps,
-        offer.participant,
-        offer.month,
-        offer.year,
-        whole_units=False,
-        day=offer.day,
-        episode=offer.episode,
-    )
-    paid = floor_cents(capped.amount) > 0
-    minutes = proportional_minutes(offer.minutes, capped.amount, asked)
-    cost_share = np.divide(capped.amount, asked, out=np.zeros_like(asked), where=asked > 0)
+    limited = capped(offer, units, asked, contract, whole_units=False)
+    paid = floor_cents(limited.amount) > 0
+    minutes = proportional_minutes(offer.minutes, limited.amount, asked)
+    cost_share = np.divide(limited.amount, asked, out=np.zeros_like(asked), where=asked > 0)
     # Rounded down to the cent (and hundredth of a unit) so that rounding can never carry
     # a sum over a cap or budget.
     share = ContractShare(
         np.where(paid, minutes, 0),
-        floor_cents(np.where(paid, capped.units, 0.0)),
-        floor_cents(capped.amount),
+        floor_cents(np.where(paid, limited.units, 0.0)),
+        floor_cents(limited.amount),
         np.where(paid, LineStatus.BILLABLE, LineStatus.NOT_TAKEN),
         np.where(paid, offer.amount * cost_share, 0.0),
     )
     share.line_reasons.append((model.outcome, paid))
     share.stop_reasons.append(("payment.no_amount", asked <= 0))
-    share.stop_reasons += capped.stopped_by
+    share.stop_reasons += limited.stopped_by
     return share

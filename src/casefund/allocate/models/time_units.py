@@ -74,9 +74,8 @@ def pay(
         counting, encounter.astype(np.int64), units_asked(offer, terms, day_group, timed, per_day)
     )
     rate = np.nan_to_num(terms.number("rate", 0.0))
-    paid_units, paid_amount, stopped_by = capped(
-        offer, units.astype(float), rate, contract, whole_units=True
-    )
+    caps = capped(offer, units.astype(float), units * rate, contract, whole_units=True)
+    paid_units, paid_amount, stopped_by = caps.units, caps.amount, caps.stopped_by
     paid_units = paid_units.astype(np.int64)
     billed = paid_units > 0
     # A day's short services ride on its billed units when their minutes made those units;
