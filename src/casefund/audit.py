@@ -16,7 +16,7 @@ from typing import Any
 from casefund.errors import InputError
 from casefund.evaluation import evaluate
 from casefund.io.load import load_dataset
-from casefund.reports.files import MANIFEST
+from casefund.reports.cells import MANIFEST
 
 
 def verify_outputs(outdir: Path, data: Path) -> dict[str, str]:

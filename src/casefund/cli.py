@@ -104,6 +104,15 @@ def _summary(evaluation: object) -> None:
             f"${row.amount:,.2f}",
         )
     console.print(table)
+    recoverable = evaluation.recoverable
+    fixable = recoverable.loc[recoverable["class"] == "fixable"]
+    if len(recoverable):
+        console.print(
+            f"unbillable: {int(recoverable['minutes'].sum()):,} minutes; fixable by the agency: "
+            f"{int(fixable['minutes'].sum()):,} minutes, about "
+            f"${float(fixable['estimated_amount'].sum()):,.2f} at the refusing contracts' "
+            "rates (recoverable.csv; why: casefund explain --from OUT ACTIVITY_ID)"
+        )
     lines = evaluation.lines
     accepted = lines.loc[lines["status"] != "rejected"]
     console.print(
@@ -345,16 +354,41 @@ def eligibility(
 @app.command()
 def explain(
     activity_id: Annotated[str, typer.Argument(help="the activity to explain")],
-    data: DataOption,
+    data: Annotated[
+        Path | None, typer.Option("--data", help="folder of input tables (evaluates them)")
+    ] = None,
+    from_: Annotated[
+        Path | None,
+        typer.Option("--from", help="a folder casefund evaluate wrote (nothing re-evaluated)"),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="the explanation as JSON (docs/schemas)")
+    ] = False,
+    full: Annotated[bool, typer.Option("--full", help="every line; nothing hidden")] = False,
 ) -> None:
-    """Where an activity's minutes went, the deciding rules and their sources."""
-    from casefund.evaluation import evaluate as run
-    from casefund.explain import explain_activity
+    """Why an activity's minutes went where they went: per contract the decision, the rules
+    that decided with their reasons and sources, and the parameter values they read."""
+    if (data is None) == (from_ is None):
+        raise _fail(
+            "give one of --data DIR (evaluate it) or --from OUT (a folder casefund evaluate wrote)"
+        )
+    try:
+        if from_ is not None:
+            from casefund.reports.explanation import explain_records
+            from casefund.reports.output_folder import read_activity
 
-    with _working("evaluating"):
-        evaluation = run(data)
-    for line in explain_activity(evaluation, activity_id):
-        typer.echo(line)
+            explanation = explain_records(read_activity(from_, activity_id))
+        else:
+            from casefund.evaluation import evaluate as run
+
+            assert data is not None
+            with _progress() as progress:
+                progress.add_task("evaluating", total=None)
+                evaluation = run(data)
+            explanation = evaluation.explain(activity_id)
+    except InputError as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(explanation.to_json() if as_json else explanation.to_text(full=full), nl=False)
 
 
 @app.command()
@@ -584,10 +618,14 @@ def rules_docs(out: OutOption = Path("docs/rules")) -> None:
 
 @app.command()
 def schema(out: OutOption) -> None:
-    """Write a JSON Schema per input table and for contracts.yaml."""
+    """Write a JSON Schema per input table, for contracts.yaml and for explain --json."""
     from casefund.records.schema import write_schemas
+    from casefund.reports.explanation import explanation_schema
 
-    for path in write_schemas(out):
+    written = write_schemas(out)
+    explanation = out / "explanation.schema.json"
+    explanation.write_text(json.dumps(explanation_schema(), indent=2) + "\n")
+    for path in [*written, explanation]:
         console.print(str(path))
 
 

@@ -91,5 +91,12 @@ def evaluate_dataset(
     as a partition's budget pass reuses its own)."""
     check_dataset(data)
     adjudicated = adjudication or Adjudication.of(data)
-    lines = bill(adjudicated, contract_order(data.contracts), rule_book())
-    return assemble(data, lines, monthly_eligibility(adjudicated), input_hashes(data), as_of)
+    billing = bill(adjudicated, contract_order(data.contracts), rule_book())
+    return assemble(
+        data,
+        billing.lines,
+        billing.denials,
+        monthly_eligibility(adjudicated),
+        input_hashes(data),
+        as_of,
+    )

@@ -24,6 +24,7 @@ from casefund.records.days import day_number
 from casefund.records.suggestions import did_you_mean
 from casefund.reports.eligibility import build_eligibility
 from casefund.reports.files import claim_folder, stamped, write_csv, write_manifest
+from casefund.reports.reasons import build_reasons, ids_in
 from casefund.reports.recertification import build_recertification
 from casefund.rules.book import rule_book
 
@@ -34,13 +35,15 @@ def eligibility(
     *,
     as_of: dt.date | str,
     enable_unverified: list[str] | None = None,
+    explained: bool = False,
     **tables: TableSource | None,
 ) -> pd.DataFrame:
     """Every participant's eligibility per program and population on ``as_of``.
 
     Only facts dated on or before ``as_of`` are read; enrollment counts if active that day.
     Criteria resting on unverified parameters are reported as not met unless named in
-    ``enable_unverified``.
+    ``enable_unverified``. Rows carry rule ids (the reason catalog says what they mean);
+    ``explained`` adds a plain-language ``explanation`` per row.
     """
     day = dt.date.fromisoformat(as_of) if isinstance(as_of, str) else as_of
     dataset = as_dataset(data, contracts, tables)
@@ -58,7 +61,7 @@ def eligibility(
     days = np.full(n, day_number(day), dtype=np.int64)
     scope = FactScope(prepared, np.arange(n, dtype=np.int64), days, days)
     decided = decide_eligibility(book, scope, days, enable_unverified)
-    return build_eligibility(book, decided, np.asarray(prepared.ids), days, None)
+    return build_eligibility(book, decided, np.asarray(prepared.ids), days, None, explained)
 
 
 def recertification(
@@ -85,9 +88,10 @@ def write_eligibility(
     frame = eligibility(dataset, as_of=day, enable_unverified=enable_unverified)
     due = recertification(dataset, as_of=day)
     digest = rule_book().digest
+    catalog = build_reasons(rule_book(), ids_in([frame["reasons"], frame["not_tested"]]))
     written = [
         write_csv(stamped(output, __version__, digest), out / f"{name}.csv")
-        for name, output in (("eligibility", frame), ("recertification", due))
+        for name, output in (("eligibility", frame), ("recertification", due), ("reasons", catalog))
     ]
     write_manifest(
         out,

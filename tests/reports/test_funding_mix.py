@@ -46,7 +46,8 @@ def test_xlsx_and_html_files(tmp_path: Path) -> None:
     book = load_workbook(xlsx)
     assert "funding by funder" in book.sheetnames and book["funding by funder"]["A1"].font.bold
     text = page.read_text()
-    assert text.count("<svg") == 3 and 'class="bar"' in text and "<script" not in text
+    assert "recoverable revenue" in book.sheetnames
+    assert text.count("<svg") == 4 and 'class="bar"' in text and "<script" not in text
 
 
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian's chromium not installed")

@@ -41,11 +41,9 @@ def test_excluded_activities_are_unbillable_with_their_rule(
     assert line["status"] == "unbillable"
     assert rule in line["reasons"].split(";")
     assert line["minutes"] == 45
-    assert (
-        "1396n" in line["citations"]
-        or "CMS" in line["citations"]
-        or "Community" in line["citations"]
-    )
+    assert line["primary_reason"] == rule and line["primary_contract_id"] == "county_tcm"
+    citation = result.reasons.set_index("rule_id").loc[rule, "citation"]
+    assert "1396n" in citation or "CMS" in citation or "Community" in citation
 
 
 def test_contact_for_another_persons_own_needs_is_not_billable(tcm_member: Member) -> None:

@@ -3,16 +3,27 @@
 One line per share of an activity a contract took (billable or bundled), one unbillable line
 for what no contract took, and one ``rejected`` line per activity row validation refused, so
 that nothing silently vanishes. Each line also carries, in memory only, the staff member and
-staff cost of its activity (``STAFF_COLUMNS``): reports that need them read them from the
-lines, so they work alike on one pass and on combined partitions.
+staff cost of its activity and, when unbillable, what its primary contract would have paid
+(``MEMORY_COLUMNS``): reports that need them read them from the lines, so they work alike on
+one pass and on combined partitions.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
-from casefund.allocate.status import LINE_STATUSES, REJECTED, LineStatus, status_labels
+from casefund.allocate.denials import (
+    best_tier,
+    choose_primary,
+    ever_had,
+    line_reasons,
+    needs_enrollment,
+)
+from casefund.allocate.recovery import estimate_unbilled
+from casefund.allocate.status import REJECTED, LineStatus, status_labels
 from casefund.allocate.waterfall import Allocation, allocate
 from casefund.engine.adjudication import Adjudication, Decider
 from casefund.engine.coding import code_activities
@@ -36,27 +47,29 @@ LINE_COLUMNS = [
     "procedure_code",
     "modifiers",
     "reasons",
-    "citations",
+    "primary_reason",
+    "primary_contract_id",
     "service_date",
     "activity",
     "payment",
     "federal_share",
 ]
+# The columns denials.csv holds; in memory denials also carry each activity's participant and
+# service date.
+DENIAL_COLUMNS = ["activity_id", "contract_id", "rule_id", "minutes", "primary", "unknown_fact"]
 # Carried by lines in memory (never written to lines.csv): who delivered the activity and
-# their cost per hour, NaN where the staff table does not say.
-STAFF_COLUMNS = ["staff_id", "hourly_cost"]
+# their cost per hour (NaN where the staff table does not say); for unbillable lines,
+# whether the primary refusal was for want of a known fact, and what the primary contract
+# would have paid.
+MEMORY_COLUMNS = ["staff_id", "hourly_cost", "fact_unknown", "estimated_amount"]
 
-__all__ = [
-    "LINE_COLUMNS",
-    "LINE_STATUSES",
-    "STAFF_COLUMNS",
-    "append_lines",
-    "bill",
-    "citations_of",
-    "lines_of",
-    "no_lines",
-    "refused_lines",
-]
+
+@dataclass
+class Billing:
+    """What billing the adjudicated activities gives: the lines, and every refusal."""
+
+    lines: pd.DataFrame
+    denials: pd.DataFrame
 
 
 def bill(
@@ -65,34 +78,18 @@ def bill(
     book: RuleBook,
     decider: Decider | None = None,
     budget_spent: dict[str, float] | None = None,
-) -> pd.DataFrame:
+) -> Billing:
     """The lines of the adjudicated activities under the contracts (in waterfall order),
-    then one line per refused activity row."""
+    then one line per refused activity row; and every contract's refusals."""
     allocation = allocate(adjudication, contracts, book, decider, budget_spent)
-    lines = lines_of(adjudication, contracts, allocation, book)
-    return append_lines(lines, refused_lines(adjudication.refused, book))
+    lines = lines_of(adjudication, contracts, allocation, book)  # marks the primary denials
+    denials = denials_of(adjudication, contracts, allocation)
+    return Billing(append_lines(lines, refused_lines(adjudication.refused, book)), denials)
 
 
 def no_lines() -> pd.DataFrame:
     """An empty lines table with every column."""
-    return pd.DataFrame(columns=[*LINE_COLUMNS, *STAFF_COLUMNS])
-
-
-def citations_of(book: RuleBook, reasons: pd.Categorical) -> pd.Categorical:
-    """Citations per line, computed once per distinct set of reasons (a function of the
-    reasons alone, so partitions leave it to be computed once their lines are combined)."""
-    lookup = {i: entry.cite.short() for i, entry in book.reason_entries().items()}
-    texts = [
-        " | ".join(dict.fromkeys(lookup[i] for i in str(r).split(";") if i in lookup))
-        for r in reasons.categories
-    ]
-    if not len(reasons):
-        return pd.Categorical([])
-    # Different reason sets can share a citation text: make the categories unique first.
-    unique, position = np.unique(np.asarray(texts, dtype=object), return_inverse=True)
-    codes = np.asarray(position)[np.asarray(reasons.codes)]
-    result: pd.Categorical = pd.Categorical.from_codes(codes, categories=pd.Index(unique))
-    return result
+    return pd.DataFrame(columns=[*LINE_COLUMNS, *MEMORY_COLUMNS])
 
 
 def _take(column: pd.Series, rows: np.ndarray) -> pd.Categorical:
@@ -187,8 +184,7 @@ def lines_of(
             "amount": np.round(allocation.amount, 2),
             "procedure_code": categorical(codes),
             "modifiers": categorical(modifiers),
-            "reasons": allocation.reasons,
-            "citations": citations_of(book, allocation.reasons),
+            **_primary_columns(adjudication, contracts, allocation, book),
             "service_date": _take(acts["_date_text"], rows),
             "activity": _take(acts["activity"], rows),
             "payment": per_contract([c.payment for c in contracts]),
@@ -199,6 +195,94 @@ def lines_of(
     )
     order = np.lexsort((contract_ix == -1, pick, rows))
     return lines.iloc[order].reset_index(drop=True)
+
+
+def _primary_columns(
+    adjudication: Adjudication, contracts: list[Contract], allocation: Allocation, book: RuleBook
+) -> dict[str, pd.Categorical | np.ndarray]:
+    """Each unbillable line's primary reason and the contract it comes from (blank on
+    billed lines), and — carried in memory only — whether that refusal was for want of a
+    known fact and what the contract would have paid (see :mod:`casefund.allocate.recovery`).
+    Marks the primary denials (see :mod:`casefund.allocate.denials`)."""
+    denials = allocation.denials
+    unbillable = allocation.contract == -1
+    leftover = allocation.activity_row[unbillable]
+    chosen, _ = choose_primary(
+        denials,
+        book,
+        leftover,
+        _recorded(adjudication, contracts),
+        ever_had(denials, book, adjudication, contracts),
+        needs_enrollment(book, contracts),
+    )
+    reason_ids = np.array([*denials.ids, "allocation.no_contract", ""], dtype=object)
+    contract_ids = np.array([*(c.id for c in contracts), ""], dtype=object)
+    reason = np.full(len(allocation.contract), len(reason_ids) - 1, dtype=np.int64)
+    contract = np.full(len(allocation.contract), -1, dtype=np.int64)
+    unknown = np.zeros(len(allocation.contract), dtype=bool)
+    found = chosen >= 0
+    at = np.flatnonzero(unbillable)
+    reason[at] = len(reason_ids) - 2  # no contract refused it: there was none to try
+    reason[at[found]] = denials.reason[chosen[found]]
+    contract[at[found]] = denials.contract[chosen[found]]
+    unknown[at[found]] = denials.unknown[chosen[found]]
+    # An unbillable line's reasons are the refusals of the contracts as well placed to pay
+    # it as its primary contract; every contract's are in the denials.
+    refused = line_reasons(denials, leftover, best_tier(denials), "allocation.no_contract")
+    return {
+        "reasons": _replace_rows(allocation.reasons, at, refused),
+        "primary_reason": categorical_of(reason_ids, reason),
+        "primary_contract_id": categorical_of(
+            contract_ids, np.where(contract >= 0, contract, len(contract_ids) - 1)
+        ),
+        "fact_unknown": unknown,
+        "estimated_amount": estimate_unbilled(adjudication, contracts, allocation, book, contract),
+    }
+
+
+def _replace_rows(base: pd.Categorical, at: np.ndarray, new: pd.Categorical) -> pd.Categorical:
+    """``base`` with the rows ``at`` replaced by ``new``, categories joined."""
+    categories = base.categories.append(new.categories[~new.categories.isin(base.categories)])
+    codes = np.asarray(base.codes).astype(np.int64)
+    codes[at] = categories.get_indexer(new.categories)[np.asarray(new.codes)]
+    result: pd.Categorical = pd.Categorical.from_codes(codes, categories=categories)
+    return result
+
+
+def _recorded(adjudication: Adjudication, contracts: list[Contract]) -> np.ndarray:
+    """Per activity row, the position of the contract the worker recorded (−1: none, or one
+    not in this run)."""
+    acts = adjudication.acts
+    if "contract_id" not in acts:
+        return np.full(len(acts), -1, dtype=np.int64)
+    position = {c.id: i for i, c in enumerate(contracts)}
+    recorded = acts["contract_id"].astype(object).map(position)
+    return recorded.fillna(-1).to_numpy(dtype=np.int64)
+
+
+def denials_of(
+    adjudication: Adjudication, contracts: list[Contract], allocation: Allocation
+) -> pd.DataFrame:
+    """One row per activity × contract × deciding rule: the minutes that contract was
+    offered and refused, whether this is the row behind the line's primary reason, and
+    whether the rule refused for want of a known fact."""
+    acts = adjudication.acts
+    denials = allocation.denials
+    rows = denials.rows
+    contract_ids = np.array([c.id for c in contracts], dtype=object)
+    primary = denials.primary if len(denials.primary) == len(rows) else np.zeros(len(rows), bool)
+    return pd.DataFrame(
+        {
+            "activity_id": acts["_activity_id"].to_numpy()[rows],
+            "participant_id": _take(acts["participant_id"], rows),
+            "service_date": _take(acts["_date_text"], rows),
+            "contract_id": categorical_of(contract_ids, denials.contract),
+            "rule_id": categorical_of(np.asarray(denials.ids, dtype=object), denials.reason),
+            "minutes": denials.minutes,
+            "primary": primary,
+            "unknown_fact": denials.unknown,
+        }
+    )
 
 
 def _staff_ids(acts: pd.DataFrame) -> pd.Series:
@@ -249,13 +333,16 @@ def refused_lines(refused: pd.DataFrame, book: RuleBook) -> pd.DataFrame:
             "procedure_code": "",
             "modifiers": "",
             "reasons": "input.rejected",
-            "citations": book.outcomes["input.rejected"].cite.short(),
+            "primary_reason": "input.rejected",
+            "primary_contract_id": "",
             "service_date": date.dt.strftime("%Y-%m-%d").fillna("").to_numpy(dtype=object),
             "activity": text("activity"),
             "payment": "",
             "federal_share": np.nan,
             "staff_id": text("staff_id") if "staff_id" in refused else "",
             "hourly_cost": np.nan,
+            "fact_unknown": False,
+            "estimated_amount": 0.0,
         }
     )
     # Sorted by content, not by input position, so shuffled inputs list them identically.

@@ -14,6 +14,7 @@ import numpy as np
 
 from casefund.allocate.caps import CapResult, apply_caps
 from casefund.allocate.status import LineStatus
+from casefund.engine.adjudication import Adjudication
 from casefund.records.contracts import Contract
 
 Reasons = list[tuple[str, np.ndarray]]
@@ -48,6 +49,38 @@ class ContractShare:
     cost_taken: np.ndarray  # recorded cost consumed (for cost-based payment)
     line_reasons: Reasons = field(default_factory=list)  # why each taken row was paid so
     stop_reasons: Reasons = field(default_factory=list)  # why a row was not (fully) taken
+
+
+def offered(
+    adjudication: Adjudication,
+    contract: Contract,
+    rows: np.ndarray,
+    minutes: np.ndarray,
+    amount: np.ndarray,
+) -> AllowedActivities:
+    """The adjudicated activities at ``rows`` as offered to ``contract``, with ``minutes``
+    and recorded cost ``amount`` left of each."""
+    acts = adjudication.acts
+    scope = adjudication.activity_scope
+    episodes = {}
+    for cap_id, limit in contract.caps.episode_limits().items():
+        # The number of the recorded span of the cap's program covering each row's day.
+        spans = scope.data.determinations(limit.program, contract.coverage_payer)
+        episodes[cap_id] = spans.containing(scope.codes[rows], scope.as_of[rows])
+    return AllowedActivities(
+        minutes=minutes,
+        amount=amount,
+        quantity=acts["quantity"].to_numpy(dtype=float, na_value=np.nan)[rows],
+        participant=acts["_code"].to_numpy(np.int64)[rows],
+        day=adjudication.days[rows],
+        month=acts["_month_index"].to_numpy(np.int64)[rows],
+        year=acts["_year"].to_numpy(np.int64)[rows],
+        rank=rows.astype(np.int64),
+        activity=acts["activity"].to_numpy(dtype=object, na_value="")[rows],
+        hourly_cost=adjudication.hourly_cost[rows],
+        mode=acts["mode"].astype(object).fillna("").to_numpy(dtype=object)[rows],
+        episode=episodes,
+    )
 
 
 def group_ids(participant: np.ndarray, period: np.ndarray) -> np.ndarray:

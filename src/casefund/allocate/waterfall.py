@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from casefund.allocate.denials import DenialLog, Denials
 from casefund.allocate.models import pay
-from casefund.allocate.offer import AllowedActivities, ContractShare
+from casefund.allocate.offer import AllowedActivities, ContractShare, offered
 from casefund.allocate.status import LineStatus
 from casefund.engine.adjudication import Adjudication, Decider
 from casefund.engine.decide import Decisions
@@ -35,6 +36,7 @@ class Allocation:
     amount: np.ndarray
     status: np.ndarray  # LineStatus codes
     reasons: pd.Categorical  # decoded rule ids
+    denials: Denials
     month_decisions: dict[str, Decisions] = field(default_factory=dict)
 
 
@@ -68,14 +70,34 @@ class Waterfall:
         # and whether the contract being walked is one that holds its months.
         self.month_owner: dict[str, np.ndarray] = {}
         self.holds_months = False
+        self.position = -1  # the contract being walked
+        self.log = DenialLog(self.bits.ids)
 
     def open_rows(self) -> np.ndarray:
         """Rows with minutes left, or with no minutes and not yet funded."""
         open_: np.ndarray = (self.remaining > 0) | (~self.funded & (self.minutes == 0))
         return open_
 
-    def stop(self, reason: str, rows: np.ndarray) -> None:
+    def stop(
+        self,
+        reason: str,
+        rows: np.ndarray,
+        refused: np.ndarray | None = None,
+        unknown: np.ndarray | None = None,
+    ) -> None:
+        """The contract being walked refused ``rows`` for ``reason``: ``refused`` minutes of
+        each (default: all it had left); ``unknown`` marks rows refused for want of a known
+        fact."""
         self.bits.set(self.stop_bits, reason, rows)
+        at = np.flatnonzero(rows)
+        minutes = (self.remaining if refused is None else refused)[at]
+        self.log.add(
+            at,
+            self.position,
+            self.bits.position[reason],
+            minutes,
+            None if unknown is None else unknown[at],
+        )
 
     def candidates(self, contract: Contract, open_rows: np.ndarray) -> np.ndarray:
         """Open rows inside the contract's effective dates and its program's rule set. Rules
@@ -109,9 +131,14 @@ class Waterfall:
         self.month_decisions[contract.id] = per_month
         denied = per_activity.any_denied(self.rows)
         for rule_id, mask in per_activity.denied:
-            self.stop(rule_id, candidates & mask)
+            self.stop(rule_id, candidates & mask, unknown=per_activity.unknown.get(rule_id))
         for rule_id, mask in per_month.denied:
-            self.stop(rule_id, candidates & mask[of_month])
+            unknown = per_month.unknown.get(rule_id)
+            self.stop(
+                rule_id,
+                candidates & mask[of_month],
+                unknown=None if unknown is None else unknown[of_month],
+            )
             denied |= mask[of_month]
         if self.book.has_populations(contract.program):
             _tested, met = per_month.any_population(len(months.as_of))
@@ -130,26 +157,8 @@ class Waterfall:
         return denied
 
     def offer(self, contract: Contract, rows: np.ndarray) -> AllowedActivities:
-        acts = self.adjudication.acts
-        scope = self.adjudication.activity_scope
-        episodes = {}
-        for cap_id, limit in contract.caps.episode_limits().items():
-            # The number of the recorded span of the cap's program covering each row's day.
-            spans = scope.data.determinations(limit.program, contract.coverage_payer)
-            episodes[cap_id] = spans.containing(scope.codes[rows], scope.as_of[rows])
-        return AllowedActivities(
-            minutes=self.remaining[rows],
-            amount=self.remaining_cost[rows],
-            quantity=acts["quantity"].to_numpy(dtype=float, na_value=np.nan)[rows],
-            participant=acts["_code"].to_numpy(np.int64)[rows],
-            day=self.adjudication.days[rows],
-            month=acts["_month_index"].to_numpy(np.int64)[rows],
-            year=acts["_year"].to_numpy(np.int64)[rows],
-            rank=rows.astype(np.int64),
-            activity=acts["activity"].to_numpy(dtype=object, na_value="")[rows],
-            hourly_cost=self.adjudication.hourly_cost[rows],
-            mode=acts["mode"].astype(object).fillna("").to_numpy(dtype=object)[rows],
-            episode=episodes,
+        return offered(
+            self.adjudication, contract, rows, self.remaining[rows], self.remaining_cost[rows]
         )
 
     def record(
@@ -173,11 +182,13 @@ class Waterfall:
         for rule_id, mask in per_month.warned:
             self.bits.set(line_bits, rule_id, mask[of_month][rows] & taken)
         partial = taken & (share.minutes < offer.minutes)
+        refused = np.zeros(self.rows, dtype=np.int64)
+        refused[rows] = offer.minutes - share.minutes
         for rule_id, mask in share.stop_reasons:
             self.bits.set(line_bits, rule_id, mask & partial)
             stop_rows = np.zeros(self.rows, dtype=bool)
             stop_rows[rows] = mask & ((~taken) | partial)
-            self.stop(rule_id, stop_rows)
+            self.stop(rule_id, stop_rows, refused)
         sel = np.flatnonzero(taken)
         self.shares.append(
             (
@@ -224,6 +235,7 @@ class Waterfall:
             amount=np.concatenate([s[4] for s in shares]).astype(float),
             status=np.concatenate([s[5] for s in shares]).astype(np.int64),
             reasons=self.bits.decode(np.concatenate([s[6] for s in shares])),
+            denials=self.log.denials(),
             month_decisions=self.month_decisions,
         )
 
@@ -247,6 +259,7 @@ def allocate(
         open_rows = walk.open_rows()
         if not open_rows.any():
             break
+        walk.position = position
         candidates = walk.candidates(contract, open_rows)
         if not candidates.any():
             continue

@@ -20,6 +20,9 @@ class Decisions:
     """Which rows each rule denied or flagged, and which populations each row met."""
 
     denied: list[tuple[str, np.ndarray]] = field(default_factory=list)
+    # Rows a 'require' rule denied because a fact it reads is not known (a subset of its
+    # denied rows): the agency can fix those by recording the fact.
+    unknown: dict[str, np.ndarray] = field(default_factory=dict)
     warned: list[tuple[str, np.ndarray]] = field(default_factory=list)
     qualified: dict[str, tuple[str, np.ndarray, np.ndarray]] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)
@@ -104,22 +107,24 @@ def decide(
 ) -> Decisions:
     """Apply every rule effective on some row; unknown facts fail 'require' and 'qualify'."""
 
-    def known_true(rule: CompiledRule) -> np.ndarray:
+    def truth(rule: CompiledRule) -> tuple[np.ndarray, np.ndarray]:
         values = condition_values(rule.condition, scope, params, days, payer, rule.reads)
-        return np.asarray(values.fillna(False).to_numpy(dtype=bool))
+        unknown = np.asarray(values.isna().to_numpy(dtype=bool))
+        return np.asarray(values.fillna(False).to_numpy(dtype=bool)), unknown
 
-    return collect(rules, params, days, known_true)
+    return collect(rules, params, days, truth)
 
 
 def collect(
     rules: list[CompiledRule],
     params: ResolvedParameters,
     days: np.ndarray,
-    known_true: Callable[[CompiledRule], np.ndarray],
+    truth: Callable[[CompiledRule], tuple[np.ndarray, np.ndarray]],
 ) -> Decisions:
-    """Turn each rule's 'condition known true' rows into denials, warnings and populations.
+    """Turn each rule's rows where its condition is known true (and those where it is not
+    known) into denials, warnings and populations.
 
-    Shared by the batch evaluator and the event session, which differ only in who decides
+    Shared by the batch evaluator and the live session, which differ only in who decides
     whether a condition holds (pandas columns, or durable-rules).
     """
     out = Decisions()
@@ -138,7 +143,7 @@ def collect(
                     out, then.population or rule.id, rule.id, active, np.zeros(n, dtype=bool)
                 )
             continue
-        holds = known_true(rule)
+        holds, unknown = truth(rule)
         decision = _decisions(rule, params, days)
         if decision is None:
             decision_of = {then.decision: np.ones(n, dtype=bool)}
@@ -149,6 +154,8 @@ def collect(
                 continue
             if kind == "require":
                 out.denied.append((rule.id, active & rows & ~holds))
+                if unknown.any():
+                    out.unknown[rule.id] = active & rows & unknown
             elif kind == "deny":
                 out.denied.append((rule.id, active & rows & holds))
             elif kind == "warn":

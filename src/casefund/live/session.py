@@ -29,7 +29,7 @@ import pandas as pd
 from casefund.allocate.lines import bill, no_lines
 from casefund.allocate.waterfall import contract_order
 from casefund.engine.adjudication import Adjudication
-from casefund.engine.decide import Decisions, collect
+from casefund.engine.decide import Decisions, collect, condition_values
 from casefund.facts.activities import MonthContext
 from casefund.facts.calendar import to_days
 from casefund.facts.prepared import PreparedData
@@ -380,13 +380,32 @@ class Session:
         ) -> tuple[Decisions, Decisions]:
             entry = self._compiled[position]
             return (
-                _decisions(entry.activity_rules, position, fired, days, params),
-                _decisions(entry.month_rules, position, month_fired, months.as_of, params),
+                _decisions(
+                    entry.activity_rules,
+                    position,
+                    fired,
+                    days,
+                    params,
+                    scope.with_params({}, contract.coverage_payer),
+                ),
+                _decisions(
+                    entry.month_rules,
+                    position,
+                    month_fired,
+                    months.as_of,
+                    params,
+                    months.scope.with_params({}, contract.coverage_payer),
+                ),
             )
 
         lines = bill(
             adjudication, self.contracts, self.book, decider=decider, budget_spent=spent_elsewhere
-        )
+        ).lines
+        self._keep(lines)
+        return lines
+
+    def _keep(self, lines: pd.DataFrame) -> None:
+        """Each participant's new lines, and what each contract spent on them."""
         owner = lines["participant_id"].astype(object)
         for owner_id, group in lines.groupby(owner, sort=False).indices.items():
             theirs = lines.iloc[group].reset_index(drop=True)
@@ -394,7 +413,6 @@ class Session:
             billed = theirs.loc[theirs["status"] == "billable"]
             totals = billed.groupby("contract_id", observed=True)["amount"].sum()
             self._spent[str(owner_id)] = {str(k): float(v) for k, v in totals.items()}
-        return lines
 
     def _month_decisions(self, months: MonthContext) -> list[set[tuple[int, str]]]:
         keys = list(zip(months.scope.codes.tolist(), months.as_of.tolist(), strict=True))
@@ -414,10 +432,17 @@ def _decisions(
     fired: list[set[tuple[int, str]]],
     days: np.ndarray,
     params: ResolvedParameters,
+    scope: FactScope,
 ) -> Decisions:
-    """The batch evaluator's Decisions, from which durable rules fired on each row."""
+    """The batch evaluator's Decisions, from which durable rules fired on each row. Where a
+    rule did not fire, the fact layer says whether that was for want of a known fact."""
 
-    def known_true(rule: CompiledRule) -> np.ndarray:
-        return np.array([(position, rule.id) in f for f in fired], dtype=bool)
+    def truth(rule: CompiledRule) -> tuple[np.ndarray, np.ndarray]:
+        holds = np.array([(position, rule.id) in f for f in fired], dtype=bool)
+        unknown = np.zeros(len(holds), dtype=bool)
+        if not holds.all() and rule.rule.then.decision == "require":
+            values = condition_values(rule.condition, scope, params, days, scope.payer, rule.reads)
+            unknown = np.asarray(values.isna().to_numpy(dtype=bool)) & ~holds
+        return holds, unknown
 
-    return collect(rules, params, days, known_true)
+    return collect(rules, params, days, truth)

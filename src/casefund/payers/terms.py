@@ -148,6 +148,39 @@ class ResolvedParameters:
     def terms(self, days: np.ndarray) -> Terms:
         return Terms(self, days)
 
+    def periods(self, name: str) -> list[TermPeriod]:
+        """Where each of the parameter's values comes from: the contract (one value, over the
+        contract's dates), else each dated value of the file that sets it, to the day
+        before the next."""
+        if name in self.overrides:
+            return [TermPeriod(name, self.overrides[name], "contract", None, None, None, True)]
+        owner = self._owner(name)
+        if owner is None:
+            return []
+        parameter = owner.parameters[name]
+        starts = [v.start for v in parameter.values]
+        ends = [s - dt.timedelta(days=1) for s in starts[1:]] + [None]
+        return [
+            TermPeriod(
+                name, v.value, owner.source, v.start, end, v.cite.short(), parameter.verified
+            )
+            for v, end in zip(parameter.values, ends, strict=True)
+        ]
+
+
+@dataclass(frozen=True)
+class TermPeriod:
+    """One value of a parameter, where it comes from (``contract``, or the parameter file),
+    and the service dates it is read for (None: open)."""
+
+    name: str
+    value: Any
+    source: str
+    start: dt.date | None
+    end: dt.date | None
+    citation: str | None
+    verified: bool
+
 
 @dataclass
 class Terms:

@@ -17,6 +17,7 @@ class PaymentModel(BaseModel):
     unit: str = Field(pattern=r"^[a-z_]+$")  # names its module under casefund.allocate.models
     claimed_by: Literal["day", "month"]
     staff_time: bool = False
+    terms: tuple[str, ...] = ()  # the terms and parameters its payment reads
     outcome: str
     meaning: str
 

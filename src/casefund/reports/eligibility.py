@@ -1,4 +1,9 @@
-"""Eligibility per participant, program and population, with the deciding rule ids."""
+"""Eligibility per participant, program and population, with the deciding rule ids.
+
+Rows carry ids, never repeated text: the reason catalog (``reasons``) says what each id means.
+The plain-language explanation per row ("meets: …", "does not meet: …") is built on request
+(``explained=True``), once per distinct combination of population and denials.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +23,7 @@ ELIGIBILITY_COLUMNS = [
     "as_of",
     "month",
     "reasons",
-    "explanation",
+    "not_tested",
 ]
 
 
@@ -28,20 +33,24 @@ def build_eligibility(
     participant_ids: np.ndarray,
     as_of: np.ndarray,
     month: np.ndarray | None,
+    explained: bool = False,
 ) -> pd.DataFrame:
     """One row per population tested (or one 'all' row for programs without populations,
     and for days on which a program's rule set is not in force).
 
     ``eligible`` is true only where the population is met and no exclusion or requirement
-    of the program denies; ``reasons`` names the population rule and every denying rule.
+    of the program denies; ``reasons`` names the population rule and every denying rule;
+    ``not_tested`` the population rules that rest on an unverified parameter no contract
+    enabled (reported as not met, never assumed). ``explained`` adds ``explanation``.
     """
     texts = {i: entry.reason for i, entry in book.reason_entries().items()}
-    reasons, explanations = _Categories(), _Categories()
+    reasons, explanations, untested = _Categories(), _Categories(), _Categories()
     frames = []
     for program in decided:
-        frames += _program_rows(program, texts, reasons, explanations)
+        frames += _program_rows(program, texts, reasons, explanations, untested)
+    columns_out = [*ELIGIBILITY_COLUMNS, *(["explanation"] if explained else [])]
     if not frames:
-        return pd.DataFrame({c: pd.Series(dtype="object") for c in ELIGIBILITY_COLUMNS})
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in columns_out})
     columns = {name: np.concatenate([f[name] for f in frames]) for name in frames[0]}
     rows = columns.pop("row")
     # Categoricals from integer codes and one integer sort: no million-string column is
@@ -61,6 +70,7 @@ def build_eligibility(
             ),
             "month": pd.Categorical.from_codes(np.asarray(months.codes)[rows], months.categories),
             "reasons": reasons.categorical(columns["reasons"]),
+            "not_tested": untested.categorical(columns["not_tested"]),
             "explanation": explanations.categorical(columns["explanation"]),
         }
     )
@@ -72,7 +82,7 @@ def build_eligibility(
             out["participant_id"].cat.codes,
         )
     )
-    return out.iloc[order].reset_index(drop=True)[ELIGIBILITY_COLUMNS]
+    return out.iloc[order].reset_index(drop=True)[columns_out]
 
 
 def _program_rows(
@@ -80,6 +90,7 @@ def _program_rows(
     texts: dict[str, str],
     reasons: _Categories,
     explanations: _Categories,
+    untested: _Categories,
 ) -> list[dict[str, np.ndarray]]:
     frames = []
     in_force, rule_set = program.in_force, program.rule_set
@@ -95,6 +106,7 @@ def _program_rows(
                 "population": np.full(len(rows), "all", dtype=object),
                 "eligible": np.zeros(len(rows), dtype=bool),
                 "reasons": reasons.codes([rule_set.id], nothing),
+                "not_tested": untested.codes([""], nothing),
                 "explanation": explanations.codes([rule_set.reason], nothing),
             }
         )
@@ -116,6 +128,10 @@ def _program_rows(
                 "population": np.full(len(rows), population, dtype=object),
                 "eligible": met[rows] & ~program.denied_any[rows],
                 "reasons": reasons.codes(joined, deny_codes),
+                "not_tested": untested.codes(
+                    [";".join(i for i in rule_id.split(";") if i in program.skipped)],
+                    np.zeros(len(rows), dtype=np.int64),
+                ),
                 "explanation": explanations.codes(explained, explain_codes),
             }
         )

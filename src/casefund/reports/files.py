@@ -27,9 +27,8 @@ from typing import Any
 import pandas as pd
 
 from casefund.errors import InputError
+from casefund.reports.cells import FORMULA_START, MANIFEST, neutralized
 
-MANIFEST = "manifest.json"
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # Files earlier casefund versions wrote before manifests listed their files.
 _KNOWN_OUTPUTS = {
     "lines.csv",
@@ -58,13 +57,6 @@ def stamped(
     out["casefund_version"] = version
     out["rules_hash"] = rules_hash
     return out
-
-
-def neutralized(value: Any) -> Any:
-    """One text value made inert for spreadsheets (other values unchanged)."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
 
 
 def neutralize(frame: pd.DataFrame) -> pd.DataFrame:
@@ -229,4 +221,4 @@ def _reproducible(data: bytes) -> bytes:
 
 def contains_formula_text(values: Iterable[Any]) -> bool:
     """Whether any value would be read as a formula by a spreadsheet (for tests and asserts)."""
-    return any(isinstance(v, str) and v.startswith(_FORMULA_START) for v in values)
+    return any(isinstance(v, str) and v.startswith(FORMULA_START) for v in values)

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from casefund.reports.outputs import Evaluation
-from casefund.rules.book import rule_book
+from casefund.rules.book import RuleBook, rule_book
 
 
 @dataclass
@@ -28,6 +28,7 @@ class FundingMix:
     budgets: pd.DataFrame
     caseload: pd.DataFrame
     admin_cap: pd.DataFrame
+    recoverable: pd.DataFrame
 
     def sheets(self) -> dict[str, pd.DataFrame]:
         return {
@@ -37,6 +38,7 @@ class FundingMix:
             "budget vs actual": self.budgets,
             "caseload per FTE": self.caseload,
             "admin cap": self.admin_cap,
+            "recoverable revenue": self.recoverable,
         }
 
 
@@ -69,24 +71,58 @@ def funding_mix(evaluation: Evaluation) -> FundingMix:
         monthly["expenses"] = other.reindex(monthly.index).fillna(0.0)
     by_month = monthly.reset_index()
     by_month.columns.name = None
-    unbillable = lines.loc[lines["status"] == "unbillable", ["reasons", "minutes", "cost"]]
-    exploded = unbillable.assign(rule=unbillable["reasons"].astype(str).str.split(";")).explode(
-        "rule"
-    )
-    reasons = (
-        exploded.groupby("rule")
-        .agg(lines=("minutes", "size"), minutes=("minutes", "sum"), cost=("cost", "sum"))
-        .sort_values("minutes", ascending=False)
-        .reset_index()
-    )
-    book = rule_book()
-    texts = {r.id: r.rule.then.reason for r in book.all_rules()}
-    texts.update({o.id: o.reason for o in book.outcomes.values()})
-    reasons["reason"] = reasons["rule"].map(texts)
+    reasons = _unbillable_reasons(lines, rule_book())
     budgets = _budgets(evaluation, lines)
     return FundingMix(
-        by_funder, by_month, reasons, budgets, _caseload(evaluation, lines), evaluation.admin_cap
+        by_funder,
+        by_month,
+        reasons,
+        budgets,
+        _caseload(evaluation, lines),
+        evaluation.admin_cap,
+        _recoverable(evaluation.recoverable),
     )
+
+
+def _unbillable_reasons(lines: pd.DataFrame, book: RuleBook) -> pd.DataFrame:
+    """Unfunded time by each unbillable line's primary reason (one reason a line, so the
+    rows add up to the unfunded cost), largest cost first."""
+    unbillable = lines.loc[lines["status"] == "unbillable"]
+    keys = ["primary_contract_id", "primary_reason"]
+    table = (
+        unbillable.assign(**{k: unbillable[k].astype(object) for k in keys})
+        .groupby(keys, sort=True)
+        .agg(lines=("minutes", "size"), minutes=("minutes", "sum"), cost=("cost", "sum"))
+        .reset_index()
+        .rename(columns={"primary_contract_id": "contract_id", "primary_reason": "rule"})
+    )
+    total = table["cost"].sum()
+    table["share_of_unfunded_cost"] = (table["cost"] / total).round(4) if total else 0.0
+    entries = book.reason_entries()
+    table["reason"] = table["rule"].map(lambda r: entries[r].reason if r in entries else "")
+    table["cost"] = table["cost"].round(2)
+    return table.sort_values(
+        ["cost", "minutes", "rule"], ascending=[False, False, True], kind="stable"
+    ).reset_index(drop=True)
+
+
+def _recoverable(recoverable: pd.DataFrame) -> pd.DataFrame:
+    """Unbillable time by class (fixable by the agency or not billable), contract and
+    primary reason over the whole period, with its estimated worth, largest first."""
+    keys = ["class", "contract_id", "payer", "rule_id", "what_to_fix"]
+    table = (
+        recoverable.groupby(keys, sort=True)
+        .agg(
+            activities=("activities", "sum"),
+            minutes=("minutes", "sum"),
+            estimated_amount=("estimated_amount", "sum"),
+        )
+        .reset_index()
+    )
+    table["estimated_amount"] = table["estimated_amount"].round(2)
+    return table.sort_values(
+        ["class", "estimated_amount"], ascending=[True, False], kind="stable"
+    ).reset_index(drop=True)
 
 
 def _budgets(evaluation: Evaluation, lines: pd.DataFrame) -> pd.DataFrame:

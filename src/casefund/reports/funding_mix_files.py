@@ -134,6 +134,11 @@ def write_chart(frame: pd.DataFrame, title: str, path: Path) -> Path:
     return path
 
 
+def _fixable(mix: FundingMix) -> pd.DataFrame:
+    fixable = mix.recoverable.loc[mix.recoverable["class"] == "fixable"]
+    return fixable.groupby("contract_id", sort=True)["estimated_amount"].sum().reset_index()
+
+
 def write_html(mix: FundingMix, path: Path) -> Path:
     reasons = mix.unbillable_reasons.head(10)[["rule", "cost"]]
     budgets = mix.budgets.dropna(subset=["budget"])[["contract_id", "billed", "remaining"]]
@@ -142,6 +147,11 @@ def write_html(mix: FundingMix, path: Path) -> Path:
         _stacked_bars(mix.by_month.fillna(0.0), "Cost of case management by funder and month"),
         _stacked_bars(reasons, "Cost of unbillable time by reason (top 10)"),
         _stacked_bars(budgets.fillna(0.0), "Budget burn: billed and remaining by contract"),
+        _stacked_bars(
+            _fixable(mix),
+            "Recoverable revenue: fixable unbillable time by contract "
+            "(estimated at the contract's rate)",
+        ),
     ]
     for name, frame in mix.sheets().items():
         body.append(f"<h2>{html.escape(name)}</h2>")

@@ -17,12 +17,14 @@ from typing import Any
 import pandas as pd
 
 from casefund._version import __version__
-from casefund.allocate.lines import LINE_COLUMNS
+from casefund.allocate.lines import DENIAL_COLUMNS, LINE_COLUMNS
+from casefund.errors import InputError
 from casefund.io.load import Dataset
 from casefund.reports.admin_cap import build_admin_cap
 from casefund.reports.breakdown import build_breakdown
 from casefund.reports.charge_caps import build_charge_caps
 from casefund.reports.claims import build_claims
+from casefund.reports.explanation import ActivityRecords, Explanation, explain_records
 from casefund.reports.files import (
     claim_folder,
     stamped,
@@ -30,7 +32,10 @@ from casefund.reports.files import (
     write_manifest,
     write_workbook,
 )
+from casefund.reports.reasons import build_reasons, ids_in, reason_texts
 from casefund.reports.recertification import build_recertification
+from casefund.reports.recoverable import build_recoverable
+from casefund.reports.terms import build_terms
 from casefund.rules.book import RuleBook, rule_book
 
 
@@ -40,6 +45,7 @@ class Parts:
 
     data: Dataset
     lines: pd.DataFrame  # every line, with the in-memory staff columns
+    denials: pd.DataFrame
     eligibility: pd.DataFrame
     book: RuleBook
     as_of: dt.date | None  # the day recertification is judged on
@@ -53,6 +59,7 @@ class Output:
 
 OUTPUTS: dict[str, Output] = {
     "lines": Output(lambda p: p.lines, LINE_COLUMNS),
+    "denials": Output(lambda p: p.denials, DENIAL_COLUMNS),
     "claims": Output(lambda p: build_claims(p.lines)),
     "eligibility": Output(lambda p: p.eligibility),
     "breakdown": Output(lambda p: build_breakdown(p.lines)),
@@ -66,6 +73,22 @@ OUTPUTS: dict[str, Output] = {
         )
     ),
     "rejects": Output(lambda p: p.data.rejects),
+    "recoverable": Output(lambda p: build_recoverable(p.lines, p.data.contracts, p.book)),
+    "terms": Output(lambda p: build_terms(p.data.contracts, p.book)),
+    "reasons": Output(
+        lambda p: build_reasons(
+            p.book,
+            ids_in(
+                [
+                    p.lines["reasons"],
+                    p.lines["primary_reason"],
+                    p.denials["rule_id"],
+                    p.eligibility["reasons"],
+                    p.eligibility["not_tested"],
+                ]
+            ),
+        )
+    ),
 }
 
 
@@ -93,6 +116,38 @@ class Evaluation:
     def outputs(self) -> dict[str, pd.DataFrame]:
         """Every output with the columns its file holds, in registry order."""
         return {name: _written(name, frame) for name, frame in self.frames.items()}
+
+    def explain(self, activity_id: str) -> Explanation:
+        """Why the activity's minutes went where they went: per contract, the decision, the
+        rules and outcomes that decided with their reasons and citations, and the parameter
+        values they read with where each came from (see :mod:`casefund.reports.explanation`).
+        An id not among the lines is an :class:`InputError`."""
+        lines = _rows_where(self.frames["lines"], activity_id)
+        if not lines:
+            raise InputError(f"activity '{activity_id}' is not in the evaluated activities")
+        reasons = self.frames["reasons"]
+        records = ActivityRecords(
+            activity_id=activity_id,
+            lines=lines,
+            denials=_rows_where(self.frames["denials"], activity_id),
+            reasons={r["rule_id"]: r for r in _text_rows(reasons)},
+            terms=_text_rows(self.frames["terms"]),
+            version=self.version,
+            rules_hash=self.rules_hash,
+        )
+        return explain_records(records)
+
+    def with_reasons(self, name: str = "lines") -> pd.DataFrame:
+        """An output with its reason ids joined to the catalog: ``reason_texts`` and
+        ``citations`` per row (the former ``citations`` column of lines, and the
+        eligibility explanations, as a join)."""
+        frame = self.frames[name]
+        column = "rule_id" if name == "denials" else "reasons"
+        book = rule_book()
+        return frame.assign(
+            reason_texts=reason_texts(book, frame[column]),
+            citations=reason_texts(book, frame[column], "citation"),
+        )
 
     def manifest(self) -> dict[str, Any]:
         return {
@@ -129,6 +184,17 @@ class Evaluation:
         return written
 
 
+def _text_rows(frame: pd.DataFrame) -> list[dict[str, str]]:
+    """Rows as the CSV files hold them: every value as text, blank where missing."""
+    as_text = frame.astype(object).where(frame.notna(), "").astype(str)
+    return [{str(k): str(v) for k, v in row.items()} for row in as_text.to_dict("records")]
+
+
+def _rows_where(frame: pd.DataFrame, activity_id: str) -> list[dict[str, str]]:
+    mine = (frame["activity_id"].astype(str) == activity_id).to_numpy(dtype=bool)
+    return _text_rows(frame.loc[mine])
+
+
 def _written(name: str, frame: pd.DataFrame) -> pd.DataFrame:
     columns = OUTPUTS[name].written
     return frame if columns is None else frame[columns]
@@ -145,6 +211,7 @@ def last_service_date(lines: pd.DataFrame) -> dt.date | None:
 def assemble(
     data: Dataset,
     lines: pd.DataFrame,
+    denials: pd.DataFrame,
     eligibility: pd.DataFrame,
     hashes: dict[str, str],
     as_of: dt.date | None = None,
@@ -154,6 +221,6 @@ def assemble(
     date) is the day recertification is judged on."""
     book = rule_book()
     day = as_of or last_service_date(lines)
-    parts = Parts(data, lines, eligibility, book, day)
+    parts = Parts(data, lines, denials, eligibility, book, day)
     frames = {name: output.build(parts) for name, output in OUTPUTS.items()}
     return Evaluation(frames, __version__, book.digest, hashes, data, day)

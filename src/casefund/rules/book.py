@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import numpy as np
 
@@ -15,13 +15,25 @@ from casefund.payers.parameters import ProgramParameters, read_parameter_files
 from casefund.records.citations import Citation
 from casefund.records.periods import Effective
 from casefund.rules.loader import CompiledCoding, CompiledRule, RuleFiles, read_rule_files
-from casefund.rules.model import Outcome, RuleSet
+from casefund.rules.model import Fix, Outcome, RuleSet
+
+# The kind of an allocator outcome, by its id's first part.
+# Outcomes that mean the contract could not pay on that date at all.
+_CANNOT_PAY = {"contract.not_effective", "program.no_rules"}
+_OUTCOME_KINDS = {
+    "cap": "limit",
+    "units": "units",
+    "payment": "payment",
+    "allocation": "allocation",
+    "eligibility": "eligibility",
+}
 
 
 @dataclass(frozen=True)
 class ReasonEntry:
-    """What an id on a line or an eligibility row means: its program, decision, plain reason,
-    source and dates (a rule, an allocator outcome or a program's rule set)."""
+    """What an id on a line or an eligibility row means: its program, decision, kind, plain
+    reason, source and dates (a rule, an allocator outcome or a program's rule set), what the
+    agency can do about it where anything, and the parameters and facts it reads."""
 
     id: str
     program: str
@@ -29,6 +41,10 @@ class ReasonEntry:
     reason: str
     cite: Citation
     effective: Effective
+    kind: str = "outcome"
+    fix: Fix | None = None
+    parameters: tuple[str, ...] = ()
+    facts: tuple[str, ...] = ()
 
 
 @dataclass
@@ -62,6 +78,10 @@ class RuleBook:
 
     def reason_entries(self) -> dict[str, ReasonEntry]:
         """Every id a run can report, with what it means (one lookup for all three kinds)."""
+        return self._reason_entries
+
+    @cached_property
+    def _reason_entries(self) -> dict[str, ReasonEntry]:
         entries = {
             r.id: ReasonEntry(
                 r.id,
@@ -70,21 +90,23 @@ class RuleBook:
                 r.rule.then.reason,
                 r.rule.cite,
                 r.rule.effective,
+                r.rule.kind,
+                r.rule.fix,
+                tuple(sorted(r.reads)),
+                tuple(sorted(r.condition.names() | {c[0] for c in r.condition.calls()})),
             )
             for r in self.all_rules()
         }
-        entries.update(
-            {
-                o.id: ReasonEntry(o.id, "", "outcome", o.reason, o.cite, o.effective)
-                for o in self.outcomes.values()
-            }
-        )
-        entries.update(
-            {
-                s.id: ReasonEntry(s.id, s.program, "not_in_force", s.reason, s.cite, s.in_force)
-                for s in self.rule_sets.values()
-            }
-        )
+        for o in self.outcomes.values():
+            head = o.id.split(".")[0]
+            kind = "contract" if o.id in _CANNOT_PAY else _OUTCOME_KINDS.get(head, "outcome")
+            entries[o.id] = ReasonEntry(
+                o.id, "", "outcome", o.reason, o.cite, o.effective, kind, o.fix
+            )
+        for s in self.rule_sets.values():
+            entries[s.id] = ReasonEntry(
+                s.id, s.program, "not_in_force", s.reason, s.cite, s.in_force, "contract"
+            )
         return entries
 
     def reason_ids(self) -> list[str]:

@@ -33,6 +33,22 @@ class Then(BaseModel):
         return self
 
 
+Remedy = Literal["enroll", "recertify", "document"]
+
+
+class Fix(BaseModel):
+    """What the agency can do about a denial that rests on its own records, not on the
+    rules: record an enrollment or authorization it has (``enroll``), recertify
+    (``recertify``), or correct or complete a field (``document``). A denial without a fix
+    is not billable to that contract whatever the records say. A ``require`` rule that
+    denies because a fact it reads is not known is also fixable (record the fact), with or
+    without a fix of its own."""
+
+    model_config = ConfigDict(extra="forbid")
+    remedy: Remedy
+    text: str = Field(min_length=10, description="what to do, in plain words")
+
+
 Expectation = Literal[
     "denied", "not denied", "warned", "not warned", "qualifies", "does not qualify", "off"
 ]
@@ -73,6 +89,7 @@ class Rule(BaseModel):
     )
     when: str
     then: Then
+    fix: Fix | None = None
     cite: Citation
     effective: Since
     notes: str | None = None
@@ -133,6 +150,7 @@ class Outcome(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: str = Field(pattern=r"^[a-z0-9_]+(\.[a-z0-9_]+)+$")
     reason: str = Field(min_length=10)
+    fix: Fix | None = None
     cite: Citation
     effective: Since
     notes: str | None = None

@@ -35,6 +35,8 @@ def _rule_row(rule: CompiledRule) -> str:
     what = r.then.population or r.then.decision
     if r.then.decision_parameter:
         what += f" (or as `{r.then.decision_parameter}` says)"
+    if r.fix is not None:
+        what += f"; fixable ({r.fix.remedy}): {_cell(r.fix.text)}"
     dates = f"{r.effective.start}" + (f" – {r.effective.end}" if r.effective.end else " –")
     condition = f"`{_cell(r.when)}`"
     if r.applies_when:

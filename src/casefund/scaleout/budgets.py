@@ -65,7 +65,8 @@ def run_with_budgets(
     pieces: Sequence[Part], contracts: list[Contract], runner: Runner
 ) -> list[PartResult]:
     """Run every partition, then once more per binding budget with its exact shares. A
-    budget pass replaces only the lines: everything else a partition sends is the same."""
+    budget pass replaces only the lines and denials: everything else a partition sends is
+    the same."""
     budgeted = sorted(
         (c for c in contracts if c.caps.budget is not None), key=lambda c: (c.priority, c.id)
     )
@@ -86,7 +87,8 @@ def run_with_budgets(
         for budgets, share in zip(per_part, shares, strict=True):
             budgets[contract.id] = share
         for result in results:
-            result.lines = pd.DataFrame()  # the old lines go before the new ones come
+            # The old lines and denials go before the new ones come.
+            result.lines, result.denials = pd.DataFrame(), pd.DataFrame()
         for result, fresh in zip(results, run(again=True), strict=True):
-            result.lines = fresh.lines
+            result.lines, result.denials = fresh.lines, fresh.denials
     return results

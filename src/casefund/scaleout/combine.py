@@ -10,11 +10,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from casefund.allocate.lines import LINE_COLUMNS, citations_of
 from casefund.io.load import Dataset
 from casefund.records.frames import text_rank
 from casefund.reports.outputs import Evaluation, assemble
-from casefund.rules.book import rule_book
 from casefund.scaleout.parts import PartResult
 
 
@@ -105,16 +103,17 @@ def _line_order(lines: pd.DataFrame) -> np.ndarray:
 def combine(
     data: Dataset, results: list[PartResult], hashes: dict[str, str], as_of: dt.date | None = None
 ) -> Evaluation:
-    book = rule_book()
     lines = concat_parts([r.lines for r in results])
-    lines.insert(
-        LINE_COLUMNS.index("citations"),
-        "citations",
-        pd.Series(citations_of(book, lines["reasons"].array), index=lines.index),
+    denials = concat_parts([r.denials for r in results])
+    # Each partition's denials are in canonical order (day, participant, activity, then
+    # contract and rule), and a participant lives in one partition.
+    denials = _reordered(
+        denials,
+        _sort_order([text_rank(denials["service_date"]), text_rank(denials["participant_id"])]),
     )
     eligibility = concat_parts([r.eligibility for r in results])
     lines = _reordered(lines, _line_order(lines))
     # Each partition's eligibility is in the single pass's order (participant, program,
     # as_of, population) and a participant lives in one partition: order by participant.
     eligibility = _reordered(eligibility, _sort_order([text_rank(eligibility["participant_id"])]))
-    return assemble(data, lines, eligibility, hashes, as_of)
+    return assemble(data, lines, denials, eligibility, hashes, as_of)

@@ -145,10 +145,11 @@ class RawPart:
 
 @dataclass
 class PartResult:
-    """What one partition sends back: compact lines and what the combination needs (a
-    budget pass sends back only its lines)."""
+    """What one partition sends back: compact lines and denials, and what the combination
+    needs (a budget pass sends back only its lines and denials)."""
 
     lines: pd.DataFrame
+    denials: pd.DataFrame
     eligibility: pd.DataFrame = field(default_factory=pd.DataFrame)
     rejects: pd.DataFrame = field(default_factory=empty_rejects)
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)  # small per-participant
@@ -170,8 +171,8 @@ def _run_part(part: Part, budgets: Budgets, again: bool) -> PartResult:
     store = _adjudication_store(part)
     if again and store is not None:
         kept, contracts = _load_adjudication(*store)
-        lines = bill(kept, contract_order(budgeted(contracts, budgets)), rule_book())
-        return PartResult(_compact(lines))
+        billing = bill(kept, contract_order(budgeted(contracts, budgets)), rule_book())
+        return PartResult(_compact(billing.lines), _compact(billing.denials))
     data = with_budgets(part.load(), budgets)
     adjudication = Adjudication.of(data)
     evaluation = evaluate_dataset(data, adjudication)
@@ -187,17 +188,20 @@ def _run_part(part: Part, budgets: Budgets, again: bool) -> PartResult:
     }
     small = {name: data[name] for name in PER_PARTICIPANT if name != "activities"}
     return PartResult(
-        _compact(evaluation.lines), evaluation.eligibility, data.rejects, small, hashes
+        _compact(evaluation.lines),
+        _compact(evaluation.denials),
+        evaluation.eligibility,
+        data.rejects,
+        small,
+        hashes,
     )
 
 
-def _compact(lines: pd.DataFrame) -> pd.DataFrame:
-    """Lines as a partition sends them: activity ids as Arrow strings (far cheaper to pickle
-    and concatenate than Python ones) and no citations, which follow from the reasons and
-    are computed once over the combined lines (each partition's thousands of distinct
-    citation texts would otherwise travel and be held sixteen times over)."""
-    lines["activity_id"] = lines["activity_id"].astype("str")
-    return lines.drop(columns="citations")
+def _compact(frame: pd.DataFrame) -> pd.DataFrame:
+    """Lines or denials as a partition sends them: activity ids as Arrow strings (far
+    cheaper to pickle and concatenate than Python ones)."""
+    frame["activity_id"] = frame["activity_id"].astype("str")
+    return frame
 
 
 def _adjudication_store(part: Part) -> tuple[Path, bytes] | None:

@@ -1,0 +1,273 @@
+"""Denials: which contract refused which minutes of an activity, and by which rule — and the
+one reason per unbillable line a biller would act on.
+
+The waterfall logs every refusal as it walks the contracts (rule denials, a contract not in
+effect, a cap or unit policy that stopped part of an activity), with the minutes that
+contract was offered and did not take. The primary reason of a line left unbillable is
+chosen from that log, contract first, then rule:
+
+1. **Contract.** The contract the worker recorded on the activity (``activities.contract_id``)
+   when it refused the activity. Otherwise, in waterfall order within each tier:
+   a contract whose program the participant is enrolled in on that date (it refused for a
+   substantive reason, with no enrollment, authorization or recertification missing); then
+   one whose enrollment the participant has on record at other dates but not this one (a
+   lapse or gap the agency can close); then a contract of a program that enrolls nobody
+   (a grant, whose refusal is about the work, not the person); then one of a program the
+   participant never had (so a person in no program is told so, by the first program that
+   could have paid, and an explanation names them all); last, contracts that could not pay
+   on that date at all (not in effect, rules not in force).
+2. **Rule**, within that contract, the most fundamental refusal: the contract could not pay
+   on that date; then a rule that names the case and excludes it ("deny": transportation
+   is not case management, a second housing deposit); then the person or the service does
+   not qualify (a "require" not met on known facts: not one of the covered components);
+   then a limit, unit policy or payment term; and only then what the agency could
+   fix, the most fundamental first — an enrollment or authorization, a recertification, a
+   field to correct or a fact not known (often a consequence of the first). So a line
+   is called fixable only when every barrier at its primary contract is one the agency can
+   remove (a conservative reading: recoverable revenue is never overstated by a fixable
+   reason hiding a substantive one). Ties go to the rule id, for determinism.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from casefund.engine.adjudication import Adjudication
+from casefund.engine.reasons import ReasonBits
+from casefund.records.contracts import Contract
+from casefund.rules.book import RuleBook
+
+# Rank of a refusal within its contract (lower: more fundamental, chosen first).
+CANNOT_PAY, EXCLUDED, DOES_NOT_QUALIFY, LIMIT, ENROLL, RECERTIFY, DOCUMENT = range(7)
+_REMEDY_RANK = {"document": DOCUMENT, "recertify": RECERTIFY, "enroll": ENROLL}
+# Tier of a contract for a line (lower: preferred).
+RECORDED, ENROLLED, LAPSED, OPEN, NEVER, NOT_PAYING = range(6)
+
+
+@dataclass
+class DenialLog:
+    """Refusals as the waterfall records them: activity row, contract position, reason code
+    (into ``ids``), minutes refused, and whether a fact the rule reads was not known."""
+
+    ids: list[str]
+    rows: list[np.ndarray] = field(default_factory=list)
+    contracts: list[int] = field(default_factory=list)
+    reasons: list[int] = field(default_factory=list)
+    minutes: list[np.ndarray] = field(default_factory=list)
+    unknown: list[np.ndarray] = field(default_factory=list)
+
+    def add(
+        self,
+        rows: np.ndarray,
+        contract: int,
+        reason: int,
+        minutes: np.ndarray,
+        unknown: np.ndarray | None,
+    ) -> None:
+        if len(rows) == 0:
+            return
+        self.rows.append(rows)
+        self.contracts.append(contract)
+        self.reasons.append(reason)
+        self.minutes.append(minutes)
+        self.unknown.append(np.zeros(len(rows), dtype=bool) if unknown is None else unknown)
+
+    def denials(self) -> Denials:
+        """The log as aligned arrays, one entry per (row, contract, reason), in activity,
+        contract and reason order."""
+        if not self.rows:
+            empty = np.zeros(0, dtype=np.int64)
+            return Denials(self.ids, empty, empty, empty, empty, np.zeros(0, dtype=bool))
+        rows = np.concatenate(self.rows).astype(np.int64)
+        contract = np.concatenate(
+            [
+                np.full(len(r), c, dtype=np.int64)
+                for r, c in zip(self.rows, self.contracts, strict=True)
+            ]
+        )
+        reason = np.concatenate(
+            [
+                np.full(len(r), c, dtype=np.int64)
+                for r, c in zip(self.rows, self.reasons, strict=True)
+            ]
+        )
+        minutes = np.concatenate(self.minutes).astype(np.int64)
+        unknown = np.concatenate(self.unknown).astype(bool)
+        order = np.lexsort((reason, contract, rows))
+        rows, contract, reason = rows[order], contract[order], reason[order]
+        keep = np.r_[
+            True,
+            (rows[1:] != rows[:-1]) | (contract[1:] != contract[:-1]) | (reason[1:] != reason[:-1]),
+        ]
+        return Denials(
+            self.ids,
+            rows[keep],
+            contract[keep],
+            reason[keep],
+            minutes[order][keep],
+            unknown[order][keep],
+        )
+
+
+@dataclass
+class Denials:
+    ids: list[str]
+    rows: np.ndarray
+    contract: np.ndarray
+    reason: np.ndarray
+    minutes: np.ndarray
+    unknown: np.ndarray
+    primary: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    tier: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+def refusal_ranks(book: RuleBook, ids: list[str]) -> np.ndarray:
+    """Each reason id's rank within a contract (see the module's docstring)."""
+    entries = book.reason_entries()
+    ranks = np.full(len(ids), LIMIT, dtype=np.int64)
+    for code, rule_id in enumerate(ids):
+        entry = entries.get(rule_id)
+        if entry is None:
+            continue
+        if entry.fix is not None:
+            ranks[code] = _REMEDY_RANK[entry.fix.remedy]
+        elif entry.kind == "contract":
+            ranks[code] = CANNOT_PAY
+        elif entry.decision == "deny":
+            ranks[code] = EXCLUDED
+        elif entry.kind in ("eligibility", "coverage"):
+            ranks[code] = DOES_NOT_QUALIFY
+    return ranks
+
+
+def ever_had(
+    denials: Denials, book: RuleBook, adjudication: Adjudication, contracts: list[Contract]
+) -> np.ndarray:
+    """Per denial, whether the participant has the enrollment the refusing rule asks for at
+    some date (any span of the program it reads, with the contract's payer where the rule
+    is payer-bound). True for refusals that ask for no enrollment."""
+    out = np.ones(len(denials), dtype=bool)
+    entries = book.reason_entries()
+    data = adjudication.activity_scope.data
+    codes = adjudication.acts["_code"].to_numpy(np.int64)
+    for code in np.unique(denials.reason):
+        entry = entries.get(denials.ids[code])
+        rule = book.rule(denials.ids[code])
+        if entry is None or entry.fix is None or entry.fix.remedy != "enroll" or rule is None:
+            continue
+        calls = [c for c in rule.condition.calls() if c[0] == "enrolled" and c[1]]
+        if not calls:
+            continue
+        at = np.flatnonzero(denials.reason == code)
+        found = np.zeros(len(at), dtype=bool)
+        for position in np.unique(denials.contract[at]):
+            mine = denials.contract[at] == position
+            payer = contracts[position].coverage_payer
+            for _name, args, kwargs in calls:
+                spans = data.spans(str(args[0]), payer if dict(kwargs).get("payer") else None)
+                found[mine] |= np.isin(codes[denials.rows[at[mine]]], spans.codes)
+        out[at] = found
+    return out
+
+
+def needs_enrollment(book: RuleBook, contracts: list[Contract]) -> np.ndarray:
+    """Per contract, whether its program enrolls people: some rule of it refuses for want of
+    an enrollment, authorization or determination on record."""
+    return np.array(
+        [
+            any(
+                r.rule.fix is not None and r.rule.fix.remedy in ("enroll", "recertify")
+                for r in book.program_rules(c.program)
+            )
+            for c in contracts
+        ],
+        dtype=bool,
+    )
+
+
+def line_reasons(
+    denials: Denials, rows: np.ndarray, include: np.ndarray, empty: str
+) -> pd.Categorical:
+    """For each activity row asked, the ';'-joined ids of the refusals of it that
+    ``include`` marks (``empty`` where none)."""
+    bits = ReasonBits([*denials.ids, empty], len(rows))
+    matrix = bits.empty()
+    position = np.full(
+        int(max(rows.max(initial=-1), denials.rows.max(initial=-1))) + 1, -1, dtype=np.int64
+    )
+    position[rows] = np.arange(len(rows))
+    line = position[denials.rows] if len(denials) else np.zeros(0, dtype=np.int64)
+    hit = include & (line >= 0)
+    for code in np.unique(denials.reason[hit]):
+        mask = np.zeros(len(rows), dtype=bool)
+        mask[line[hit & (denials.reason == code)]] = True
+        bits.set(matrix, denials.ids[code], mask)
+    nothing = ~np.asarray(matrix.any(axis=1), dtype=bool)
+    bits.set(matrix, empty, nothing)
+    return bits.decode(matrix)
+
+
+def best_tier(denials: Denials) -> np.ndarray:
+    """Per denial, whether its contract is in the tier the row's primary reason came from:
+    the contracts equally placed to pay the activity (see the module's docstring)."""
+    if len(denials) == 0:
+        return np.zeros(0, dtype=bool)
+    best = np.full(int(denials.rows.max()) + 1, NOT_PAYING + 1, dtype=np.int64)
+    np.minimum.at(best, denials.rows, denials.tier)
+    result: np.ndarray = denials.tier == best[denials.rows]
+    return result
+
+
+def choose_primary(
+    denials: Denials,
+    book: RuleBook,
+    leftover: np.ndarray,
+    recorded: np.ndarray,
+    ever: np.ndarray,
+    needs_enrollment: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The primary denial of each row in ``leftover`` (index into ``denials``, −1 where no
+    contract refused it) and the primary flag on ``denials``. ``recorded``: per activity row,
+    the position of the contract the worker recorded (−1: none); ``ever``: per denial, from
+    :func:`ever_had`; ``needs_enrollment``: per contract position, whether its program
+    enrolls people (has rules that refuse for want of an enrollment)."""
+    n = len(denials)
+    rank = refusal_ranks(book, denials.ids)[denials.reason] if n else np.zeros(0, np.int64)
+    # A rule that denied for want of a known fact is fixable by recording it.
+    rank = np.where(denials.unknown & (rank < ENROLL), DOCUMENT, rank)
+    pair = _pair_ids(denials.rows, denials.contract)
+    pairs = int(pair.max()) + 1 if n else 0
+    cannot = np.bincount(pair, weights=rank == CANNOT_PAY, minlength=pairs) > 0
+    asks = (rank == ENROLL) | (rank == RECERTIFY)  # an enrollment or determination missing
+    unenrolled = np.bincount(pair, weights=asks, minlength=pairs) > 0
+    never = np.bincount(pair, weights=asks & ~ever, minlength=pairs) > 0
+    enrolled = np.where(needs_enrollment[denials.contract], ENROLLED, OPEN)
+    tier = np.select(
+        [cannot[pair], never[pair], unenrolled[pair]], [NOT_PAYING, NEVER, LAPSED], enrolled
+    )
+    tier = np.where(recorded[denials.rows] == denials.contract, RECORDED, tier)
+    wanted = np.isin(denials.rows, leftover)
+    order = np.lexsort((denials.reason, rank, denials.contract, tier, ~wanted, denials.rows))
+    rows = denials.rows[order]
+    first = order[np.r_[True, rows[1:] != rows[:-1]] & wanted[order]] if n else order
+    primary = np.zeros(n, dtype=bool)
+    primary[first] = True
+    denials.primary, denials.tier = primary, tier
+    chosen = np.full(int(leftover.max()) + 1 if len(leftover) else 0, -1, dtype=np.int64)
+    chosen[denials.rows[first]] = first
+    return chosen[leftover] if len(leftover) else np.zeros(0, np.int64), primary
+
+
+def _pair_ids(rows: np.ndarray, contract: np.ndarray) -> np.ndarray:
+    """Dense numbers of the (row, contract) pairs."""
+    if len(rows) == 0:
+        return np.zeros(0, dtype=np.int64)
+    width = int(contract.max()) + 2
+    _, inverse = np.unique(rows * width + (contract + 1), return_inverse=True)
+    return np.asarray(inverse).reshape(-1).astype(np.int64)
