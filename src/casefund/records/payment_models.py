@@ -6,8 +6,9 @@ from __future__ import annotations
 from importlib import resources
 from typing import Final, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field
+
+from casefund.records.bundled import load_bundled
 
 
 class PaymentModel(BaseModel):
@@ -24,7 +25,7 @@ class PaymentModel(BaseModel):
 
 def _load() -> dict[str, PaymentModel]:
     text = resources.files("casefund.records").joinpath("vocabulary.yaml").read_text("utf-8")
-    table = yaml.safe_load(text)["payment"]
+    table = load_bundled(text)["payment"]
     return {name: PaymentModel(name=name, **entry) for name, entry in table.items()}
 
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 from importlib import resources
 from typing import Final
 
-import yaml
-
+from casefund.records.bundled import load_bundled
 from casefund.records.suggestions import did_you_mean
 
 
 def _load() -> dict[str, tuple[str, ...]]:
     text = resources.files("casefund.records").joinpath("vocabulary.yaml").read_text("utf-8")
-    raw = yaml.safe_load(text)
+    raw = load_bundled(text)
     vocab = {name: tuple(str(code) for code in codes) for name, codes in raw.items()}
     # An assessment may observe any participant flag or count over time.
     vocab["assessable_fact"] = vocab["participant_flags"] + vocab["participant_counts"]

@@ -28,6 +28,7 @@ import pandas as pd
 
 from casefund.errors import InputError
 from casefund.reports.cells import FORMULA_START, MANIFEST, neutralized
+from casefund.reports.csv_text import write_frame
 
 # Files earlier casefund versions wrote before manifests listed their files.
 _KNOWN_OUTPUTS = {
@@ -157,7 +158,7 @@ def write_manifest(out: Path, manifest: Mapping[str, Any], written: Iterable[Pat
 
 def write_csv(frame: pd.DataFrame, path: Path) -> Path:
     """A CSV with every formula-looking text cell neutralized."""
-    neutralize(frame).to_csv(path, index=False, lineterminator="\n")
+    write_frame(neutralize(frame), path)
     return path
 
 

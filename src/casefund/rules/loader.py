@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from casefund.errors import RuleFileError
-from casefund.records.bundled import parse_bundled
+from casefund.records.bundled import load_bundled, parse_bundled
 from casefund.rules.language import Node, parse_condition
 from casefund.rules.model import (
     CodingRule,
@@ -90,17 +90,22 @@ def read_rule_files(functions: list[str], implicit: ParametersRead) -> RuleFiles
     for where, path in _yaml_files(resources.files(RULE_PACKAGE), "rules"):
         text = path.read_text("utf-8")
         found.texts.append((where, text))
-        raw = yaml.safe_load(text)
+        try:
+            raw = load_bundled(text)
+        except yaml.YAMLError as exc:
+            raise RuleFileError(f"{where}: not valid YAML ({exc})") from None
         if isinstance(raw, dict) and "outcomes" in raw:
-            for outcome in parse_bundled(OutcomeFile, text, where).outcomes:
+            for outcome in parse_bundled(OutcomeFile, text, where, raw).outcomes:
                 found.outcomes[outcome.id] = outcome
         elif isinstance(raw, dict) and "rule_set" in raw:
-            rule_set = parse_bundled(RuleSetFile, text, where).rule_set
+            rule_set = parse_bundled(RuleSetFile, text, where, raw).rule_set
             if rule_set.program in found.rule_sets:
                 raise RuleFileError(f"{where}: a second rule set for '{rule_set.program}'")
             found.rule_sets[rule_set.program] = rule_set
         else:
-            _compile_file(parse_bundled(RuleFile, text, where), where, functions, implicit, found)
+            _compile_file(
+                parse_bundled(RuleFile, text, where, raw), where, functions, implicit, found
+            )
     return found
 
 
