@@ -96,7 +96,10 @@ class DenialLog:
         )
         minutes = np.concatenate(self.minutes).astype(np.int64)
         unknown = np.concatenate(self.unknown).astype(bool)
-        order = np.lexsort((reason, contract, rows))
+        # One stable sort over a combined key: the log is appended contract by contract in
+        # row order, runs a stable sort merges fast (a three-key lexsort was 10x slower).
+        # Of repeated (row, contract, reason) entries the first logged is kept.
+        order = np.argsort(_combined_key(rows, contract, reason), kind="stable")
         rows, contract, reason = rows[order], contract[order], reason[order]
         keep = np.r_[
             True,
@@ -110,6 +113,20 @@ class DenialLog:
             minutes[order][keep],
             unknown[order][keep],
         )
+
+
+def _combined_key(*columns: np.ndarray) -> np.ndarray:
+    """One int64 that sorts as the columns (non-negative integers) do, first column first;
+    a lexsort where their ranges would not fit in 63 bits."""
+    widths = [int(c.max(initial=0)) + 1 for c in columns]
+    if float(np.prod(np.array(widths, dtype=np.float64))) >= 2.0**62:
+        rank = np.empty(len(columns[0]), dtype=np.int64)
+        rank[np.lexsort(tuple(reversed(columns)))] = np.arange(len(columns[0]))
+        return rank
+    key = np.zeros(len(columns[0]), dtype=np.int64)
+    for column, width in zip(columns, widths, strict=True):
+        key = key * width + column
+    return key
 
 
 @dataclass
@@ -252,10 +269,19 @@ def choose_primary(
         [cannot[pair], never[pair], unenrolled[pair]], [NOT_PAYING, NEVER, LAPSED], enrolled
     )
     tier = np.where(recorded[denials.rows] == denials.contract, RECORDED, tier)
-    wanted = np.isin(denials.rows, leftover)
-    order = np.lexsort((denials.reason, rank, denials.contract, tier, ~wanted, denials.rows))
-    rows = denials.rows[order]
-    first = order[np.r_[True, rows[1:] != rows[:-1]] & wanted[order]] if n else order
+    asked = np.zeros(
+        max(int(leftover.max(initial=-1)), int(denials.rows.max(initial=-1))) + 1, bool
+    )
+    asked[leftover] = True
+    at = np.flatnonzero(asked[denials.rows]) if n else np.zeros(0, np.int64)
+    # Denials are in row order: each asked row's primary is the least of its denials by
+    # (tier, contract position, rank, reason code), found by a minimum per run of the row.
+    key = _combined_key(tier[at], denials.contract[at], rank[at], denials.reason[at])
+    rows = denials.rows[at]
+    starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]]) if len(at) else at
+    least = np.minimum.reduceat(key, starts) if len(at) else key
+    run = np.cumsum(np.r_[True, rows[1:] != rows[:-1]]) - 1 if len(at) else at
+    first = at[key == least[run]]
     primary = np.zeros(n, dtype=bool)
     primary[first] = True
     denials.primary, denials.tier = primary, tier
@@ -265,9 +291,9 @@ def choose_primary(
 
 
 def _pair_ids(rows: np.ndarray, contract: np.ndarray) -> np.ndarray:
-    """Dense numbers of the (row, contract) pairs."""
+    """Dense numbers of the (row, contract) pairs of denials in row and contract order."""
     if len(rows) == 0:
         return np.zeros(0, dtype=np.int64)
-    width = int(contract.max()) + 2
-    _, inverse = np.unique(rows * width + (contract + 1), return_inverse=True)
-    return np.asarray(inverse).reshape(-1).astype(np.int64)
+    change = np.r_[True, (rows[1:] != rows[:-1]) | (contract[1:] != contract[:-1])]
+    pair: np.ndarray = np.cumsum(change) - 1
+    return pair

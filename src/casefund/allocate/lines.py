@@ -172,7 +172,7 @@ def lines_of(
     ids = pd.Index(np.array([c.id for c in contracts] + [""], dtype=object), dtype=object)
     lines = pd.DataFrame(
         {
-            "activity_id": acts["_activity_id"].to_numpy()[rows],
+            "activity_id": acts["_activity_id"].array.take(rows),
             "participant_id": _take(acts["participant_id"], rows),
             "month": _take(acts["_month"], rows),
             "contract_id": pd.Categorical.from_codes(pick, categories=ids),
@@ -273,7 +273,7 @@ def denials_of(
     primary = denials.primary if len(denials.primary) == len(rows) else np.zeros(len(rows), bool)
     return pd.DataFrame(
         {
-            "activity_id": acts["_activity_id"].to_numpy()[rows],
+            "activity_id": acts["_activity_id"].array.take(rows),
             "participant_id": _take(acts["participant_id"], rows),
             "service_date": _take(acts["_date_text"], rows),
             "contract_id": categorical_of(contract_ids, denials.contract),

@@ -25,13 +25,18 @@ def categorical(values: Any) -> pd.Categorical:
 
 def categorical_of(choices: Any, picks: np.ndarray) -> pd.Categorical:
     """``categorical(choices[picks])`` without touching a million Python strings: the few
-    choices (one per contract) are factorized, then picked by integer code."""
+    choices (one per contract) are factorized, then picked by integer code; only the
+    choices picked are categories."""
     codes, uniques = pd.factorize(np.asarray(choices, dtype=object), sort=True)
+    picked = np.asarray(codes, dtype=np.int64)[picks]
+    present = picked >= 0
+    used = np.bincount(picked[present], minlength=len(uniques)) > 0
+    renumbered = np.cumsum(used) - 1
     result: pd.Categorical = pd.Categorical.from_codes(
-        np.asarray(codes)[picks],
-        categories=pd.Index(np.asarray(uniques, dtype=object), dtype=object),
+        np.where(present, renumbered[np.where(present, picked, 0)], -1),
+        categories=pd.Index(np.asarray(uniques, dtype=object)[used], dtype=object),
     )
-    return result.remove_unused_categories()
+    return result
 
 
 def text_rank(column: pd.Series) -> np.ndarray:
