@@ -53,6 +53,7 @@ class DenialLog:
     (into ``ids``), minutes refused, and whether a fact the rule reads was not known."""
 
     ids: list[str]
+    enabled: bool = True  # off where only the payments are wanted (settling budgets)
     rows: list[np.ndarray] = field(default_factory=list)
     contracts: list[int] = field(default_factory=list)
     reasons: list[int] = field(default_factory=list)
@@ -67,7 +68,7 @@ class DenialLog:
         minutes: np.ndarray,
         unknown: np.ndarray | None,
     ) -> None:
-        if len(rows) == 0:
+        if len(rows) == 0 or not self.enabled:
             return
         self.rows.append(rows)
         self.contracts.append(contract)

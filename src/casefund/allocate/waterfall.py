@@ -53,7 +53,9 @@ class Waterfall:
     """What is left of each activity as the contracts take their shares, and why each
     contract stopped where it did."""
 
-    def __init__(self, adjudication: Adjudication, book: RuleBook) -> None:
+    def __init__(
+        self, adjudication: Adjudication, book: RuleBook, log_denials: bool = True
+    ) -> None:
         acts = adjudication.acts
         self.adjudication = adjudication
         self.book = book
@@ -71,7 +73,7 @@ class Waterfall:
         self.month_owner: dict[str, np.ndarray] = {}
         self.holds_months = False
         self.position = -1  # the contract being walked
-        self.log = DenialLog(self.bits.ids)
+        self.log = DenialLog(self.bits.ids, enabled=log_denials)
 
     def open_rows(self) -> np.ndarray:
         """Rows with minutes left, or with no minutes and not yet funded."""
@@ -246,15 +248,18 @@ def allocate(
     book: RuleBook,
     decider: Decider | None = None,
     budget_spent: dict[str, float] | None = None,
+    log_denials: bool = True,
 ) -> Allocation:
     """Walk the adjudicated activities through the contracts (in waterfall order).
 
     ``decider`` supplies each contract's rule decisions (the adjudication's batch decisions
     by default; the live session supplies durable-rules' decisions). ``budget_spent`` is
     what each contract already spent on activities outside this adjudication.
+    ``log_denials=False`` records no refusals (the allocation's denials are then empty):
+    for a pass that only needs the payments.
     """
     decider = decider or adjudication.decider(book)
-    walk = Waterfall(adjudication, book)
+    walk = Waterfall(adjudication, book, log_denials)
     for position, contract in enumerate(contracts):
         open_rows = walk.open_rows()
         if not open_rows.any():

@@ -19,11 +19,11 @@ from casefund.allocate.offer import floor_cents
 from casefund.records.contracts import Contract
 from casefund.records.frames import text_rank
 from casefund.scaleout.combine import concat_parts
-from casefund.scaleout.parts import Budgets, Part, PartResult
+from casefund.scaleout.parts import Budgets, Part, PartResult, Stage
 from casefund.scaleout.runners import Runner
 
 
-def _allowances(results: list[PartResult], contract: Contract) -> list[float] | None:
+def _allowances(payments: list[pd.DataFrame], contract: Contract) -> list[float] | None:
     """Each partition's exact share of ``contract``'s budget, or None when it does not bind.
 
     A participant lives in one partition and each partition's lines are in canonical order,
@@ -33,8 +33,7 @@ def _allowances(results: list[PartResult], contract: Contract) -> list[float] | 
     budget = contract.caps.budget
     assert budget is not None
     frames, owner = [], []
-    for k, result in enumerate(results):
-        lines = result.lines
+    for k, lines in enumerate(payments):
         mine = ((lines["contract_id"] == contract.id) & (lines["status"] == "billable")).to_numpy(
             dtype=bool
         )
@@ -57,38 +56,46 @@ def _allowances(results: list[PartResult], contract: Contract) -> list[float] | 
         allowed = np.where(price > 0, whole * price, allowed)
     else:
         allowed = floor_cents(allowed)
-    shares = np.bincount(np.concatenate(owner)[order], weights=allowed, minlength=len(results))
+    shares = np.bincount(np.concatenate(owner)[order], weights=allowed, minlength=len(payments))
     return [float(share) for share in shares]
 
 
 def run_with_budgets(
     pieces: Sequence[Part], contracts: list[Contract], runner: Runner
 ) -> list[PartResult]:
-    """Run every partition, then once more per binding budget with its exact shares. A
-    budget pass replaces only the lines and denials: everything else a partition sends is
-    the same."""
+    """Evaluate every partition, settle the budgets in priority order, then finish each
+    partition once. A budget that binds changes what the contracts after it are offered, so
+    the next budget is settled from fresh payments: a ``payments`` stage (the waterfall
+    only, from the kept adjudication). The lines and denials are then built once, in a
+    ``lines`` stage; everything else a partition sent first is the same. With no budget
+    at all, the first stage sends the lines and nothing is settled."""
     budgeted = sorted(
         (c for c in contracts if c.caps.budget is not None), key=lambda c: (c.priority, c.id)
     )
     per_part: list[Budgets] = [{c.id: None for c in budgeted} for _ in pieces]
 
-    def run(again: bool) -> list[PartResult]:
+    def run(stage: Stage) -> list[PartResult]:
         return runner(
-            [(piece, budgets, again) for piece, budgets in zip(pieces, per_part, strict=True)]
+            [(piece, budgets, stage) for piece, budgets in zip(pieces, per_part, strict=True)]
         )
 
-    results = run(again=False)
-    for contract in budgeted:
-        shares = _allowances(results, contract)
+    results = run("evaluate")
+    if not budgeted:
+        return results  # nothing to settle: the first stage sent the lines
+    payments = [result.lines for result in results]
+    for position, contract in enumerate(budgeted):
+        shares = _allowances(payments, contract)
         if shares is None:
             for budgets in per_part:
                 budgets[contract.id] = contract.caps.budget  # never binds: keep it as given
             continue
         for budgets, share in zip(per_part, shares, strict=True):
             budgets[contract.id] = share
-        for result in results:
-            # The old lines and denials go before the new ones come.
-            result.lines, result.denials = pd.DataFrame(), pd.DataFrame()
-        for result, fresh in zip(results, run(again=True), strict=True):
-            result.lines, result.denials = fresh.lines, fresh.denials
+        if position + 1 < len(budgeted):
+            payments = [fresh.lines for fresh in run("payments")]
+    del payments
+    for result in results:
+        result.lines = pd.DataFrame()  # the payments go before the lines come
+    for result, fresh in zip(results, run("lines"), strict=True):
+        result.lines, result.denials = fresh.lines, fresh.denials
     return results

@@ -14,16 +14,17 @@ import pickle
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import BinaryIO, Literal, Protocol
 
 import numpy as np
 import pandas as pd
 
 from casefund.allocate.lines import bill
-from casefund.allocate.waterfall import contract_order
+from casefund.allocate.status import LineStatus
+from casefund.allocate.waterfall import allocate, contract_order
 from casefund.engine.adjudication import Adjudication
 from casefund.errors import InputError
-from casefund.evaluation import evaluate_dataset
+from casefund.evaluation import monthly_eligibility
 from casefund.io.load import INPUT_ORDER, Dataset, _reference_problems
 from casefund.io.validate import ROW, empty_rejects, validate_table
 from casefund.records.contracts import Contract
@@ -43,6 +44,8 @@ PER_PARTICIPANT = (
 )
 SHARED = tuple(name for name in INPUT_ORDER if name not in PER_PARTICIPANT)
 Budgets = dict[str, float | None]
+# What a partition is asked to do (see :func:`run_part`).
+Stage = Literal["evaluate", "payments", "lines"]
 
 
 class PartitionError(InputError):
@@ -146,7 +149,8 @@ class RawPart:
 @dataclass
 class PartResult:
     """What one partition sends back: compact lines and denials, and what the combination
-    needs (a budget pass sends back only its lines and denials)."""
+    needs (a later stage sends back only its lines and denials, or its payments as
+    ``lines``)."""
 
     lines: pd.DataFrame
     denials: pd.DataFrame
@@ -156,28 +160,45 @@ class PartResult:
     row_hashes: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
 
-def run_part(part: Part, budgets: Budgets, again: bool = False) -> PartResult:
-    """Evaluate one partition with the given budgets (``None``: unlimited).
+def run_part(part: Part, budgets: Budgets, stage: Stage = "evaluate") -> PartResult:
+    """One stage of one partition with the given budgets (``None``: unlimited).
 
-    The first pass keeps the partition's :class:`Adjudication` in its spill folder when some
-    contract has a budget (one may bind); a budget pass (``again``) pays from it and sends
-    back only the new lines, since nothing else depends on a budget.
+    ``evaluate``: validation, facts, rule decisions, eligibility; then the lines and denials
+    when no contract has a budget, otherwise the budgeted contracts' payments (one may
+    bind), with the partition's :class:`Adjudication` kept in its spill folder.
+    ``payments``: from the kept adjudication, only the payments of the budgeted contracts
+    (the waterfall, nothing logged, no lines), for settling the next budget. ``lines``: the
+    final lines and denials once every budget is settled. Nothing else depends on a budget.
     """
     release_memory()  # what the previous partition left behind, in a tuned process
-    return _run_part(part, budgets, again)
+    return _run_part(part, budgets, stage)
 
 
-def _run_part(part: Part, budgets: Budgets, again: bool) -> PartResult:
+def _run_part(part: Part, budgets: Budgets, stage: Stage) -> PartResult:
     store = _adjudication_store(part)
-    if again and store is not None:
-        kept, contracts = _load_adjudication(*store)
-        billing = bill(kept, contract_order(budgeted(contracts, budgets)), rule_book())
+    if stage != "evaluate":
+        if store is not None:
+            kept, contracts = _load_adjudication(*store)
+        else:
+            data = part.load()
+            kept, contracts = Adjudication.of(data), data.contracts
+        order = contract_order(budgeted(contracts, budgets))
+        if stage == "payments":
+            return PartResult(budgeted_payments(kept, order, set(budgets)), pd.DataFrame())
+        billing = bill(kept, order, rule_book())
         return PartResult(_compact(billing.lines), _compact(billing.denials))
     data = with_budgets(part.load(), budgets)
     adjudication = Adjudication.of(data)
-    evaluation = evaluate_dataset(data, adjudication)
-    if store is not None and budgets:
-        _keep_adjudication(*store, (adjudication, data.contracts))
+    eligibility = monthly_eligibility(adjudication)
+    order = contract_order(data.contracts)
+    if budgets:
+        # Some budget may bind: send the budgeted payments; the lines come once settled.
+        lines, denials = budgeted_payments(adjudication, order, set(budgets)), pd.DataFrame()
+        if store is not None:  # kept with the decisions it has memoized
+            _keep_adjudication(*store, (adjudication, data.contracts))
+    else:
+        billing = bill(adjudication, order, rule_book())
+        lines, denials = _compact(billing.lines), _compact(billing.denials)
     del adjudication
     hashes = {
         name: (
@@ -187,13 +208,31 @@ def _run_part(part: Part, budgets: Budgets, again: bool) -> PartResult:
         for name in PER_PARTICIPANT
     }
     small = {name: data[name] for name in PER_PARTICIPANT if name != "activities"}
-    return PartResult(
-        _compact(evaluation.lines),
-        _compact(evaluation.denials),
-        evaluation.eligibility,
-        data.rejects,
-        small,
-        hashes,
+    return PartResult(lines, denials, eligibility, data.rejects, small, hashes)
+
+
+def budgeted_payments(
+    kept: Adjudication, contracts: list[Contract], budgeted_ids: set[str]
+) -> pd.DataFrame:
+    """The billable shares of the budgeted contracts, as the lines would show them (amounts
+    and units in cents and hundredths, in activity order), for settling a budget."""
+    allocation = allocate(kept, contracts, rule_book(), log_denials=False)
+    positions = [i for i, c in enumerate(contracts) if c.id in budgeted_ids]
+    wanted = np.isin(allocation.contract, positions) & (allocation.status == LineStatus.BILLABLE)
+    at = np.flatnonzero(wanted)
+    at = at[np.argsort(allocation.activity_row[at], kind="stable")]
+    rows = allocation.activity_row[at]
+    ids = np.array([c.id for c in contracts], dtype=object)
+    acts = kept.acts
+    return pd.DataFrame(
+        {
+            "contract_id": ids[allocation.contract[at]],
+            "status": "billable",
+            "service_date": acts["_date_text"].array.take(rows),
+            "participant_id": acts["participant_id"].array.take(rows),
+            "amount": np.round(allocation.amount[at], 2),
+            "units": np.round(allocation.units[at], 2),
+        }
     )
 
 

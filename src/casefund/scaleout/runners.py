@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from casefund.scaleout.parts import Budgets, Part, PartResult, run_part
+from casefund.scaleout.parts import Budgets, Part, PartResult, Stage, run_part
 from casefund.scaleout.worker import release_memory, tune_partition_process, worker_plugin
 
-# A task: a partition, its budget shares, and whether it is a budget pass (lines only).
-Task = tuple[Part, Budgets, bool]
+# A task: a partition, its budget shares, and the stage to run (see run_part).
+Task = tuple[Part, Budgets, Stage]
 Runner = Callable[[Sequence[Task]], list[PartResult]]
 
 
