@@ -82,37 +82,32 @@ class DenialLog:
         if not self.rows:
             empty = np.zeros(0, dtype=np.int64)
             return Denials(self.ids, empty, empty, empty, empty, np.zeros(0, dtype=bool))
-        rows = np.concatenate(self.rows).astype(np.int64)
-        contract = np.concatenate(
-            [
-                np.full(len(r), c, dtype=np.int64)
-                for r, c in zip(self.rows, self.contracts, strict=True)
-            ]
+        # Contract and reason are constant within each logged chunk: each entry's sort key
+        # is its row times the (contract, reason) width plus the chunk's code, so one
+        # stable sort (the chunks are runs in row order, which it merges fast) orders the
+        # log by row, contract and reason. Of repeated entries the first logged is kept.
+        width = len(self.ids) + 1
+        codes = np.array(self.contracts, dtype=np.int64) * width + np.array(self.reasons)
+        span = int(codes.max()) + 1
+        largest = max(int(r.max(initial=0)) for r in self.rows)
+        if (largest + 1) * span >= 2**62:
+            raise OverflowError("too many activity rows for one denial log; use partitions")
+        key = np.concatenate(
+            [r.astype(np.int64) * span + code for r, code in zip(self.rows, codes, strict=True)]
         )
-        reason = np.concatenate(
-            [
-                np.full(len(r), c, dtype=np.int64)
-                for r, c in zip(self.rows, self.reasons, strict=True)
-            ]
-        )
-        minutes = np.concatenate(self.minutes).astype(np.int64)
-        unknown = np.concatenate(self.unknown).astype(bool)
-        # One stable sort over a combined key: the log is appended contract by contract in
-        # row order, runs a stable sort merges fast (a three-key lexsort was 10x slower).
-        # Of repeated (row, contract, reason) entries the first logged is kept.
-        order = np.argsort(_combined_key(rows, contract, reason), kind="stable")
-        rows, contract, reason = rows[order], contract[order], reason[order]
-        keep = np.r_[
-            True,
-            (rows[1:] != rows[:-1]) | (contract[1:] != contract[:-1]) | (reason[1:] != reason[:-1]),
-        ]
+        order = np.argsort(key, kind="stable")
+        key = key[order]
+        keep = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+        key = key[keep]
+        taken = order[keep]
+        code = key % span
         return Denials(
             self.ids,
-            rows[keep],
-            contract[keep],
-            reason[keep],
-            minutes[order][keep],
-            unknown[order][keep],
+            key // span,
+            code // width,
+            code % width,
+            np.concatenate(self.minutes).astype(np.int64, copy=False)[taken],
+            np.concatenate(self.unknown).astype(bool, copy=False)[taken],
         )
 
 
@@ -259,16 +254,18 @@ def choose_primary(
     rank = refusal_ranks(book, denials.ids)[denials.reason] if n else np.zeros(0, np.int64)
     # A rule that denied for want of a known fact is fixable by recording it.
     rank = np.where(denials.unknown & (rank < ENROLL), DOCUMENT, rank)
-    pair = _pair_ids(denials.rows, denials.contract)
-    pairs = int(pair.max()) + 1 if n else 0
-    cannot = np.bincount(pair, weights=rank == CANNOT_PAY, minlength=pairs) > 0
-    asks = (rank == ENROLL) | (rank == RECERTIFY)  # an enrollment or determination missing
-    unenrolled = np.bincount(pair, weights=asks, minlength=pairs) > 0
-    never = np.bincount(pair, weights=asks & ~ever, minlength=pairs) > 0
-    enrolled = np.where(needs_enrollment[denials.contract], ENROLLED, OPEN)
-    tier = np.select(
-        [cannot[pair], never[pair], unenrolled[pair]], [NOT_PAYING, NEVER, LAPSED], enrolled
-    )
+    # Per (row, contract) pair — runs of the denials, which are in row and contract order —
+    # whether the contract could not pay at all, or asked for an enrollment or
+    # determination missing (one the participant never had, or had at other dates).
+    starts = _pair_starts(denials.rows, denials.contract)
+    asks = (rank == ENROLL) | (rank == RECERTIFY)
+    cannot = np.logical_or.reduceat(rank == CANNOT_PAY, starts) if n else asks
+    never = np.logical_or.reduceat(asks & ~ever, starts) if n else asks
+    unenrolled = np.logical_or.reduceat(asks, starts) if n else asks
+    contract_of_pair = denials.contract[starts]
+    enrolled = np.where(needs_enrollment[contract_of_pair], ENROLLED, OPEN)
+    pair_tier = np.select([cannot, never, unenrolled], [NOT_PAYING, NEVER, LAPSED], enrolled)
+    tier = np.repeat(pair_tier, np.diff(np.r_[starts, n]))
     tier = np.where(recorded[denials.rows] == denials.contract, RECORDED, tier)
     asked = np.zeros(
         max(int(leftover.max(initial=-1)), int(denials.rows.max(initial=-1))) + 1, bool
@@ -291,10 +288,10 @@ def choose_primary(
     return chosen[leftover] if len(leftover) else np.zeros(0, np.int64), primary
 
 
-def _pair_ids(rows: np.ndarray, contract: np.ndarray) -> np.ndarray:
-    """Dense numbers of the (row, contract) pairs of denials in row and contract order."""
+def _pair_starts(rows: np.ndarray, contract: np.ndarray) -> np.ndarray:
+    """Where each (row, contract) pair's run of denials starts (denials in row order)."""
     if len(rows) == 0:
         return np.zeros(0, dtype=np.int64)
     change = np.r_[True, (rows[1:] != rows[:-1]) | (contract[1:] != contract[:-1])]
-    pair: np.ndarray = np.cumsum(change) - 1
-    return pair
+    starts: np.ndarray = np.flatnonzero(change)
+    return starts
