@@ -70,6 +70,8 @@ class DenialLog:
     ) -> None:
         if len(rows) == 0 or not self.enabled:
             return
+        if len(rows) > 1 and not bool(np.all(rows[1:] > rows[:-1])):
+            raise ValueError("a denial chunk's rows must be distinct and in order")
         self.rows.append(rows)
         self.contracts.append(contract)
         self.reasons.append(reason)
@@ -82,47 +84,42 @@ class DenialLog:
         if not self.rows:
             empty = np.zeros(0, dtype=np.int64)
             return Denials(self.ids, empty, empty, empty, empty, np.zeros(0, dtype=bool))
-        # Contract and reason are constant within each logged chunk: each entry's sort key
-        # is its row times the (contract, reason) width plus the chunk's code, so one
-        # stable sort (the chunks are runs in row order, which it merges fast) orders the
-        # log by row, contract and reason. Of repeated entries the first logged is kept.
-        width = len(self.ids) + 1
-        codes = np.array(self.contracts, dtype=np.int64) * width + np.array(self.reasons)
-        span = int(codes.max()) + 1
-        largest = max(int(r.max(initial=0)) for r in self.rows)
-        if (largest + 1) * span >= 2**62:
-            raise OverflowError("too many activity rows for one denial log; use partitions")
-        key = np.concatenate(
-            [r.astype(np.int64) * span + code for r, code in zip(self.rows, codes, strict=True)]
+        # A stable counting sort by row, chunk by chunk: the chunks are visited in
+        # (contract, reason) order, keeping the log's order among equal ones, and each chunk
+        # holds distinct rows, so every entry's place is its row's start plus the entries of
+        # that row already placed. No comparison sort and no gather over the whole log.
+        chunks = sorted(range(len(self.rows)), key=lambda k: (self.contracts[k], self.reasons[k]))
+        size = max(int(r[-1]) for r in self.rows) + 1
+        counts = np.zeros(size, dtype=np.int64)
+        for rows in self.rows:
+            counts[rows] += 1
+        fill = np.cumsum(counts) - counts
+        total = int(counts.sum())
+        out_rows = np.empty(total, dtype=np.int64)
+        contract = np.empty(total, dtype=np.int64)
+        reason = np.empty(total, dtype=np.int64)
+        minutes = np.empty(total, dtype=np.int64)
+        unknown = np.empty(total, dtype=bool)
+        for k in chunks:
+            rows = self.rows[k]
+            at = fill[rows]
+            fill[rows] += 1
+            out_rows[at] = rows
+            contract[at] = self.contracts[k]
+            reason[at] = self.reasons[k]
+            minutes[at] = self.minutes[k]
+            unknown[at] = self.unknown[k]
+        # Of repeated (row, contract, reason) entries the first logged is kept.
+        repeated = (
+            (out_rows[1:] == out_rows[:-1])
+            & (contract[1:] == contract[:-1])
+            & (reason[1:] == reason[:-1])
         )
-        order = np.argsort(key, kind="stable")
-        key = key[order]
-        keep = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
-        key = key[keep]
-        taken = order[keep]
-        code = key % span
-        return Denials(
-            self.ids,
-            key // span,
-            code // width,
-            code % width,
-            np.concatenate(self.minutes).astype(np.int64, copy=False)[taken],
-            np.concatenate(self.unknown).astype(bool, copy=False)[taken],
-        )
-
-
-def _combined_key(*columns: np.ndarray) -> np.ndarray:
-    """One int64 that sorts as the columns (non-negative integers) do, first column first;
-    a lexsort where their ranges would not fit in 63 bits."""
-    widths = [int(c.max(initial=0)) + 1 for c in columns]
-    if float(np.prod(np.array(widths, dtype=np.float64))) >= 2.0**62:
-        rank = np.empty(len(columns[0]), dtype=np.int64)
-        rank[np.lexsort(tuple(reversed(columns)))] = np.arange(len(columns[0]))
-        return rank
-    key = np.zeros(len(columns[0]), dtype=np.int64)
-    for column, width in zip(columns, widths, strict=True):
-        key = key * width + column
-    return key
+        if repeated.any():
+            keep = np.r_[True, ~repeated]
+            out_rows, contract, reason = out_rows[keep], contract[keep], reason[keep]
+            minutes, unknown = minutes[keep], unknown[keep]
+        return Denials(self.ids, out_rows, contract, reason, minutes, unknown)
 
 
 @dataclass
@@ -271,15 +268,22 @@ def choose_primary(
         max(int(leftover.max(initial=-1)), int(denials.rows.max(initial=-1))) + 1, bool
     )
     asked[leftover] = True
-    at = np.flatnonzero(asked[denials.rows]) if n else np.zeros(0, np.int64)
+    wanted = asked[denials.rows]
     # Denials are in row order: each asked row's primary is the least of its denials by
-    # (tier, contract position, rank, reason code), found by a minimum per run of the row.
-    key = _combined_key(tier[at], denials.contract[at], rank[at], denials.reason[at])
-    rows = denials.rows[at]
-    starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]]) if len(at) else at
-    least = np.minimum.reduceat(key, starts) if len(at) else key
-    run = np.cumsum(np.r_[True, rows[1:] != rows[:-1]]) - 1 if len(at) else at
-    first = at[key == least[run]]
+    # (tier, contract position, rank, reason code) — one int64 built in place — found by a
+    # minimum per run of the row.
+    key = tier.astype(np.int64)
+    key *= int(denials.contract.max(initial=0)) + 1
+    key += denials.contract
+    key *= DOCUMENT + 1
+    key += rank
+    key *= len(denials.ids) + 1
+    key += denials.reason
+    key[~wanted] = np.iinfo(np.int64).max
+    rows = denials.rows
+    change = np.r_[True, rows[1:] != rows[:-1]] if n else np.zeros(0, dtype=bool)
+    least = np.minimum.reduceat(key, np.flatnonzero(change)) if n else key
+    first = np.flatnonzero((key == least[np.cumsum(change) - 1]) & wanted) if n else key
     primary = np.zeros(n, dtype=bool)
     primary[first] = True
     denials.primary, denials.tier = primary, tier

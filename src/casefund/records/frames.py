@@ -26,15 +26,18 @@ def categorical(values: Any) -> pd.Categorical:
 def categorical_of(choices: Any, picks: np.ndarray) -> pd.Categorical:
     """``categorical(choices[picks])`` without touching a million Python strings: the few
     choices (one per contract) are factorized, then picked by integer code; only the
-    choices picked are categories."""
+    choices picked are categories. Two passes over ``picks``: a count and a lookup."""
     codes, uniques = pd.factorize(np.asarray(choices, dtype=object), sort=True)
-    picked = np.asarray(codes, dtype=np.int64)[picks]
-    present = picked >= 0
-    used = np.bincount(picked[present], minlength=len(uniques)) > 0
+    codes = np.asarray(codes, dtype=np.int64)
+    picked = np.bincount(picks, minlength=len(codes)) > 0
+    used = np.zeros(len(uniques), dtype=bool)
+    used[codes[picked & (codes >= 0)]] = True
     renumbered = np.cumsum(used) - 1
+    table = np.where(codes >= 0, renumbered[np.maximum(codes, 0)], -1).astype(np.int32)
     result: pd.Categorical = pd.Categorical.from_codes(
-        np.where(present, renumbered[np.where(present, picked, 0)], -1),
+        table[picks],
         categories=pd.Index(np.asarray(uniques, dtype=object)[used], dtype=object),
+        validate=False,
     )
     return result
 
