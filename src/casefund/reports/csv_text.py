@@ -13,9 +13,11 @@ written by pandas, unchanged.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -25,6 +27,7 @@ import pyarrow.compute as pc  # type: ignore[import-untyped,unused-ignore]
 # Rows joined per block: bounds the memory of the joined text (about 100 bytes a row).
 _BLOCK = 1 << 18
 _NEEDS_QUOTES = '[,"\n\r]'
+_THREADS = 2  # the block being written and the one being formatted
 
 Cells = Callable[[int, int], pa.Array]
 # Large strings throughout: no 2 GB limit per block, and one type for every kernel.
@@ -58,9 +61,23 @@ def write_frame(frame: pd.DataFrame, path: Path) -> None:
         if len(frame.columns) == 1 and header == "":
             header = '""'
         handle.write((header + "\n").encode("utf-8"))
-        for start in range(0, len(frame), _BLOCK):
-            stop = min(start + _BLOCK, len(frame))
-            _write_block([cells(start, stop) for cells in columns], handle)
+        blocks = [
+            (start, min(start + _BLOCK, len(frame))) for start in range(0, len(frame), _BLOCK)
+        ]
+        if len(blocks) <= 1:
+            for start, stop in blocks:
+                handle.write(_block_text(columns, start, stop))
+            return
+        # Arrow's kernels release the GIL: the next blocks are formatted on a second thread
+        # while this one writes, holding at most two blocks' text ahead.
+        with ThreadPoolExecutor(max_workers=_THREADS) as pool:
+            ahead: deque[Future[memoryview]] = deque()
+            for start, stop in blocks:
+                ahead.append(pool.submit(_block_text, columns, start, stop))
+                if len(ahead) > _THREADS:
+                    handle.write(ahead.popleft().result())
+            while ahead:
+                handle.write(ahead.popleft().result())
 
 
 def _column_list(frame: pd.DataFrame) -> list[Any]:
@@ -69,7 +86,9 @@ def _column_list(frame: pd.DataFrame) -> list[Any]:
     return list(frame.columns)
 
 
-def _write_block(cells: list[pa.Array], handle: BinaryIO) -> None:
+def _block_text(columns: list[Cells], start: int, stop: int) -> memoryview:
+    """The CSV lines of rows ``[start, stop)``, as one buffer."""
+    cells = [column(start, stop) for column in columns]
     if len(cells) == 1:
         # The csv module writes a lone empty field as "" (an empty line would be no row).
         only = cells[0]
@@ -82,8 +101,9 @@ def _write_block(cells: list[pa.Array], handle: BinaryIO) -> None:
     offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)
     first, last = int(offsets[lines.offset]), int(offsets[lines.offset + len(lines)])
     data = lines.buffers()[2]
-    if data is not None and last > first:
-        handle.write(memoryview(data)[first:last])
+    if data is None or last <= first:
+        return memoryview(b"")
+    return memoryview(data)[first:last]
 
 
 def _cells(column: pd.Series) -> Cells:
