@@ -176,12 +176,16 @@ def ever_had(
             continue
         at = np.flatnonzero(denials.reason == code)
         found = np.zeros(len(at), dtype=bool)
+        participant = codes[denials.rows[at]]
         for position in np.unique(denials.contract[at]):
             mine = denials.contract[at] == position
             payer = contracts[position].coverage_payer
             for _name, args, kwargs in calls:
                 spans = data.spans(str(args[0]), payer if dict(kwargs).get("payer") else None)
-                found[mine] |= np.isin(codes[denials.rows[at[mine]]], spans.codes)
+                had = np.zeros(max(int(participant.max(initial=-1)), 0) + 1, dtype=bool)
+                known = np.asarray(spans.codes, dtype=np.int64)
+                had[known[(known >= 0) & (known < len(had))]] = True
+                found[mine] |= had[participant[mine]]
         out[at] = found
     return out
 
