@@ -31,6 +31,8 @@ chosen from that log, contract first, then rule:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import pairwise
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -164,29 +166,38 @@ def ever_had(
     is payer-bound). True for refusals that ask for no enrollment."""
     out = np.ones(len(denials), dtype=bool)
     entries = book.reason_entries()
-    data = adjudication.activity_scope.data
-    codes = adjudication.acts["_code"].to_numpy(np.int64)
-    for code in np.unique(denials.reason):
-        entry = entries.get(denials.ids[code])
-        rule = book.rule(denials.ids[code])
+    asked: dict[int, list[tuple[str, tuple[Any, ...], tuple[Any, ...]]]] = {}
+    for code, rule_id in enumerate(denials.ids):
+        entry, rule = entries.get(rule_id), book.rule(rule_id)
         if entry is None or entry.fix is None or entry.fix.remedy != "enroll" or rule is None:
             continue
         calls = [c for c in rule.condition.calls() if c[0] == "enrolled" and c[1]]
-        if not calls:
-            continue
-        at = np.flatnonzero(denials.reason == code)
-        found = np.zeros(len(at), dtype=bool)
-        participant = codes[denials.rows[at]]
-        for position in np.unique(denials.contract[at]):
-            mine = denials.contract[at] == position
-            payer = contracts[position].coverage_payer
-            for _name, args, kwargs in calls:
-                spans = data.spans(str(args[0]), payer if dict(kwargs).get("payer") else None)
-                had = np.zeros(max(int(participant.max(initial=-1)), 0) + 1, dtype=bool)
-                known = np.asarray(spans.codes, dtype=np.int64)
-                had[known[(known >= 0) & (known < len(had))]] = True
-                found[mine] |= had[participant[mine]]
-        out[at] = found
+        if calls:
+            asked[code] = calls
+    if not asked or len(denials) == 0:
+        return out
+    marked = np.zeros(len(denials.ids) + 1, dtype=bool)
+    marked[list(asked)] = True
+    at = np.flatnonzero(marked[denials.reason])
+    if len(at) == 0:
+        return out
+    # The refusals asking for an enrollment, grouped by (rule, contract) with one sort.
+    width = int(denials.contract.max()) + 1
+    group = denials.reason[at] * width + denials.contract[at]
+    order = np.argsort(group, kind="stable")
+    at, group = at[order], group[order]
+    participant = adjudication.acts["_code"].to_numpy(np.int64)[denials.rows[at]]
+    data = adjudication.activity_scope.data
+    bounds = np.flatnonzero(np.r_[True, group[1:] != group[:-1], True])
+    for first, last in pairwise(bounds.tolist()):
+        code, position = divmod(int(group[first]), width)
+        payer = contracts[position].coverage_payer
+        had = np.zeros(int(participant[first:last].max()) + 1, dtype=bool)
+        for _name, args, kwargs in asked[code]:
+            spans = data.spans(str(args[0]), payer if dict(kwargs).get("payer") else None)
+            known = np.asarray(spans.codes, dtype=np.int64)
+            had[known[(known >= 0) & (known < len(had))]] = True
+        out[at[first:last]] = had[participant[first:last]]
     return out
 
 
