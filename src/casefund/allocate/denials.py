@@ -49,6 +49,9 @@ _REMEDY_RANK = {"document": DOCUMENT, "recertify": RECERTIFY, "enroll": ENROLL}
 RECORDED, ENROLLED, LAPSED, OPEN, NEVER, NOT_PAYING = range(6)
 
 
+_ROW = np.int32  # activity rows of one adjudication (partitions hold far fewer than 2**31)
+
+
 @dataclass
 class DenialLog:
     """Refusals as the waterfall records them: activity row, contract position, reason code
@@ -92,15 +95,19 @@ class DenialLog:
         # that row already placed. No comparison sort and no gather over the whole log.
         chunks = sorted(range(len(self.rows)), key=lambda k: (self.contracts[k], self.reasons[k]))
         size = max(int(r[-1]) for r in self.rows) + 1
+        if size >= np.iinfo(_ROW).max:
+            raise OverflowError("more activity rows than one denial log holds; use partitions")
         counts = np.zeros(size, dtype=np.int64)
         for rows in self.rows:
             counts[rows] += 1
         fill = np.cumsum(counts) - counts
         total = int(counts.sum())
-        out_rows = np.empty(total, dtype=np.int64)
-        contract = np.empty(total, dtype=np.int64)
-        reason = np.empty(total, dtype=np.int64)
-        minutes = np.empty(total, dtype=np.int64)
+        # Narrow integers: the log is the largest thing an evaluation holds (13 entries an
+        # activity), and its passes are bound by memory traffic.
+        out_rows = np.empty(total, dtype=_ROW)
+        contract = np.empty(total, dtype=np.int16)
+        reason = np.empty(total, dtype=np.int32)
+        minutes = np.empty(total, dtype=np.int32)
         unknown = np.empty(total, dtype=bool)
         for k in chunks:
             rows = self.rows[k]
@@ -142,7 +149,7 @@ class Denials:
 def refusal_ranks(book: RuleBook, ids: list[str]) -> np.ndarray:
     """Each reason id's rank within a contract (see the module's docstring)."""
     entries = book.reason_entries()
-    ranks = np.full(len(ids), LIMIT, dtype=np.int64)
+    ranks = np.full(len(ids), LIMIT, dtype=np.int8)
     for code, rule_id in enumerate(ids):
         entry = entries.get(rule_id)
         if entry is None:
@@ -243,9 +250,11 @@ def best_tier(denials: Denials) -> np.ndarray:
     the contracts equally placed to pay the activity (see the module's docstring)."""
     if len(denials) == 0:
         return np.zeros(0, dtype=bool)
-    best = np.full(int(denials.rows.max()) + 1, NOT_PAYING + 1, dtype=np.int64)
-    np.minimum.at(best, denials.rows, denials.tier)
-    result: np.ndarray = denials.tier == best[denials.rows]
+    # Denials are in row order: the best tier of each row's run, repeated over the run.
+    rows = denials.rows
+    starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
+    best = np.minimum.reduceat(denials.tier, starts)
+    result: np.ndarray = denials.tier == np.repeat(best, np.diff(np.r_[starts, len(rows)]))
     return result
 
 
@@ -263,7 +272,7 @@ def choose_primary(
     :func:`ever_had`; ``needs_enrollment``: per contract position, whether its program
     enrolls people (has rules that refuse for want of an enrollment)."""
     n = len(denials)
-    rank = refusal_ranks(book, denials.ids)[denials.reason] if n else np.zeros(0, np.int64)
+    rank = refusal_ranks(book, denials.ids)[denials.reason] if n else np.zeros(0, np.int8)
     # A rule that denied for want of a known fact is fixable by recording it.
     rank = np.where(denials.unknown & (rank < ENROLL), DOCUMENT, rank)
     # Per (row, contract) pair — runs of the denials, which are in row and contract order —
@@ -277,8 +286,9 @@ def choose_primary(
     contract_of_pair = denials.contract[starts]
     enrolled = np.where(needs_enrollment[contract_of_pair], ENROLLED, OPEN)
     pair_tier = np.select([cannot, never, unenrolled], [NOT_PAYING, NEVER, LAPSED], enrolled)
-    tier = np.repeat(pair_tier, np.diff(np.r_[starts, n]))
-    tier = np.where(recorded[denials.rows] == denials.contract, RECORDED, tier)
+    tier = np.repeat(pair_tier.astype(np.int8), np.diff(np.r_[starts, n]))
+    if (recorded >= 0).any():
+        tier = np.where(recorded[denials.rows] == denials.contract, RECORDED, tier)
     asked = np.zeros(
         max(int(leftover.max(initial=-1)), int(denials.rows.max(initial=-1))) + 1, bool
     )
