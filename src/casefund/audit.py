@@ -74,4 +74,6 @@ def _remake(recorded: dict[str, Any], data: Path, out: Path) -> None:
 
         write_deidentified(evaluation, out, recorded.get("recipient"))
     else:
-        evaluation.write(out, xlsx=bool(recorded.get("xlsx")))
+        evaluation.write(
+            out, xlsx=bool(recorded.get("xlsx")), form=str(recorded.get("format", "csv"))
+        )

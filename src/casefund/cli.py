@@ -83,7 +83,7 @@ def _notices(notices: list[str]) -> None:
         errors.print(Text.assemble(("note: ", "yellow"), notice))
 
 
-def _summary(evaluation: object) -> None:
+def _summary(evaluation: object, form: str = "csv") -> None:
     from casefund.reports.outputs import Evaluation
 
     assert isinstance(evaluation, Evaluation)
@@ -111,13 +111,13 @@ def _summary(evaluation: object) -> None:
             f"unbillable: {int(recoverable['minutes'].sum()):,} minutes; fixable by the agency: "
             f"{int(fixable['minutes'].sum()):,} minutes, about "
             f"${float(fixable['estimated_amount'].sum()):,.2f} at the refusing contracts' "
-            "rates (recoverable.csv; why: casefund explain --from OUT ACTIVITY_ID)"
+            f"rates (recoverable.{form}; why: casefund explain --from OUT ACTIVITY_ID)"
         )
     lines = evaluation.lines
     accepted = lines.loc[lines["status"] != "rejected"]
     console.print(
         f"{accepted['activity_id'].nunique():,} activities, {int(accepted['minutes'].sum()):,} "
-        f"minutes; {len(evaluation.rejects):,} input problems in rejects.csv; "
+        f"minutes; {len(evaluation.rejects):,} input problems in rejects.{form}; "
         f"rules {evaluation.rules_hash}, casefund {evaluation.version}"
     )
 
@@ -178,6 +178,7 @@ def _run(
     workers: int | None = None,
     as_of: dt.date | None = None,
     keep: tuple[str, ...] = (),
+    form: str = "csv",
 ) -> None:
     """Evaluate and write, turning an unusable input into a clear error (never a traceback)."""
     from casefund.evaluation import evaluate_dataset
@@ -213,7 +214,7 @@ def _run(
                 public = deidentified(evaluation, recipient)
                 write_deidentified(evaluation, out, recipient, keep, public)
             else:
-                evaluation.write(out, xlsx=xlsx, keep=keep)
+                evaluation.write(out, xlsx=xlsx, keep=keep, form=form)
             progress.update(task, advance=1, description="done")
     except InputError as exc:
         raise _fail(str(exc)) from None
@@ -222,7 +223,7 @@ def _run(
     if deidentify:
         _public_summary(public["summary"], evaluation)
     else:
-        _summary(evaluation)
+        _summary(evaluation, form)
 
 
 @app.command()
@@ -289,8 +290,20 @@ def evaluate(
             "service date)",
         ),
     ] = None,
+    output_format: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="csv (the interchange contract's files) or parquet (the same outputs, "
+            "columns and values as <name>.parquet: smaller and faster to write)",
+        ),
+    ] = "csv",
 ) -> None:
     """Evaluate a folder of input tables and contracts.yaml; write lines, claims, …"""
+    if output_format not in ("csv", "parquet"):
+        raise _fail(f"--format {output_format!r}: use csv or parquet")
+    if deidentify and output_format != "csv":
+        raise _fail("--deidentify writes CSV summaries only; leave out --format")
     _run(
         data,
         out,
@@ -301,6 +314,7 @@ def evaluate(
         scheduler,
         workers,
         _day(as_of, "--as-of"),
+        form=output_format,
     )
 
 

@@ -17,7 +17,7 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -49,35 +49,42 @@ def quoted(value: str) -> str:
     return value
 
 
-def write_frame(frame: pd.DataFrame, path: Path) -> None:
-    """``frame`` as CSV at ``path`` (no index, ``\\n`` line ends), as pandas would write it."""
+def write_frame(frame: pd.DataFrame, target: Path | BinaryIO) -> None:
+    """``frame`` as CSV (no index, ``\n`` line ends), as pandas would write it, into a file
+    at a path or an open binary file."""
     try:
         columns = [_cells(frame[name]) for name in _column_list(frame)]
     except NotArrowWritable:
-        frame.to_csv(path, index=False, lineterminator="\n")
+        frame.to_csv(target, index=False, lineterminator="\n")
         return
-    with path.open("wb") as handle:
-        header = ",".join(quoted(str(name)) for name in frame.columns)
-        if len(frame.columns) == 1 and header == "":
-            header = '""'
-        handle.write((header + "\n").encode("utf-8"))
-        blocks = [
-            (start, min(start + _BLOCK, len(frame))) for start in range(0, len(frame), _BLOCK)
-        ]
-        if len(blocks) <= 1:
-            for start, stop in blocks:
-                handle.write(_block_text(columns, start, stop))
-            return
-        # Arrow's kernels release the GIL: the next blocks are formatted on a second thread
-        # while this one writes, holding at most two blocks' text ahead.
-        with ThreadPoolExecutor(max_workers=_THREADS) as pool:
-            ahead: deque[Future[memoryview]] = deque()
-            for start, stop in blocks:
-                ahead.append(pool.submit(_block_text, columns, start, stop))
-                if len(ahead) > _THREADS:
-                    handle.write(ahead.popleft().result())
-            while ahead:
+    if isinstance(target, Path):
+        with target.open("wb") as handle:
+            _write_cells(frame, columns, handle)
+    else:
+        _write_cells(frame, columns, target)
+
+
+def _write_cells(frame: pd.DataFrame, columns: list[Cells], handle: BinaryIO) -> None:
+    header = ",".join(quoted(str(name)) for name in frame.columns)
+    if len(frame.columns) == 1 and header == "":
+        header = '""'
+    handle.write((header + "\n").encode("utf-8"))
+    rows = len(frame)
+    blocks = [(start, min(start + _BLOCK, rows)) for start in range(0, rows, _BLOCK)]
+    if len(blocks) <= 1:
+        for start, stop in blocks:
+            handle.write(_block_text(columns, start, stop))
+        return
+    # Arrow's kernels release the GIL: the next blocks are formatted on a second thread
+    # while this one writes, holding at most two blocks' text ahead.
+    with ThreadPoolExecutor(max_workers=_THREADS) as pool:
+        ahead: deque[Future[memoryview]] = deque()
+        for start, stop in blocks:
+            ahead.append(pool.submit(_block_text, columns, start, stop))
+            if len(ahead) > _THREADS:
                 handle.write(ahead.popleft().result())
+        while ahead:
+            handle.write(ahead.popleft().result())
 
 
 def _column_list(frame: pd.DataFrame) -> list[Any]:

@@ -4,7 +4,9 @@
 by searching the files' bytes for the id as it was written (formula guard and CSV quoting
 applied), through a memory map: only the pages around the matches are parsed, and a
 300,000-activity folder answers in milliseconds. The catalog and terms files are small and
-read whole. Nothing here needs pandas or the rule book.
+read whole. Nothing here needs pandas or the rule book — except a folder written with
+``--format parquet``, read through pyarrow (rows filtered by id, then given as the CSV
+would hold them).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from casefund.errors import InputError
 from casefund.reports.cells import MANIFEST, neutralized
 from casefund.reports.explanation import ActivityRecords, Row
 
-NEEDED = ("lines.csv", "denials.csv", "reasons.csv", "terms.csv")
+NEEDED = ("lines", "denials", "reasons", "terms")
 
 
 def _manifest(folder: Path) -> dict[str, Any]:
@@ -42,7 +44,8 @@ def _manifest(folder: Path) -> dict[str, Any]:
             f"{folder}: written by casefund {manifest.get('command')}, which "
             "writes no lines; explain reads a folder casefund evaluate wrote"
         )
-    missing = [name for name in NEEDED if not (folder / name).is_file()]
+    suffix = _suffix(manifest)
+    missing = [name + suffix for name in NEEDED if not (folder / (name + suffix)).is_file()]
     if missing:
         raise InputError(
             f"{folder}: no {', '.join(missing)} (written by casefund "
@@ -50,6 +53,28 @@ def _manifest(folder: Path) -> dict[str, Any]:
             "from a folder); run casefund evaluate again"
         )
     return manifest
+
+
+def _suffix(manifest: dict[str, Any]) -> str:
+    return ".parquet" if manifest.get("format") == "parquet" else ".csv"
+
+
+def _parquet_rows(path: Path, activity_id: str | None) -> list[Row]:
+    """Rows of a Parquet output (those of one activity, or all), as the CSV would hold
+    them: text by column name, blank where missing."""
+    try:
+        import pyarrow.compute as pc  # type: ignore[import-untyped,unused-ignore]
+        import pyarrow.parquet as pq  # type: ignore[import-untyped,unused-ignore]
+    except ImportError:  # pragma: no cover - pyarrow is a dependency
+        raise InputError(f"{path}: reading Parquet outputs needs pyarrow") from None
+    table = pq.read_table(path)
+    if activity_id is not None:
+        table = table.filter(pc.equal(table["activity_id"], neutralized(activity_id)))
+    from casefund.reports.csv_text import write_frame
+
+    buffer = io.BytesIO()
+    write_frame(table.to_pandas(), buffer)
+    return list(csv.DictReader(io.StringIO(buffer.getvalue().decode("utf-8"), newline="")))
 
 
 def _field(value: str) -> bytes:
@@ -85,23 +110,34 @@ def rows_of(path: Path, activity_id: str) -> list[Row]:
 
 
 def _table(path: Path) -> list[Row]:
+    if path.suffix == ".parquet":
+        return _parquet_rows(path, None)
     with path.open(encoding="utf-8", newline="") as file:
         return list(csv.DictReader(file))
+
+
+def _rows(path: Path, activity_id: str) -> list[Row]:
+    return (
+        _parquet_rows(path, activity_id)
+        if path.suffix == ".parquet"
+        else rows_of(path, activity_id)
+    )
 
 
 def read_activity(folder: Path, activity_id: str) -> ActivityRecords:
     """What ``folder`` says about one activity; an error naming the id if it has none."""
     manifest = _manifest(folder)
-    lines = rows_of(folder / "lines.csv", activity_id)
+    suffix = _suffix(manifest)
+    lines = _rows(folder / f"lines{suffix}", activity_id)
     if not lines:
-        raise InputError(f"{folder / 'lines.csv'}: no activity '{activity_id}'")
-    reasons = {r["rule_id"]: r for r in _table(folder / "reasons.csv")}
+        raise InputError(f"{folder / ('lines' + suffix)}: no activity '{activity_id}'")
+    reasons = {r["rule_id"]: r for r in _table(folder / f"reasons{suffix}")}
     return ActivityRecords(
         activity_id=activity_id,
         lines=lines,
-        denials=rows_of(folder / "denials.csv", activity_id),
+        denials=_rows(folder / f"denials{suffix}", activity_id),
         reasons=reasons,
-        terms=_table(folder / "terms.csv"),
+        terms=_table(folder / f"terms{suffix}"),
         version=str(manifest["casefund_version"]),
         rules_hash=str(manifest.get("rules_hash", "")),
     )

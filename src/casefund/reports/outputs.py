@@ -26,10 +26,11 @@ from casefund.reports.charge_caps import build_charge_caps
 from casefund.reports.claims import build_claims
 from casefund.reports.explanation import ActivityRecords, Explanation, explain_records
 from casefund.reports.files import (
+    FORMATS,
     claim_folder,
     stamped,
-    write_csv,
     write_manifest,
+    write_table,
     write_workbook,
 )
 from casefund.reports.reasons import build_reasons, ids_in, reason_texts
@@ -160,26 +161,33 @@ class Evaluation:
         }
 
     def write(
-        self, outdir: str | Path, xlsx: bool = False, keep: tuple[str, ...] = ()
+        self,
+        outdir: str | Path,
+        xlsx: bool = False,
+        keep: tuple[str, ...] = (),
+        form: str = "csv",
     ) -> list[Path]:
-        """Each output as ``<name>.csv`` with the casefund version and rules hash as columns,
-        a ``manifest.json`` with the input hashes and files written, and on request one
-        workbook. ``outdir`` becomes this run's folder: a folder holding files casefund did
-        not write is refused; an earlier run's files are replaced; ``keep`` names entries
-        already written for this run.
+        """Each output as ``<name>.csv`` (``form="parquet"``: ``<name>.parquet``, the same
+        columns and values) with the casefund version and rules hash as columns, a
+        ``manifest.json`` with the input hashes, the format and the files written, and on
+        request one workbook. ``outdir`` becomes this run's folder: a folder holding files
+        casefund did not write is refused; an earlier run's files are replaced; ``keep``
+        names entries already written for this run.
 
         The two provenance columns ride on every row so a file separated from its folder
         still says which casefund and which rule files produced it."""
+        if form not in FORMATS:
+            raise InputError(f"unknown output format '{form}'; use one of {', '.join(FORMATS)}")
         out = Path(outdir)
         claim_folder(out, keep)
         frames = {
             name: stamped(frame, self.version, self.rules_hash, OUTPUTS[name].written)
             for name, frame in self.frames.items()
         }
-        written = [write_csv(frame, out / f"{name}.csv") for name, frame in frames.items()]
+        written = [write_table(frame, out, name, form) for name, frame in frames.items()]
         if xlsx:
             written.append(write_workbook(frames, out / "casefund.xlsx"))
-        manifest = {**self.manifest(), "files": sorted(keep), "xlsx": xlsx}
+        manifest = {**self.manifest(), "files": sorted(keep), "xlsx": xlsx, "format": form}
         written.append(write_manifest(out, manifest, written))
         return written
 
