@@ -6,7 +6,8 @@ the same files, and ``import casefund`` against ``import pandas``.
 Writes (once, cached) a synthetic agency as CSV files, then runs, interleaved and repeated
 so that drift on a shared machine hits both sides alike:
 
-- ``casefund evaluate --data D --out O`` (every output written as CSV);
+- ``casefund evaluate --data D --out O`` (every output written as CSV), and the same with
+  ``--format parquet``;
 - a bare pandas script over the same ``activities.csv``: read it, sum minutes per
   participant-day, round to 15-minute units by the 8-minute rule, price them, write one
   line per activity (the least any billing pipeline reads, computes and writes);
@@ -95,31 +96,27 @@ def main() -> None:
     folder = _agency(args.activities, args.cache)
     rows = sum(1 for _ in (folder / "activities.csv").open()) - 1
     print(f"{rows:,} activities in {folder}; load average {os.getloadavg()[0]:.2f}")
-    casefund_s, bare_s = [], []
+    casefund_s, parquet_s, bare_s = [], [], []
     with tempfile.TemporaryDirectory() as root:
         for _ in range(args.repeat):
+            evaluate = [python, "-m", "casefund.cli", "evaluate", "--data", str(folder)]
             out = _fresh(Path(root) / "casefund")
-            casefund_s.append(
-                _seconds(
-                    [
-                        python,
-                        "-m",
-                        "casefund.cli",
-                        "evaluate",
-                        "--data",
-                        str(folder),
-                        "--out",
-                        str(out),
-                    ]
-                )
-            )
+            casefund_s.append(_seconds([*evaluate, "--out", str(out)]))
             written = sum(p.stat().st_size for p in out.iterdir())
+            out = _fresh(Path(root) / "casefund-parquet")
+            parquet_s.append(_seconds([*evaluate, "--out", str(out), "--format", "parquet"]))
+            parquet_written = sum(p.stat().st_size for p in out.iterdir())
             bare_out = _fresh(Path(root) / "bare")
             bare_s.append(_seconds([python, "-c", BARE, str(folder), str(bare_out)]))
             bare_written = (bare_out / "lines.csv").stat().st_size
     print(
         f"casefund evaluate (whole process): median {med(casefund_s):.1f} s "
         f"({rows / med(casefund_s):,.0f} activities/s; {written / 1e6:,.0f} MB written)"
+    )
+    print(
+        f"casefund evaluate --format parquet: median {med(parquet_s):.1f} s "
+        f"({parquet_written / 1e6:,.0f} MB written; ratio to bare "
+        f"{med(parquet_s) / med(bare_s):.1f}x)"
     )
     print(
         f"bare read -> compute -> write    : median {med(bare_s):.1f} s "
