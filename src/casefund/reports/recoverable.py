@@ -44,6 +44,22 @@ def _fix_texts(book: RuleBook, rule_id: str) -> tuple[str, str]:
     return own, own or unknown
 
 
+def _codes(column: pd.Series) -> pd.Categorical:
+    as_category = (
+        column if isinstance(column.dtype, pd.CategoricalDtype) else column.astype("category")
+    )
+    categorical: pd.Categorical = as_category.array
+    return categorical
+
+
+def _labels(categorical: pd.Categorical, codes: pd.Series) -> np.ndarray:
+    """Category text of each code (missing: the empty text, as ``astype(object)`` read)."""
+    names = np.array([*categorical.categories.astype(str), ""], dtype=object)
+    values = codes.to_numpy(dtype=np.int64)
+    result: np.ndarray = names[np.where(values >= 0, values, len(names) - 1)]
+    return result
+
+
 def build_recoverable(
     lines: pd.DataFrame, contracts: list[Contract], book: RuleBook
 ) -> pd.DataFrame:
@@ -51,36 +67,51 @@ def build_recoverable(
     unbillable = lines.loc[(lines["status"] == "unbillable").to_numpy(dtype=bool)]
     if unbillable.empty:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in RECOVERABLE_COLUMNS})
+    # Grouped by category codes, each reason's fix texts looked up once per reason (not per
+    # line): a million unbillable lines never become Python strings.
+    contract = _codes(unbillable["primary_contract_id"])
+    rule = _codes(unbillable["primary_reason"])
+    month = _codes(unbillable["month"])
+    unknown = unbillable["fact_unknown"].to_numpy(dtype=bool)
+    fixes = [_fix_texts(book, str(r)) for r in rule.categories]
+    own = np.array([f[0] for f in fixes] + [""], dtype=object)
+    if_unknown = np.array([f[1] for f in fixes] + [""], dtype=object)
+    rule_code = np.where(rule.codes >= 0, rule.codes, len(fixes))
+    has_own = (own != "")[rule_code]
+    texts = pd.Index(np.unique(np.concatenate([own, if_unknown]).astype(str)))
+    what = np.where(
+        has_own,
+        texts.get_indexer(own)[rule_code],
+        np.where(unknown, texts.get_indexer(if_unknown)[rule_code], texts.get_indexer([""])[0]),
+    )
     frame = pd.DataFrame(
         {
-            "contract_id": unbillable["primary_contract_id"].astype(object).to_numpy(),
-            "rule_id": unbillable["primary_reason"].astype(object).to_numpy(),
-            "month": unbillable["month"].astype(object).to_numpy(),
-            "fact_unknown": unbillable["fact_unknown"].to_numpy(dtype=bool),
-            "activity_id": unbillable["activity_id"].to_numpy(),
+            "contract_id": contract.codes,
+            "rule_id": rule.codes,
+            "month": month.codes,
+            "class": np.where(has_own | unknown, 0, 1),
+            "what_to_fix": what,
             "minutes": unbillable["minutes"].to_numpy(dtype=np.int64),
             "estimated_amount": unbillable["estimated_amount"].to_numpy(dtype=float),
         }
     )
-    fixes = {r: _fix_texts(book, r) for r in pd.unique(frame["rule_id"])}
-    own = frame["rule_id"].map(lambda r: fixes[r][0])
-    fixable = (own != "") | frame["fact_unknown"]
-    frame["class"] = np.where(fixable, FIXABLE, NOT_BILLABLE)
-    frame["what_to_fix"] = np.where(
-        own != "",
-        own,
-        np.where(frame["fact_unknown"], frame["rule_id"].map(lambda r: fixes[r][1]), ""),
-    )
     keys = ["contract_id", "rule_id", "month", "class", "what_to_fix"]
-    table = (
-        frame.groupby(keys, sort=True)
-        .agg(
-            activities=("activity_id", "nunique"),
-            minutes=("minutes", "sum"),
-            estimated_amount=("estimated_amount", "sum"),
-        )
-        .reset_index()
-    )
+    grouped = frame.groupby(keys, sort=False)
+    table = grouped.agg(
+        minutes=("minutes", "sum"), estimated_amount=("estimated_amount", "sum")
+    ).reset_index()
+    ids = unbillable["activity_id"]
+    if ids.is_unique:
+        table["activities"] = grouped.size().to_numpy()
+    else:
+        counted = frame.assign(activity_id=pd.factorize(ids)[0]).groupby(keys, sort=False)
+        table["activities"] = counted["activity_id"].nunique().to_numpy()
+    table["contract_id"] = _labels(contract, table["contract_id"])
+    table["rule_id"] = _labels(rule, table["rule_id"])
+    table["month"] = _labels(month, table["month"])
+    table["class"] = np.array([FIXABLE, NOT_BILLABLE], dtype=object)[table["class"].to_numpy()]
+    table["what_to_fix"] = texts.to_numpy(dtype=object)[table["what_to_fix"].to_numpy()]
+    table = table.sort_values(keys, kind="stable").reset_index(drop=True)
     table["estimated_amount"] = table["estimated_amount"].round(2)
     payer = {c.id: c.payer for c in contracts}
     program = {c.id: c.program for c in contracts}
