@@ -25,6 +25,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
+import pyarrow.compute as pc  # type: ignore[import-untyped,unused-ignore]
 
 from casefund.errors import InputError
 from casefund.reports.cells import FORMULA_START, MANIFEST, neutralized
@@ -46,6 +48,7 @@ _KNOWN_OUTPUTS = {
     MANIFEST,
 }
 _FIXED_STAMP = (1980, 1, 1, 0, 0, 0)
+FORMULA_PATTERN = r"^[=+\-@\t\r]"  # the starts in cells.FORMULA_START
 
 
 def stamped(
@@ -76,7 +79,7 @@ def neutralize(frame: pd.DataFrame) -> pd.DataFrame:
                 if fixed != list(categories):
                     out[name] = column.cat.rename_categories(_unique_names(fixed))
         elif column.dtype == object or pd.api.types.is_string_dtype(column.dtype):
-            risky = column.astype("string").str.match(r"^[=+\-@\t\r]").fillna(False)
+            risky = _formula_rows(column)
             if risky.any():
                 fixed_column = column.astype(object).copy()
                 fixed_column[risky.to_numpy(dtype=bool)] = (
@@ -84,6 +87,20 @@ def neutralize(frame: pd.DataFrame) -> pd.DataFrame:
                 ).to_numpy()
                 out[name] = fixed_column
     return out
+
+
+def _formula_rows(column: pd.Series) -> pd.Series:
+    """Rows of a text column that start like a formula: by Arrow's regex kernel where the
+    column converts to Arrow text (no Python string per row), else by pandas."""
+    try:
+        text = pa.array(column, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        text = None
+    if text is not None and (pa.types.is_string(text.type) or pa.types.is_large_string(text.type)):
+        found = pc.fill_null(pc.match_substring_regex(text, FORMULA_PATTERN), False)
+        return pd.Series(found.to_numpy(zero_copy_only=False), index=column.index)
+    matched: pd.Series = column.astype("string").str.match(FORMULA_PATTERN).fillna(False)
+    return matched
 
 
 def _unique_names(names: list[Any]) -> list[Any]:
@@ -169,7 +186,6 @@ def write_parquet(frame: pd.DataFrame, path: Path) -> Path:
     """A Parquet file of the frame, text neutralized as in the CSV (the same values), with
     categorical columns dictionary-encoded; the same bytes every time for the same frame
     and library versions (no timestamps are written)."""
-    import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
     import pyarrow.parquet as pq  # type: ignore[import-untyped,unused-ignore]
 
     table = pa.Table.from_pandas(neutralize(frame), preserve_index=False)
