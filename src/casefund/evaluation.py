@@ -88,7 +88,7 @@ def evaluate_dataset(
     data: Dataset, adjudication: Adjudication | None = None, as_of: dt.date | None = None
 ) -> Evaluation:
     """The whole evaluation of a validated dataset (``adjudication``: already made for it,
-    as a partition's budget pass reuses its own)."""
+    as a partition's later stages reuse its own)."""
     check_dataset(data)
     adjudicated = adjudication or Adjudication.of(data)
     billing = bill(adjudicated, contract_order(data.contracts), rule_book())

@@ -2,7 +2,7 @@
 
 The canonical activities, their facts and each contract's rule decisions depend on nothing a
 contract's caps say, so settling a budget re-runs only the payer waterfall over the same
-adjudication (a partition keeps it between budget passes instead of validating and deciding
+adjudication (a partition keeps it between scale-out stages instead of validating and deciding
 again).
 """
 

@@ -1,8 +1,9 @@
 """Evaluating by participant partitions (locally or on Dask), identical to one pass.
 
-Everything casefund decides is per participant except contract budgets, settled exactly in
-one extra pass per budget that binds (:mod:`casefund.scaleout.budgets`); such a pass only
-re-runs the payer waterfall over the adjudication each partition kept. Partitions come
+Everything casefund decides is per participant except contract budgets, settled exactly
+in priority order from the budgeted contracts' payments (:mod:`casefund.scaleout.budgets`):
+a settling stage re-runs only the payer waterfall over the adjudication each partition
+kept, and lines and denials are built once at the end. Partitions come
 from a dataset already in memory (:func:`evaluate_partitioned`) or straight from the raw
 input tables (:func:`evaluate_raw`), validated inside each partition so that no process
 holds the whole typed input: that is what bounds memory at tens of millions of activities.
@@ -80,7 +81,7 @@ def evaluate_raw(
     ``spill=True`` writes the partitions' raw rows to a temporary folder (a path: to a
     fresh private folder made inside that one, which remote Dask workers must be able to
     read; ``False``: they travel with the tasks). The folder also keeps each partition's
-    adjudication between budget passes as a pickle sealed with an HMAC under a key that
+    adjudication between stages as a pickle sealed with an HMAC under a key that
     travels only with the partition: a file anyone else changed or left there is refused,
     never unpickled.
     """
