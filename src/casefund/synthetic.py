@@ -100,7 +100,9 @@ def generate(shape: Shape = Shape()) -> dict[str, pd.DataFrame]:
     rng = np.random.default_rng(shape.seed)
     n = shape.participants
     ids = np.char.add("P", np.char.zfill(np.arange(1, n + 1).astype(str), 6))
-    end = (np.datetime64(shape.start, "M") + shape.months).astype("datetime64[D]")
+    end = (np.datetime64(shape.start, "M") + np.timedelta64(shape.months, "M")).astype(
+        "datetime64[D]"
+    )
     horizon = int((end - np.datetime64(shape.start, "D")).astype(np.int64))
     participants = _participants(rng, ids, shape)
     coverage = _coverage(rng, participants, shape, horizon)
