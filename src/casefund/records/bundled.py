@@ -18,11 +18,18 @@ _UNREAD: Any = object()
 # libyaml's safe loader where PyYAML was built with it (the same documents, ten times faster:
 # reading the rule book in pure Python took most of a second of every run).
 SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# Either loader builds only plain data (SafeConstructor: no tags that make objects).
+assert issubclass(SAFE_LOADER, yaml.constructor.SafeConstructor)
 
 
 def load_bundled(text: str) -> Any:
-    """A bundled YAML document, read by the safe loader."""
-    return yaml.load(text, Loader=SAFE_LOADER)
+    """A bundled YAML document, read by the safe loader (what ``yaml.safe_load`` does, with
+    libyaml's parser where there is one)."""
+    loader = SAFE_LOADER(text)
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
 
 
 def parse_bundled(model: type[Model], text: str, where: str, raw: Any = _UNREAD) -> Model:

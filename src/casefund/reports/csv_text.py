@@ -13,6 +13,7 @@ written by pandas, unchanged.
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -26,7 +27,8 @@ import pyarrow.compute as pc  # type: ignore[import-untyped,unused-ignore]
 
 # Rows joined per block: bounds the memory of the joined text (about 100 bytes a row).
 _BLOCK = 1 << 18
-_NEEDS_QUOTES = '[,"\n\r]'
+_SPECIAL = ',"\n\r'  # a cell holding one of these is quoted
+_NEEDS_QUOTES = "[" + re.escape(_SPECIAL) + "]"
 _THREADS = 2  # the block being written and the one being formatted
 
 Cells = Callable[[int, int], pa.Array]
@@ -44,7 +46,7 @@ class NotArrowWritable(Exception):
 
 def quoted(value: str) -> str:
     """One text cell as the ``csv`` module writes it with minimal quoting."""
-    if any(c in value for c in ',"\n\r'):
+    if any(c in value for c in _SPECIAL):
         return '"' + value.replace('"', '""') + '"'
     return value
 

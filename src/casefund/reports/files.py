@@ -48,7 +48,7 @@ _KNOWN_OUTPUTS = {
     MANIFEST,
 }
 _FIXED_STAMP = (1980, 1, 1, 0, 0, 0)
-FORMULA_PATTERN = r"^[=+\-@\t\r]"  # the starts in cells.FORMULA_START
+FORMULA_PATTERN = "^[" + re.escape("".join(FORMULA_START)) + "]"
 
 
 def stamped(

@@ -111,7 +111,6 @@ def build_recoverable(
     table["month"] = _labels(month, table["month"])
     table["class"] = np.array([FIXABLE, NOT_BILLABLE], dtype=object)[table["class"].to_numpy()]
     table["what_to_fix"] = texts.to_numpy(dtype=object)[table["what_to_fix"].to_numpy()]
-    table = table.sort_values(keys, kind="stable").reset_index(drop=True)
     table["estimated_amount"] = table["estimated_amount"].round(2)
     payer = {c.id: c.payer for c in contracts}
     program = {c.id: c.program for c in contracts}
