@@ -17,7 +17,7 @@ from casefund.io.load import load_dataset
 from casefund.scaleout import evaluate_partitioned
 from casefund.synthetic import Shape, demo_contracts, generate, write_dataset
 
-OUTPUTS = ("lines", "claims", "eligibility", "breakdown", "admin_cap")
+OUTPUTS = ("lines", "denials", "reasons", "claims", "eligibility", "breakdown", "admin_cap")
 
 
 def same(a: casefund.Evaluation, b: casefund.Evaluation) -> None:
@@ -153,7 +153,7 @@ def test_a_worker_that_cannot_read_its_rows_fails_loudly(tmp_path: Path) -> None
 
 
 def test_a_spill_file_is_never_written_through_a_link(tmp_path: Path) -> None:
-    from casefund.scaleout.files import create_new
+    from casefund.io.own_files import create_new
 
     (tmp_path / "link").symlink_to(tmp_path / "target")
     with pytest.raises(OSError):

@@ -7,6 +7,7 @@ strings and pandas' conversion of object arrays to Arrow strings.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -42,6 +43,18 @@ def categorical_of(choices: Any, picks: np.ndarray) -> pd.Categorical:
     return result
 
 
+def looked_up(column: pd.Series, table: Mapping[Any, Any], missing: Any) -> np.ndarray:
+    """``table[value]`` for each row (``missing`` where the value is not in it, or absent),
+    looked up once per distinct value: a dictionary map over a million text rows hashes a
+    million Python strings."""
+    as_category = column.astype("category")
+    found = [table.get(value, missing) for value in as_category.cat.categories]
+    choices = np.array([*found, missing], dtype=object if not found else None)
+    codes = np.asarray(as_category.cat.codes)
+    result: np.ndarray = choices[np.where(codes < 0, len(found), codes)]
+    return result
+
+
 def text_rank(column: pd.Series) -> np.ndarray:
     """Integer keys that sort like ``column.astype(str)`` (missing values read 'nan'),
     computed from categories or distinct values rather than from every row's text."""
@@ -60,3 +73,26 @@ def text_rank(column: pd.Series) -> np.ndarray:
 def text_order(frame: pd.DataFrame, keys: list[str]) -> np.ndarray:
     """A stable order of ``frame`` by the text of ``keys`` (as sorting on ``astype(str)``)."""
     return np.lexsort(tuple(text_rank(frame[k]) for k in reversed(keys)))
+
+
+def concat_frames(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Concatenate frames of the same columns (partitions' results, a day's stored pieces),
+    each categorical column through one union of categories (never through Python strings).
+    Columns are moved out of ``frames`` as they are joined, so the parts and the whole never
+    both exist."""
+    from pandas.api.types import union_categoricals
+
+    frames = [f for f in frames if len(f)] or frames[:1]  # an empty part has no dtypes
+    columns: dict[str, Any] = {}
+    for name in list(frames[0].columns):
+        parts = [f.pop(name) for f in frames]
+        if all(isinstance(p.dtype, pd.CategoricalDtype) for p in parts):
+            try:
+                columns[name] = union_categoricals([p.array for p in parts])
+                continue
+            except TypeError:  # categories of different dtypes: unify them as objects
+                parts = [p.astype(object) for p in parts]
+                columns[name] = pd.Categorical(pd.concat(parts, ignore_index=True))
+                continue
+        columns[name] = pd.concat(parts, ignore_index=True)
+    return pd.DataFrame(columns)

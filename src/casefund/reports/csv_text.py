@@ -51,26 +51,27 @@ def quoted(value: str) -> str:
     return value
 
 
-def write_frame(frame: pd.DataFrame, target: Path | BinaryIO) -> None:
+def write_frame(frame: pd.DataFrame, target: Path | BinaryIO, header: bool = True) -> None:
     """``frame`` as CSV (no index, ``\n`` line ends), as pandas would write it, into a file
-    at a path or an open binary file."""
+    at a path or an open binary file (``header=False``: its rows only, to append a part)."""
     try:
         columns = [_cells(frame[name]) for name in _column_list(frame)]
     except NotArrowWritable:
-        frame.to_csv(target, index=False, lineterminator="\n")
+        frame.to_csv(target, index=False, lineterminator="\n", header=header)
         return
     if isinstance(target, Path):
         with target.open("wb") as handle:
-            _write_cells(frame, columns, handle)
+            _write_cells(frame, columns, handle, header)
     else:
-        _write_cells(frame, columns, target)
+        _write_cells(frame, columns, target, header)
 
 
-def _write_cells(frame: pd.DataFrame, columns: list[Cells], handle: BinaryIO) -> None:
-    header = ",".join(quoted(str(name)) for name in frame.columns)
-    if len(frame.columns) == 1 and header == "":
-        header = '""'
-    handle.write((header + "\n").encode("utf-8"))
+def _write_cells(frame: pd.DataFrame, columns: list[Cells], handle: BinaryIO, header: bool) -> None:
+    if header:
+        names = ",".join(quoted(str(name)) for name in frame.columns)
+        if len(frame.columns) == 1 and names == "":
+            names = '""'
+        handle.write((names + "\n").encode("utf-8"))
     rows = len(frame)
     blocks = [(start, min(start + _BLOCK, rows)) for start in range(0, rows, _BLOCK)]
     if len(blocks) <= 1:

@@ -29,6 +29,7 @@ from casefund.reports.files import (
     FORMATS,
     claim_folder,
     stamped,
+    write_chunks,
     write_manifest,
     write_table,
     write_workbook,
@@ -36,8 +37,12 @@ from casefund.reports.files import (
 from casefund.reports.reasons import build_reasons, ids_in, reason_texts
 from casefund.reports.recertification import build_recertification
 from casefund.reports.recoverable import build_recoverable
+from casefund.reports.stored import StoredTable
 from casefund.reports.terms import build_terms
 from casefund.rules.book import RuleBook, rule_book
+
+# An output in memory, or (a partitioned run's denials) in its partitions' files.
+Table = pd.DataFrame | StoredTable
 
 
 @dataclass(frozen=True)
@@ -46,7 +51,7 @@ class Parts:
 
     data: Dataset
     lines: pd.DataFrame  # every line, with the in-memory staff columns
-    denials: pd.DataFrame
+    denials: Table
     eligibility: pd.DataFrame
     book: RuleBook
     as_of: dt.date | None  # the day recertification is judged on
@@ -54,7 +59,7 @@ class Parts:
 
 @dataclass(frozen=True)
 class Output:
-    build: Callable[[Parts], pd.DataFrame]
+    build: Callable[[Parts], Table]
     written: list[str] | None = None  # the columns its file holds (None: every column)
 
 
@@ -83,7 +88,7 @@ OUTPUTS: dict[str, Output] = {
                 [
                     p.lines["reasons"],
                     p.lines["primary_reason"],
-                    p.denials["rule_id"],
+                    _column_values(p.denials, "rule_id"),
                     p.eligibility["reasons"],
                     p.eligibility["not_tested"],
                 ]
@@ -100,7 +105,7 @@ class Evaluation:
     memory it also carries each line's ``staff_id`` and ``hourly_cost``, which ``lines.csv``
     leaves out."""
 
-    frames: dict[str, pd.DataFrame]
+    frames: dict[str, Table]
     version: str
     rules_hash: str
     input_hashes: dict[str, str] = field(default_factory=dict)
@@ -110,13 +115,12 @@ class Evaluation:
     def __getattr__(self, name: str) -> pd.DataFrame:
         frames = self.__dict__.get("frames", {})
         if name in frames:
-            frame: pd.DataFrame = frames[name]
-            return frame
+            return _frame(frames[name])
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def outputs(self) -> dict[str, pd.DataFrame]:
         """Every output with the columns its file holds, in registry order."""
-        return {name: _written(name, frame) for name, frame in self.frames.items()}
+        return {name: _written(name, _frame(frame)) for name, frame in self.frames.items()}
 
     def explain(self, activity_id: str) -> Explanation:
         """Why the activity's minutes went where they went: per contract, the decision, the
@@ -126,13 +130,13 @@ class Evaluation:
         lines = _rows_where(self.frames["lines"], activity_id)
         if not lines:
             raise InputError(f"activity '{activity_id}' is not in the evaluated activities")
-        reasons = self.frames["reasons"]
+        reasons = _frame(self.frames["reasons"])
         records = ActivityRecords(
             activity_id=activity_id,
             lines=lines,
             denials=_rows_where(self.frames["denials"], activity_id),
             reasons={r["rule_id"]: r for r in _text_rows(reasons)},
-            terms=_text_rows(self.frames["terms"]),
+            terms=_text_rows(_frame(self.frames["terms"])),
             version=self.version,
             rules_hash=self.rules_hash,
         )
@@ -142,7 +146,7 @@ class Evaluation:
         """An output with its reason ids joined to the catalog: ``reason_texts`` and
         ``citations`` per row (the former ``citations`` column of lines, and the
         eligibility explanations, as a join)."""
-        frame = self.frames[name]
+        frame = _frame(self.frames[name])
         column = "rule_id" if name == "denials" else "reasons"
         book = rule_book()
         return frame.assign(
@@ -180,16 +184,32 @@ class Evaluation:
             raise InputError(f"unknown output format '{form}'; use one of {', '.join(FORMATS)}")
         out = Path(outdir)
         claim_folder(out, keep)
-        frames = {
-            name: stamped(frame, self.version, self.rules_hash, OUTPUTS[name].written)
-            for name, frame in self.frames.items()
-        }
-        written = [write_table(frame, out, name, form) for name, frame in frames.items()]
+        written = [self._write_one(name, table, out, form) for name, table in self.frames.items()]
         if xlsx:
-            written.append(write_workbook(frames, out / "casefund.xlsx"))
+            sheets = {name: self._stamped(name, _frame(t)) for name, t in self.frames.items()}
+            written.append(write_workbook(sheets, out / "casefund.xlsx"))
         manifest = {**self.manifest(), "files": sorted(keep), "xlsx": xlsx, "format": form}
         written.append(write_manifest(out, manifest, written))
         return written
+
+    def _stamped(self, name: str, frame: pd.DataFrame) -> pd.DataFrame:
+        return stamped(frame, self.version, self.rules_hash, OUTPUTS[name].written)
+
+    def _write_one(self, name: str, table: Table, out: Path, form: str) -> Path:
+        if isinstance(table, StoredTable):  # a day at a time, never gathered
+            chunks = (self._stamped(name, chunk) for chunk in table.chunks())
+            return write_chunks(chunks, out, name, form)
+        return write_table(self._stamped(name, table), out, name, form)
+
+
+def _frame(table: Table) -> pd.DataFrame:
+    """An output as a DataFrame (a stored one gathered from its files)."""
+    return table.frame() if isinstance(table, StoredTable) else table
+
+
+def _column_values(table: Table, name: str) -> pd.Series:
+    """A column, or for a stored output the distinct values its pieces hold."""
+    return table.values(name) if isinstance(table, StoredTable) else table[name]
 
 
 def _text_rows(frame: pd.DataFrame) -> list[dict[str, str]]:
@@ -198,7 +218,10 @@ def _text_rows(frame: pd.DataFrame) -> list[dict[str, str]]:
     return [{str(k): str(v) for k, v in row.items()} for row in as_text.to_dict("records")]
 
 
-def _rows_where(frame: pd.DataFrame, activity_id: str) -> list[dict[str, str]]:
+def _rows_where(table: Table, activity_id: str) -> list[dict[str, str]]:
+    if isinstance(table, StoredTable):
+        return _text_rows(table.rows_where("activity_id", activity_id))
+    frame = table
     mine = (frame["activity_id"].astype(str) == activity_id).to_numpy(dtype=bool)
     return _text_rows(frame.loc[mine])
 
@@ -219,7 +242,7 @@ def last_service_date(lines: pd.DataFrame) -> dt.date | None:
 def assemble(
     data: Dataset,
     lines: pd.DataFrame,
-    denials: pd.DataFrame,
+    denials: Table,
     eligibility: pd.DataFrame,
     hashes: dict[str, str],
     as_of: dt.date | None = None,

@@ -28,6 +28,7 @@ from casefund.io.sources import TableSource
 from casefund.io.validate import ROW
 from casefund.records.contracts import Contract
 from casefund.records.tables import TABLES
+from casefund.reports.stored import StoredTable, keep_folder
 from casefund.scaleout.budgets import run_with_budgets
 from casefund.scaleout.combine import combine, combined_hash
 from casefund.scaleout.parts import (
@@ -83,7 +84,9 @@ def evaluate_raw(
     read; ``False``: they travel with the tasks). The folder also keeps each partition's
     adjudication between stages as a pickle sealed with an HMAC under a key that
     travels only with the partition: a file anyone else changed or left there is refused,
-    never unpickled.
+    never unpickled. Each partition writes its denials there too (most of a run's rows):
+    the result's ``denials`` is then read from those files a day at a time, and the folder
+    is removed once the result is gone (with ``spill=False`` they are gathered in memory).
     """
     if spill is False:
         return _evaluate_raw(tables, contracts, parts, runner, None, as_of)
@@ -94,10 +97,16 @@ def evaluate_raw(
     if root is not None and not root.is_dir():
         raise InputError(f"{root}: the spill folder does not exist (or is not a folder)")
     folder = Path(tempfile.mkdtemp(prefix="casefund-run-", dir=root))
+    stored: list[StoredTable] = []
     try:
-        return _evaluate_raw(tables, contracts, parts, runner, folder, as_of)
+        evaluation = _evaluate_raw(tables, contracts, parts, runner, folder, as_of)
+        stored = [t for t in evaluation.frames.values() if isinstance(t, StoredTable)]
+        if stored:  # the partitions' denials stay in their files, owned by the result
+            keep_folder(stored, folder)
+        return evaluation
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        if not stored:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _evaluate_raw(

@@ -17,8 +17,7 @@ import pandas as pd
 
 from casefund.allocate.offer import floor_cents
 from casefund.records.contracts import Contract
-from casefund.records.frames import text_rank
-from casefund.scaleout.combine import concat_parts
+from casefund.records.frames import concat_frames, text_rank
 from casefund.scaleout.parts import Budgets, Part, PartResult, Stage
 from casefund.scaleout.runners import Runner
 
@@ -39,7 +38,7 @@ def _allowances(payments: list[pd.DataFrame], contract: Contract) -> list[float]
         )
         frames.append(lines.loc[mine, ["service_date", "participant_id", "amount", "units"]])
         owner.append(np.full(int(mine.sum()), k, dtype=np.int64))
-    requests = concat_parts(frames)
+    requests = concat_frames(frames)
     amount = requests["amount"].to_numpy(dtype=float)
     if amount.sum() <= budget + 1e-9:
         return None

@@ -5,14 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Iterable
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from casefund.io.load import Dataset
-from casefund.records.frames import text_rank
-from casefund.reports.outputs import Evaluation, assemble
+from casefund.records.frames import concat_frames, text_rank
+from casefund.reports.outputs import Evaluation, Table, assemble
+from casefund.reports.stored import Piece, StoredTable
 from casefund.scaleout.parts import PartResult
 
 
@@ -40,28 +40,6 @@ def _sort_order(keys: Iterable[np.ndarray]) -> np.ndarray:
         packed |= key
     assert packed is not None, "at least one key"
     return np.argsort(packed, kind="stable")
-
-
-def concat_parts(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    """Concatenate partitions' frames, each categorical column through one union of
-    categories (never through Python strings). Columns are moved out of ``frames`` as they
-    are joined, so the parts and the whole never both exist."""
-    from pandas.api.types import union_categoricals
-
-    frames = [f for f in frames if len(f)] or frames[:1]  # an empty part has no dtypes
-    columns: dict[str, Any] = {}
-    for name in list(frames[0].columns):
-        parts = [f.pop(name) for f in frames]
-        if all(isinstance(p.dtype, pd.CategoricalDtype) for p in parts):
-            try:
-                columns[name] = union_categoricals([p.array for p in parts])
-                continue
-            except TypeError:  # categories of different dtypes: unify them as objects
-                parts = [p.astype(object) for p in parts]
-                columns[name] = pd.Categorical(pd.concat(parts, ignore_index=True))
-                continue
-        columns[name] = pd.concat(parts, ignore_index=True)
-    return pd.DataFrame(columns)
 
 
 def _reordered(frame: pd.DataFrame, order: np.ndarray) -> pd.DataFrame:
@@ -103,17 +81,28 @@ def _line_order(lines: pd.DataFrame) -> np.ndarray:
 def combine(
     data: Dataset, results: list[PartResult], hashes: dict[str, str], as_of: dt.date | None = None
 ) -> Evaluation:
-    lines = concat_parts([r.lines for r in results])
-    denials = concat_parts([r.denials for r in results])
-    # Each partition's denials are in canonical order (day, participant, activity, then
-    # contract and rule), and a participant lives in one partition.
-    denials = _reordered(
-        denials,
-        _sort_order([text_rank(denials["service_date"]), text_rank(denials["participant_id"])]),
-    )
-    eligibility = concat_parts([r.eligibility for r in results])
+    lines = concat_frames([r.lines for r in results])
+    denials = _denials([r.denials for r in results])
+    eligibility = concat_frames([r.eligibility for r in results])
     lines = _reordered(lines, _line_order(lines))
     # Each partition's eligibility is in the single pass's order (participant, program,
     # as_of, population) and a participant lives in one partition: order by participant.
     eligibility = _reordered(eligibility, _sort_order([text_rank(eligibility["participant_id"])]))
     return assemble(data, lines, denials, eligibility, hashes, as_of)
+
+
+def _denials(parts: list[pd.DataFrame | Piece]) -> Table:
+    """The partitions' denials in the single pass's order: left in their files when the
+    partitions wrote them there (read back a day at a time), else concatenated here."""
+    pieces = [p for p in parts if isinstance(p, Piece)]
+    if pieces:
+        assert len(pieces) == len(parts), "every partition of a run stores, or none does"
+        return StoredTable(pieces)
+    frames = [p for p in parts if isinstance(p, pd.DataFrame)]
+    denials = concat_frames(frames)
+    # Each partition's denials are in canonical order (day, participant, activity, then
+    # contract and rule), and a participant lives in one partition.
+    return _reordered(
+        denials,
+        _sort_order([text_rank(denials["service_date"]), text_rank(denials["participant_id"])]),
+    )

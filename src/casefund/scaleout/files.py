@@ -8,7 +8,6 @@ the trimmed activity ids are kept from every batch, to find ids repeated across 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from casefund.errors import InputError
+from casefund.io.own_files import create_new
 from casefund.io.sources import UNREADABLE, check_header, read_source
 from casefund.io.validate import ROW, check_columns, normalise_columns
 from casefund.records.tables import TableSpec
@@ -50,22 +50,6 @@ def read_batches(path: Path, table: str, rows: int | None = None) -> Iterator[pd
     except UNREADABLE as exc:
         raise InputError(f"{path}: cannot be read as a {suffix} table ({exc})") from None
     yield read_source(path, table)[0]  # spreadsheets and empty files: whole
-
-
-def create_new(path: Path) -> Any:
-    """A file opened for writing that did not exist before and is not a link: a planted
-    file or symbolic link at ``path`` makes this fail instead of being written through."""
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600)
-    return os.fdopen(descriptor, "wb")
-
-
-def open_own(path: Path) -> Any:
-    """A spilled file opened for reading, refusing a symbolic link in its place."""
-    descriptor = os.open(path, os.O_RDONLY | _NOFOLLOW)
-    return os.fdopen(descriptor, "rb")
-
-
-_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 
 @dataclass

@@ -26,11 +26,12 @@ from casefund.engine.adjudication import Adjudication
 from casefund.errors import InputError
 from casefund.evaluation import monthly_eligibility
 from casefund.io.load import INPUT_ORDER, Dataset, _reference_problems
+from casefund.io.own_files import create_new, open_own
 from casefund.io.validate import ROW, empty_rejects, validate_table
 from casefund.records.contracts import Contract
 from casefund.records.tables import TABLES
+from casefund.reports.stored import Piece, write_piece
 from casefund.rules.book import rule_book
-from casefund.scaleout.files import create_new, open_own
 from casefund.scaleout.worker import release_memory
 
 PER_PARTICIPANT = (
@@ -44,6 +45,7 @@ PER_PARTICIPANT = (
 )
 SHARED = tuple(name for name in INPUT_ORDER if name not in PER_PARTICIPANT)
 Budgets = dict[str, float | None]
+DENIALS_FILE = "denials.arrow"  # a partition's stored denials, in its folder
 # What a partition is asked to do (see :func:`run_part`).
 Stage = Literal["evaluate", "payments", "lines"]
 
@@ -153,7 +155,7 @@ class PartResult:
     ``lines``)."""
 
     lines: pd.DataFrame
-    denials: pd.DataFrame
+    denials: pd.DataFrame | Piece  # a Piece: written to the partition's folder
     eligibility: pd.DataFrame = field(default_factory=pd.DataFrame)
     rejects: pd.DataFrame = field(default_factory=empty_rejects)
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)  # small per-participant
@@ -186,19 +188,20 @@ def _run_part(part: Part, budgets: Budgets, stage: Stage) -> PartResult:
         if stage == "payments":
             return PartResult(budgeted_payments(kept, order, set(budgets)), pd.DataFrame())
         billing = bill(kept, order, rule_book())
-        return PartResult(_compact(billing.lines), _compact(billing.denials))
+        return PartResult(_compact(billing.lines), _denials(part, billing.denials))
     data = with_budgets(part.load(), budgets)
     adjudication = Adjudication.of(data)
     eligibility = monthly_eligibility(adjudication)
     order = contract_order(data.contracts)
+    denials: pd.DataFrame | Piece = pd.DataFrame()
     if budgets:
         # Some budget may bind: send the budgeted payments; the lines come once settled.
-        lines, denials = budgeted_payments(adjudication, order, set(budgets)), pd.DataFrame()
+        lines = budgeted_payments(adjudication, order, set(budgets))
         if store is not None:  # kept with the decisions it has memoized
             _keep_adjudication(*store, (adjudication, data.contracts))
     else:
         billing = bill(adjudication, order, rule_book())
-        lines, denials = _compact(billing.lines), _compact(billing.denials)
+        lines, denials = _compact(billing.lines), _denials(part, billing.denials)
     del adjudication
     hashes = {
         name: (
@@ -241,6 +244,15 @@ def _compact(frame: pd.DataFrame) -> pd.DataFrame:
     cheaper to pickle and concatenate than Python ones)."""
     frame["activity_id"] = frame["activity_id"].astype("str")
     return frame
+
+
+def _denials(part: Part, denials: pd.DataFrame) -> pd.DataFrame | Piece:
+    """A partition's denials: written to its own folder where it has one (they are most of
+    a run's rows; the driver reads them back a day at a time), else sent back."""
+    folder = getattr(part, "folder", None)
+    if folder is None:
+        return _compact(denials)
+    return write_piece(_compact(denials), Path(folder) / DENIALS_FILE)
 
 
 def _adjudication_store(part: Part) -> tuple[Path, bytes] | None:

@@ -18,6 +18,7 @@ import pandas as pd
 
 from casefund.io.contracts import load_contracts
 from casefund.io.load import Dataset, input_sources, load_dataset
+from casefund.io.own_files import create_new
 from casefund.io.sources import TableSource, read_source
 from casefund.io.validate import (
     ROW,
@@ -28,7 +29,7 @@ from casefund.io.validate import (
 )
 from casefund.records.contracts import Contract
 from casefund.records.tables import TABLES, TableSpec
-from casefund.scaleout.files import create_new, split_file_by_participant
+from casefund.scaleout.files import split_file_by_participant
 from casefund.scaleout.parts import PER_PARTICIPANT, SHARED, Part, RawPart
 
 
