@@ -30,7 +30,7 @@ from casefund.engine.coding import code_activities
 from casefund.payers.fmap import FMAP_TERMS, health_home_fmap
 from casefund.payers.terms import contract_parameters
 from casefund.records.contracts import Contract
-from casefund.records.frames import categorical, categorical_of
+from casefund.records.frames import categorical, categorical_of, looked_up
 from casefund.rules.book import RuleBook
 
 LINE_COLUMNS = [
@@ -256,8 +256,7 @@ def _recorded(adjudication: Adjudication, contracts: list[Contract]) -> np.ndarr
     if "contract_id" not in acts:
         return np.full(len(acts), -1, dtype=np.int64)
     position = {c.id: i for i, c in enumerate(contracts)}
-    recorded = acts["contract_id"].astype(object).map(position)
-    return recorded.fillna(-1).to_numpy(dtype=np.int64)
+    return looked_up(acts["contract_id"], position, -1).astype(np.int64)
 
 
 def denials_of(
