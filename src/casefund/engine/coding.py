@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from casefund.engine.decide import condition_values
+from casefund.engine.decide import condition_truth
 from casefund.facts.scope import FactScope
 from casefund.payers.terms import ResolvedParameters
 from casefund.rules.book import RuleBook
@@ -32,10 +32,8 @@ def code_activities(
     for entry in book.coding.get(program, []):
         if not all(params.usable(name) for name in entry.reads):
             continue
-        holds = condition_values(entry.condition, scope, params, days, payer, entry.reads)
-        hit = (
-            holds.fillna(False).to_numpy(dtype=bool) & entry.coding.effective.mask(days) & ~decided
-        )
+        holds, _ = condition_truth(entry.condition, scope, params, days, payer, entry.reads)
+        hit = holds & entry.coding.effective.mask(days) & ~decided
         codes[hit] = entry.coding.procedure_code
         modifiers[hit] = entry.coding.modifiers
         decided |= hit

@@ -1,4 +1,6 @@
-"""Evaluating one program's rules over a block of rows, whole columns at a time."""
+"""Evaluating one program's rules over a block of rows, whole columns at a time: each
+condition by its NumPy kernels, the pandas tree kept for the live session and as the
+reference the kernels are tested against."""
 
 from __future__ import annotations
 
@@ -11,8 +13,9 @@ import pandas as pd
 
 from casefund.facts.scope import FactScope, UnknownFact
 from casefund.payers.terms import ResolvedParameters
-from casefund.rules.language import Node
+from casefund.rules.language import Node, as_boolean
 from casefund.rules.loader import CompiledRule
+from casefund.rules.vector import Unsupported, truth_of
 
 
 @dataclass
@@ -98,6 +101,37 @@ def condition_values(
     return result
 
 
+def condition_truth(
+    condition: Node,
+    scope: FactScope,
+    params: ResolvedParameters,
+    days: np.ndarray,
+    payer: str | None,
+    reads: frozenset[str] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Where the condition holds, and where it is not known, per row: the NumPy kernels
+    (:mod:`casefund.rules.vector`) segment by segment, and the pandas tree for a condition
+    they leave to it (the same answer, slower)."""
+    n = len(scope.index)
+    holds, known = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    names = condition.params() if reads is None else set(reads)
+    for mask, values in params.segments(names, days):
+        bound = scope.with_params(values, payer)
+        try:
+            truth = truth_of(condition, bound)
+            value, is_known = (np.broadcast_to(a, (n,)) for a in (truth.value, truth.known))
+        except Unsupported:
+            series = as_boolean(condition.evaluate(bound))
+            if not isinstance(series, pd.Series):
+                series = pd.Series(series, index=scope.index, dtype="boolean")
+            is_known = ~np.asarray(series.isna().to_numpy(dtype=bool))
+            value = np.asarray(series.fillna(False).to_numpy(dtype=bool))
+        if mask.all():
+            return value.copy(), ~is_known
+        holds[mask], known[mask] = value[mask], is_known[mask]
+    return holds, ~known
+
+
 def decide(
     rules: list[CompiledRule],
     scope: FactScope,
@@ -108,9 +142,7 @@ def decide(
     """Apply every rule effective on some row; unknown facts fail 'require' and 'qualify'."""
 
     def truth(rule: CompiledRule) -> tuple[np.ndarray, np.ndarray]:
-        values = condition_values(rule.condition, scope, params, days, payer, rule.reads)
-        unknown = np.asarray(values.isna().to_numpy(dtype=bool))
-        return np.asarray(values.fillna(False).to_numpy(dtype=bool)), unknown
+        return condition_truth(rule.condition, scope, params, days, payer, rule.reads)
 
     return collect(rules, params, days, truth)
 
