@@ -15,6 +15,7 @@ import numpy as np
 from casefund.allocate.caps import CapResult, apply_caps
 from casefund.allocate.status import LineStatus
 from casefund.engine.adjudication import Adjudication
+from casefund.facts.index import DayQueries
 from casefund.records.contracts import Contract
 
 Reasons = list[tuple[str, np.ndarray]]
@@ -66,7 +67,7 @@ def offered(
     for cap_id, limit in contract.caps.episode_limits().items():
         # The number of the recorded span of the cap's program covering each row's day.
         spans = scope.data.determinations(limit.program, contract.coverage_payer)
-        episodes[cap_id] = spans.containing(scope.codes[rows], scope.as_of[rows])
+        episodes[cap_id] = spans.containing(DayQueries.of(scope.codes[rows], scope.as_of[rows]))
     return AllowedActivities(
         minutes=minutes,
         amount=amount,

@@ -7,6 +7,8 @@ or "events in a window" are binary searches over whole arrays.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -46,3 +48,32 @@ def count_in_window(
     hi = np.searchsorted(sorted_keys, keys(codes, through), side="right")
     lo = np.searchsorted(sorted_keys, keys(codes, after), side="right")
     return (hi - lo).astype(np.int64)
+
+
+@dataclass(frozen=True)
+class DayQueries:
+    """The rows' (participant, day) keys, made distinct and sorted once per block of rows:
+    every lookup over the block (each program's spans, each observed flag) searches with
+    the distinct keys — in order, which is also kinder to the cache — and spreads the
+    answer to the rows."""
+
+    codes: np.ndarray
+    days: np.ndarray
+    distinct: np.ndarray
+    inverse: np.ndarray
+
+    @classmethod
+    def of(cls, codes: np.ndarray, days: np.ndarray) -> DayQueries:
+        distinct, inverse = np.unique(keys(codes, days), return_inverse=True)
+        return cls(codes, days, distinct, np.asarray(inverse).reshape(-1))
+
+    def latest_on_or_before(self, sorted_keys: np.ndarray) -> np.ndarray:
+        """:func:`latest_on_or_before` for these rows."""
+        if len(sorted_keys) == 0:
+            return np.full(len(self.codes), -1, dtype=np.int64)
+        pos = np.searchsorted(sorted_keys, self.distinct, side="right") - 1
+        found = pos >= 0
+        same = np.zeros(len(pos), dtype=bool)
+        same[found] = (sorted_keys[pos[found]] // _STRIDE) == (self.distinct[found] // _STRIDE)
+        chosen: np.ndarray = np.where(same, pos, -1)[self.inverse]
+        return chosen

@@ -15,7 +15,7 @@ import pandas as pd
 
 from casefund.facts.calendar import MISSING, shift_months, to_days, whole_years_between
 from casefund.facts.history import days_since_first, earlier_count, running_total
-from casefund.facts.index import count_in_window, latest_on_or_before
+from casefund.facts.index import DayQueries, count_in_window
 from casefund.facts.prepared import PreparedData
 from casefund.records.vocabulary import VOCABULARY
 
@@ -62,6 +62,15 @@ class FactScope:
         self.payer = payer
         self.index = pd.RangeIndex(len(codes))
         self._cache: dict[object, pd.Series] = {}
+        # Shared, like the cache, with every copy under other parameters (same rows).
+        self._lookups: dict[str, DayQueries] = {}
+
+    @property
+    def queries(self) -> DayQueries:
+        """The rows' (participant, as-of day) lookups, shared by every fact of this scope."""
+        if "as_of" not in self._lookups:
+            self._lookups["as_of"] = DayQueries.of(self.codes, self.as_of)
+        return self._lookups["as_of"]
 
     def subset(self, rows: np.ndarray) -> FactScope:
         """The same facts over some of the rows (a fresh cache: facts are per row set)."""
@@ -137,7 +146,7 @@ class FactScope:
         base = self.data.participants[name]
         base_values = base.to_numpy(dtype=float, na_value=np.nan)[self.codes]
         sorted_keys, values = self.data.observations(name)
-        pos = latest_on_or_before(sorted_keys, self.codes, self.as_of)
+        pos = self.queries.latest_on_or_before(sorted_keys)
         result = base_values.copy()
         hit = pos >= 0
         result[hit] = values[pos[hit]]
@@ -150,13 +159,13 @@ class FactScope:
 def _enrolled(scope: FactScope, program: str, payer: bool = False) -> pd.Series:
     """Enrolled in ``program`` at any time in the row's window (with the contract's payer)."""
     spans = scope.data.spans(program, scope.payer if payer else None)
-    active = spans.active(scope.codes, scope.window_start, scope.as_of)
+    active = spans.active(scope.queries, scope.window_start)
     return pd.Series(active, index=scope.index, dtype="boolean")
 
 
 def _enrolled_days(scope: FactScope, program: str) -> pd.Series:
     """Days of unbroken enrollment in ``program`` up to the as-of day (a length of stay)."""
-    days = scope.data.spans(program).continuous_days(scope.codes, scope.as_of)
+    days = scope.data.spans(program).continuous_days(scope.queries)
     return pd.Series(days, index=scope.index, dtype="Int64")
 
 
@@ -233,13 +242,13 @@ def _go_live(scope: FactScope, cohort: str) -> pd.Series:
 
 def _determination_age_days(scope: FactScope, program: str) -> pd.Series:
     """Days since the current determination (span) of ``program`` began; NA if none covers."""
-    ages = scope.data.determinations(program).age_days(scope.codes, scope.as_of)
+    ages = scope.data.determinations(program).age_days(scope.queries)
     return pd.Series(ages, index=scope.index).astype("Float64")
 
 
 def _latest_stay_days(scope: FactScope, program: str) -> pd.Series:
     """Length of the latest stay (span) in ``program`` begun by the as-of day, to that day."""
-    days = scope.data.determinations(program).latest_length(scope.codes, scope.as_of)
+    days = scope.data.determinations(program).latest_length(scope.queries)
     return pd.Series(days, index=scope.index).astype("Float64")
 
 

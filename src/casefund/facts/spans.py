@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from casefund.facts.calendar import OPEN_END
-from casefund.facts.index import keys, latest_on_or_before
+from casefund.facts.index import DayQueries, keys
 
 
 @dataclass(frozen=True)
@@ -38,19 +38,21 @@ class Spans:
         np.maximum.at(merged_ends, group, e)
         return cls(merged_codes, merged_starts, merged_ends, keys(merged_codes, merged_starts))
 
-    def active(self, codes: np.ndarray, window_start: np.ndarray, as_of: np.ndarray) -> np.ndarray:
-        """Enrolled at any time in [window_start, as_of]."""
-        pos = latest_on_or_before(self.sorted_keys, codes, as_of)
+    def active(self, at: DayQueries, window_start: np.ndarray) -> np.ndarray:
+        """Enrolled at any time in [window_start, the row's day]."""
+        pos = at.latest_on_or_before(self.sorted_keys)
         hit = pos >= 0
-        result = np.zeros(len(codes), dtype=bool)
+        result = np.zeros(len(pos), dtype=bool)
         result[hit] = self.ends[pos[hit]] >= window_start[hit]
         return result
 
-    def continuous_days(self, codes: np.ndarray, as_of: np.ndarray) -> np.ndarray:
-        """Days enrolled without a break up to and including ``as_of`` (0 when not enrolled)."""
-        pos = latest_on_or_before(self.sorted_keys, codes, as_of)
+    def continuous_days(self, at: DayQueries) -> np.ndarray:
+        """Days enrolled without a break up to and including the row's day (0 when not
+        enrolled)."""
+        as_of = at.days
+        pos = at.latest_on_or_before(self.sorted_keys)
         hit = pos >= 0
-        result = np.zeros(len(codes), dtype=np.int64)
+        result = np.zeros(len(pos), dtype=np.int64)
         ok = hit.copy()
         ok[hit] = self.ends[pos[hit]] >= as_of[hit]
         result[ok] = as_of[ok] - self.starts[pos[ok]] + 1
@@ -83,10 +85,12 @@ class Determinations:
         order = np.lexsort((ends, starts, codes))
         return cls(starts[order], ends[order], keys(codes[order], starts[order]))
 
-    def age_days(self, codes: np.ndarray, as_of: np.ndarray) -> np.ndarray:
-        """Days since the start of the latest span begun by as_of that still covers it."""
-        pos = latest_on_or_before(self.sorted_keys, codes, as_of)
-        out = np.full(len(codes), np.nan)
+    def age_days(self, at: DayQueries) -> np.ndarray:
+        """Days since the start of the latest span begun by the row's day that still
+        covers it."""
+        as_of = at.days
+        pos = at.latest_on_or_before(self.sorted_keys)
+        out = np.full(len(pos), np.nan)
         hit = pos >= 0
         if not hit.any():
             return out
@@ -95,21 +99,24 @@ class Determinations:
         out[covering] = (as_of - self.starts[pos.clip(0)])[covering]
         return out
 
-    def containing(self, codes: np.ndarray, as_of: np.ndarray) -> np.ndarray:
+    def containing(self, at: DayQueries) -> np.ndarray:
         """The number of the span covering each day (the latest begun by it that has not
         ended), −1 where none does: an episode number, unique across participants."""
-        pos = latest_on_or_before(self.sorted_keys, codes, as_of)
+        as_of = at.days
+        pos = at.latest_on_or_before(self.sorted_keys)
         hit = pos >= 0
-        out = np.full(len(codes), -1, dtype=np.int64)
+        out = np.full(len(pos), -1, dtype=np.int64)
         covering = hit.copy()
         covering[hit] = self.ends[pos[hit]] >= as_of[hit]
         out[covering] = pos[covering]
         return out
 
-    def latest_length(self, codes: np.ndarray, as_of: np.ndarray) -> np.ndarray:
-        """Length in days of the latest span begun by as_of, counted up to as_of at most."""
-        pos = latest_on_or_before(self.sorted_keys, codes, as_of)
-        out = np.zeros(len(codes))
+    def latest_length(self, at: DayQueries) -> np.ndarray:
+        """Length in days of the latest span begun by the row's day, counted up to that day
+        at most."""
+        as_of = at.days
+        pos = at.latest_on_or_before(self.sorted_keys)
+        out = np.zeros(len(pos))
         hit = pos >= 0
         if not hit.any():
             return out
