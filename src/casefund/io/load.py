@@ -18,7 +18,7 @@ import pandas as pd
 
 from casefund.errors import InputError, InputWarning
 from casefund.io.contracts import load_contracts
-from casefund.io.sources import TableSource, folder_sources, read_source
+from casefund.io.sources import TableSource, folder_sources, read_source_digest
 from casefund.io.validate import (
     ROW,
     Problem,
@@ -55,6 +55,8 @@ class Dataset:
     input_rows: dict[str, int] = field(default_factory=dict)
     refused: dict[str, pd.DataFrame] = field(default_factory=dict)
     notices: list[str] = field(default_factory=list)  # what was present and not read
+    # Per table read from a file: the digest of the file's bytes (what the manifest records).
+    digests: dict[str, str] = field(default_factory=dict)
 
     def __getitem__(self, table: str) -> pd.DataFrame:
         return self.tables[table]
@@ -72,14 +74,17 @@ def _empty_table(spec: TableSpec) -> pd.DataFrame:
     return pd.DataFrame({c.name: pd.Series(dtype="object") for c in spec.columns})
 
 
-def _validate_source(source: TableSource | None, spec: TableSpec) -> tuple[Validated, str, int]:
+def _validate_source(
+    source: TableSource | None, spec: TableSpec
+) -> tuple[Validated, str, int, str | None]:
+    digest = None
     if source is None:
         raw, origin = _empty_table(spec), f"{spec.name} (absent)"
     else:
-        raw, origin = read_source(source, spec.name)
+        raw, origin, digest = read_source_digest(source, spec.name)
         if raw.shape == (0, 0):
             raw = _empty_table(spec)
-    return validate_table(raw, spec, origin), origin, len(raw)
+    return validate_table(raw, spec, origin), origin, len(raw), digest
 
 
 def _reference_problems(
@@ -145,9 +150,12 @@ def load_dataset(
     origins: dict[str, str] = {}
     refused: dict[str, pd.DataFrame] = {}
     counts: dict[str, int] = {}
+    digests: dict[str, str] = {}
     for name in INPUT_ORDER:
         spec = TABLES[name]
-        validated, origin, count = _validate_source(sources[name], spec)
+        validated, origin, count, digest = _validate_source(sources[name], spec)
+        if digest is not None:
+            digests[name] = digest
         validated = _reference_problems(validated, spec, known)
         notices.extend(validated.notices)
         accepted[name] = validated.frame
@@ -168,7 +176,7 @@ def load_dataset(
     for notice in notices:
         warnings.warn(notice, InputWarning, stacklevel=2)
     origins["contracts"] = contracts_origin
-    return Dataset(accepted, contract_list, all_rejects, origins, counts, refused, notices)
+    return Dataset(accepted, contract_list, all_rejects, origins, counts, refused, notices, digests)
 
 
 def unread_notices(folder: Path, names: list[str]) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import re
 import zipfile
 from collections.abc import Mapping, Sequence
@@ -18,6 +19,7 @@ import pyarrow.csv as pacsv  # type: ignore[import-untyped,unused-ignore]
 from pydantic import BaseModel
 
 from casefund.errors import InputError
+from casefund.io.digests import bytes_digest
 from casefund.records.suggestions import closest
 
 TableSource: TypeAlias = str | Path | pd.DataFrame | Sequence[Mapping[str, Any] | BaseModel]
@@ -101,15 +103,23 @@ def _near_miss(name: str, expected: Mapping[str, str]) -> str | None:
 
 def read_source(source: TableSource, table: str) -> tuple[pd.DataFrame, str]:
     """The raw frame and a name for it that error messages can point at."""
+    frame, origin, _ = read_source_digest(source, table)
+    return frame, origin
+
+
+def read_source_digest(source: TableSource, table: str) -> tuple[pd.DataFrame, str, str | None]:
+    """:func:`read_source`, and for a file the digest of the bytes it was read from."""
     if isinstance(source, pd.DataFrame):
-        return source.copy(deep=False), f"{table} (DataFrame)"
+        return source.copy(deep=False), f"{table} (DataFrame)", None
     if isinstance(source, str | Path):
-        return _read_file(Path(source), table), str(source)
+        frame, digest = _read_file(Path(source), table)
+        return frame, str(source), digest
     rows = [r.model_dump() if isinstance(r, BaseModel) else dict(r) for r in source]
-    return pd.DataFrame.from_records(rows), f"{table} (records)"
+    return pd.DataFrame.from_records(rows), f"{table} (records)", None
 
 
-def _read_file(path: Path, table: str) -> pd.DataFrame:
+def _read_file(path: Path, table: str) -> tuple[pd.DataFrame, str]:
+    """The file's frame, parsed from its bytes read once, and their digest."""
     if not path.exists():
         raise InputError(f"{path}: file not found (table '{table}')")
     if not path.is_file():
@@ -119,13 +129,22 @@ def _read_file(path: Path, table: str) -> pd.DataFrame:
         raise InputError(f"{path}: unsupported file type {suffix!r}; use .csv, .parquet or .xlsx")
     check_header(path, table)
     try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    return _parsed(path, table, data), bytes_digest(data)
+
+
+def _parsed(path: Path, table: str, data: bytes) -> pd.DataFrame:
+    suffix = path.suffix.lower()
+    try:
         if suffix == ".csv":
-            if path.stat().st_size == 0:
+            if not data:
                 return pd.DataFrame()
-            return read_csv_text(path)
+            return read_csv_bytes(data)
         if suffix == ".parquet":
-            return pd.read_parquet(path)
-        return _one_sheet(path, table)
+            return pd.read_parquet(io.BytesIO(data))
+        return _one_sheet(path, table, data)
     except ImportError as exc:
         raise _missing_extra(path, suffix) from exc
     except InputError:
@@ -164,7 +183,12 @@ def _needs_pandas_or_trim(data: bytes) -> tuple[bool, bool]:
 
 
 def read_csv_text(path: Path) -> pd.DataFrame:
-    """A CSV file as text columns, every cell as written (empty cells empty, never NaN;
+    """A CSV file as text columns (see :func:`read_csv_bytes`)."""
+    return read_csv_bytes(path.read_bytes())
+
+
+def read_csv_bytes(data: bytes) -> pd.DataFrame:
+    """A CSV file's bytes as text columns, every cell as written (empty cells empty, never NaN;
     spaces after a delimiter skipped).
 
     Arrow parses the file into string columns without one Python string per cell (a
@@ -174,17 +198,20 @@ def read_csv_text(path: Path) -> pd.DataFrame:
     that is blank, bytes that are not UTF-8 — the file is read by pandas, as before; a test
     holds the two readers to the same frame.
     """
-    frame = _arrow_csv(path)
+    frame = _arrow_csv(data)
     if frame is not None:
         return frame
     return pd.read_csv(
-        path, dtype=str, keep_default_na=False, encoding="utf-8-sig", skipinitialspace=True
+        io.BytesIO(data),
+        dtype=str,
+        keep_default_na=False,
+        encoding="utf-8-sig",
+        skipinitialspace=True,
     )
 
 
-def _arrow_csv(path: Path) -> pd.DataFrame | None:
+def _arrow_csv(data: bytes) -> pd.DataFrame | None:
     """The file read by Arrow, or None where pandas must read it (see above)."""
-    data = path.read_bytes()
     use_pandas, trim = _needs_pandas_or_trim(data)
     if use_pandas:
         # Quotes, or a line of blanks only (pandas skips it; Arrow reads a row).
@@ -247,9 +274,9 @@ def _missing_extra(path: Path, suffix: str) -> InputError:
     )
 
 
-def _one_sheet(path: Path, table: str) -> pd.DataFrame:
+def _one_sheet(path: Path, table: str, data: bytes) -> pd.DataFrame:
     """A workbook's one table sheet; rows on a second sheet would otherwise be lost."""
-    sheets = pd.read_excel(path, sheet_name=None, dtype=object)
+    sheets = pd.read_excel(io.BytesIO(data), sheet_name=None, dtype=object)
     used = {
         name: frame
         for name, frame in sheets.items()

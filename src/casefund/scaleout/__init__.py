@@ -145,8 +145,11 @@ def _evaluate_raw(
         shared.input_rows,
         {},
         shared.notices,
+        shared.digests,
     )
-    hashes = {name: combined_hash(results, name) for name in PER_PARTICIPANT}
+    hashes = {
+        name: shared.digests.get(name) or combined_hash(results, name) for name in PER_PARTICIPANT
+    }
     hashes.update({name: h for name, h in input_hashes(shared).items() if name in SHARED})
     hashes["contracts"] = contracts_hash(shared.contracts)
     return combine(data, results, {n: hashes[n] for n in [*INPUT_ORDER, "contracts"]}, as_of)

@@ -66,6 +66,7 @@ class LoadedPart:
     """A partition of a dataset that was validated whole."""
 
     dataset: Dataset
+    hash_rows: tuple[str, ...] = ()  # the whole dataset's hashes are taken by the driver
 
     def load(self) -> Dataset:
         return self.dataset
@@ -92,6 +93,9 @@ class RawPart:
     # The key sealing what this partition keeps in its folder between passes: made by the
     # driver, it travels only with the partition, so a file it did not write is refused.
     seal: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
+    # The tables whose rows are hashed here (for the combined input hash): those not read
+    # from a file, whose bytes the driver hashed.
+    hash_rows: tuple[str, ...] = PER_PARTICIPANT
 
     def raw_table(self, name: str) -> tuple[pd.DataFrame, np.ndarray]:
         if name in self.raw or self.folder is None:
@@ -208,7 +212,7 @@ def _run_part(part: Part, budgets: Budgets, stage: Stage) -> PartResult:
             data[name][ROW].to_numpy(np.int64),
             pd.util.hash_pandas_object(data[name], index=False).to_numpy(),
         )
-        for name in PER_PARTICIPANT
+        for name in getattr(part, "hash_rows", PER_PARTICIPANT)
     }
     small = {name: data[name] for name in PER_PARTICIPANT if name != "activities"}
     return PartResult(lines, denials, eligibility, data.rejects, small, hashes)

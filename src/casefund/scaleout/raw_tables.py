@@ -17,9 +17,10 @@ import numpy as np
 import pandas as pd
 
 from casefund.io.contracts import load_contracts
+from casefund.io.digests import file_digest
 from casefund.io.load import Dataset, input_sources, load_dataset
 from casefund.io.own_files import create_new
-from casefund.io.sources import TableSource, read_source
+from casefund.io.sources import TableSource, read_source_digest
 from casefund.io.validate import (
     ROW,
     check_columns,
@@ -67,6 +68,7 @@ def raw_partitions(
     dealt: dict[str, dict[int, int]] = {}  # rows dealt into each partition's file
     counts = {n: shared_only.input_rows[n] for n in SHARED}
     repeated: dict[str, str] = {}
+    digests = dict(shared_only.digests)
     for name in PER_PARTICIPANT:
         spec = TABLES[name]
         source = sources[name]
@@ -78,6 +80,7 @@ def raw_partitions(
         elif spill is not None and isinstance(source, str | Path) and _arrow_available():
             # A file is dealt in batches straight into the partitions' Arrow files.
             origin = str(source)
+            digests[name] = file_digest(Path(source))
             count, keys, found, per_part = split_file_by_participant(
                 Path(source),
                 spec,
@@ -92,7 +95,9 @@ def raw_partitions(
                 repeated = _repeated_in_files(keys, spec, origin, Path(spill), parts)
             continue
         else:
-            frame, origin = read_source(source, name)
+            frame, origin, digest = read_source_digest(source, name)
+            if digest is not None:
+                digests[name] = digest
             if frame.shape == (0, 0):
                 frame = pd.DataFrame({c.name: pd.Series(dtype="str") for c in spec.columns})
         frame = normalise_columns(frame)
@@ -101,7 +106,11 @@ def raw_partitions(
         if name == "activities":
             repeated = repeated_keys(frame, spec, origin)
     template = RawPart(
-        origins=origins, shared=dict(shared_only.tables), contracts=contract_list, repeated=repeated
+        origins=origins,
+        shared=dict(shared_only.tables),
+        contracts=contract_list,
+        repeated=repeated,
+        hash_rows=tuple(n for n in PER_PARTICIPANT if n not in digests),
     )
     out = _dealt_parts(template, raw, dealt, parts, spill)
     shared = Dataset(
@@ -112,6 +121,7 @@ def raw_partitions(
         counts,
         {n: shared_only.refused[n] for n in SHARED},
         notices,
+        digests,
     )
     return out, shared
 
