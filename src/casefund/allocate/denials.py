@@ -235,11 +235,17 @@ def line_reasons(
     )
     position[rows] = np.arange(len(rows))
     line = position[denials.rows] if len(denials) else np.zeros(0, dtype=np.int64)
-    hit = include & (line >= 0)
-    for code in np.unique(denials.reason[hit]):
-        mask = np.zeros(len(rows), dtype=bool)
-        mask[line[hit & (denials.reason == code)]] = True
-        bits.set(matrix, denials.ids[code], mask)
+    at = np.flatnonzero(include & (line >= 0))
+    if len(at):
+        # Denials are in row order, so each line's refusals are one run: OR their bits
+        # per run, a word at a time (no pass over the log per reason).
+        lines = line[at]
+        bit = np.array([bits.position[i] for i in denials.ids], dtype=np.int64)[denials.reason[at]]
+        starts = np.flatnonzero(np.r_[True, lines[1:] != lines[:-1]])
+        for word in range(bits.words):
+            shifted = np.left_shift(np.uint64(1), (bit % 64).astype(np.uint64))
+            values = np.where(bit // 64 == word, shifted, np.uint64(0))
+            matrix[lines[starts], word] = np.bitwise_or.reduceat(values, starts)
     nothing = ~np.asarray(matrix.any(axis=1), dtype=bool)
     bits.set(matrix, empty, nothing)
     return bits.decode(matrix)
