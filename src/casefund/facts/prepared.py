@@ -104,15 +104,15 @@ class PreparedData:
         return self._events[cache_key]
 
     def observations(self, fact: str) -> tuple[np.ndarray, np.ndarray]:
-        """Sorted keys of dated observations of ``fact`` and their values (float, NaN unknown)."""
-        if fact not in self._observations:
-            obs = self.assessments
-            rows = obs.loc[(obs["fact"] == fact).to_numpy(dtype=bool, na_value=False)]
-            values = _observed_values(rows["value"], fact)
-            k = keys(rows["_code"].to_numpy(np.int64), to_days(rows["date"]))
-            order = np.argsort(k, kind="stable")
-            self._observations[fact] = (k[order], values[order])
-        return self._observations[fact]
+        """Sorted keys of dated observations of ``fact`` and their values (float, NaN unknown).
+
+        Every fact's are sorted out together on the first call: one pass over the
+        assessments instead of one per fact (a partition asks for thirty-odd facts, and each
+        pass over its few thousand rows cost milliseconds of pandas overhead)."""
+        if not self._observations:
+            self._observations = _all_observations(self.assessments)
+        empty = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=float)
+        return self._observations.get(fact, empty)
 
 
 def _with_codes(frame: pd.DataFrame, ids: pd.Index) -> pd.DataFrame:
@@ -121,11 +121,23 @@ def _with_codes(frame: pd.DataFrame, ids: pd.Index) -> pd.DataFrame:
     return out.loc[out["_code"] >= 0].reset_index(drop=True)
 
 
-def _observed_values(values: pd.Series, fact: str) -> np.ndarray:
-    text = values.astype("string").str.strip().str.lower()
-    if fact in VOCABULARY["participant_counts"]:
-        return pd.to_numeric(text, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+def _all_observations(obs: pd.DataFrame) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per observed fact, its assessments' sorted (participant, day) keys and values: a
+    count's value is its number, a flag's 1.0 or 0.0 (NaN where the text says neither)."""
+    facts = obs["fact"].astype("string").fillna("")
+    codes, names = pd.factorize(facts, sort=True)
+    codes = np.asarray(codes, dtype=np.int64)
+    text = obs["value"].astype("string").str.strip().str.lower()
+    number = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     truth = np.full(len(text), np.nan)
     truth[text.isin(["true", "t", "yes", "y", "1"]).to_numpy(dtype=bool, na_value=False)] = 1.0
     truth[text.isin(["false", "f", "no", "n", "0"]).to_numpy(dtype=bool, na_value=False)] = 0.0
-    return truth
+    counts = np.array([str(n) in VOCABULARY["participant_counts"] for n in names], dtype=bool)
+    values = np.where(np.append(counts, False)[codes], number, truth)
+    k = keys(obs["_code"].to_numpy(np.int64), to_days(obs["date"]))
+    order = np.lexsort((k, codes))  # by fact, then key; stable within equal keys
+    bounds = np.searchsorted(codes[order], np.arange(len(names) + 1))
+    return {
+        str(name): (k[order[a:b]], values[order[a:b]])
+        for name, a, b in zip(names, bounds[:-1], bounds[1:], strict=True)
+    }
