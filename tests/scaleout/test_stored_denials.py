@@ -102,3 +102,14 @@ def test_a_piece_changed_after_the_run_is_refused(
         writer.write_batch(first.slice(0, 1))  # one batch of one row: cut short
     with pytest.raises(InputError, match="refusing a partial or replaced file"):
         parted.write(tmp_path / "out")
+
+
+def test_a_partitioned_workbook_is_the_single_pass_workbook(
+    tables: dict[str, pd.DataFrame], tmp_path: Path
+) -> None:
+    """The workbook gathers the stored denials into their sheet: the same bytes."""
+    pytest.importorskip("openpyxl")
+    one, many = tmp_path / "one", tmp_path / "many"
+    casefund.evaluate(tables, demo_contracts()).write(one, xlsx=True)
+    evaluate_raw(tables, demo_contracts(), 3).write(many, xlsx=True)
+    assert (one / "casefund.xlsx").read_bytes() == (many / "casefund.xlsx").read_bytes()
