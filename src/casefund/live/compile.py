@@ -116,9 +116,9 @@ class Compiler:
         if left_atom is None and right_atom is None:
             if left is None or right is None:
                 return False
-            from casefund.rules.language import _COMPARE_FUNCS
+            from casefund.rules.language import COMPARE_FUNCS
 
-            return bool(_COMPARE_FUNCS[op](left, right)) == truth
+            return bool(COMPARE_FUNCS[op](left, right)) == truth
         if left_atom is None:  # constant on the left: mirror the comparison
             mirrored = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}[op]
             left_atom, right, op = right_atom, left, mirrored

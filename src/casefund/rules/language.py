@@ -199,7 +199,7 @@ _COMPARISONS: dict[type[ast.cmpop], str] = {
     ast.NotIn: "not in",
 }
 
-_COMPARE_FUNCS: dict[str, Callable[[Any, Any], Any]] = {
+COMPARE_FUNCS: dict[str, Callable[[Any, Any], Any]] = {
     "==": operator.eq,
     "!=": operator.ne,
     "<": operator.lt,
@@ -209,12 +209,20 @@ _COMPARE_FUNCS: dict[str, Callable[[Any, Any], Any]] = {
 }
 
 
+ARITHMETIC_FUNCS: dict[str, Callable[[Any, Any], Any]] = {
+    "+": operator.add,
+    "-": operator.sub,
+    "*": operator.mul,
+    "/": operator.truediv,
+}
+
+
 @dataclass(frozen=True)
 class Arithmetic(Composite):
     op: str
 
     def evaluate(self, scope: Scope) -> Value:
-        func = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv}
+        func = ARITHMETIC_FUNCS
         left = self.operands[0].evaluate(scope)
         right = self.operands[1].evaluate(scope)
         if left is None or right is None or left is pd.NA or right is pd.NA:
@@ -256,7 +264,7 @@ class Compare(Composite):
             )
         if left is None or right is None:
             return pd.NA
-        result = _COMPARE_FUNCS[self.op](left, right)
+        result = COMPARE_FUNCS[self.op](left, right)
         if isinstance(result, pd.Series):
             result = result.astype("boolean")
             missing = _isna(left) | _isna(right)

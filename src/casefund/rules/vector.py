@@ -13,7 +13,6 @@ same either way (a differential test holds the two to it), only the speed differ
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +21,8 @@ import numpy as np
 import pandas as pd
 
 from casefund.rules.language import (
+    ARITHMETIC_FUNCS,
+    COMPARE_FUNCS,
     And,
     Arithmetic,
     Call,
@@ -215,16 +216,6 @@ def _logic(operands: list[Kernel], conjunction: bool) -> Kernel:
     return run
 
 
-_ORDER: dict[str, Callable[[Any, Any], Any]] = {
-    "==": operator.eq,
-    "!=": operator.ne,
-    "<": operator.lt,
-    "<=": operator.le,
-    ">": operator.gt,
-    ">=": operator.ge,
-}
-
-
 def _compare(node: Compare) -> Kernel:
     left_of, right_of = compiled(node.operands[0]), compiled(node.operands[1])
     op = node.op
@@ -274,7 +265,7 @@ def _is_number(value: Any) -> bool:
 def _ordered(op: str, left: Any, right: Any) -> Truth:
     if _is_unknown(left) or _is_unknown(right):
         return _UNKNOWN
-    func = _ORDER[op]
+    func = COMPARE_FUNCS[op]
     if isinstance(left, Labels) and not isinstance(right, Truth | Numbers | Labels | Texts):
         if not isinstance(right, str) or op not in ("==", "!="):
             raise Unsupported("a categorical compared other than for (in)equality with text")
@@ -324,17 +315,9 @@ def _numbers(value: Any) -> Numbers:
     raise Unsupported(f"arithmetic on a {type(value).__name__}")
 
 
-_ARITHMETIC: dict[str, Callable[[Any, Any], Any]] = {
-    "+": operator.add,
-    "-": operator.sub,
-    "*": operator.mul,
-    "/": operator.truediv,
-}
-
-
 def _arithmetic(node: Arithmetic) -> Kernel:
     left_of, right_of = compiled(node.operands[0]), compiled(node.operands[1])
-    func = _ARITHMETIC[node.op]
+    func = ARITHMETIC_FUNCS[node.op]
 
     def run(scope: Scope) -> Any:
         left, right = left_of(scope), right_of(scope)
