@@ -132,7 +132,7 @@ def test_files_planted_in_a_shared_spill_folder_are_never_read(tmp_path: Path) -
     planted.mkdir()
     extra = tables["participants"].assign(participant_id="INTRUDER")
     extra.assign(_row=1).to_feather(planted / "participants.arrow")
-    (planted / "adjudication.pickle").symlink_to(tmp_path / "victim.txt")
+    (planted / "adjudication.kept").symlink_to(tmp_path / "victim.txt")
     same(whole, evaluate_raw(tables, contracts, 3, spill=tmp_path))
     assert not (tmp_path / "victim.txt").exists()
 
@@ -174,11 +174,12 @@ def _tight_budgets() -> dict[str, object]:
 def test_budget_passes_pay_from_the_kept_adjudication(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """With a spill folder, each partition makes its adjudication (validation, facts, rule
-    decisions) once; the passes that settle binding budgets pay from what it kept, and the
-    answer is still the single pass's. Without one, every pass starts over: same answer."""
-    from casefund.engine.adjudication import Adjudication
-    from casefund.scaleout import evaluate_raw, run_locally
+    """With a spill folder, each partition validates its rows and makes its rule decisions
+    once; the passes that settle binding budgets rebuild the adjudication from what it kept
+    (validated tables and decisions) and pay from it, and the answer is still the single
+    pass's. Without one, every pass starts over: same answer."""
+    import casefund.engine.adjudication as adjudication
+    from casefund.scaleout import RawPart, evaluate_raw, run_locally
 
     tables = _messy_tables()
     contracts = _tight_budgets()
@@ -190,49 +191,58 @@ def test_budget_passes_pay_from_the_kept_adjudication(
     )
     assert paid["foundation_grant"] == pytest.approx(2500.0, abs=0.01)  # both budgets bind
     assert 900.0 - 22.0 < paid["rw_part_a_nmcm"] <= 900.0  # whole $22 units: 880 of 900
-    laid = []
-    made = Adjudication.of.__func__  # type: ignore[attr-defined]
+    validated, decided = [], []
+    load, decide = RawPart.load, adjudication.decide
 
-    def counted(
-        cls: type[Adjudication], data: casefund.Dataset, prepared: object = None
-    ) -> Adjudication:
-        laid.append(len(data.activities))
-        return made(cls, data, prepared)  # type: ignore[no-any-return]
+    def counted_load(part: RawPart) -> casefund.Dataset:
+        validated.append(part)
+        return load(part)
 
-    monkeypatch.setattr(Adjudication, "of", classmethod(counted))
-    kept = []
+    def counted_decide(*args, **kwargs):  # type: ignore[no-untyped-def]
+        decided.append(1)
+        return decide(*args, **kwargs)
+
+    monkeypatch.setattr(RawPart, "load", counted_load)
+    monkeypatch.setattr(adjudication, "decide", counted_decide)
+    kept, before = [], []
 
     def watching(tasks):  # type: ignore[no-untyped-def]
-        kept.append(len(list(tmp_path.glob("casefund-run-*/part-*/adjudication.pickle"))))
+        kept.append(len(list(tmp_path.glob("casefund-run-*/part-*/adjudication.kept"))))
+        before.append((len(validated), len(decided)))
         return run_locally(tasks)
 
     same(whole, evaluate_raw(tables, contracts, 3, watching, spill=tmp_path))
-    assert len(laid) == 3  # once per partition: the two budget passes laid nothing
+    assert len(validated) == 3  # once per partition: the two budget passes validated nothing
     assert kept == [0, 3, 3]  # kept in the run's own folder after the first pass
-    laid.clear()
+    first_pass = before[1][1]
+    assert first_pass > 0 and len(decided) == first_pass  # no rule decided again
+    validated.clear()
+    decided.clear()
     same(whole, evaluate_raw(tables, contracts, 3, spill=False))
-    assert len(laid) == 9  # nowhere to keep it: three passes of three partitions
+    assert len(validated) == 9  # nowhere to keep it: three passes of three partitions
+    assert len(decided) == 3 * first_pass
 
 
 def test_an_adjudication_not_sealed_by_this_run_is_refused(tmp_path: Path) -> None:
-    """The kept adjudication is a pickle: a file changed between passes (or left by another
-    run) is refused before anything is unpickled."""
-    import pickle
-
+    """A kept file changed between passes (or left by another run, or cut short) is refused
+    before any of it is parsed."""
     from casefund.scaleout import evaluate_raw, run_locally
+    from casefund.scaleout.kept import KeptStateError
 
     passes = []
 
     def tampering(tasks):  # type: ignore[no-untyped-def]
-        if passes:  # after the first pass: swap one partition's file for another pickle
-            target = next(tmp_path.glob("casefund-run-*/part-0001/adjudication.pickle"))
-            target.write_bytes(bytes(32) + pickle.dumps(("not", "adjudication")))
+        if passes:  # after the first pass: flip one byte of one partition's kept file
+            target = next(tmp_path.glob("casefund-run-*/part-0001/adjudication.kept"))
+            blob = bytearray(target.read_bytes())
+            blob[len(blob) // 2] ^= 1
+            target.write_bytes(bytes(blob))
         passes.append(len(tasks))
         return run_locally(tasks)
 
-    with pytest.raises(RuntimeError, match="refusing to load"):
+    with pytest.raises(KeptStateError, match="refusing to read it"):
         evaluate_raw(_messy_tables(), _tight_budgets(), 3, tampering, spill=tmp_path)
-    assert passes == [3, 3]  # the first budget pass stopped at the swapped file
+    assert passes == [3, 3]  # the first budget pass stopped at the changed file
 
 
 def test_more_partitions_than_participants_leaves_empty_ones_harmless() -> None:

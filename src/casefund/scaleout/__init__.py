@@ -81,10 +81,10 @@ def evaluate_raw(
 
     ``spill=True`` writes the partitions' raw rows to a temporary folder (a path: to a
     fresh private folder made inside that one, which remote Dask workers must be able to
-    read; ``False``: they travel with the tasks). The folder also keeps each partition's
-    adjudication between stages as a pickle sealed with an HMAC under a key that
-    travels only with the partition: a file anyone else changed or left there is refused,
-    never unpickled. Each partition writes its denials there too (most of a run's rows):
+    read; ``False``: they travel with the tasks). The folder also keeps, between stages,
+    each partition's validated rows and rule decisions (Arrow and NumPy data, never a
+    pickle: :mod:`casefund.scaleout.kept`) sealed with an HMAC under a key that travels only
+    with the partition: a file anyone else changed or left there is refused unread. Each partition writes its denials there too (most of a run's rows):
     the result's ``denials`` is then read from those files a day at a time, and the folder
     is removed once the result is gone (with ``spill=False`` they are gathered in memory).
     """

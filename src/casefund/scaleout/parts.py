@@ -8,13 +8,10 @@ compact :class:`PartResult`.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import pickle
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, Literal, Protocol
+from typing import Literal, Protocol
 
 import numpy as np
 import pandas as pd
@@ -26,12 +23,13 @@ from casefund.engine.adjudication import Adjudication
 from casefund.errors import InputError
 from casefund.evaluation import monthly_eligibility
 from casefund.io.load import INPUT_ORDER, Dataset, _reference_problems
-from casefund.io.own_files import create_new, open_own
+from casefund.io.own_files import open_own
 from casefund.io.validate import ROW, empty_rejects, validate_table
 from casefund.records.contracts import Contract
 from casefund.records.tables import TABLES
 from casefund.reports.stored import Piece, write_piece
 from casefund.rules.book import rule_book
+from casefund.scaleout.kept import keep, load_kept
 from casefund.scaleout.worker import release_memory
 
 PER_PARTICIPANT = (
@@ -46,6 +44,8 @@ PER_PARTICIPANT = (
 SHARED = tuple(name for name in INPUT_ORDER if name not in PER_PARTICIPANT)
 Budgets = dict[str, float | None]
 DENIALS_FILE = "denials.arrow"  # a partition's stored denials, in its folder
+KEPT_FILE = "adjudication.kept"  # what a partition keeps between stages, in its folder
+_REFUSED = "refused activities"  # the kept activity rows validation refused
 # What a partition is asked to do (see :func:`run_part`).
 Stage = Literal["evaluate", "payments", "lines"]
 
@@ -184,7 +184,7 @@ def _run_part(part: Part, budgets: Budgets, stage: Stage) -> PartResult:
     store = _adjudication_store(part)
     if stage != "evaluate":
         if store is not None:
-            kept, contracts = _load_adjudication(*store)
+            kept, contracts = _load_adjudication(store)
         else:
             data = part.load()
             kept, contracts = Adjudication.of(data), data.contracts
@@ -202,7 +202,7 @@ def _run_part(part: Part, budgets: Budgets, stage: Stage) -> PartResult:
         # Some budget may bind: send the budgeted payments; the lines come once settled.
         lines = budgeted_payments(adjudication, order, set(budgets))
         if store is not None:  # kept with the decisions it has memoized
-            _keep_adjudication(*store, (adjudication, data.contracts))
+            _keep_adjudication(store, data, adjudication)
     else:
         billing = bill(adjudication, order, rule_book())
         lines, denials = _compact(billing.lines), _denials(part, billing.denials)
@@ -245,7 +245,7 @@ def budgeted_payments(
 
 def _compact(frame: pd.DataFrame) -> pd.DataFrame:
     """Lines or denials as a partition sends them: activity ids as Arrow strings (far
-    cheaper to pickle and concatenate than Python ones)."""
+    cheaper to send and concatenate than Python ones)."""
     frame["activity_id"] = frame["activity_id"].astype("str")
     return frame
 
@@ -259,52 +259,43 @@ def _denials(part: Part, denials: pd.DataFrame) -> pd.DataFrame | Piece:
     return write_piece(_compact(denials), Path(folder) / DENIALS_FILE)
 
 
-def _adjudication_store(part: Part) -> tuple[Path, bytes] | None:
-    """Where a partition keeps its adjudication, and the key that seals it (partitions with
-    no folder, or no seal, keep nothing and start each pass over)."""
-    folder, seal = getattr(part, "folder", None), getattr(part, "seal", None)
-    if folder is None or not seal:
+def _adjudication_store(part: Part) -> tuple[RawPart, Path, bytes] | None:
+    """Where a partition keeps its adjudication, and the key that seals it (partitions
+    validated whole, or with no folder or seal, keep nothing and start each pass over)."""
+    if not isinstance(part, RawPart) or part.folder is None or not part.seal:
         return None
-    return Path(folder) / "adjudication.pickle", seal
+    return part, part.folder / KEPT_FILE, part.seal
 
 
-class _Sealing:
-    """A file writer that also feeds what it writes to a MAC."""
-
-    def __init__(self, file: BinaryIO, mac: hmac.HMAC) -> None:
-        self.file, self.mac = file, mac
-
-    def write(self, data: bytes) -> int:
-        self.mac.update(data)
-        return self.file.write(data)
-
-
-def _keep_adjudication(path: Path, seal: bytes, kept: object) -> None:
-    """Pickle ``kept`` to ``path`` behind an HMAC-SHA256 of its bytes under ``seal`` (a
-    link or file already there is removed, never written through)."""
-    mac = hmac.new(seal, digestmod=hashlib.sha256)
-    path.unlink(missing_ok=True)
-    with create_new(path) as file:
-        file.write(bytes(mac.digest_size))  # the tag goes here once the pickle is written
-        pickle.dump(kept, _Sealing(file, mac), protocol=pickle.HIGHEST_PROTOCOL)
-        file.seek(0)
-        file.write(mac.digest())
+def _keep_adjudication(
+    store: tuple[RawPart, Path, bytes], data: Dataset, adjudication: Adjudication
+) -> None:
+    """What rebuilds ``adjudication`` in a later stage: the partition's validated tables, the
+    activity rows it refused, and the rule decisions made so far."""
+    _, path, seal = store
+    tables = {name: data[name] for name in PER_PARTICIPANT}
+    refused = data.refused.get("activities")
+    if refused is not None:
+        tables[_REFUSED] = refused
+    keep(path, seal, tables, adjudication.decisions)
 
 
-def _load_adjudication(path: Path, seal: bytes) -> tuple[Adjudication, list[Contract]]:
-    """The adjudication this partition kept, unpickled only once its tag proves that this
-    run wrote exactly these bytes (read once into memory: what is checked is what loads)."""
-    with open_own(path) as file:
-        blob = memoryview(file.read())
-    size = hashlib.sha256().digest_size
-    expected = hmac.new(seal, blob[size:], digestmod=hashlib.sha256).digest()
-    if not hmac.compare_digest(bytes(blob[:size]), expected):
-        raise RuntimeError(
-            f"{path}: not the adjudication this run kept for the partition "
-            "(changed, or written by another run); refusing to load it"
-        )
-    kept: tuple[Adjudication, list[Contract]] = pickle.loads(blob[size:])  # sealed above
-    return kept
+def _load_adjudication(store: tuple[RawPart, Path, bytes]) -> tuple[Adjudication, list[Contract]]:
+    """The adjudication a partition kept: rebuilt from its validated tables (no validation
+    again), with the decisions it had made."""
+    part, path, seal = store
+    tables, decisions = load_kept(path, seal)
+    refused = tables.pop(_REFUSED, None)
+    data = Dataset(
+        {**part.shared, **tables},
+        part.contracts,
+        empty_rejects(),
+        dict(part.origins),
+        refused={} if refused is None else {"activities": refused},
+    )
+    adjudication = Adjudication.of(data)
+    adjudication.decisions.update(decisions)
+    return adjudication, part.contracts
 
 
 def budgeted(contracts: list[Contract], budgets: Budgets) -> list[Contract]:
