@@ -84,9 +84,10 @@ def evaluate_raw(
     read; ``False``: they travel with the tasks). The folder also keeps, between stages,
     each partition's validated rows and rule decisions (Arrow and NumPy data, never a
     pickle: :mod:`casefund.scaleout.kept`) sealed with an HMAC under a key that travels only
-    with the partition: a file anyone else changed or left there is refused unread. Each partition writes its denials there too (most of a run's rows):
-    the result's ``denials`` is then read from those files a day at a time, and the folder
-    is removed once the result is gone (with ``spill=False`` they are gathered in memory).
+    with the partition: a file anyone else changed or left there is refused unread. Each
+    partition writes its denials there too (most of a run's rows): the result's
+    ``denials`` is then read from those files a day at a time, and the folder is removed
+    once the result is gone (with ``spill=False`` they are gathered in memory).
     """
     if spill is False:
         return _evaluate_raw(tables, contracts, parts, runner, None, as_of)

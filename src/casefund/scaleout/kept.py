@@ -167,33 +167,36 @@ def _dtype(spec: dict[str, Any]) -> Any:
 
 
 def _frame(data: memoryview, columns: dict[str, dict[str, Any]]) -> pd.DataFrame:
+    """The kept table, each column converted straight to its recorded dtype (text and
+    categories from Arrow's buffers; other columns through Arrow's pandas conversion)."""
     table = pa.ipc.open_stream(pa.py_buffer(data)).read_all()
-    frame = table.to_pandas()
-    return pd.DataFrame(
-        {name: _column(frame[name], spec) for name, spec in columns.items()}, index=frame.index
-    )
+    plain = [name for name, spec in columns.items() if spec["kind"] == "plain"]
+    converted = table.select(plain).to_pandas() if plain else pd.DataFrame(index=range(len(table)))
+    out: dict[str, Any] = {}
+    for name, spec in columns.items():
+        if spec["kind"] == "plain":
+            dtype = _dtype(spec)
+            column = converted[name]
+            out[name] = column if column.dtype == dtype else column.astype(dtype)
+        elif spec["kind"] == "string":
+            values = table.column(name).to_numpy(zero_copy_only=False)
+            out[name] = pd.array(values, dtype=_dtype(spec))
+        elif spec["kind"] == "category":
+            out[name] = _categorical(table.column(name), spec)
+        else:
+            raise KeptStateError(f"unknown kind of column {spec['kind']!r}")
+    return pd.DataFrame(out, index=pd.RangeIndex(len(table)))
 
 
-def _column(series: pd.Series, spec: dict[str, Any]) -> pd.Series:
-    if spec["kind"] != "category":
-        dtype = _dtype(spec)
-        return series if series.dtype == dtype else series.astype(dtype)
+def _categorical(column: Any, spec: dict[str, Any]) -> pd.Categorical:
     categories = pd.Index(spec["values"], dtype=_dtype(spec["categories"]))
     dtype = pd.CategoricalDtype(categories, ordered=spec["ordered"])
-    if _same_categories(series, categories):
+    array = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
+    if pa.types.is_dictionary(array.type) and array.dictionary.to_pylist() == spec["values"]:
         # Arrow kept the categories as its dictionary, in order: the codes carry over.
-        codes = series.cat.codes.to_numpy()
-        return pd.Series(pd.Categorical.from_codes(codes, dtype=dtype), index=series.index)
-    return series.astype(object).astype(dtype)
-
-
-def _same_categories(series: pd.Series, categories: pd.Index) -> bool:
-    if not isinstance(series.dtype, pd.CategoricalDtype):
-        return False
-    read = series.cat.categories
-    return len(read) == len(categories) and bool(
-        (read.astype(object) == categories.astype(object)).all()
-    )
+        codes = array.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+        return pd.Categorical.from_codes(codes.astype(np.int64), dtype=dtype)
+    return pd.Categorical(np.asarray(array.to_pylist(), dtype=object), dtype=dtype)
 
 
 # --- decisions ----------------------------------------------------------------------------
