@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from casefund.errors import InputError
+from casefund.reports.claims import coded_claims
 from casefund.reports.outputs import Evaluation
 
 HCPCS = "https://bluebutton.cms.gov/resources/codesystem/hcpcs"
@@ -34,7 +35,7 @@ def claim_resources(
         raise InputError(f"contract '{contract_id}' is not in contracts.yaml")
     contract = contracts[contract_id]
     npi = contract.billing.provider_npi if contract.billing else None
-    claims = evaluation.claims.loc[evaluation.claims["contract_id"].astype(str) == contract_id]
+    claims = coded_claims(evaluation, contract_id, "FHIR Claim")
     day = (created or dt.date(2000, 1, 1)).isoformat()
     out = []
     for (participant, month), rows in claims.groupby(["participant_id", "month"], sort=True):

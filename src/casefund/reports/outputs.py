@@ -24,6 +24,7 @@ from casefund.reports.admin_cap import build_admin_cap
 from casefund.reports.breakdown import build_breakdown
 from casefund.reports.charge_caps import build_charge_caps
 from casefund.reports.claims import build_claims
+from casefund.reports.columns import KINDS, exact
 from casefund.reports.explanation import ActivityRecords, Explanation, explain_records
 from casefund.reports.files import (
     FORMATS,
@@ -239,6 +240,14 @@ def last_service_date(lines: pd.DataFrame) -> dt.date | None:
     return dt.date.fromisoformat(text) if text else None
 
 
+def _exact(name: str, table: Table) -> Table:
+    """An output with its declared numbers rounded to their places (stored tables are
+    written already exact: denials hold whole minutes only)."""
+    if isinstance(table, StoredTable):
+        return table
+    return exact(table, KINDS.get(name, {}))
+
+
 def assemble(
     data: Dataset,
     lines: pd.DataFrame,
@@ -253,5 +262,5 @@ def assemble(
     book = rule_book()
     day = as_of or last_service_date(lines)
     parts = Parts(data, lines, denials, eligibility, book, day)
-    frames = {name: output.build(parts) for name, output in OUTPUTS.items()}
+    frames = {name: _exact(name, output.build(parts)) for name, output in OUTPUTS.items()}
     return Evaluation(frames, __version__, book.digest, hashes, data, day)

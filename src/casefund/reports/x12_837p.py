@@ -17,6 +17,7 @@ import pandas as pd
 
 from casefund.errors import InputError
 from casefund.records.contracts import Billing, Contract
+from casefund.reports.claims import coded_claims
 from casefund.reports.outputs import Evaluation
 
 DELIMITERS = ("~", "*", ":", "^")
@@ -94,9 +95,7 @@ def build_837p(
     if contract.billing is None:
         raise InputError(f"contract '{contract_id}': key 'billing' is needed to write an 837P")
     billing = contract.billing
-    claims = evaluation.claims.loc[evaluation.claims["contract_id"].astype(str) == contract_id]
-    if claims.empty:
-        raise InputError(f"contract '{contract_id}' has no billable claims to write")
+    claims = coded_claims(evaluation, contract_id, "837P")
     people = evaluation.dataset.participants.set_index(
         evaluation.dataset.participants["participant_id"].astype(str)
     )

@@ -1,0 +1,109 @@
+"""What each number in an output is, declared once beside the output.
+
+A column's kind decides how it is written everywhere: money to the cent, units to the
+hundredth, shares to six places — in the frames the Python API returns, CSV, Parquet,
+workbooks and claim files alike — and how a workbook formats it (currency, percent, whole
+numbers, dates as dates). Sums of cents in binary floating point drift off the cent
+(``0.33999999999999997``); rounding each declared column once, where an output is built,
+is what keeps that noise out of every file. Formats come from these declarations, never
+from a header's name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import Enum
+
+import numpy as np
+import pandas as pd
+
+
+class Kind(Enum):
+    """What a number counts, and so how it is rounded and shown."""
+
+    MONEY = "money"  # dollars, to the cent
+    UNITS = "units"  # billing units as the payer counts them, to the hundredth
+    SHARE = "share"  # a fraction of a whole (0.091 is 9.1 %), to six places
+    RATIO = "ratio"  # a number on its own scale (income as % of the poverty line), 2 places
+    COUNT = "count"  # activities, lines, members: whole numbers
+    MINUTES = "minutes"  # staff time: whole minutes
+    YEAR = "year"
+    DATE = "date"
+
+
+DECIMALS: dict[Kind, int] = {Kind.MONEY: 2, Kind.UNITS: 2, Kind.SHARE: 6, Kind.RATIO: 2}
+
+# Excel number formats per kind (the workbook's view; the value is the rounded number).
+EXCEL_FORMATS: dict[Kind, str] = {
+    Kind.MONEY: '"$"#,##0.00',
+    Kind.UNITS: "#,##0.00",
+    Kind.SHARE: "0.0%",
+    Kind.RATIO: "0.00",
+    Kind.COUNT: "#,##0",
+    Kind.MINUTES: "#,##0",
+    Kind.YEAR: "0",
+    Kind.DATE: "yyyy-mm-dd",
+}
+
+M, U, S = Kind.MONEY, Kind.UNITS, Kind.SHARE
+
+# Every numeric column of every output (a test checks none is left undeclared).
+KINDS: dict[str, dict[str, Kind]] = {
+    "lines": {"minutes": Kind.MINUTES, "units": U, "amount": M, "federal_share": M},
+    "denials": {"minutes": Kind.MINUTES},
+    "claims": {"units": U, "amount": M, "lines": Kind.COUNT},
+    "breakdown": {"activities": Kind.COUNT, "minutes": Kind.MINUTES, "units": U, "amount": M},
+    "admin_cap": {
+        "award": M,
+        "direct": M,
+        "administrative": M,
+        "share": S,
+        "cap": M,
+        "excess": M,
+        "share_of_expenditure": S,
+        "indirect": M,
+        "planning": M,
+        "quality_management": M,
+        "total": M,
+        "planning_cap": M,
+        "planning_excess": M,
+        "combined_cap": M,
+        "combined_excess": M,
+        "cqm_limit": M,
+        "cqm_excess": M,
+        "core_medical_share": S,
+        "core_medical_floor": S,
+    },
+    "recertification": {"days_left": Kind.COUNT},
+    "charge_caps": {
+        "year": Kind.YEAR,
+        "income_pct_fpl": Kind.RATIO,
+        "cap_share": S,
+        "annual_income": M,
+        "cap_amount": M,
+        "charged": M,
+        "charges": Kind.COUNT,
+        "excess": M,
+    },
+    "rejects": {"row": Kind.COUNT},
+    "recoverable": {"activities": Kind.COUNT, "minutes": Kind.MINUTES, "estimated_amount": M},
+}
+
+
+def exact(frame: pd.DataFrame, kinds: Mapping[str, Kind]) -> pd.DataFrame:
+    """``frame`` with each declared float column rounded to its kind's places (a new frame
+    where anything changed; integer and missing values are left as they are)."""
+    rounded: dict[str, pd.Series] = {}
+    for name, kind in kinds.items():
+        places = DECIMALS.get(kind)
+        if places is None or name not in frame.columns:
+            continue
+        column = frame[name]
+        if isinstance(column.dtype, np.dtype) and column.dtype.kind == "f":
+            values = column.to_numpy()
+            done = np.round(values, places)
+            if not np.array_equal(done, values, equal_nan=True):
+                rounded[name] = pd.Series(done, index=frame.index, name=name)
+        elif isinstance(column.dtype, pd.Float64Dtype):
+            rounded[name] = column.round(places)
+    return frame.assign(**rounded) if rounded else frame
