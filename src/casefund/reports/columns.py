@@ -37,7 +37,7 @@ DECIMALS: dict[Kind, int] = {Kind.MONEY: 2, Kind.UNITS: 2, Kind.SHARE: 6, Kind.R
 EXCEL_FORMATS: dict[Kind, str] = {
     Kind.MONEY: '"$"#,##0.00',
     Kind.UNITS: "#,##0.00",
-    Kind.SHARE: "0.0%",
+    Kind.SHARE: "0.00%",
     Kind.RATIO: "0.00",
     Kind.COUNT: "#,##0",
     Kind.MINUTES: "#,##0",
@@ -45,13 +45,21 @@ EXCEL_FORMATS: dict[Kind, str] = {
     Kind.DATE: "yyyy-mm-dd",
 }
 
-M, U, S = Kind.MONEY, Kind.UNITS, Kind.SHARE
+M, U, S, D = Kind.MONEY, Kind.UNITS, Kind.SHARE, Kind.DATE
 
-# Every numeric column of every output (a test checks none is left undeclared).
+# Every numeric column of every output (a test checks none is left undeclared), and the
+# columns holding dates as ISO text (written to workbooks as dates).
 KINDS: dict[str, dict[str, Kind]] = {
-    "lines": {"minutes": Kind.MINUTES, "units": U, "amount": M, "federal_share": M},
+    "lines": {
+        "minutes": Kind.MINUTES,
+        "units": U,
+        "amount": M,
+        "federal_share": M,
+        "service_date": D,
+    },
     "denials": {"minutes": Kind.MINUTES},
-    "claims": {"units": U, "amount": M, "lines": Kind.COUNT},
+    "claims": {"units": U, "amount": M, "lines": Kind.COUNT, "service_date": D},
+    "eligibility": {"as_of": D},
     "breakdown": {"activities": Kind.COUNT, "minutes": Kind.MINUTES, "units": U, "amount": M},
     "admin_cap": {
         "award": M,
@@ -73,8 +81,15 @@ KINDS: dict[str, dict[str, Kind]] = {
         "cqm_excess": M,
         "core_medical_share": S,
         "core_medical_floor": S,
+        "period_start": D,
+        "period_end": D,
     },
-    "recertification": {"days_left": Kind.COUNT},
+    "recertification": {
+        "days_left": Kind.COUNT,
+        "eligible_through": D,
+        "as_of": D,
+        "start_date": D,
+    },
     "charge_caps": {
         "year": Kind.YEAR,
         "income_pct_fpl": Kind.RATIO,
@@ -87,23 +102,28 @@ KINDS: dict[str, dict[str, Kind]] = {
     },
     "rejects": {"row": Kind.COUNT},
     "recoverable": {"activities": Kind.COUNT, "minutes": Kind.MINUTES, "estimated_amount": M},
+    "terms": {"effective_from": D, "effective_to": D},
+    "reasons": {"effective_from": D, "effective_to": D},
 }
 
 
 def exact(frame: pd.DataFrame, kinds: Mapping[str, Kind]) -> pd.DataFrame:
-    """``frame`` with each declared float column rounded to its kind's places (a new frame
-    where anything changed; integer and missing values are left as they are)."""
+    """``frame`` with each declared float column rounded to its kind's places (``"*"``:
+    the kind of every float column not named). A new frame where anything changed; whole
+    numbers and missing values are left as they are."""
+    default = kinds.get("*")
     rounded: dict[str, pd.Series] = {}
-    for name, kind in kinds.items():
-        places = DECIMALS.get(kind)
-        if places is None or name not in frame.columns:
+    for name in frame.columns:
+        kind = kinds.get(str(name), default)
+        places = DECIMALS.get(kind) if kind is not None else None
+        if places is None:
             continue
         column = frame[name]
         if isinstance(column.dtype, np.dtype) and column.dtype.kind == "f":
             values = column.to_numpy()
             done = np.round(values, places)
             if not np.array_equal(done, values, equal_nan=True):
-                rounded[name] = pd.Series(done, index=frame.index, name=name)
+                rounded[str(name)] = pd.Series(done, index=frame.index, name=name)
         elif isinstance(column.dtype, pd.Float64Dtype):
-            rounded[name] = column.round(places)
+            rounded[str(name)] = column.round(places)
     return frame.assign(**rounded) if rounded else frame

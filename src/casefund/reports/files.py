@@ -20,7 +20,7 @@ import json
 import re
 import shutil
 import zipfile
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,9 @@ import pyarrow.compute as pc  # type: ignore[import-untyped,unused-ignore]
 
 from casefund.errors import InputError
 from casefund.reports.cells import FORMULA_START, MANIFEST, neutralized
+from casefund.reports.columns import Kind
 from casefund.reports.csv_text import write_frame
+from casefund.reports.workbook import ChartMaker, SheetKinds, workbook_bytes
 
 # Files earlier casefund versions wrote before manifests listed their files.
 _KNOWN_OUTPUTS = {
@@ -243,42 +245,35 @@ def _chunk_field(field: Any) -> Any:
     return field
 
 
-SheetFormatter = Callable[[Any, pd.DataFrame], None]
-
-
 def write_workbook(
-    sheets: Mapping[str, pd.DataFrame], path: Path, format_sheet: SheetFormatter | None = None
+    sheets: Mapping[str, pd.DataFrame],
+    path: Path,
+    kinds: SheetKinds | None = None,
+    charts: ChartMaker | None = None,
 ) -> Path:
-    """An XLSX workbook, one sheet per frame, text neutralized, the same bytes every time."""
-    try:
-        import openpyxl  # type: ignore[import-untyped]  # noqa: F401
-    except ImportError as exc:
-        raise InputError(
-            "writing XLSX needs the 'xlsx' extra: pip install 'casefund[xlsx]'"
-        ) from exc
-    buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        for name, frame in sheets.items():
-            title = _sheet_title(name)
-            neutralize(frame).to_excel(writer, sheet_name=title, index=False)
-            _as_text(writer.sheets[title])
-            if format_sheet is not None:
-                format_sheet(writer.sheets[title], frame)
-    path.write_bytes(_reproducible(buffer.getvalue()))
+    """An XLSX workbook, one sheet per frame (``kinds``: per sheet name, each column's
+    declared kind), text neutralized, the same bytes every time."""
+    neutral: dict[str, pd.DataFrame] = {}
+    declared: dict[str, dict[str, Kind]] = {}
+    for name, frame in sheets.items():
+        title = _sheet_title(name)
+        neutral[title] = neutralize(frame)
+        mine = (kinds or {}).get(name, {})
+        # Headers may have been quoted by neutralize: kinds follow the columns' positions.
+        declared[title] = {
+            str(new): mine[str(old)]
+            for old, new in zip(frame.columns, neutral[title].columns, strict=True)
+            if str(old) in mine
+        }
+        if "*" in mine:
+            declared[title]["*"] = mine["*"]
+    path.write_bytes(_reproducible(workbook_bytes(neutral, declared, charts)))
     return path
 
 
 def _sheet_title(name: str) -> str:
     # Excel forbids []:*?/\ in sheet names and allows 31 characters.
     return re.sub(r"[\[\]:*?/\\]", "_", name)[:31] or "sheet"
-
-
-def _as_text(sheet: Any) -> None:
-    """Every text cell stored as text: openpyxl would otherwise store '=…' as a formula."""
-    for row in sheet.iter_rows():
-        for cell in row:
-            if isinstance(cell.value, str):
-                cell.data_type = "s"
 
 
 def _reproducible(data: bytes) -> bytes:

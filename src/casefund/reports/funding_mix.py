@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from casefund.reports.columns import KINDS, Kind, exact
 from casefund.reports.outputs import Evaluation
 from casefund.rules.book import RuleBook, rule_book
 
@@ -30,8 +31,41 @@ class FundingMix:
     admin_cap: pd.DataFrame
     recoverable: pd.DataFrame
 
-    def sheets(self) -> dict[str, pd.DataFrame]:
+    def sheet_kinds(self) -> dict[str, dict[str, Kind]]:
+        """What each sheet's numbers are (its workbook formats)."""
+        money, share = Kind.MONEY, Kind.SHARE
         return {
+            "funding by funder": {
+                "minutes": Kind.MINUTES,
+                "cost": money,
+                "billed": money,
+                "share_of_cost": share,
+            },
+            "funding by month": {"*": money},  # one column of cost per funder
+            "unbillable reasons": {
+                "lines": Kind.COUNT,
+                "minutes": Kind.MINUTES,
+                "cost": money,
+                "share_of_unfunded_cost": share,
+            },
+            "budget vs actual": {
+                "budget": money,
+                "billed": money,
+                "remaining": money,
+                "share_spent": share,
+            },
+            "caseload per FTE": {
+                "participants": Kind.COUNT,
+                "fte": Kind.RATIO,
+                "caseload_per_fte": Kind.RATIO,
+            },
+            "admin cap": KINDS["admin_cap"],
+            "recoverable revenue": KINDS["recoverable"],
+        }
+
+    def sheets(self) -> dict[str, pd.DataFrame]:
+        """Each sheet, its numbers rounded to their declared places."""
+        frames = {
             "funding by funder": self.by_funder,
             "funding by month": self.by_month,
             "unbillable reasons": self.unbillable_reasons,
@@ -40,6 +74,8 @@ class FundingMix:
             "admin cap": self.admin_cap,
             "recoverable revenue": self.recoverable,
         }
+        kinds = self.sheet_kinds()
+        return {name: exact(frame, kinds[name]) for name, frame in frames.items()}
 
 
 def _line_costs(evaluation: Evaluation) -> pd.DataFrame:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
@@ -26,23 +25,7 @@ PALETTE = [
 
 
 def write_xlsx(mix: FundingMix, path: Path) -> Path:
-    return write_workbook(mix.sheets(), path, _format_sheet)
-
-
-def _format_sheet(sheet: Any, frame: pd.DataFrame) -> None:
-    from openpyxl.styles import Font, PatternFill  # type: ignore[import-untyped]
-
-    for cell in sheet[1]:
-        cell.font = Font(bold=True, color="FFFFFF")
-        cell.fill = PatternFill("solid", fgColor="1B6CA8")
-    for column in sheet.columns:
-        width = max(len(str(c.value or "")) for c in column)
-        sheet.column_dimensions[column[0].column_letter].width = min(60, width + 2)
-        header = str(column[0].value or "")
-        if header in ("cost", "billed", "budget", "remaining", "amount") or header.endswith("cost"):
-            for cell in column[1:]:
-                cell.number_format = '"$"#,##0.00'
-    sheet.freeze_panes = "A2"
+    return write_workbook(mix.sheets(), path, mix.sheet_kinds())
 
 
 def _stacked_bars(frame: pd.DataFrame, title: str) -> str:

@@ -188,7 +188,7 @@ class Evaluation:
         written = [self._write_one(name, table, out, form) for name, table in self.frames.items()]
         if xlsx:
             sheets = {name: self._stamped(name, _frame(t)) for name, t in self.frames.items()}
-            written.append(write_workbook(sheets, out / "casefund.xlsx"))
+            written.append(write_workbook(sheets, out / "casefund.xlsx", KINDS))
         manifest = {**self.manifest(), "files": sorted(keep), "xlsx": xlsx, "format": form}
         written.append(write_manifest(out, manifest, written))
         return written
