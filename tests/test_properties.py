@@ -60,6 +60,18 @@ def test_every_accepted_minute_is_in_lines_exactly_once(data: Any) -> None:
     got = got.sort_index()
     pd.testing.assert_series_equal(got, expected, check_names=False)
     assert (lines["minutes"] >= 0).all()
+    # Every recorded dollar (a deposit, meals) is on the lines once: paid by a contract, or
+    # carried by the activity's unbillable remainder.
+    assert result.dataset is not None
+    acts = result.dataset.activities
+    recorded = acts.set_index(acts["activity_id"].astype(str))["amount"].astype(float).fillna(0.0)
+    carried = lines.groupby(lines["activity_id"].astype(str))["pass_through"].sum()
+    np.testing.assert_allclose(
+        carried.reindex(recorded.index).fillna(0.0).to_numpy(), recorded.to_numpy(), atol=0.011
+    )
+    assert (lines["pass_through"] >= 0).all()
+    unpaid = lines.loc[lines["status"] != "billable", "pass_through"]
+    assert (unpaid.groupby(lines["activity_id"].astype(str)).size() <= 1).all()
     # input rows = accepted + refused, for every table
     assert result.dataset is not None
     for name, count in result.dataset.input_rows.items():

@@ -551,6 +551,8 @@ def funding_mix_report(
             f"{row.share_of_cost:.1%}",
         )
     console.print(table)
+    for notice in mix.notices:
+        console.print(f"note: {notice}")
 
 
 @rules_app.command("list")

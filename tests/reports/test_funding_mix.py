@@ -30,6 +30,48 @@ def test_costs_split_into_funders_and_the_unfunded_remainder() -> None:
     assert mix.budgets.set_index("contract_id").loc["rw_nmcm", "billed"] == 44.0
 
 
+def test_regression_unfunded_cost_includes_unpaid_pass_through_amounts() -> None:
+    """Regression (issue 17): unfunded cost counted staff time only; the demo's unpaid
+    housing deposits and meals recorded on activities appeared nowhere."""
+    from casefund.synthetic import Shape, demo_contracts, generate
+
+    evaluation = casefund.evaluate(
+        generate(Shape(participants=60, months=4, seed=3)), demo_contracts()
+    )
+    lines = evaluation.lines
+    assert evaluation.dataset is not None
+    recorded = float(evaluation.dataset.activities["amount"].astype(float).sum())
+    assert recorded > 0
+    assert float(lines["pass_through"].sum()) == pytest.approx(recorded, abs=0.01 * len(lines))
+    unpaid = float(lines.loc[lines["status"] == "unbillable", "pass_through"].sum())
+    assert unpaid > 0
+    mix = funding_mix(evaluation)
+    by = mix.by_funder.set_index("funder")
+    assert by.loc["(unfunded)", "pass_through"] == pytest.approx(unpaid, abs=0.01)
+    assert (by["cost"] - by["staff_cost"] - by["pass_through"]).abs().max() < 0.011
+    assert by["pass_through"].sum() == pytest.approx(recorded, abs=0.5)
+
+
+def test_a_run_without_staff_costs_says_so(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(FIXTURE, data)
+    (data / "staff.csv").unlink()
+    mix = funding_mix(casefund.evaluate(data))
+    assert any(n.startswith("No staff table") for n in mix.notices)
+    result = runner.invoke(
+        app, ["report", "funding-mix", "--data", str(data), "--out", str(tmp_path / "m.html")]
+    )
+    assert result.exit_code == 0, result.output
+    assert "note: No staff table" in " ".join(result.output.split())
+    assert "No staff table" in (tmp_path / "m.html").read_text()
+    result = runner.invoke(
+        app, ["report", "funding-mix", "--data", str(data), "--out", str(tmp_path / "m.xlsx")]
+    )
+    assert result.exit_code == 0, result.output
+    book = load_workbook(tmp_path / "m.xlsx")
+    assert "notes" in book.sheetnames and "No staff table" in str(book["notes"]["A2"].value)
+
+
 def test_caseload_is_checked_against_the_program_models() -> None:
     caseload = funding_mix(casefund.evaluate(FIXTURE)).caseload
     assert set(caseload.columns) >= {"caseload_per_fte", "within_icm_20", "within_act_15"}

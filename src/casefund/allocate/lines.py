@@ -61,7 +61,7 @@ DENIAL_COLUMNS = ["activity_id", "contract_id", "rule_id", "minutes", "primary",
 # their cost per hour (NaN where the staff table does not say); for unbillable lines,
 # whether the primary refusal was for want of a known fact, and what the primary contract
 # would have paid.
-MEMORY_COLUMNS = ["staff_id", "hourly_cost", "fact_unknown", "estimated_amount"]
+MEMORY_COLUMNS = ["staff_id", "hourly_cost", "pass_through", "fact_unknown", "estimated_amount"]
 
 
 @dataclass
@@ -191,6 +191,7 @@ def lines_of(
             "federal_share": _federal_share(contracts, allocation, book, adjudication.days[rows]),
             "staff_id": _take(_staff_ids(acts), rows),
             "hourly_cost": adjudication.hourly_cost[rows],
+            "pass_through": np.round(allocation.pass_through, 2),
         }
     )
     order = np.lexsort((contract_ix == -1, pick, rows))
@@ -340,6 +341,7 @@ def refused_lines(refused: pd.DataFrame, book: RuleBook) -> pd.DataFrame:
             "federal_share": np.nan,
             "staff_id": text("staff_id") if "staff_id" in refused else "",
             "hourly_cost": np.nan,
+            "pass_through": 0.0,  # a refused row's recorded cost is not read
             "fact_unknown": False,
             "estimated_amount": 0.0,
         }

@@ -37,11 +37,17 @@ class Allocation:
     status: np.ndarray  # LineStatus codes
     reasons: pd.Categorical  # decoded rule ids
     denials: Denials
+    # Recorded costs (pass-through dollars: a deposit, meals) each share carries: what the
+    # contract paid of them, and on the unbillable remainder what nobody paid.
+    pass_through: np.ndarray = field(default_factory=lambda: np.zeros(0))
     month_decisions: dict[str, Decisions] = field(default_factory=dict)
 
 
-# One contract's share: rows, contract position, minutes, units, amount, status, reason bits.
-Share = tuple[np.ndarray, int, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+# One contract's share: rows, contract position, minutes, units, amount, status, reason bits,
+# recorded cost carried.
+Share = tuple[
+    np.ndarray, int, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray
+]
 
 
 def contract_order(contracts: list[Contract]) -> list[Contract]:
@@ -183,7 +189,10 @@ class Waterfall:
             self.bits.set(line_bits, rule_id, mask[rows] & taken)
         for rule_id, mask in per_month.warned:
             self.bits.set(line_bits, rule_id, mask[of_month][rows] & taken)
-        partial = taken & (share.minutes < offer.minutes)
+        # Taken in part: some minutes, or some of the recorded cost (a deposit a budget
+        # paid only partly), left for the contracts after this one.
+        cost_left = np.round(offer.amount - share.cost_taken, 2) > 0
+        partial = taken & ((share.minutes < offer.minutes) | cost_left)
         refused = np.zeros(self.rows, dtype=np.int64)
         refused[rows] = offer.minutes - share.minutes
         for rule_id, mask in share.stop_reasons:
@@ -201,6 +210,7 @@ class Waterfall:
                 share.amount[sel],
                 share.status[sel],
                 line_bits[sel],
+                share.cost_taken[sel],
             )
         )
         self.remaining[rows] -= share.minutes
@@ -212,8 +222,10 @@ class Waterfall:
             owner[held] = np.where(owner[held] < 0, position, owner[held])
 
     def finish(self) -> Allocation:
-        """The shares taken, then one unbillable share per row with anything left."""
-        leftover = np.flatnonzero((self.remaining > 0) | ~self.funded)
+        """The shares taken, then one unbillable share per row with anything left: minutes,
+        or recorded cost no contract paid (a cent or more)."""
+        unpaid_cost = np.round(self.remaining_cost, 2) > 0
+        leftover = np.flatnonzero((self.remaining > 0) | ~self.funded | unpaid_cost)
         left_bits = self.stop_bits[leftover]
         nothing = ~np.asarray(left_bits.any(axis=1), dtype=bool)
         self.bits.set(left_bits, "allocation.no_contract", nothing)
@@ -227,6 +239,7 @@ class Waterfall:
                 np.zeros(len(leftover)),
                 np.full(len(leftover), LineStatus.UNBILLABLE),
                 left_bits,
+                np.clip(self.remaining_cost[leftover], 0.0, None),
             ),
         ]
         return Allocation(
@@ -239,6 +252,7 @@ class Waterfall:
             reasons=self.bits.decode(np.concatenate([s[6] for s in shares])),
             denials=self.log.denials(),
             month_decisions=self.month_decisions,
+            pass_through=np.concatenate([s[7] for s in shares]).astype(float),
         )
 
 

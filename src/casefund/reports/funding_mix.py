@@ -11,7 +11,7 @@ unbillable minutes.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -30,6 +30,8 @@ class FundingMix:
     caseload: pd.DataFrame
     admin_cap: pd.DataFrame
     recoverable: pd.DataFrame
+    # What the reader must know to read the cost right (no staff costs, say).
+    notices: list[str] = field(default_factory=list)
 
     def sheet_kinds(self) -> dict[str, dict[str, Kind]]:
         """What each sheet's numbers are (its workbook formats)."""
@@ -37,6 +39,8 @@ class FundingMix:
         return {
             "funding by funder": {
                 "minutes": Kind.MINUTES,
+                "staff_cost": money,
+                "pass_through": money,
                 "cost": money,
                 "billed": money,
                 "share_of_cost": share,
@@ -75,7 +79,10 @@ class FundingMix:
             "recoverable revenue": self.recoverable,
         }
         kinds = self.sheet_kinds()
-        return {name: exact(frame, kinds[name]) for name, frame in frames.items()}
+        sheets = {name: exact(frame, kinds[name]) for name, frame in frames.items()}
+        if self.notices:
+            sheets["notes"] = pd.DataFrame({"note": self.notices})
+        return sheets
 
 
 def _line_costs(evaluation: Evaluation) -> pd.DataFrame:
@@ -83,7 +90,11 @@ def _line_costs(evaluation: Evaluation) -> pd.DataFrame:
     for column in ("payer", "contract_id", "program", "status", "month"):
         lines[column] = lines[column].astype(object).fillna("")
     hourly = lines["hourly_cost"].astype(float)
-    lines["cost"] = (hourly.fillna(0.0) * lines["minutes"] / 60.0).round(2)
+    lines["staff_cost"] = (hourly.fillna(0.0) * lines["minutes"] / 60.0).round(2)
+    # Recorded costs (deposits, meals) go with the line that paid them, or with the
+    # activity's unbillable remainder when nobody did: every recorded dollar once.
+    lines["pass_through"] = lines["pass_through"].astype(float).fillna(0.0).round(2)
+    lines["cost"] = (lines["staff_cost"] + lines["pass_through"]).round(2)
     lines["funder"] = np.where(lines["status"] == "unbillable", "(unfunded)", lines["payer"])
     return lines
 
@@ -92,7 +103,13 @@ def funding_mix(evaluation: Evaluation) -> FundingMix:
     lines = _line_costs(evaluation)
     by_funder = (
         lines.groupby(["funder", "contract_id", "program"], sort=True)
-        .agg(minutes=("minutes", "sum"), cost=("cost", "sum"), billed=("amount", "sum"))
+        .agg(
+            minutes=("minutes", "sum"),
+            staff_cost=("staff_cost", "sum"),
+            pass_through=("pass_through", "sum"),
+            cost=("cost", "sum"),
+            billed=("amount", "sum"),
+        )
         .reset_index()
     )
     total_cost = by_funder["cost"].sum()
@@ -117,7 +134,34 @@ def funding_mix(evaluation: Evaluation) -> FundingMix:
         _caseload(evaluation, lines),
         evaluation.admin_cap,
         _recoverable(evaluation.recoverable),
+        cost_notices(lines, expenses_missing=expenses.empty, staff=evaluation.dataset["staff"]),
     )
+
+
+def cost_notices(lines: pd.DataFrame, expenses_missing: bool, staff: pd.DataFrame) -> list[str]:
+    """What the cost figures leave out, in words (shown in the report and the console)."""
+    minutes = lines["minutes"].to_numpy(dtype=np.int64)
+    total = int(minutes.sum())
+    unknown = lines["hourly_cost"].astype(float).isna().to_numpy(dtype=bool)
+    uncosted = int(minutes[unknown].sum())
+    notices = []
+    if staff.empty and total:
+        notices.append(
+            f"No staff table (staff.csv): the cost of staff time is unknown, so cost counts "
+            f"recorded pass-through amounts only and staff time is shown in minutes "
+            f"({total:,} minutes)."
+        )
+    elif uncosted:
+        notices.append(
+            f"{uncosted:,} of {total:,} minutes ({uncosted / total:.1%}) have no staff hourly "
+            "cost (no staff member on the activity, or none in staff.csv with a cost): their "
+            "staff time counts as $0.00."
+        )
+    if expenses_missing:
+        notices.append(
+            "No expenses table (expenses.csv): spending outside activities is not shown."
+        )
+    return notices
 
 
 def _unbillable_reasons(lines: pd.DataFrame, book: RuleBook) -> pd.DataFrame:

@@ -125,8 +125,10 @@ def _fixable(mix: FundingMix) -> pd.DataFrame:
 def write_html(mix: FundingMix, path: Path) -> Path:
     reasons = mix.unbillable_reasons.head(10)[["rule", "cost"]]
     budgets = mix.budgets.dropna(subset=["budget"])[["contract_id", "billed", "remaining"]]
+    notes = "".join(f"<p class='note'>{html.escape(n)}</p>" for n in mix.notices)
     body = [
         "<h1>Funding mix</h1>",
+        notes,
         _stacked_bars(mix.by_month.fillna(0.0), "Cost of case management by funder and month"),
         _stacked_bars(reasons, "Cost of unbillable time by reason (top 10)"),
         _stacked_bars(budgets.fillna(0.0), "Budget burn: billed and remaining by contract"),
@@ -143,7 +145,8 @@ def write_html(mix: FundingMix, path: Path) -> Path:
         "<!doctype html><html><head><meta charset='utf-8'><title>casefund funding mix"
         "</title><style>body{font-family:sans-serif;margin:2em}table{border-collapse:"
         "collapse;margin-bottom:2em}td,th{border:1px solid #ccc;padding:4px 8px}"
-        "th{background:#1b6ca8;color:white}</style></head><body>" + "".join(body) + "</body></html>"
+        "th{background:#1b6ca8;color:white}.note{background:#fff4d6;border-left:4px solid "
+        "#f39c12;padding:6px 10px}</style></head><body>" + "".join(body) + "</body></html>"
     )
     path.write_text(page, encoding="utf-8")
     return path
