@@ -89,6 +89,18 @@ def test_budget_periods_run_from_the_contract_anniversary() -> None:
     ]
 
 
+def test_regression_a_leap_day_anchor_leaves_no_day_between_budget_periods() -> None:
+    """Regression (issue 17): a period's end was counted from its own (clipped) start, so a
+    contract begun on 29 February had its 2027 period end on 2028-02-27 while the next
+    began on 2028-02-29, leaving 28 February in no period."""
+    contract = {**RW, "effective": {"from": "2024-02-29"}}
+    rows = cap_rows(
+        [("2027-03", "administrative", 10.0), ("2028-03", "administrative", 20.0)], contract
+    )
+    spans = rows[["period_start", "period_end"]].values.tolist()
+    assert spans == [["2027-02-28", "2028-02-28"], ["2028-02-29", "2029-02-27"]]
+
+
 def test_budget_stands_in_for_a_missing_award_and_spending_for_both() -> None:
     budget = {k: v for k, v in RW.items() if k != "award"} | {"caps": {"budget": 500_000}}
     row = cap_row(

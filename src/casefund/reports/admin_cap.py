@@ -25,6 +25,7 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
+from dateutil.relativedelta import relativedelta
 
 from casefund.payers.terms import contract_parameters
 from casefund.records.contracts import Contract
@@ -73,11 +74,19 @@ def budget_period_start(contract: Contract, month_start: dt.date) -> dt.date:
     return _anniversary(anchor, year)
 
 
+def budget_period_end(contract: Contract, start: dt.date) -> dt.date:
+    """The last day of the budget period beginning on ``start``: the day before the next
+    anniversary of the contract's start (counted from the contract's own start, so a period
+    anchored on 29 February ends on the right day in a leap year too)."""
+    anchor = contract.effective.start or dt.date(start.year, 1, 1)
+    return _anniversary(anchor, start.year + 1) - dt.timedelta(days=1)
+
+
 def _anniversary(anchor: dt.date, year: int) -> dt.date:
-    try:
-        return anchor.replace(year=year)
-    except ValueError:  # 29 February in a common year
-        return dt.date(year, 2, 28)
+    # relativedelta's absolute year keeps the month and day, 29 February becoming the 28th
+    # in a common year.
+    day: dt.date = anchor + relativedelta(year=year)
+    return day
 
 
 def build_admin_cap(
@@ -196,7 +205,7 @@ def _period_row(
         "cap": cap,
         "excess": _excess(administrative, cap),
         "period_start": start.isoformat(),
-        "period_end": (_anniversary(start, start.year + 1) - dt.timedelta(days=1)).isoformat(),
+        "period_end": budget_period_end(contract, start).isoformat(),
         "award_source": source,
         "ryan_white_part": contract.ryan_white_part or "",
         "share_of_expenditure": round(administrative / total, 6) if total > 0 else 0.0,
