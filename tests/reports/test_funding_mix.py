@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -89,7 +90,16 @@ def test_xlsx_and_html_files(tmp_path: Path) -> None:
     assert "funding by funder" in book.sheetnames and book["funding by funder"]["A1"].font.bold
     text = page.read_text()
     assert "recoverable revenue" in book.sheetnames
-    assert text.count("<svg") == 4 and 'class="bar"' in text and "<script" not in text
+    assert "<script" not in text and "<link" not in text  # nothing fetched at view time
+    figures = re.findall(r"<svg.*?</svg>", text, flags=re.S)
+    assert len(figures) >= 3
+    for figure in figures:  # axes with values, a title saying the period
+        assert figure.count("role-axis-label") >= 2 and "role-title-text" in figure
+        assert "2024-0" in figure
+    # Regression (issue 17): legends were cut at 20 characters ("County Behavioral He").
+    assert "County Behavioral Health" in figures[0]
+    # Regression (issue 17): expenses were stacked on the funders as if one of them.
+    assert "Expenses table (not a funder)" in figures[0]
 
 
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian's chromium not installed")

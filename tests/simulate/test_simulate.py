@@ -80,7 +80,10 @@ def test_simulate_command(tmp_path: Path) -> None:
             str(chart),
         ],
     )
-    assert drawn.exit_code == 0 and chart.read_text().count('class="bar"') == 4
+    page = chart.read_text()
+    assert drawn.exit_code == 0 and page.count('aria-roledescription="bar"') == 4
+    # Regression (issue 17): the labels were cut to a few characters; each is whole now.
+    assert "Scenario: baseline;" in page and "Scenario: higher;" in page
     assert frame.loc["higher", "revenue"] - frame.loc["baseline", "revenue"] == pytest.approx(
         2 * (40 - 31.5)
     )

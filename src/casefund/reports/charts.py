@@ -1,0 +1,181 @@
+"""Charts for the HTML reports: Vega-Altair specifications rendered to inline SVG.
+
+Why this library: a chart is declared as data (a Vega-Lite specification: marks, encodings,
+axis formats), which suits a rules-as-data project and is easy to test; vl-convert renders
+it to SVG in process with its own bundled Vega, so a report needs no network when it is
+written or viewed (no script, nothing fetched from a CDN) and is the same bytes every time.
+Every chart has labelled axes with values, legends whose labels are never cut, and a title
+saying what is measured over which period. Money is formatted as dollars on the axis.
+
+Both packages are the ``charts`` extra; without it an HTML report is a clear error.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from typing import Any
+
+import pandas as pd
+
+from casefund.errors import InputError
+
+WIDTH = 640
+_LABEL_WIDTH = 48  # characters a line of an axis label
+_LINE_BREAK = "\u00a6"  # "¦" joins a wrapped label's lines (not in rule ids or reasons)
+_MONEY = "$,.0f"
+_LEGEND = {"labelLimit": 0, "orient": "bottom", "columns": 2, "titleFontSize": 12}
+_TITLE = {"fontSize": 15, "anchor": "start"}
+
+
+def _libraries() -> tuple[Any, Any]:
+    try:
+        import altair as alt
+        import vl_convert as vlc
+    except ImportError as exc:
+        raise InputError(
+            "HTML reports need the 'charts' extra: pip install 'casefund[charts]'"
+        ) from exc
+    return alt, vlc
+
+
+def svg(chart: Any) -> str:
+    """The chart rendered to one inline ``<svg>`` element."""
+    _, vlc = _libraries()
+    rendered: str = vlc.vegalite_to_svg(chart.to_dict())
+    return rendered
+
+
+def period(months: pd.Series) -> str:
+    """'2024-01 to 2024-12' from a column of months."""
+    values = sorted(str(m) for m in months.dropna().unique() if str(m))
+    if not values:
+        return "no months"
+    return values[0] if values[0] == values[-1] else f"{values[0]} to {values[-1]}"
+
+
+def cost_by_month(by_month: pd.DataFrame, title: str) -> str:
+    """Stacked bars of each funder's cost per month (the unfunded cost a funder of its own);
+    the expenses table's spending, which no funder stands for, is a line beside them,
+    never stacked on them."""
+    alt, _ = _libraries()
+    funders = [c for c in by_month.columns if c not in ("month", "expenses")]
+    long = by_month.melt(id_vars="month", value_vars=funders, var_name="funder", value_name="cost")
+    bars = (
+        alt.Chart(long)
+        .mark_bar()
+        .encode(
+            x=alt.X("month:O", title="Month", axis={"labelAngle": -45}),
+            y=alt.Y(
+                "cost:Q",
+                title="Cost of case management (staff time and recorded costs)",
+                axis={"format": _MONEY},
+                stack="zero",
+            ),
+            color=alt.Color("funder:N", title="Funder", legend=_LEGEND),
+            tooltip=["month", "funder", alt.Tooltip("cost:Q", format=_MONEY)],
+        )
+    )
+    layers = [bars]
+    if "expenses" in by_month.columns:
+        spending = by_month[["month", "expenses"]].assign(series="Expenses table (not a funder)")
+        layers.append(
+            alt.Chart(spending)
+            .mark_line(point=True, color="#333333", strokeDash=[4, 3])
+            .encode(
+                x="month:O",
+                y=alt.Y("expenses:Q", axis={"format": _MONEY}),
+                shape=alt.Shape("series:N", title="", legend=_LEGEND),
+            )
+        )
+    chart = alt.layer(*layers).properties(title={"text": title, **_TITLE}, width=WIDTH, height=320)
+    return svg(chart)
+
+
+def horizontal_bars(
+    frame: pd.DataFrame, label: str, value: str, title: str, x_title: str, y_title: str
+) -> str:
+    """One bar per row, largest first, with its full label on the axis and its value at the
+    bar's end."""
+    alt, _ = _libraries()
+    data = frame[[label, value]].rename(columns={label: "label", value: "value"})
+    # Long labels (a rule's reason) are wrapped onto lines, never cut.
+    wrapped = [textwrap.wrap(str(text), _LABEL_WIDTH) or [""] for text in data["label"]]
+    data = data.assign(label=[_LINE_BREAK.join(lines) for lines in wrapped])
+    lines = max((len(w) for w in wrapped), default=1)
+    height = max(60, (14 * lines + 12) * len(data))
+    base = alt.Chart(data).encode(
+        y=alt.Y(
+            "label:N",
+            # Multi-line labels are wider than Vega reserves for them: the title would sit
+            # on them, so a wrapped axis says what it lists in the chart's title instead.
+            title=None if lines > 1 else y_title,
+            sort="-x",
+            axis={"labelLimit": 0, "labelExpr": f"split(datum.label, '{_LINE_BREAK}')"},
+        ),
+        x=alt.X("value:Q", title=x_title, axis={"format": _MONEY}),
+    )
+    chart = (
+        base.mark_bar(color="#1b6ca8")
+        + base.mark_text(align="left", dx=4).encode(text=alt.Text("value:Q", format="$,.2f"))
+    ).properties(title={"text": title, **_TITLE}, width=WIDTH - 280, height=height)
+    return svg(chart)
+
+
+def budget_burn(budgets: pd.DataFrame, title: str) -> str:
+    """Billed so far against each contract's budget: a bar for what was billed, a tick for
+    the budget, both on one dollar axis."""
+    alt, _ = _libraries()
+    data = budgets[["contract_id", "billed", "budget"]].copy()
+    height = max(60, 30 * len(data))
+    y = alt.Y("contract_id:N", title="Contract", axis={"labelLimit": 0})
+    billed = (
+        alt.Chart(data)
+        .mark_bar(color="#1b6ca8")
+        .encode(y=y, x=alt.X("billed:Q", title="Dollars", axis={"format": _MONEY}))
+    )
+    budget = (
+        alt.Chart(data)
+        .mark_tick(color="#c0392b", thickness=3, size=22)
+        .encode(y=y, x="budget:Q", tooltip=[alt.Tooltip("budget:Q", format="$,.2f")])
+    )
+    labels = (
+        alt.Chart(data)
+        .mark_text(align="left", dx=6)
+        .encode(
+            y=y,
+            x="budget:Q",
+            text=alt.Text("share:N"),
+        )
+        .transform_calculate(share="format(datum.billed / datum.budget, '.0%') + ' spent'")
+    )
+    chart = (billed + budget + labels).properties(
+        title={"text": title, "subtitle": "bar: billed; red tick: budget", **_TITLE},
+        width=WIDTH - 160,
+        height=height,
+    )
+    return svg(chart)
+
+
+def grouped_bars(frame: pd.DataFrame, key: str, title: str, y_title: str) -> str:
+    """Side-by-side bars (never stacked): one group per ``key`` value, one bar per other
+    column, each group's full label on the axis."""
+    alt, _ = _libraries()
+    series = [c for c in frame.columns if c != key]
+    long = frame.melt(id_vars=key, value_vars=series, var_name="measure", value_name="dollars")
+    chart = (
+        alt.Chart(long)
+        .mark_bar()
+        .encode(
+            x=alt.X(
+                f"{key}:N",
+                title=key.replace("_", " ").capitalize(),
+                axis={"labelLimit": 0, "labelAngle": -30},
+            ),
+            xOffset="measure:N",
+            y=alt.Y("dollars:Q", title=y_title, axis={"format": _MONEY}),
+            color=alt.Color("measure:N", title="", legend=_LEGEND),
+            tooltip=[key, "measure", alt.Tooltip("dollars:Q", format="$,.2f")],
+        )
+        .properties(title={"text": title, **_TITLE}, width=WIDTH, height=320)
+    )
+    return svg(chart)
