@@ -145,3 +145,16 @@ def test_regression_a_partitioned_run_costs_and_caseloads_like_one_pass() -> Non
         assert split.by_funder["cost"].sum() > 0
         for name, frame in whole.sheets().items():
             pd.testing.assert_frame_equal(split.sheets()[name], frame, obj=f"{name}, {parts}")
+
+
+def test_chart_text_from_user_data_is_escaped() -> None:
+    """A funder named by the agency (contracts.yaml) lands in a chart's legend: as text,
+    never as markup in the page."""
+    from casefund.reports import charts
+
+    frame = pd.DataFrame(
+        {"month": ["2024-01"], "<script>alert(1)</script>": [10.0], "expenses": [1.0]}
+    )
+    page = charts.cost_by_month(frame, "Cost <img src=x onerror=alert(1)>")
+    assert "<script" not in page and "<img" not in page
+    assert "&lt;script&gt;" in page and "&lt;img" in page
