@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import yaml
+from billing_block import BILLING
 from pydantic import ValidationError
 from typer.testing import CliRunner
 
@@ -22,23 +23,6 @@ pyx12_document = pytest.importorskip("pyx12.x12n_document")
 import pyx12.params  # noqa: E402
 
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "small_agency"
-BILLING = {
-    "submitter_id": "ACME01",
-    "submitter_name": "Acme Case Management",
-    "contact_name": "Billing Office",
-    "contact_phone": "5555550100",
-    "receiver_id": "COUNTYBH",
-    "receiver_name": "County Behavioral Health",
-    "provider_npi": "1234567893",
-    "provider_name": "Acme Case Management",
-    "address": "100 Main St",
-    "city": "Los Angeles",
-    "state": "CA",
-    "zip": "90012",
-    "tax_id": "123456789",
-    "payer_code": "COUNTYBH",
-    "default_diagnosis": "Z59.00",
-}
 
 
 def contracts() -> dict[str, Any]:

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from billing_block import BILLING
 from typer.testing import CliRunner
 
 from casefund.cli import app
@@ -22,23 +23,6 @@ from casefund.reports.columns import DECIMALS, KINDS, Kind, exact
 
 # More fractional digits than any declared kind keeps (shares keep six).
 NOISE = re.compile(rb"\d\.\d{7,}")
-BILLING = {
-    "submitter_id": "ACME01",
-    "submitter_name": "Acme Case Management",
-    "contact_name": "Billing Office",
-    "contact_phone": "5555550100",
-    "receiver_id": "MCPA",
-    "receiver_name": "MCP A",
-    "provider_npi": "1234567893",
-    "provider_name": "Acme Case Management",
-    "address": "100 Main St",
-    "city": "Los Angeles",
-    "state": "CA",
-    "zip": "90012",
-    "tax_id": "123456789",
-    "payer_code": "MCPA",
-    "default_diagnosis": "Z59.00",
-}
 
 
 def _run(*args: str) -> None:
