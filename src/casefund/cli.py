@@ -412,53 +412,123 @@ def simulate(
     out: Annotated[Path, typer.Option("--out", help="CSV file for the results")] = Path(
         "simulation.csv"
     ),
+    by_contract: Annotated[
+        Path | None,
+        typer.Option(
+            "--by-contract",
+            help="CSV of each scenario's figures per contract, with the break-evens solved "
+            "(default: beside --out, NAME_by_contract.csv)",
+        ),
+    ] = None,
     chart: Annotated[
-        Path | None, typer.Option(help="also write an HTML chart of revenue and cost per scenario")
+        Path | None,
+        typer.Option(
+            help="also write an HTML page: revenue and cost per scenario, margin per rate"
+        ),
     ] = None,
 ) -> None:
     """Re-evaluate the same activities under alternative contracts (rates, models, caps)."""
     from casefund.io.load import load_dataset
-    from casefund.simulate import load_scenarios
-    from casefund.simulate import simulate as run
+    from casefund.simulate import load_scenarios, run_simulation
 
     try:
         with _progress() as progress:
             task = progress.add_task("simulating scenarios", total=1)
-            results = run(load_dataset(data), load_scenarios(scenarios))
+            result = run_simulation(load_dataset(data), load_scenarios(scenarios))
             progress.update(task, advance=1)
+        from casefund.reports.files import write_csv
+
+        results = result.scenarios
+        write_csv(results, _file_out(out))
+        contracts_out = by_contract or out.with_name(f"{out.stem}_by_contract.csv")
+        write_csv(result.contracts, _file_out(contracts_out))
+        if chart is not None:
+            _simulation_page(result, _file_out(chart))
     except InputError as exc:
         raise _fail(str(exc)) from None
-    from casefund.reports.files import write_csv
+    _print_simulation(result, contracts_out)
 
-    write_csv(results, _file_out(out))
-    if chart is not None:
-        from casefund.reports.funding_mix_files import write_chart
 
-        write_chart(
-            results[["scenario", "revenue", "cost"]],
-            "Revenue and cost by scenario (rate sweeps and payment models)",
-            chart,
-        )
+def _print_simulation(result: object, contracts_out: Path) -> None:
+    """The scenarios and the baseline's solved break-evens, as console tables."""
+    from casefund.simulate import Simulation
+
+    assert isinstance(result, Simulation)
+    results = result.scenarios
     table = Table(title="Scenarios")
-    for column in (
-        "scenario",
-        "revenue",
-        "member_months",
-        "revenue_per_member_month",
-        "cost_coverage",
-        "break_even_pempm",
-    ):
-        table.add_column(column)
+    for column in ("scenario", "revenue", "cost", "margin", "coverage"):
+        # Figures are never cut to fit the terminal; long scenario names wrap.
+        text = column == "scenario"
+        table.add_column(
+            column,
+            justify="left" if text else "right",
+            no_wrap=not text,
+            overflow="fold",
+            min_width=16 if text else None,
+        )
     for row in results.itertuples(index=False):
         table.add_row(
             str(row.scenario),
-            f"${row.revenue:,.2f}",
-            f"{row.member_months:,}",
-            f"${row.revenue_per_member_month:,.2f}",
-            f"{row.cost_coverage:.2f}",
-            f"${row.break_even_pempm:,.2f}",
+            _figure(row.revenue, "${:,.2f}"),
+            _figure(row.cost, "${:,.2f}"),
+            _figure(row.margin, "${:,.2f}"),
+            _figure(row.cost_coverage, "{:.2f}"),
         )
     console.print(table)
+    base = result.contracts.loc[result.contracts["scenario"] == "baseline"]
+    solved = Table(title="Break-evens per contract (baseline)")
+    for column in ("contract", "payment", "PEMPM", "unit rate", "services a month"):
+        text = column in ("contract", "payment")
+        solved.add_column(
+            column,
+            justify="left" if text else "right",
+            no_wrap=not text,
+            overflow="fold",
+            min_width=10 if text else None,
+        )
+    for entry in base.to_dict("records"):
+        solved.add_row(
+            str(entry["contract_id"]),
+            str(entry["payment"]),
+            _figure(entry["break_even_pempm"], "${:,.2f}"),
+            _figure(entry["break_even_unit_rate"], "${:,.2f}"),
+            _figure(entry["break_even_services_per_month"], "{:,.2f}"),
+        )
+    console.print(solved)
+    console.print(f"per contract: {contracts_out}")
+
+
+def _figure(value: object, form: str) -> str:
+    """A solved figure, or a dash where there was nothing to solve (no units, no months)."""
+    number = float(value) if isinstance(value, (int, float)) else float("nan")
+    if number != number:
+        return "—"
+    text = form.format(abs(number))
+    return f"-{text}" if number < 0 else text
+
+
+def _simulation_page(result: object, path: Path) -> None:
+    from casefund.reports import charts
+    from casefund.reports.funding_mix_files import write_chart
+    from casefund.simulate import Simulation, sweep_margins
+
+    assert isinstance(result, Simulation)
+    figures = [
+        charts.margin_against_rate(
+            points,
+            break_even,
+            f"Margin of {point.contract} against its {point.field} ({sweep})",
+            f"{point.field} of {point.contract}",
+        )
+        for sweep, (points, point, break_even) in sweep_margins(result).items()
+    ]
+    columns = ["scenario", "revenue", "cost", "margin", "cost_coverage", "member_months"]
+    write_chart(
+        result.scenarios[columns],
+        "Revenue and cost by scenario (rate sweeps and payment models)",
+        path,
+        figures,
+    )
 
 
 @app.command()

@@ -8,18 +8,22 @@ objects; the baseline is never edited.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from casefund.errors import InputError
 from casefund.evaluation import Evaluation, evaluate_dataset
 from casefund.io.load import Dataset
 from casefund.io.safe_yaml import read_yaml_file
 from casefund.records.contracts import Contract
+from casefund.records.payment_models import claimed_by_month
+from casefund.reports.columns import Kind, exact
 
 SIMULATION_COLUMNS = [
     "scenario",
@@ -27,6 +31,7 @@ SIMULATION_COLUMNS = [
     "member_months",
     "revenue_per_member_month",
     "cost",
+    "margin",
     "cost_coverage",
     "break_even_pempm",
     "contacts_per_member_month",
@@ -36,11 +41,82 @@ SIMULATION_COLUMNS = [
 ]
 
 
+# Per scenario and contract: what it earned, what the work it was paid for cost, and the
+# break-evens solved from them (not swept).
+CONTRACT_COLUMNS = [
+    "scenario",
+    "contract_id",
+    "payment",
+    "revenue",
+    "cost",
+    "margin",
+    "cost_coverage",
+    "member_months",
+    "units",
+    "services",
+    "services_per_member_month",
+    "break_even_pempm",
+    "break_even_unit_rate",
+    "break_even_services_per_month",
+]
+MAX_SWEEP_VALUES = 1000
+M, R, C = Kind.MONEY, Kind.RATIO, Kind.COUNT
+SIMULATION_KINDS: dict[str, Kind] = {
+    "revenue": M,
+    "cost": M,
+    "margin": M,
+    "cost_coverage": R,
+    "member_months": C,
+    "revenue_per_member_month": M,
+    "units": Kind.UNITS,
+    "services": C,
+    "services_per_member_month": R,
+    "contacts_per_member_month": R,
+    "break_even_pempm": M,
+    "break_even_unit_rate": M,
+    "break_even_services_per_month": R,
+    "break_even_contacts_per_member_month": R,
+    "billable_minutes": Kind.MINUTES,
+    "unbillable_minutes": Kind.MINUTES,
+}
+
+
 class Sweep(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """One contract field over a list of ``values``, or a range ``from``..``to`` (inclusive)
+    by ``step``."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
     contract: str
     field: str
-    values: list[Any]
+    values: list[Any] | None = None
+    start: float | None = Field(default=None, alias="from")
+    stop: float | None = Field(default=None, alias="to")
+    step: float | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Sweep:
+        ranged = (self.start, self.stop, self.step)
+        if self.values is not None and any(v is not None for v in ranged):
+            raise ValueError("give either values or from/to/step, not both")
+        if self.values is None and any(v is None for v in ranged):
+            raise ValueError("give values, or all of from, to and step")
+        if self.values is None and len(self.points()) > MAX_SWEEP_VALUES:
+            raise ValueError(f"from/to/step gives more than {MAX_SWEEP_VALUES} values")
+        if self.values is None and not self.points():
+            raise ValueError("from/to/step gives no value (is 'to' below 'from'?)")
+        return self
+
+    def points(self) -> list[Any]:
+        """The swept values, a range's counted in whole steps (no float drift: 0.1 steps
+        give 0.3, not 0.30000000000000004)."""
+        if self.values is not None:
+            return list(self.values)
+        assert self.start is not None and self.stop is not None and self.step is not None
+        count = int(np.floor((self.stop - self.start) / self.step + 1e-9)) + 1
+        if count > MAX_SWEEP_VALUES + 1:
+            return [None] * count  # refused by the validator, never evaluated
+        places = max(_places(self.start), _places(self.step))
+        return [round(self.start + i * self.step, places) for i in range(max(count, 0))]
 
 
 class Intensity(BaseModel):
@@ -55,6 +131,11 @@ class Scenario(BaseModel):
     contracts: dict[str, dict[str, Any]] = Field(default_factory=dict)
     sweep: Sweep | None = None
     intensity: Intensity | None = None
+
+
+def _places(value: float) -> int:
+    text = repr(float(value))
+    return len(text.split(".")[1].rstrip("0")) if "." in text and "e" not in text else 6
 
 
 def load_scenarios(path: str | Path) -> list[Scenario]:
@@ -113,11 +194,59 @@ def resample(activities: pd.DataFrame, contacts_per_month: float, seed: int) -> 
     return resampled
 
 
-def _cost(lines: pd.DataFrame) -> float:
-    """Staff time at hourly cost, for every accepted minute (unknown cost counts as 0): the
-    lines of an activity share its minutes, so their costs add up to the activity's."""
+def _line_costs(lines: pd.DataFrame) -> np.ndarray:
+    """Each line's cost: its staff time at the hourly cost (unknown cost counts as 0) and
+    the recorded pass-through amount it carries. The lines of an activity share its minutes
+    and its recorded cost, so their costs add up to the activity's."""
     hourly = np.nan_to_num(lines["hourly_cost"].to_numpy(dtype=float, na_value=np.nan))
-    return float((hourly * lines["minutes"].to_numpy(dtype=float, na_value=0.0) / 60.0).sum())
+    minutes = lines["minutes"].to_numpy(dtype=float, na_value=0.0)
+    passed = np.nan_to_num(lines["pass_through"].to_numpy(dtype=float, na_value=0.0))
+    costs: np.ndarray = hourly * minutes / 60.0 + passed
+    return costs
+
+
+def _cost(lines: pd.DataFrame) -> float:
+    return float(_line_costs(lines).sum())
+
+
+def contract_figures(name: str, evaluation: Evaluation) -> pd.DataFrame:
+    """Per contract that was paid anything: revenue, the cost of the work it was paid for
+    (its billed and bundled lines), the margin, and each break-even solved from them —
+    the PEMPM rate (cost ÷ engaged member-months), the unit rate (cost ÷ billed units) and
+    the services per member-month its revenue per member-month would cover (revenue per
+    member-month ÷ cost per service)."""
+    lines = evaluation.lines
+    paid = lines.loc[lines["status"].isin(["billable", "bundled"]).to_numpy(dtype=bool)]
+    paid = paid.assign(
+        _cost=_line_costs(paid),
+        _month=paid["participant_id"].astype(str) + "|" + paid["month"].astype(str),
+        contract_id=paid["contract_id"].astype(str),
+    )
+    grouped = paid.groupby("contract_id", sort=True)
+    table = pd.DataFrame(
+        {
+            "revenue": grouped["amount"].sum(),
+            "cost": grouped["_cost"].sum(),
+            "member_months": grouped["_month"].nunique(),
+            "units": grouped["units"].sum(),
+            "services": grouped["activity_id"].nunique(),
+        }
+    )
+    payments = {c.id: c.payment for c in evaluation.dataset.contracts} if evaluation.dataset else {}
+    mm, units, services = table["member_months"], table["units"], table["services"]
+    cost_per_service = table["cost"] / services.where(services > 0)
+    out = table.assign(
+        scenario=name,
+        contract_id=table.index,
+        payment=[payments.get(c, "") for c in table.index],
+        margin=table["revenue"] - table["cost"],
+        cost_coverage=table["revenue"] / table["cost"].where(table["cost"] > 0),
+        services_per_member_month=services / mm.where(mm > 0),
+        break_even_pempm=table["cost"] / mm.where(mm > 0),
+        break_even_unit_rate=table["cost"] / units.where(units > 0),
+        break_even_services_per_month=(table["revenue"] / mm.where(mm > 0)) / cost_per_service,
+    )
+    return exact(out.reset_index(drop=True)[CONTRACT_COLUMNS], SIMULATION_KINDS)
 
 
 def summarize(name: str, evaluation: Evaluation) -> dict[str, Any]:
@@ -135,6 +264,7 @@ def summarize(name: str, evaluation: Evaluation) -> dict[str, Any]:
         "member_months": member_months,
         "revenue_per_member_month": round(revenue / member_months, 2) if member_months else np.nan,
         "cost": round(cost, 2),
+        "margin": round(revenue - cost, 2),
         "cost_coverage": round(revenue / cost, 4) if cost else np.nan,
         "break_even_pempm": round(cost_per_mm, 2) if member_months else np.nan,
         "contacts_per_member_month": round(contacts / member_months, 2)
@@ -148,41 +278,110 @@ def summarize(name: str, evaluation: Evaluation) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class SweepPoint:
+    """Which swept value a scenario row is."""
+
+    sweep: str  # the scenario's name
+    contract: str
+    field: str
+    value: Any
+
+
+@dataclass(frozen=True)
+class Simulation:
+    """Per scenario (``scenarios``: agency-wide) and per scenario and contract
+    (``contracts``: the solved break-evens), and which rows are points of a sweep."""
+
+    scenarios: pd.DataFrame
+    contracts: pd.DataFrame
+    points: dict[str, SweepPoint] = field(default_factory=dict)
+
+
 def simulate(data: Dataset, scenarios: list[Scenario]) -> pd.DataFrame:
-    """One row per scenario (and per swept value): revenue, coverage and break-even figures."""
-    rows = [summarize("baseline", evaluate_dataset(data))]
+    """One row per scenario (and per swept value): revenue, cost, margin, coverage and
+    agency-wide break-even figures (see :func:`run_simulation` for them per contract)."""
+    return run_simulation(data, scenarios).scenarios
+
+
+def run_simulation(data: Dataset, scenarios: list[Scenario]) -> Simulation:
+    """Every scenario evaluated once: its agency-wide row and its rows per contract."""
+    rows = []
+    per_contract = []
+    points: dict[str, SweepPoint] = {}
+    for name, variant in _variants(data, scenarios, points):
+        evaluation = evaluate_dataset(variant)
+        rows.append(summarize(name, evaluation))
+        per_contract.append(contract_figures(name, evaluation))
+    return Simulation(
+        exact(pd.DataFrame(rows, columns=SIMULATION_COLUMNS), SIMULATION_KINDS),
+        pd.concat(per_contract, ignore_index=True),
+        points,
+    )
+
+
+def _variants(
+    data: Dataset, scenarios: list[Scenario], points: dict[str, SweepPoint]
+) -> Iterator[tuple[str, Dataset]]:
+    yield "baseline", data
     for scenario in scenarios:
         variants: list[tuple[str, dict[str, dict[str, Any]]]] = [
             (scenario.name, scenario.contracts)
         ]
         if scenario.sweep is not None:
             sweep = scenario.sweep
-            variants = [
-                (
-                    f"{scenario.name}[{sweep.field}={value}]",
-                    {
-                        **scenario.contracts,
-                        sweep.contract: {
-                            **scenario.contracts.get(sweep.contract, {}),
-                            sweep.field: value,
-                        },
-                    },
-                )
-                for value in sweep.values
-            ]
+            variants = []
+            for value in sweep.points():
+                label = f"{scenario.name}[{sweep.field}={value}]"
+                points[label] = SweepPoint(scenario.name, sweep.contract, sweep.field, value)
+                mine = {**scenario.contracts.get(sweep.contract, {}), sweep.field: value}
+                variants.append((label, {**scenario.contracts, sweep.contract: mine}))
         for name, changes in variants:
             tables = dict(data.tables)
             if scenario.intensity is not None:
                 tables["activities"] = resample(
                     data.activities, scenario.intensity.contacts_per_month, scenario.intensity.seed
                 )
-            variant = Dataset(
-                tables,
-                overlay(data.contracts, changes),
-                data.rejects,
-                data.sources,
-                data.input_rows,
-                data.refused,
+            yield (
+                name,
+                Dataset(
+                    tables,
+                    overlay(data.contracts, changes),
+                    data.rejects,
+                    data.sources,
+                    data.input_rows,
+                    data.refused,
+                ),
             )
-            rows.append(summarize(name, evaluate_dataset(variant)))
-    return pd.DataFrame(rows, columns=SIMULATION_COLUMNS)
+
+
+def solved_break_even(row: pd.Series, field_name: str) -> float | None:
+    """The swept field's break-even value, where one is solved for it: a contract's rate is
+    its break-even PEMPM when it is paid by the month, else its break-even unit rate."""
+    if field_name != "rate":
+        return None
+    column = "break_even_pempm" if row["payment"] in claimed_by_month() else "break_even_unit_rate"
+    value = row[column]
+    return None if pd.isna(value) else float(value)
+
+
+def sweep_margins(
+    simulation: Simulation,
+) -> dict[str, tuple[pd.DataFrame, SweepPoint, float | None]]:
+    """Per sweep over a number: the swept contract's margin at each value, and the solved
+    break-even to mark (the same at every value: it does not depend on the rate)."""
+    contracts = simulation.contracts.set_index(["scenario", "contract_id"])
+    found: dict[str, list[tuple[float, float]]] = {}
+    first: dict[str, tuple[SweepPoint, float | None]] = {}
+    for label, point in simulation.points.items():
+        if (label, point.contract) not in contracts.index:
+            continue  # the contract was paid nothing at this value
+        if not isinstance(point.value, (int, float)) or isinstance(point.value, bool):
+            continue
+        row = contracts.loc[[(label, point.contract)]].iloc[0]
+        found.setdefault(point.sweep, []).append((float(point.value), float(row["margin"])))
+        first.setdefault(point.sweep, (point, solved_break_even(row, point.field)))
+    return {
+        sweep: (pd.DataFrame(values, columns=["value", "margin"]), *first[sweep])
+        for sweep, values in found.items()
+    }

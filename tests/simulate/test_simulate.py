@@ -82,6 +82,10 @@ def test_simulate_command(tmp_path: Path) -> None:
     )
     page = chart.read_text()
     assert drawn.exit_code == 0 and page.count('aria-roledescription="bar"') == 4
+    solved = pd.read_csv(tmp_path / "sim_by_contract.csv")
+    assert set(solved["scenario"]) == {"baseline", "higher"}
+    assert {"break_even_pempm", "break_even_unit_rate", "margin"} <= set(solved.columns)
+    assert "Break-evens per contract" in drawn.output
     # Regression (issue 17): the labels were cut to a few characters; each is whole now.
     assert "Scenario: baseline;" in page and "Scenario: higher;" in page
     assert frame.loc["higher", "revenue"] - frame.loc["baseline", "revenue"] == pytest.approx(

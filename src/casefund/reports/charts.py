@@ -179,3 +179,50 @@ def grouped_bars(frame: pd.DataFrame, key: str, title: str, y_title: str) -> str
         .properties(title={"text": title, **_TITLE}, width=WIDTH, height=320)
     )
     return svg(chart)
+
+
+def margin_against_rate(
+    points: pd.DataFrame, break_even: float | None, title: str, x_title: str
+) -> str:
+    """The swept contract's margin (revenue less the cost of the work it was paid for) at
+    each swept value, with zero margin drawn and the solved break-even marked."""
+    alt, _ = _libraries()
+    data = points[["value", "margin"]].astype(float)
+    line = (
+        alt.Chart(data)
+        .mark_line(point=True, color="#1b6ca8")
+        .encode(
+            x=alt.X("value:Q", title=x_title, axis={"format": _MONEY}, scale={"zero": False}),
+            y=alt.Y("margin:Q", title="Margin (revenue less cost)", axis={"format": _MONEY}),
+            tooltip=[
+                alt.Tooltip("value:Q", format="$,.2f"),
+                alt.Tooltip("margin:Q", format="$,.2f"),
+            ],
+        )
+    )
+    zero = (
+        alt.Chart(pd.DataFrame({"margin": [0.0]})).mark_rule(color="#7f8c8d").encode(y="margin:Q")
+    )
+    layers = [zero, line]
+    if break_even is not None and len(data):
+        mark = pd.DataFrame(
+            {"value": [break_even], "margin": [0.0], "label": [f"break-even ${break_even:,.2f}"]}
+        )
+        # The margin is linear in the rate: where the sweep stops short of the break-even,
+        # a dashed segment carries the line from the nearest swept value to it.
+        nearest = data.iloc[[int((data["value"] - break_even).abs().to_numpy().argmin())]]
+        reach = pd.concat([nearest, mark[["value", "margin"]]], ignore_index=True)
+        layers += [
+            alt.Chart(mark).mark_rule(color="#c0392b", strokeDash=[5, 3]).encode(x="value:Q"),
+            alt.Chart(reach)
+            .mark_line(color="#1b6ca8", strokeDash=[4, 4])
+            .encode(x="value:Q", y="margin:Q"),
+            alt.Chart(mark)
+            .mark_point(color="#c0392b", filled=True, size=80)
+            .encode(x="value:Q", y="margin:Q"),
+            alt.Chart(mark)
+            .mark_text(align="left", dx=8, dy=-16, color="#c0392b", fontWeight="bold")
+            .encode(x="value:Q", y="margin:Q", text="label:N"),
+        ]
+    chart = alt.layer(*layers).properties(title={"text": title, **_TITLE}, width=WIDTH, height=300)
+    return svg(chart)

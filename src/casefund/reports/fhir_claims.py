@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from casefund.errors import InputError
-from casefund.reports.claims import coded_claims
+from casefund.reports.claim_rows import coded_claims
 from casefund.reports.outputs import Evaluation
 
 HCPCS = "https://bluebutton.cms.gov/resources/codesystem/hcpcs"

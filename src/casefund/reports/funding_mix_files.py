@@ -88,14 +88,19 @@ def write_html(mix: FundingMix, path: Path) -> Path:
     return path
 
 
-def write_chart(frame: pd.DataFrame, title: str, path: Path) -> Path:
-    """A one-chart HTML page (used by rate simulation): grouped bars per scenario."""
+def write_chart(
+    frame: pd.DataFrame, title: str, path: Path, extra: list[str] | None = None
+) -> Path:
+    """A chart page (rate simulation): grouped bars per scenario, then any further figures
+    (``extra``: inline SVG), then the table."""
     key = str(frame.columns[0])
+    shown = frame[[key, "revenue", "cost"]] if {"revenue", "cost"} <= set(frame) else frame
+    figures = [charts.grouped_bars(shown, key, title, "Dollars"), *(extra or [])]
     page = (
         "<!doctype html><html><head><meta charset='utf-8'><title>"
         f"{html.escape(title)}</title><style>{_STYLE}</style></head><body>"
-        + f"<figure>{charts.grouped_bars(frame, key, title, 'Dollars')}</figure>"
-        + frame.to_html(index=False, float_format=lambda v: f"{v:,.2f}")
+        + "".join(f"<figure>{figure}</figure>" for figure in figures)
+        + frame.to_html(index=False, float_format=lambda v: f"{v:,.2f}", na_rep="")
         + "</body></html>"
     )
     path.write_text(page, encoding="utf-8")

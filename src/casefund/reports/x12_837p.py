@@ -17,7 +17,7 @@ import pandas as pd
 
 from casefund.errors import InputError
 from casefund.records.contracts import Billing, Contract
-from casefund.reports.claims import coded_claims
+from casefund.reports.claim_rows import coded_claims
 from casefund.reports.outputs import Evaluation
 
 DELIMITERS = ("~", "*", ":", "^")
