@@ -110,3 +110,25 @@ def test_a_sheet_larger_than_excel_allows_is_a_clear_error() -> None:
     frame = pd.DataFrame({"n": range(MAX_ROWS + 1)})
     with pytest.raises(InputError, match="more than a worksheet holds"):
         workbook_bytes({"lines": frame})
+
+
+def test_the_funding_mix_workbook_has_native_charts(books: dict[str, Path]) -> None:
+    book = load_workbook(books["mix"])
+    charted = {sheet.title: sheet._charts for sheet in book.worksheets if sheet._charts}
+    assert set(charted) == {
+        "funding by funder",
+        "funding by month",
+        "unbillable reasons",
+        "budget vs actual",
+    }
+    month = charted["funding by month"][0]
+    # Stacked columns of the funders; the expenses table is a line of its own, not a funder.
+    assert month.grouping == "stacked"
+    names = [s.tx.strRef.f for s in month.series]
+    assert all("expenses" not in n for n in names) and "'funding by month'!$B$1" in names
+    titles = [
+        "".join(r.t for p in c.title.tx.rich.p for r in (p.r or []))
+        for cs in charted.values()
+        for c in cs
+    ]
+    assert "Cost of case management by funder and month" in titles

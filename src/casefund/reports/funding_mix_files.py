@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -20,7 +21,79 @@ _STYLE = (
 
 
 def write_xlsx(mix: FundingMix, path: Path) -> Path:
-    return write_workbook(mix.sheets(), path, mix.sheet_kinds())
+    return write_workbook(mix.sheets(), path, mix.sheet_kinds(), _workbook_charts)
+
+
+def _workbook_charts(book: Any, sheets: dict[str, tuple[Any, pd.DataFrame]]) -> None:
+    """Native Excel charts beside their tables: cost by funder and month (the expenses
+    table's spending a line, never stacked on the funders), cost by funder, unbillable cost
+    by reason, and budget against billed."""
+    money = {"num_format": '"$"#,##0', "major_gridlines": {"visible": True}}
+    if "funding by month" in sheets:
+        sheet, frame = sheets["funding by month"]
+        rows = len(frame)
+        funders = [i for i, c in enumerate(frame.columns) if i and str(c) != "expenses"]
+        if rows and funders:
+            chart = book.add_chart({"type": "column", "subtype": "stacked"})
+            for i in funders:
+                chart.add_series(_series("funding by month", i, rows))
+            if "expenses" in frame.columns:
+                spending = book.add_chart({"type": "line"})
+                spending.add_series(
+                    {**_series("funding by month", list(frame.columns).index("expenses"), rows),
+                     "name": "Expenses table (not a funder)", "line": {"dash_type": "dash"}}
+                )  # fmt: skip
+                chart.combine(spending)
+            _titled(chart, "Cost of case management by funder and month", "Month", money)
+            sheet.insert_chart(1, len(frame.columns) + 1, chart, {"x_scale": 1.6, "y_scale": 1.4})
+    for title, label, value, name, x_title in (
+        ("funding by funder", "funder", "cost", "Cost by funder (unfunded included)", "Funder"),
+        ("unbillable reasons", "rule", "cost", "Cost of unbillable time by reason", "Rule"),
+    ):
+        if title not in sheets or not len(sheets[title][1]):
+            continue
+        sheet, frame = sheets[title]
+        columns = [str(c) for c in frame.columns]
+        rows = min(len(frame), 10) if title == "unbillable reasons" else len(frame)
+        chart = book.add_chart({"type": "bar"})
+        chart.add_series(
+            {**_series(title, columns.index(value), rows, columns.index(label)), "name": name}
+        )
+        _titled(chart, name, x_title, money, legend=False, horizontal=True)
+        sheet.insert_chart(1, len(columns) + 1, chart, {"x_scale": 1.6, "y_scale": 1.4})
+    if "budget vs actual" in sheets and len(sheets["budget vs actual"][1]):
+        sheet, frame = sheets["budget vs actual"]
+        columns = [str(c) for c in frame.columns]
+        chart = book.add_chart({"type": "bar"})
+        for column in ("budget", "billed"):
+            chart.add_series(_series("budget vs actual", columns.index(column), len(frame)))
+        _titled(chart, "Budget and billed by contract", "Contract", money, horizontal=True)
+        sheet.insert_chart(1, len(columns) + 1, chart, {"x_scale": 1.4, "y_scale": 1.2})
+
+
+def _series(sheet: str, column: int, rows: int, categories: int = 0) -> dict[str, Any]:
+    """A chart series from a sheet's column (its header row names it)."""
+    return {
+        "name": [sheet, 0, column],
+        "categories": [sheet, 1, categories, rows, categories],
+        "values": [sheet, 1, column, rows, column],
+    }
+
+
+def _titled(
+    chart: Any,
+    title: str,
+    category: str,
+    values: dict[str, Any],
+    legend: bool = True,
+    horizontal: bool = False,
+) -> None:
+    """Title, axis names and formats (a bar chart's value axis is its x axis in Excel)."""
+    chart.set_title({"name": title})
+    category_axis, value_axis = {"name": category}, {"name": "Dollars", **values}
+    chart.set_x_axis(value_axis if horizontal else category_axis)
+    chart.set_y_axis(category_axis if horizontal else value_axis)
+    chart.set_legend({"position": "bottom"} if legend else {"none": True})
 
 
 def _fixable(mix: FundingMix) -> pd.DataFrame:
