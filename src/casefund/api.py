@@ -12,6 +12,7 @@ from casefund.evaluation import Evaluation, evaluate_dataset
 from casefund.io.load import Dataset, as_dataset
 from casefund.io.sources import TableSource
 from casefund.records.contracts import Contract
+from casefund.records.progress import ProgressCallback, tell
 from casefund.scaleout import dask_runner, evaluate_partitioned, evaluate_raw, run_locally
 
 BACKENDS = ("pandas", "dask")
@@ -25,6 +26,7 @@ def evaluate(
     partitions: int = 1,
     scheduler: str | None = None,
     as_of: dt.date | str | None = None,
+    progress: ProgressCallback | None = None,
     **tables: TableSource | None,
 ) -> Evaluation:
     """Evaluate activities against the bundled rules and the user's contracts.
@@ -35,20 +37,24 @@ def evaluate(
     ``partitions`` > 1 evaluates participant partitions one after another (bounded memory);
     ``backend="dask"`` runs them as Dask tasks (``scheduler``: a distributed scheduler
     address). Results are identical to one pass. ``as_of`` is the day recertification is
-    judged on (default: the last service date).
+    judged on (default: the last service date). ``progress`` is called with a
+    :class:`~casefund.records.progress.ProgressEvent` as each stage begins and, with
+    partitions, as each partition of each pass finishes (``event.stage``, ``event.done`` of
+    ``event.total``); nothing is printed.
     """
     day = dt.date.fromisoformat(as_of) if isinstance(as_of, str) else as_of
     if backend not in BACKENDS:
         raise ValueError(f"backend must be 'pandas' or 'dask', not {backend!r}")
     if backend == "pandas" and partitions <= 1:
-        return evaluate_dataset(as_dataset(data, contracts, tables), as_of=day)
+        tell(progress, "validating inputs", 0, 1)
+        return evaluate_dataset(as_dataset(data, contracts, tables), as_of=day, progress=progress)
     runner = dask_runner(scheduler) if backend == "dask" else run_locally
     if isinstance(data, Dataset):
-        return evaluate_partitioned(data, max(partitions, 1), runner, as_of=day)
+        return evaluate_partitioned(data, max(partitions, 1), runner, as_of=day, progress=progress)
     # Raw tables are validated inside each partition: the whole typed input is never held.
     raw = (
         {**data, **tables}
         if isinstance(data, Mapping)
         else (data if data is not None else dict(tables))
     )
-    return evaluate_raw(raw, contracts, max(partitions, 1), runner, as_of=day)
+    return evaluate_raw(raw, contracts, max(partitions, 1), runner, as_of=day, progress=progress)

@@ -7,18 +7,27 @@ import json
 import os
 import sys
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 from rich.text import Text
 
 from casefund.errors import InputError, InputWarning
+from casefund.records.progress import ProgressEvent
 
 app = typer.Typer(
     add_completion=False,
@@ -54,11 +63,35 @@ def _progress() -> Progress:
     return Progress(
         SpinnerColumn(),
         TextColumn("{task.description}", markup=False),
+        BarColumn(),
+        MofNCompleteColumn(),
         TimeElapsedColumn(),
         console=console,
         transient=False,
         disable=not console.is_terminal,
     )
+
+
+def _follow(progress: Progress) -> Callable[[ProgressEvent], None]:
+    """A progress callback drawing each stage of a run as a bar of its own (one bar per
+    scale-out pass: its partitions done of all)."""
+    bars: dict[str, TaskID] = {}
+
+    def told(event: ProgressEvent) -> None:
+        bar = bars.get(event.stage)
+        if bar is None:
+            for earlier in bars.values():  # a new stage: the ones before it are finished
+                total = progress.tasks[earlier].total or 1
+                progress.update(earlier, total=total, completed=total)
+            if event.stage == DONE:
+                return
+            bar = bars[event.stage] = progress.add_task(event.stage, total=event.total)
+        progress.update(bar, completed=event.done, total=event.total)
+
+    return told
+
+
+DONE = "done"  # the stage that finishes every bar drawn
 
 
 def _fail(message: str) -> typer.Exit:
@@ -188,8 +221,7 @@ def _run(
     try:
         claim_folder(out, keep)  # before any work: a wrong --out fails at once
         with _progress() as progress:
-            task = progress.add_task("validating inputs", total=3)
-            progress.update(task, advance=1, description="applying rules and contracts")
+            told = _follow(progress)
             if partitions > 1 or scheduler:
                 from casefund.scaleout import dask_runner, evaluate_raw, run_locally
                 from casefund.scaleout.worker import tune_partition_process
@@ -204,10 +236,13 @@ def _run(
                     if in_process
                     else dask_runner(scheduler, workers, tune_workers=True)
                 )
-                evaluation = evaluate_raw(data, None, max(partitions, 1), runner, as_of=as_of)
+                evaluation = evaluate_raw(
+                    data, None, max(partitions, 1), runner, as_of=as_of, progress=told
+                )
             else:
-                evaluation = evaluate_dataset(load_dataset(data), as_of=as_of)
-            progress.update(task, advance=1, description=f"writing outputs to {out}")
+                told(ProgressEvent("validating inputs", 0, 1))
+                evaluation = evaluate_dataset(load_dataset(data), as_of=as_of, progress=told)
+            told(ProgressEvent(f"writing outputs to {out}", 0, None))
             if deidentify:
                 from casefund.reports.privacy import deidentified, write_deidentified
 
@@ -215,7 +250,7 @@ def _run(
                 write_deidentified(evaluation, out, recipient, keep, public)
             else:
                 evaluation.write(out, xlsx=xlsx, keep=keep, form=form)
-            progress.update(task, advance=1, description="done")
+            told(ProgressEvent(DONE, 1, 1))
     except InputError as exc:
         raise _fail(str(exc)) from None
     if evaluation.dataset is not None:

@@ -28,6 +28,7 @@ from casefund.io.load import Dataset, as_dataset
 from casefund.io.sources import TableSource
 from casefund.payers.terms import check_contracts
 from casefund.records.contracts import Contract
+from casefund.records.progress import ProgressCallback, tell
 from casefund.reports.eligibility import build_eligibility
 from casefund.reports.outputs import Evaluation, assemble
 from casefund.rules.book import rule_book
@@ -47,6 +48,7 @@ def evaluate(
     contracts: str | Path | list[Contract] | dict[str, Any] | None = None,
     *,
     as_of: dt.date | str | None = None,
+    progress: ProgressCallback | None = None,
     **tables: TableSource | None,
 ) -> Evaluation:
     """Evaluate activities against the bundled rules and the user's contracts, in one pass.
@@ -54,10 +56,12 @@ def evaluate(
     ``data`` is a folder of CSV/Parquet/XLSX files, a mapping of table name to source, or an
     already loaded :class:`Dataset`; tables may also be passed by keyword
     (``activities=df``). Bad rows never raise: they are in ``rejects``. ``as_of`` is the day
-    recertification is judged on (default: the last service date).
+    recertification is judged on (default: the last service date). ``progress`` is called
+    with a :class:`~casefund.records.progress.ProgressEvent` as each stage begins.
     """
     day = dt.date.fromisoformat(as_of) if isinstance(as_of, str) else as_of
-    return evaluate_dataset(as_dataset(data, contracts, tables), as_of=day)
+    tell(progress, "validating inputs", 0, 1)
+    return evaluate_dataset(as_dataset(data, contracts, tables), as_of=day, progress=progress)
 
 
 def check_dataset(data: Dataset) -> None:
@@ -84,19 +88,27 @@ def monthly_eligibility(adjudication: Adjudication) -> pd.DataFrame:
     )
 
 
+# The stages of a single pass after validation, as progress tells them.
+STAGES = ("adjudicating activities", "allocating to contracts", "eligibility", "outputs")
+
+
 def evaluate_dataset(
-    data: Dataset, adjudication: Adjudication | None = None, as_of: dt.date | None = None
+    data: Dataset,
+    adjudication: Adjudication | None = None,
+    as_of: dt.date | None = None,
+    progress: ProgressCallback | None = None,
 ) -> Evaluation:
     """The whole evaluation of a validated dataset (``adjudication``: already made for it,
     as a partition's later stages reuse its own)."""
     check_dataset(data)
+    # Each stage is one step, told as it begins (a stage ends where the next begins).
+    tell(progress, STAGES[0], 0, 1)
     adjudicated = adjudication or Adjudication.of(data)
+    tell(progress, STAGES[1], 0, 1)
     billing = bill(adjudicated, contract_order(data.contracts), rule_book())
-    return assemble(
-        data,
-        billing.lines,
-        billing.denials,
-        monthly_eligibility(adjudicated),
-        input_hashes(data),
-        as_of,
-    )
+    tell(progress, STAGES[2], 0, 1)
+    eligibility = monthly_eligibility(adjudicated)
+    tell(progress, STAGES[3], 0, 1)
+    result = assemble(data, billing.lines, billing.denials, eligibility, input_hashes(data), as_of)
+    tell(progress, STAGES[3], 1, 1)
+    return result

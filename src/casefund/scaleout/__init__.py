@@ -27,6 +27,7 @@ from casefund.io.load import INPUT_ORDER, Dataset
 from casefund.io.sources import TableSource
 from casefund.io.validate import ROW
 from casefund.records.contracts import Contract
+from casefund.records.progress import ProgressCallback, tell
 from casefund.records.tables import TABLES
 from casefund.reports.stored import StoredTable, keep_folder
 from casefund.scaleout.budgets import run_with_budgets
@@ -61,11 +62,17 @@ __all__ = [
 
 
 def evaluate_partitioned(
-    data: Dataset, parts: int, runner: Runner = run_locally, as_of: dt.date | None = None
+    data: Dataset,
+    parts: int,
+    runner: Runner = run_locally,
+    as_of: dt.date | None = None,
+    progress: ProgressCallback | None = None,
 ) -> Evaluation:
-    """The single-pass result for an already validated dataset, partition by partition."""
+    """The single-pass result for an already validated dataset, partition by partition
+    (``progress``: told as each partition of each pass finishes)."""
     check_dataset(data)
-    results = run_with_budgets(partition(data, parts), data.contracts, runner)
+    results = run_with_budgets(partition(data, parts), data.contracts, runner, progress)
+    tell(progress, "outputs", 0, None)
     return combine(data, results, input_hashes(data), as_of)
 
 
@@ -76,8 +83,10 @@ def evaluate_raw(
     runner: Runner = run_locally,
     spill: bool | str | Path = True,
     as_of: dt.date | None = None,
+    progress: ProgressCallback | None = None,
 ) -> Evaluation:
-    """The single-pass result for raw input tables, never holding the whole typed input.
+    """The single-pass result for raw input tables, never holding the whole typed input
+    (``progress``: told as each partition of each pass finishes).
 
     ``spill=True`` writes the partitions' raw rows to a temporary folder (a path: to a
     fresh private folder made inside that one, which remote Dask workers must be able to
@@ -90,7 +99,7 @@ def evaluate_raw(
     once the result is gone (with ``spill=False`` they are gathered in memory).
     """
     if spill is False:
-        return _evaluate_raw(tables, contracts, parts, runner, None, as_of)
+        return _evaluate_raw(tables, contracts, parts, runner, None, as_of, progress)
     # Every run writes into a fresh folder of its own (mode 0700), made inside the given
     # one: files planted in a shared spill folder beforehand are never read, and nothing of
     # another run is overwritten. It is removed when the run ends.
@@ -100,7 +109,7 @@ def evaluate_raw(
     folder = Path(tempfile.mkdtemp(prefix="casefund-run-", dir=root))
     stored: list[StoredTable] = []
     try:
-        evaluation = _evaluate_raw(tables, contracts, parts, runner, folder, as_of)
+        evaluation = _evaluate_raw(tables, contracts, parts, runner, folder, as_of, progress)
         stored = [t for t in evaluation.frames.values() if isinstance(t, StoredTable)]
         if stored:  # the partitions' denials stay in their files, owned by the result
             keep_folder(stored, folder)
@@ -117,10 +126,13 @@ def _evaluate_raw(
     runner: Runner,
     spill: str | Path | None,
     as_of: dt.date | None = None,
+    progress: ProgressCallback | None = None,
 ) -> Evaluation:
+    tell(progress, "reading and dealing partitions", 0, None)
     pieces, shared = raw_partitions(tables, contracts, max(parts, 1), spill)
     check_dataset(shared)
-    results = run_with_budgets(pieces, shared.contracts, runner)
+    results = run_with_budgets(pieces, shared.contracts, runner, progress)
+    tell(progress, "outputs", 0, None)
     small = {
         name: pd.concat([r.tables[name] for r in results], ignore_index=True)
         .sort_values(ROW, kind="stable")

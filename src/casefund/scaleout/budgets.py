@@ -18,6 +18,7 @@ import pandas as pd
 from casefund.allocate.offer import floor_cents
 from casefund.records.contracts import Contract
 from casefund.records.frames import concat_frames, text_rank
+from casefund.records.progress import ProgressCallback, tell
 from casefund.scaleout.parts import Budgets, Part, PartResult, Stage
 from casefund.scaleout.runners import Runner
 
@@ -59,8 +60,15 @@ def _allowances(payments: list[pd.DataFrame], contract: Contract) -> list[float]
     return [float(share) for share in shares]
 
 
+# What each stage's pass is called in progress.
+PASSES = {"evaluate": "partitions", "payments": "partitions, budget pass", "lines": "lines"}
+
+
 def run_with_budgets(
-    pieces: Sequence[Part], contracts: list[Contract], runner: Runner
+    pieces: Sequence[Part],
+    contracts: list[Contract],
+    runner: Runner,
+    progress: ProgressCallback | None = None,
 ) -> list[PartResult]:
     """Evaluate every partition, settle the budgets in priority order, then finish each
     partition once. A budget that binds changes what the contracts after it are offered, so
@@ -74,9 +82,16 @@ def run_with_budgets(
     per_part: list[Budgets] = [{c.id: None for c in budgeted} for _ in pieces]
 
     def run(stage: Stage) -> list[PartResult]:
-        return runner(
-            [(piece, budgets, stage) for piece, budgets in zip(pieces, per_part, strict=True)]
-        )
+        tasks = [(piece, budgets, stage) for piece, budgets in zip(pieces, per_part, strict=True)]
+        if progress is None:
+            return runner(tasks)
+        label = PASSES[stage]
+        tell(progress, label, 0, len(tasks))
+
+        def done(count: int) -> None:
+            tell(progress, label, count, len(tasks))
+
+        return runner(tasks, progress=done)
 
     results = run("evaluate")
     if not budgeted:

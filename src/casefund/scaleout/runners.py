@@ -3,19 +3,35 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any, Protocol
 
 from casefund.scaleout.parts import Budgets, Part, PartResult, Stage, run_part
 from casefund.scaleout.worker import release_memory, tune_partition_process, worker_plugin
 
 # A task: a partition, its budget shares, and the stage to run (see run_part).
 Task = tuple[Part, Budgets, Stage]
-Runner = Callable[[Sequence[Task]], list[PartResult]]
+# Told the number of a pass's partitions finished so far, as each finishes.
+PartsDone = Callable[[int], None]
 
 
-def run_locally(tasks: Sequence[Task]) -> list[PartResult]:
+class Runner(Protocol):
+    """Runs a pass's tasks and returns their results in order. A runner used with progress
+    also takes ``progress`` (the built-in ones do); without progress it is called with the
+    tasks alone."""
+
+    def __call__(
+        self, tasks: Sequence[Task], /, progress: PartsDone | None = None
+    ) -> list[PartResult]: ...
+
+
+def run_locally(tasks: Sequence[Task], progress: PartsDone | None = None) -> list[PartResult]:
     """One partition after another in this process: memory holds one partition at a time
     (and what the last one freed is returned before the results are combined)."""
-    results = [run_part(*task) for task in tasks]
+    results = []
+    for task in tasks:
+        results.append(run_part(*task))
+        if progress is not None:
+            progress(len(results))
     release_memory()
     return results
 
@@ -27,25 +43,50 @@ def dask_runner(
     ``tune_workers`` tunes each worker process's allocator for partitions (see
     :mod:`casefund.scaleout.worker`); the workers are then changed for their lifetime."""
 
-    def run(tasks: Sequence[Task]) -> list[PartResult]:
+    def run(tasks: Sequence[Task], progress: PartsDone | None = None) -> list[PartResult]:
         from dask.base import compute
         from dask.delayed import delayed
 
         graph = [delayed(run_part)(*task) for task in tasks]
         if scheduler:
-            from distributed import Client
+            from distributed import Client, as_completed
 
             with Client(scheduler) as client:  # type: ignore[no-untyped-call]
                 if tune_workers:
                     client.register_plugin(worker_plugin())
-                return list(client.compute(graph, sync=True))
-        return list(
-            compute(
-                *graph,
-                scheduler="processes",  # type: ignore[no-untyped-call]
-                num_workers=workers,
-                initializer=tune_partition_process if tune_workers else None,
+                futures = client.compute(graph)
+                for done, _ in enumerate(as_completed(futures), start=1):  # type: ignore[no-untyped-call]
+                    if progress is not None:
+                        progress(done)
+                return list(client.gather(futures))
+        with _counting(graph, progress):
+            return list(
+                compute(
+                    *graph,
+                    scheduler="processes",  # type: ignore[no-untyped-call]
+                    num_workers=workers,
+                    initializer=tune_partition_process if tune_workers else None,
+                )
             )
-        )
 
     return run
+
+
+def _counting(graph: list[Any], progress: PartsDone | None) -> Any:
+    """A Dask callback telling ``progress`` as each partition's task finishes (local
+    schedulers run callbacks in this process)."""
+    from contextlib import nullcontext
+
+    from dask.callbacks import Callback
+
+    if progress is None:
+        return nullcontext()
+    keys = {task.key for task in graph}
+    done = [0]
+
+    def finished(key: Any, *_: Any) -> None:
+        if key in keys:
+            done[0] += 1
+            progress(done[0])
+
+    return Callback(posttask=finished)  # type: ignore[no-untyped-call]
