@@ -490,17 +490,7 @@ def _print_simulation(result: object, contracts_out: Path) -> None:
 
     assert isinstance(result, Simulation)
     results = result.scenarios
-    table = Table(title="Scenarios")
-    for column in ("scenario", "revenue", "cost", "margin", "coverage"):
-        # Figures are never cut to fit the terminal; long scenario names wrap.
-        text = column == "scenario"
-        table.add_column(
-            column,
-            justify="left" if text else "right",
-            no_wrap=not text,
-            overflow="fold",
-            min_width=16 if text else None,
-        )
+    table = _figure_table("Scenarios", ("scenario",), ("revenue", "cost", "margin", "coverage"))
     for row in results.itertuples(index=False):
         table.add_row(
             str(row.scenario),
@@ -511,16 +501,11 @@ def _print_simulation(result: object, contracts_out: Path) -> None:
         )
     console.print(table)
     base = result.contracts.loc[result.contracts["scenario"] == "baseline"]
-    solved = Table(title="Break-evens per contract (baseline)")
-    for column in ("contract", "payment", "PEMPM", "unit rate", "services a month"):
-        text = column in ("contract", "payment")
-        solved.add_column(
-            column,
-            justify="left" if text else "right",
-            no_wrap=not text,
-            overflow="fold",
-            min_width=10 if text else None,
-        )
+    solved = _figure_table(
+        "Break-evens per contract (baseline)",
+        ("contract", "payment"),
+        ("PEMPM", "unit rate", "services a month"),
+    )
     for entry in base.to_dict("records"):
         solved.add_row(
             str(entry["contract_id"]),
@@ -531,6 +516,16 @@ def _print_simulation(result: object, contracts_out: Path) -> None:
         )
     console.print(solved)
     console.print(f"per contract: {contracts_out}")
+
+
+def _figure_table(title: str, names: tuple[str, ...], figures: tuple[str, ...]) -> Table:
+    """A console table whose figures are never cut to fit the terminal (names wrap)."""
+    table = Table(title=title)
+    for column in names:
+        table.add_column(column, overflow="fold", min_width=12)
+    for column in figures:
+        table.add_column(column, justify="right", no_wrap=True)
+    return table
 
 
 def _figure(value: object, form: str) -> str:
