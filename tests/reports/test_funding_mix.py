@@ -64,7 +64,11 @@ def test_a_run_without_staff_costs_says_so(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert "note: No staff table" in " ".join(result.output.split())
-    assert "No staff table" in (tmp_path / "m.html").read_text()
+    page = (tmp_path / "m.html").read_text()
+    assert "No staff table" in page
+    # Regression (issue 17): without staff costs every cost was $0.00; time is shown instead.
+    assert "Staff time by funder and month (hours; no staff costs known)" in page
+    assert "Hours of staff time" in page
     result = runner.invoke(
         app, ["report", "funding-mix", "--data", str(data), "--out", str(tmp_path / "m.xlsx")]
     )

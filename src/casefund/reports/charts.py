@@ -53,30 +53,32 @@ def period(months: pd.Series) -> str:
     return values[0] if values[0] == values[-1] else f"{values[0]} to {values[-1]}"
 
 
-def cost_by_month(by_month: pd.DataFrame, title: str) -> str:
+def cost_by_month(by_month: pd.DataFrame, title: str, hours: bool = False) -> str:
     """Stacked bars of each funder's cost per month (the unfunded cost a funder of its own);
     the expenses table's spending, which no funder stands for, is a line beside them,
-    never stacked on them."""
+    never stacked on them. ``hours``: the frame holds hours of staff time instead (where
+    no staff cost is known, time is what can be shown)."""
     alt, _ = _libraries()
     funders = [c for c in by_month.columns if c not in ("month", "expenses")]
     long = by_month.melt(id_vars="month", value_vars=funders, var_name="funder", value_name="cost")
+    y_title = (
+        "Hours of staff time"
+        if hours
+        else "Cost of case management (staff time and recorded costs)"
+    )
+    axis = {"format": ",.0f"} if hours else {"format": _MONEY}
     bars = (
         alt.Chart(long)
         .mark_bar()
         .encode(
             x=alt.X("month:O", title="Month", axis={"labelAngle": -45}),
-            y=alt.Y(
-                "cost:Q",
-                title="Cost of case management (staff time and recorded costs)",
-                axis={"format": _MONEY},
-                stack="zero",
-            ),
+            y=alt.Y("cost:Q", title=y_title, axis=axis, stack="zero"),
             color=alt.Color("funder:N", title="Funder", legend=_LEGEND),
-            tooltip=["month", "funder", alt.Tooltip("cost:Q", format=_MONEY)],
+            tooltip=["month", "funder", alt.Tooltip("cost:Q", format=axis["format"])],
         )
     )
     layers = [bars]
-    if "expenses" in by_month.columns:
+    if "expenses" in by_month.columns and not hours:
         spending = by_month[["month", "expenses"]].assign(series="Expenses table (not a funder)")
         layers.append(
             alt.Chart(spending)

@@ -32,6 +32,10 @@ class FundingMix:
     recoverable: pd.DataFrame
     # What the reader must know to read the cost right (no staff costs, say).
     notices: list[str] = field(default_factory=list)
+    # Hours of staff time by month and funder, and whether any staff cost is known: where
+    # none is, the report shows time where it cannot show dollars.
+    hours_by_month: pd.DataFrame = field(default_factory=pd.DataFrame)
+    staff_costs_known: bool = True
 
     def sheet_kinds(self) -> dict[str, dict[str, Kind]]:
         """What each sheet's numbers are (its workbook formats)."""
@@ -119,6 +123,13 @@ def funding_mix(evaluation: Evaluation) -> FundingMix:
     monthly = lines.pivot_table(
         index="month", columns="funder", values="cost", aggfunc="sum", fill_value=0.0
     ).round(2)
+    hours = (
+        lines.assign(hours=lines["minutes"] / 60.0)
+        .pivot_table(index="month", columns="funder", values="hours", aggfunc="sum", fill_value=0.0)
+        .round(2)
+        .reset_index()
+    )
+    hours.columns.name = None
     if not expenses.empty:
         other = expenses.groupby(expenses["month"].astype(str))["amount"].sum()
         monthly["expenses"] = other.reindex(monthly.index).fillna(0.0)
@@ -135,6 +146,8 @@ def funding_mix(evaluation: Evaluation) -> FundingMix:
         evaluation.admin_cap,
         _recoverable(evaluation.recoverable),
         cost_notices(lines, expenses_missing=expenses.empty, staff=evaluation.dataset["staff"]),
+        hours,
+        bool(lines["hourly_cost"].astype(float).notna().any()),
     )
 
 
@@ -148,8 +161,8 @@ def cost_notices(lines: pd.DataFrame, expenses_missing: bool, staff: pd.DataFram
     if staff.empty and total:
         notices.append(
             f"No staff table (staff.csv): the cost of staff time is unknown, so cost counts "
-            f"recorded pass-through amounts only and staff time is shown in minutes "
-            f"({total:,} minutes)."
+            f"recorded pass-through amounts only; staff time is shown as time instead "
+            f"({total:,} minutes, {total / 60:,.0f} hours)."
         )
     elif uncosted:
         notices.append(

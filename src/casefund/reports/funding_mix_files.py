@@ -109,6 +109,17 @@ def _figures(mix: FundingMix) -> list[str]:
             mix.by_month.fillna(0.0), f"Cost of case management by funder and month, {months}"
         )
     ]
+    if not mix.staff_costs_known and len(mix.hours_by_month):
+        # No staff cost is known: the cost above is recorded amounts only, so the work
+        # itself is shown as time, first.
+        out.insert(
+            0,
+            charts.cost_by_month(
+                mix.hours_by_month,
+                f"Staff time by funder and month (hours; no staff costs known), {months}",
+                hours=True,
+            ),
+        )
     reasons = mix.unbillable_reasons.head(10)
     if len(reasons):
         labelled = reasons.assign(
