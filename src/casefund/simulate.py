@@ -24,6 +24,7 @@ from casefund.io.safe_yaml import read_yaml_file
 from casefund.records.contracts import Contract
 from casefund.records.payment_models import claimed_by_month
 from casefund.reports.columns import Kind, exact
+from casefund.reports.funding_mix import line_costs
 
 SIMULATION_COLUMNS = [
     "scenario",
@@ -195,13 +196,10 @@ def resample(activities: pd.DataFrame, contacts_per_month: float, seed: int) -> 
 
 
 def _line_costs(lines: pd.DataFrame) -> np.ndarray:
-    """Each line's cost: its staff time at the hourly cost (unknown cost counts as 0) and
-    the recorded pass-through amount it carries. The lines of an activity share its minutes
-    and its recorded cost, so their costs add up to the activity's."""
-    hourly = np.nan_to_num(lines["hourly_cost"].to_numpy(dtype=float, na_value=np.nan))
-    minutes = lines["minutes"].to_numpy(dtype=float, na_value=0.0)
-    passed = np.nan_to_num(lines["pass_through"].to_numpy(dtype=float, na_value=0.0))
-    costs: np.ndarray = hourly * minutes / 60.0 + passed
+    """Each line's cost: staff time and recorded pass-through amounts, as the funding mix
+    counts them."""
+    staff, passed = line_costs(lines)
+    costs: np.ndarray = staff + passed
     return costs
 
 

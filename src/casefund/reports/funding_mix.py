@@ -89,15 +89,25 @@ class FundingMix:
         return sheets
 
 
+def line_costs(lines: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Each line's staff cost (its minutes at the hourly cost; unknown cost counts as 0)
+    and the recorded pass-through amount it carries (a deposit, meals: with the line that
+    paid it, or with the activity's unbillable remainder when nobody did). The lines of an
+    activity share its minutes and its recorded cost, so their costs add up to the
+    activity's: every recorded dollar once."""
+    hourly = np.nan_to_num(lines["hourly_cost"].to_numpy(dtype=float, na_value=np.nan))
+    minutes = lines["minutes"].to_numpy(dtype=float, na_value=0.0)
+    passed = np.nan_to_num(lines["pass_through"].to_numpy(dtype=float, na_value=0.0))
+    return hourly * minutes / 60.0, passed
+
+
 def _line_costs(evaluation: Evaluation) -> pd.DataFrame:
     lines = evaluation.lines.loc[evaluation.lines["status"] != "rejected"].copy()
     for column in ("payer", "contract_id", "program", "status", "month"):
         lines[column] = lines[column].astype(object).fillna("")
-    hourly = lines["hourly_cost"].astype(float)
-    lines["staff_cost"] = (hourly.fillna(0.0) * lines["minutes"] / 60.0).round(2)
-    # Recorded costs (deposits, meals) go with the line that paid them, or with the
-    # activity's unbillable remainder when nobody did: every recorded dollar once.
-    lines["pass_through"] = lines["pass_through"].astype(float).fillna(0.0).round(2)
+    staff, passed = line_costs(lines)
+    lines["staff_cost"] = np.round(staff, 2)
+    lines["pass_through"] = np.round(passed, 2)
     lines["cost"] = (lines["staff_cost"] + lines["pass_through"]).round(2)
     lines["funder"] = np.where(lines["status"] == "unbillable", "(unfunded)", lines["payer"])
     return lines
