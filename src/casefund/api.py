@@ -8,11 +8,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from casefund.evaluation import Evaluation, evaluate_dataset
-from casefund.io.load import Dataset, as_dataset
+from casefund.evaluation import Evaluation
+from casefund.evaluation import evaluate as evaluate_one_pass
+from casefund.io.load import Dataset
 from casefund.io.sources import TableSource
 from casefund.records.contracts import Contract
-from casefund.records.progress import ProgressCallback, tell
+from casefund.records.progress import ProgressCallback
 from casefund.scaleout import dask_runner, evaluate_partitioned, evaluate_raw, run_locally
 
 BACKENDS = ("pandas", "dask")
@@ -46,8 +47,7 @@ def evaluate(
     if backend not in BACKENDS:
         raise ValueError(f"backend must be 'pandas' or 'dask', not {backend!r}")
     if backend == "pandas" and partitions <= 1:
-        tell(progress, "validating inputs", 0, 1)
-        return evaluate_dataset(as_dataset(data, contracts, tables), as_of=day, progress=progress)
+        return evaluate_one_pass(data, contracts, as_of=day, progress=progress, **tables)
     runner = dask_runner(scheduler) if backend == "dask" else run_locally
     if isinstance(data, Dataset):
         return evaluate_partitioned(data, max(partitions, 1), runner, as_of=day, progress=progress)
