@@ -187,6 +187,9 @@ def read_csv_text(path: Path) -> pd.DataFrame:
     return read_csv_bytes(path.read_bytes())
 
 
+_LONE_CARRIAGE_RETURN = re.compile(rb"\r(?!\n)")
+
+
 def read_csv_bytes(data: bytes) -> pd.DataFrame:
     """A CSV file's bytes as text columns, every cell as written (empty cells empty, never NaN;
     spaces after a delimiter skipped).
@@ -201,6 +204,12 @@ def read_csv_bytes(data: bytes) -> pd.DataFrame:
     frame = _arrow_csv(data)
     if frame is not None:
         return frame
+    if b'"' not in data:
+        # pandas' parser misreads the line after an empty line ended by a lone carriage
+        # return (it drops a row of empty cells, shifts one that opens with an empty cell);
+        # with no quotes in the file a lone carriage return can only end a line, so it is
+        # given to pandas as the line feed it means.
+        data = _LONE_CARRIAGE_RETURN.sub(b"\n", data)
     return pd.read_csv(
         io.BytesIO(data),
         dtype=str,
