@@ -8,9 +8,14 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from hypothesis import Phase, settings
 
 import casefund
 from casefund.evaluation import Evaluation
+
+# ``pytest --hypothesis-profile=triage``: a failing property reports its first
+# counter-example without shrinking it (to see every failure of a change quickly).
+settings.register_profile("triage", phases=[Phase.explicit, Phase.reuse, Phase.generate])
 
 
 def frame(rows: list[dict[str, Any]]) -> pd.DataFrame:

@@ -126,7 +126,7 @@ def _summary(evaluation: object, form: str = "csv") -> None:
             column,
             justify="right" if column in ("activities", "minutes", "units", "amount") else "left",
         )
-    for row in evaluation.breakdown.itertuples(index=False):
+    for row in evaluation.table("breakdown").itertuples(index=False):
         table.add_row(
             str(row.payer or "—"),
             str(row.contract_id or "—"),
@@ -137,7 +137,7 @@ def _summary(evaluation: object, form: str = "csv") -> None:
             f"${row.amount:,.2f}",
         )
     console.print(table)
-    recoverable = evaluation.recoverable
+    recoverable = evaluation.table("recoverable")
     fixable = recoverable.loc[recoverable["class"] == "fixable"]
     if len(recoverable):
         console.print(
@@ -146,11 +146,11 @@ def _summary(evaluation: object, form: str = "csv") -> None:
             f"${float(fixable['estimated_amount'].sum()):,.2f} at the refusing contracts' "
             f"rates (recoverable.{form}; why: casefund explain --from OUT ACTIVITY_ID)"
         )
-    lines = evaluation.lines
+    lines = evaluation.table("lines")
     accepted = lines.loc[lines["status"] != "rejected"]
     console.print(
         f"{accepted['activity_id'].nunique():,} activities, {int(accepted['minutes'].sum()):,} "
-        f"minutes; {len(evaluation.rejects):,} input problems in rejects.{form}; "
+        f"minutes; {len(evaluation.table('rejects')):,} input problems in rejects.{form}; "
         f"rules {evaluation.rules_hash}, casefund {evaluation.version}"
     )
 
@@ -540,7 +540,7 @@ def _figure(value: object, form: str) -> str:
 def _simulation_page(result: object, path: Path) -> None:
     from casefund.reports import charts
     from casefund.reports.funding_mix_files import write_chart
-    from casefund.simulate import Simulation, sweep_margins
+    from casefund.simulate import SIMULATION_KINDS, Simulation, sweep_margins
 
     assert isinstance(result, Simulation)
     figures = [
@@ -558,6 +558,7 @@ def _simulation_page(result: object, path: Path) -> None:
         "Revenue and cost by scenario (rate sweeps and payment models)",
         path,
         figures,
+        SIMULATION_KINDS,
     )
 
 
@@ -605,8 +606,8 @@ def claims(
                 out.write_text(json.dumps(bundle, indent=2) + "\n")
                 summary = f"{len(bundle['entry']):,} FHIR Claim resources"
             else:
-                mine = evaluation.claims.loc[
-                    evaluation.claims["contract_id"].astype(str) == contract
+                mine = evaluation.table("claims").loc[
+                    evaluation.table("claims")["contract_id"].astype(str) == contract
                 ]
                 frame = invoice(mine, load_mapping(mapping) if mapping else None)
                 write_csv(frame, out)

@@ -213,7 +213,7 @@ def contract_figures(name: str, evaluation: Evaluation) -> pd.DataFrame:
     the PEMPM rate (cost ÷ engaged member-months), the unit rate (cost ÷ billed units) and
     the services per member-month its revenue per member-month would cover (revenue per
     member-month ÷ cost per service)."""
-    lines = evaluation.lines
+    lines = evaluation.table("lines")
     paid = lines.loc[lines["status"].isin(["billable", "bundled"]).to_numpy(dtype=bool)]
     paid = paid.assign(
         _cost=_line_costs(paid),
@@ -248,31 +248,34 @@ def contract_figures(name: str, evaluation: Evaluation) -> pd.DataFrame:
 
 
 def summarize(name: str, evaluation: Evaluation) -> dict[str, Any]:
-    lines = evaluation.lines.loc[evaluation.lines["status"] != "rejected"]
-    billed = lines.loc[lines["status"].isin(["billable", "bundled"])]
-    revenue = float(lines["amount"].sum())
+    """The scenario's agency-wide row. Revenue and cost are taken to the cent first, so the
+    margin is their difference as shown; every other figure is rounded once, by its
+    declared kind, where the table is built (:data:`SIMULATION_KINDS`)."""
+    every = evaluation.table("lines")
+    lines = every.loc[(every["status"] != "rejected").to_numpy(dtype=bool)]
+    billed = lines.loc[lines["status"].isin(["billable", "bundled"]).to_numpy(dtype=bool)]
+    revenue = round(float(lines["amount"].sum()), 2)
+    cost = round(_cost(lines), 2)
     member_months = int(billed[["participant_id", "month"]].astype(str).drop_duplicates().shape[0])
     contacts = int(billed["activity_id"].nunique())
-    cost = _cost(lines)
+    mm = member_months or np.nan
     per_contact = revenue / contacts if contacts else np.nan
-    cost_per_mm = cost / member_months if member_months else np.nan
+    status = lines["status"].astype(object)
     return {
         "scenario": name,
-        "revenue": round(revenue, 2),
+        "revenue": revenue,
         "member_months": member_months,
-        "revenue_per_member_month": round(revenue / member_months, 2) if member_months else np.nan,
-        "cost": round(cost, 2),
+        "revenue_per_member_month": revenue / mm,
+        "cost": cost,
         "margin": round(revenue - cost, 2),
-        "cost_coverage": round(revenue / cost, 4) if cost else np.nan,
-        "break_even_pempm": round(cost_per_mm, 2) if member_months else np.nan,
-        "contacts_per_member_month": round(contacts / member_months, 2)
-        if member_months
+        "cost_coverage": revenue / cost if cost else np.nan,
+        "break_even_pempm": cost / mm,
+        "contacts_per_member_month": contacts / mm,
+        "break_even_contacts_per_member_month": (cost / mm) / per_contact
+        if per_contact
         else np.nan,
-        "break_even_contacts_per_member_month": round(cost_per_mm / per_contact, 2)
-        if contacts and member_months and per_contact
-        else np.nan,
-        "billable_minutes": int(lines.loc[lines["status"] == "billable", "minutes"].sum()),
-        "unbillable_minutes": int(lines.loc[lines["status"] == "unbillable", "minutes"].sum()),
+        "billable_minutes": int(lines.loc[(status == "billable").to_numpy(), "minutes"].sum()),
+        "unbillable_minutes": int(lines.loc[(status == "unbillable").to_numpy(), "minutes"].sum()),
     }
 
 

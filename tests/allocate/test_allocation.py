@@ -2,6 +2,8 @@
 
 from typing import Any
 
+import pandas as pd
+
 from conftest import TCM_CONTRACT, act, evaluate, lines_for, span
 
 Member = tuple[list[dict[str, Any]], list[dict[str, Any]]]
@@ -122,8 +124,8 @@ def test_pempm_bills_the_month_once_and_bundles_the_rest() -> None:
     april = lines_for(result, "a3").iloc[0]
     assert april["status"] == "unbillable" and "payment.month_not_engaged" in april["reasons"]
     claims = result.claims
-    assert claims[["month", "amount"]].values.tolist() == [["2024-03", 450.0]]
-    assert claims["service_date"].tolist() == [""]
+    assert claims[["month", "amount"]].values.tolist() == [[pd.Period("2024-03", "M"), 450.0]]
+    assert claims["service_date"].isna().tolist() == [True]  # a month's claim has no day
 
 
 def test_encounter_contract_pays_one_encounter_per_day(tcm_member: Member) -> None:

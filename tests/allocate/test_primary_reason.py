@@ -58,7 +58,8 @@ IN_TCM = [
 def primary(result: Any, activity_id: str) -> tuple[str, str]:
     line = lines_for(result, activity_id)
     line = line.loc[line["status"] == "unbillable"].iloc[0]
-    return str(line["primary_contract_id"]), str(line["primary_reason"])
+    blank = pd.isna(line["primary_contract_id"])
+    return ("" if blank else str(line["primary_contract_id"])), str(line["primary_reason"])
 
 
 def test_the_contract_the_worker_recorded_is_the_one_that_explains() -> None:
@@ -188,7 +189,8 @@ def test_payer_of_last_resort_leaves_the_medicaid_refusal_on_record() -> None:
         [PERSON], [act("a1", "p1", "2024-03-01", 45, "referral")], [TCM_CONTRACT, RW], coverage
     )
     lines = lines_for(result, "a1")
-    assert lines["status"].tolist() == ["billable"] and lines["primary_reason"].tolist() == [""]
+    assert lines["status"].tolist() == ["billable"]
+    assert lines["primary_reason"].isna().tolist() == [True]  # a billed line has no refusal
     refused = result.denials.loc[result.denials["contract_id"] == "county_tcm"]
     assert "tcm.enrolled_in_medicaid" in set(refused["rule_id"].astype(str))
     assert not refused["primary"].any()

@@ -83,9 +83,10 @@ def test_budget_periods_run_from_the_contract_anniversary() -> None:
             ("2025-02", "administrative", 250.0),
         ]
     )
+    day = pd.Timestamp
     assert rows[["period", "period_start", "period_end", "administrative"]].values.tolist() == [
-        ["2023", "2023-03-01", "2024-02-29", 1000.0],
-        ["2024", "2024-03-01", "2025-02-28", 750.0],
+        ["2023", day("2023-03-01"), day("2024-02-29"), 1000.0],
+        ["2024", day("2024-03-01"), day("2025-02-28"), 750.0],
     ]
 
 
@@ -97,7 +98,8 @@ def test_regression_a_leap_day_anchor_leaves_no_day_between_budget_periods() -> 
     rows = cap_rows(
         [("2027-03", "administrative", 10.0), ("2028-03", "administrative", 20.0)], contract
     )
-    spans = rows[["period_start", "period_end"]].values.tolist()
+    spans = [[d.strftime("%Y-%m-%d") for d in pair] for pair in
+             rows[["period_start", "period_end"]].itertuples(index=False)]  # fmt: skip
     assert spans == [["2027-02-28", "2028-02-28"], ["2028-02-29", "2029-02-27"]]
 
 

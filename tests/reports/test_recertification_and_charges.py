@@ -90,7 +90,7 @@ def test_evaluate_writes_recertification_as_of_the_last_service() -> None:
         [person], [act("a1", "p1", "2024-07-10", 30, "referral")], [TEXAS], [DETERMINATION]
     )
     row = result.recertification.iloc[0]
-    assert (row["as_of"], row["status"]) == ("2024-07-10", "due_soon")
+    assert (row["as_of"], row["status"]) == (pd.Timestamp("2024-07-10"), "due_soon")
 
 
 def charge_caps(

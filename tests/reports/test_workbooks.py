@@ -132,3 +132,41 @@ def test_the_funding_mix_workbook_has_native_charts(books: dict[str, Path]) -> N
         for c in cs
     ]
     assert "Cost of case management by funder and month" in titles
+
+
+def test_regression_a_payer_with_two_contracts_gets_two_named_bars(
+    books: dict[str, Path],
+) -> None:
+    """Regression (session 9): MCP A pays an ECM and a Community Supports contract, and the
+    cost-by-funder chart showed two bars both labelled 'MCP A'. Its categories now come
+    from a 'funder (contract)' column beside the table."""
+    sheet = load_workbook(books["mix"])["funding by funder"]
+    chart = sheet._charts[0]
+    reference = chart.series[0].cat.strRef.f  # e.g. 'funding by funder'!$K$2:$K$10
+    column = reference.split("!")[1].split(":")[0].replace("$", "").rstrip("0123456789")
+    header = sheet[f"{column}1"].value
+    labels = [c.value for c in sheet[column][1:] if c.value is not None]
+    assert header == "funder (contract)"
+    assert len(labels) == len(set(labels))
+    assert "MCP A (mcp_a_cs)" in labels and "MCP A (mcp_a_ecm)" in labels
+
+
+def test_the_outputs_workbook_has_a_charted_summary_of_the_breakdown(
+    books: dict[str, Path],
+) -> None:
+    """`evaluate --xlsx` charts too (issue 17): a summary sheet pivots the breakdown to a
+    row per contract, and its numbers are the breakdown's, to the minute and the cent."""
+    book = load_workbook(books["outputs"])
+    assert book.sheetnames[-1] == "summary"
+    summary = pd.DataFrame(book["summary"].values)
+    summary = summary.iloc[1:].set_axis(list(summary.iloc[0]), axis=1)
+    breakdown = pd.DataFrame(book["breakdown"].values)
+    breakdown = breakdown.iloc[1:].set_axis(list(breakdown.iloc[0]), axis=1)
+    for status in ("billable", "bundled", "unbillable"):
+        expected = breakdown.loc[breakdown["status"] == status, "minutes"].sum()
+        assert summary[f"{status}_minutes"].sum() == expected, status
+    paid = breakdown.loc[breakdown["status"].isin(["billable", "bundled"]), "amount"].sum()
+    assert round(float(summary["billed"].sum()), 2) == round(float(paid), 2)
+    charts = book["summary"]._charts
+    assert len(charts) == 2 and charts[0].grouping == "stacked"
+    assert book["summary"]["E2"].number_format == '"$"#,##0.00'

@@ -215,7 +215,8 @@ def test_no_ecm_line_in_a_month_the_member_is_not_eligible() -> None:
     assert lines_for(result, "a1").iloc[0]["status"] == "billable"
     assert "ecm.excluded.hospice" in lines_for(result, "a2").iloc[0]["reasons"]
     eligible = result.eligibility.query("program == 'ecm' and population == 'homelessness'")
-    assert eligible.set_index("month")["eligible"].to_dict() == {"2024-03": True, "2024-04": False}
+    by_month = eligible.set_index(eligible["month"].astype(str))["eligible"].to_dict()
+    assert by_month == {"2024-03": True, "2024-04": False}
 
 
 def test_one_lead_care_manager_per_member_month() -> None:

@@ -43,6 +43,7 @@ from casefund.live.rulesets import ACTIVITY_RULESET, DAY, MONTH_RULESET, Contrac
 from casefund.payers.terms import ResolvedParameters
 from casefund.records.contracts import Contract
 from casefund.records.tables import TABLES
+from casefund.reports.typed import typed
 from casefund.rules.book import rule_book
 from casefund.rules.loader import CompiledRule
 
@@ -74,28 +75,31 @@ class Decision:
 
     @property
     def lines(self) -> pd.DataFrame:
-        """The activity's lines right after the post (same columns as ``evaluate().lines``)."""
+        """The activity's lines right after the post, typed as ``evaluate().lines`` is."""
+        return typed("lines", self._built)
+
+    @property
+    def _built(self) -> pd.DataFrame:
         return self._frame.iloc[self._rows].reset_index(drop=True)
 
     @property
     def contract_id(self) -> str:
-        lines = self.lines
+        lines = self._built
         billed = lines.loc[lines["status"].isin(["billable", "bundled"])]
         return str(billed["contract_id"].iloc[0]) if len(billed) else ""
 
     @property
     def units(self) -> float:
-        return float(self.lines["units"].sum())
+        return float(self._built["units"].sum())
 
     @property
     def amount(self) -> float:
-        return float(self.lines["amount"].sum())
+        return float(self._built["amount"].sum())
 
     @property
     def reasons(self) -> str:
-        return ";".join(
-            sorted({r for text in self.lines["reasons"].astype(str) for r in text.split(";") if r})
-        )
+        texts = self._built["reasons"].astype(str)
+        return ";".join(sorted({r for text in texts for r in text.split(";") if r}))
 
 
 _NO_LINES = no_lines()
@@ -312,10 +316,11 @@ class Session:
             raise KeyError(f"activity '{activity_id}' was never posted")
 
     def lines(self) -> pd.DataFrame:
-        """Every posted activity's current lines, in the batch engine's order."""
+        """Every posted activity's current lines, in the batch engine's order, typed as
+        ``evaluate().lines`` is."""
         frames = [f for f in self._lines.values() if len(f)]
         if not frames:
-            return no_lines()
+            return typed("lines", no_lines())
         out = pd.concat(frames, ignore_index=True)
         order = np.lexsort(
             (
@@ -324,7 +329,7 @@ class Session:
                 out["service_date"].astype(str).to_numpy(),
             )
         )
-        return out.iloc[order].reset_index(drop=True)
+        return typed("lines", out.iloc[order].reset_index(drop=True))
 
     # --- allocation ---------------------------------------------------------------------
     def _reallocate(self, decide_from: dict[str, int | None]) -> pd.DataFrame:

@@ -31,6 +31,20 @@ CHARGE_CAP_COLUMNS = [
     "excess",
 ]
 
+# What each column holds, for a run with no charges (an empty table, typed like a full one).
+_EMPTY_DTYPES = {
+    "participant_id": "object",
+    "year": "int64",
+    "income_pct_fpl": "float64",
+    "cap_share": "float64",
+    "annual_income": "float64",
+    "cap_amount": "float64",
+    "charged": "float64",
+    "over_cap": "bool",
+    "charges": "int64",
+    "excess": "float64",
+}
+
 
 def build_charge_caps(
     charges: pd.DataFrame, participants: pd.DataFrame, contracts: list[Contract], book: RuleBook
@@ -38,7 +52,7 @@ def build_charge_caps(
     """One row per client and calendar year with charges under Ryan White (a charge whose
     contract is another program's is not a Ryan White charge and is left out)."""
     if charges.empty:
-        return pd.DataFrame({c: pd.Series(dtype="object") for c in CHARGE_CAP_COLUMNS})
+        return pd.DataFrame({c: pd.Series(dtype=_EMPTY_DTYPES[c]) for c in CHARGE_CAP_COLUMNS})
     other = {c.id for c in contracts if c.program != "ryan_white_nmcm"}
     rows = charges.loc[~charges["contract_id"].astype(object).isin(other).to_numpy()]
     frame = pd.DataFrame(

@@ -13,7 +13,7 @@ def coded_claims(evaluation: Evaluation, contract_id: str, form: str) -> pd.Data
     """One contract's claim rows for a claim file whose every service line needs a
     procedure code (837P, FHIR): none, or rows without a code (a contract paid without
     codes, such as a grant), are an error naming the contract, never an empty code."""
-    claims = evaluation.claims
+    claims = evaluation.table("claims")
     mine = claims.loc[(claims["contract_id"].astype(str) == contract_id).to_numpy(dtype=bool)]
     if mine.empty:
         raise InputError(f"contract '{contract_id}' has no billable claims to write")

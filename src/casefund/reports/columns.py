@@ -28,7 +28,8 @@ class Kind(Enum):
     COUNT = "count"  # activities, lines, members: whole numbers
     MINUTES = "minutes"  # staff time: whole minutes
     YEAR = "year"
-    DATE = "date"
+    DATE = "date"  # a day, held as ISO text in files
+    MONTH = "month"  # a calendar month, held as "YYYY-MM" in files
 
 
 DECIMALS: dict[Kind, int] = {Kind.MONEY: 2, Kind.UNITS: 2, Kind.SHARE: 6, Kind.RATIO: 2}
@@ -43,9 +44,10 @@ EXCEL_FORMATS: dict[Kind, str] = {
     Kind.MINUTES: "#,##0",
     Kind.YEAR: "0",
     Kind.DATE: "yyyy-mm-dd",
+    Kind.MONTH: "yyyy-mm",
 }
 
-M, U, S, D = Kind.MONEY, Kind.UNITS, Kind.SHARE, Kind.DATE
+M, U, S, D, MO = Kind.MONEY, Kind.UNITS, Kind.SHARE, Kind.DATE, Kind.MONTH
 
 # Every numeric column of every output (a test checks none is left undeclared), and the
 # columns holding dates as ISO text (written to workbooks as dates).
@@ -55,11 +57,15 @@ KINDS: dict[str, dict[str, Kind]] = {
         "units": U,
         "amount": M,
         "federal_share": M,
+        "estimated_amount": M,
+        "hourly_cost": M,
+        "pass_through": M,
         "service_date": D,
+        "month": MO,
     },
-    "denials": {"minutes": Kind.MINUTES},
-    "claims": {"units": U, "amount": M, "lines": Kind.COUNT, "service_date": D},
-    "eligibility": {"as_of": D},
+    "denials": {"minutes": Kind.MINUTES, "service_date": D},
+    "claims": {"units": U, "amount": M, "lines": Kind.COUNT, "service_date": D, "month": MO},
+    "eligibility": {"as_of": D, "month": MO},
     "breakdown": {"activities": Kind.COUNT, "minutes": Kind.MINUTES, "units": U, "amount": M},
     "admin_cap": {
         "award": M,
@@ -101,9 +107,29 @@ KINDS: dict[str, dict[str, Kind]] = {
         "excess": M,
     },
     "rejects": {"row": Kind.COUNT},
-    "recoverable": {"activities": Kind.COUNT, "minutes": Kind.MINUTES, "estimated_amount": M},
+    "recoverable": {
+        "activities": Kind.COUNT,
+        "minutes": Kind.MINUTES,
+        "estimated_amount": M,
+        "month": MO,
+    },
     "terms": {"effective_from": D, "effective_to": D},
     "reasons": {"effective_from": D, "effective_to": D},
+}
+
+
+# Columns whose values come from a vocabulary casefund defines (a handful of values
+# repeated on every row): categorical in the Python API. Every other text column is
+# pandas' ``string`` dtype there, with a blank cell missing (``<NA>``), not ``""``.
+CATEGORIES: dict[str, frozenset[str]] = {
+    "lines": frozenset({"status", "program", "payment"}),
+    "breakdown": frozenset({"status"}),
+    "eligibility": frozenset({"program", "population"}),
+    "recertification": frozenset({"program", "status"}),
+    "recoverable": frozenset({"program", "class"}),
+    "terms": frozenset({"program", "payment"}),
+    "reasons": frozenset({"program", "decision", "kind"}),
+    "rejects": frozenset({"table"}),
 }
 
 

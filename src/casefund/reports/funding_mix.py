@@ -49,7 +49,7 @@ class FundingMix:
                 "billed": money,
                 "share_of_cost": share,
             },
-            "funding by month": {"*": money},  # one column of cost per funder
+            "funding by month": {"*": money, "month": Kind.MONTH},  # a cost column a funder
             "unbillable reasons": {
                 "lines": Kind.COUNT,
                 "minutes": Kind.MINUTES,
@@ -63,6 +63,7 @@ class FundingMix:
                 "share_spent": share,
             },
             "caseload per FTE": {
+                "month": Kind.MONTH,
                 "participants": Kind.COUNT,
                 "fte": Kind.RATIO,
                 "caseload_per_fte": Kind.RATIO,
@@ -102,7 +103,7 @@ def line_costs(lines: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _line_costs(evaluation: Evaluation) -> pd.DataFrame:
-    lines = evaluation.lines.loc[evaluation.lines["status"] != "rejected"].copy()
+    lines = evaluation.table("lines").loc[evaluation.table("lines")["status"] != "rejected"].copy()
     for column in ("payer", "contract_id", "program", "status", "month"):
         lines[column] = lines[column].astype(object).fillna("")
     staff, passed = line_costs(lines)
@@ -153,8 +154,8 @@ def funding_mix(evaluation: Evaluation) -> FundingMix:
         reasons,
         budgets,
         _caseload(evaluation, lines),
-        evaluation.admin_cap,
-        _recoverable(evaluation.recoverable),
+        evaluation.table("admin_cap"),
+        _recoverable(evaluation.table("recoverable")),
         cost_notices(lines, expenses_missing=expenses.empty, staff=evaluation.dataset["staff"]),
         hours,
         bool(lines["hourly_cost"].astype(float).notna().any()),

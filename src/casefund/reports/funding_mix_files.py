@@ -3,21 +3,69 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from casefund.reports import charts
+from casefund.reports.columns import Kind
 from casefund.reports.files import write_workbook
 from casefund.reports.funding_mix import FundingMix
 
 _STYLE = (
-    "body{font-family:sans-serif;margin:2em;max-width:1100px}table{border-collapse:collapse;"
-    "margin-bottom:2em}td,th{border:1px solid #ccc;padding:4px 8px}"
+    "body{font-family:sans-serif;margin:2em;max-width:1100px}table{border-collapse:collapse}"
+    "td,th{border:1px solid #ccc;padding:4px 8px}td.n{text-align:right;white-space:nowrap}"
+    "td.d{white-space:nowrap}td.w{min-width:16em}td{vertical-align:top}"
     "th{background:#1b6ca8;color:white}.note{background:#fff4d6;border-left:4px solid "
     "#f39c12;padding:6px 10px}figure{margin:1.5em 0}"
+    ".table{overflow-x:auto;max-width:100%;margin-bottom:2em}"  # a wide table scrolls alone
 )
+
+# How a number of each kind reads on the page (the workbook uses EXCEL_FORMATS).
+_SHOWN: dict[Kind, str] = {
+    Kind.MONEY: "${:,.2f}",
+    Kind.UNITS: "{:,.2f}",
+    Kind.SHARE: "{:.2%}",
+    Kind.RATIO: "{:,.2f}",
+    Kind.COUNT: "{:,.0f}",
+    Kind.MINUTES: "{:,.0f}",
+    Kind.YEAR: "{:.0f}",
+}
+
+
+def html_table(frame: pd.DataFrame, kinds: Mapping[str, Kind]) -> str:
+    """A table whose numbers read as their declared kinds ($1,234.50, 27.18 %, 1,234),
+    right-aligned, in a box that scrolls sideways when the table is wider than the page."""
+    default = kinds.get("*")
+    # A long column name may wrap after an underscore (share_of_unfunded_cost).
+    head = "".join(f"<th>{html.escape(str(c)).replace('_', '_<wbr>')}</th>" for c in frame.columns)
+    shown: list[list[str]] = []
+    classes: list[str] = []
+    for name in frame.columns:
+        column = frame[name]
+        is_number = pd.api.types.is_numeric_dtype(column.dtype) and not (
+            pd.api.types.is_bool_dtype(column.dtype)
+        )
+        kind = kinds.get(str(name), default)
+        form = (_SHOWN.get(kind, "{:,.2f}") if kind else "{:,.2f}") if is_number else None
+        texts = [
+            "" if pd.isna(v) else (form.format(v) if form else html.escape(str(v)))
+            for v in column.tolist()
+        ]
+        dated = kinds.get(str(name)) in (Kind.DATE, Kind.MONTH)
+        prose = not is_number and max((len(t) for t in texts), default=0) > 60
+        kind_class = "n" if is_number else ("d" if dated else ("w" if prose else ""))
+        classes.append(f" class='{kind_class}'" if kind_class else "")
+        shown.append(texts)
+    cells = (
+        "".join(f"<td{classes[i]}>{col[row]}</td>" for i, col in enumerate(shown))
+        for row in range(len(frame))
+    )
+    body = "".join(f"<tr>{row}</tr>" for row in cells)
+    table = f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return f"<div class='table'>{table}</div>"
 
 
 def write_xlsx(mix: FundingMix, path: Path) -> Path:
@@ -55,12 +103,15 @@ def _workbook_charts(book: Any, sheets: dict[str, tuple[Any, pd.DataFrame]]) -> 
         sheet, frame = sheets[title]
         columns = [str(c) for c in frame.columns]
         rows = min(len(frame), 10) if title == "unbillable reasons" else len(frame)
+        categories = columns.index(label)
+        if title == "funding by funder" and frame[label].duplicated().any():
+            # A payer with two contracts (an ECM and a Community Supports contract) would
+            # show as two bars of one name: the chart reads a column naming both.
+            categories = _label_column(sheet, frame, len(columns))
         chart = book.add_chart({"type": "bar"})
-        chart.add_series(
-            {**_series(title, columns.index(value), rows, columns.index(label)), "name": name}
-        )
+        chart.add_series({**_series(title, columns.index(value), rows, categories), "name": name})
         _titled(chart, name, x_title, money, legend=False, horizontal=True)
-        sheet.insert_chart(1, len(columns) + 1, chart, {"x_scale": 1.6, "y_scale": 1.4})
+        sheet.insert_chart(1, len(columns) + 2, chart, {"x_scale": 1.6, "y_scale": 1.4})
     if "budget vs actual" in sheets and len(sheets["budget vs actual"][1]):
         sheet, frame = sheets["budget vs actual"]
         columns = [str(c) for c in frame.columns]
@@ -69,6 +120,19 @@ def _workbook_charts(book: Any, sheets: dict[str, tuple[Any, pd.DataFrame]]) -> 
             chart.add_series(_series("budget vs actual", columns.index(column), len(frame)))
         _titled(chart, "Budget and billed by contract", "Contract", money, horizontal=True)
         sheet.insert_chart(1, len(columns) + 1, chart, {"x_scale": 1.4, "y_scale": 1.2})
+
+
+def _label_column(sheet: Any, frame: pd.DataFrame, position: int) -> int:
+    """Write a 'funder (contract)' column after the table; its position."""
+    labels = [
+        f"{funder} ({contract})" if contract else str(funder)
+        for funder, contract in zip(frame["funder"], frame["contract_id"], strict=True)
+    ]
+    sheet.write_string(0, position, "funder (contract)")
+    for row, text in enumerate(labels, start=1):
+        sheet.write_string(row, position, text)
+    sheet.set_column(position, position, min(60, max(len(t) for t in labels) + 2))
+    return position
 
 
 def _series(sheet: str, column: int, rows: int, categories: int = 0) -> dict[str, Any]:
@@ -161,9 +225,10 @@ def _figures(mix: FundingMix) -> list[str]:
 def write_html(mix: FundingMix, path: Path) -> Path:
     notes = [f"<p class='note'>{html.escape(n)}</p>" for n in mix.notices]
     body = ["<h1>Funding mix</h1>", *notes, *_figures(mix)]
+    kinds = mix.sheet_kinds()
     for name, frame in mix.sheets().items():
         body.append(f"<h2>{html.escape(name)}</h2>")
-        body.append(frame.to_html(index=False, float_format=lambda v: f"{v:,.2f}", na_rep=""))
+        body.append(html_table(frame, kinds.get(name, {})))
     page = (
         "<!doctype html><html><head><meta charset='utf-8'><title>casefund funding mix"
         f"</title><style>{_STYLE}</style></head><body>" + "".join(body) + "</body></html>"
@@ -173,7 +238,11 @@ def write_html(mix: FundingMix, path: Path) -> Path:
 
 
 def write_chart(
-    frame: pd.DataFrame, title: str, path: Path, extra: list[str] | None = None
+    frame: pd.DataFrame,
+    title: str,
+    path: Path,
+    extra: list[str] | None = None,
+    kinds: Mapping[str, Kind] | None = None,
 ) -> Path:
     """A chart page (rate simulation): grouped bars per scenario, then any further figures
     (``extra``: inline SVG), then the table."""
@@ -184,7 +253,7 @@ def write_chart(
         "<!doctype html><html><head><meta charset='utf-8'><title>"
         f"{html.escape(title)}</title><style>{_STYLE}</style></head><body>"
         + "".join(f"<figure>{figure}</figure>" for figure in figures)
-        + frame.to_html(index=False, float_format=lambda v: f"{v:,.2f}", na_rep="")
+        + html_table(frame, kinds or {})
         + "</body></html>"
     )
     path.write_text(page, encoding="utf-8")

@@ -39,7 +39,9 @@ from casefund.reports.reasons import build_reasons, ids_in, reason_texts
 from casefund.reports.recertification import build_recertification
 from casefund.reports.recoverable import build_recoverable
 from casefund.reports.stored import StoredTable
+from casefund.reports.summary_sheet import SUMMARY, SUMMARY_KINDS, summary_charts, summary_frame
 from casefund.reports.terms import build_terms
+from casefund.reports.typed import typed
 from casefund.rules.book import RuleBook, rule_book
 
 # An output in memory, or (a partitioned run's denials) in its partitions' files.
@@ -102,9 +104,14 @@ OUTPUTS: dict[str, Output] = {
 @dataclass
 class Evaluation:
     """An evaluation's outputs (``evaluation.claims``, …, one attribute per entry of
-    ``OUTPUTS``) and their provenance. ``evaluation.lines`` is the full lines table: in
-    memory it also carries each line's ``staff_id`` and ``hourly_cost``, which ``lines.csv``
-    leaves out."""
+    ``OUTPUTS``) and their provenance.
+
+    An attribute is the output typed for Python code (:mod:`casefund.reports.typed`): days
+    as ``datetime64``, months as ``period[M]``, a blank cell missing (``<NA>``), casefund's
+    own vocabularies as categories. ``evaluation.table(name)`` is the output as built,
+    holding what its file holds (text days and months, ``""`` for blank).
+    ``evaluation.lines`` is the full lines table: in memory it also carries each line's
+    ``staff_id``, ``hourly_cost`` and ``pass_through``, which ``lines.csv`` leaves out."""
 
     frames: dict[str, Table]
     version: str
@@ -112,15 +119,30 @@ class Evaluation:
     input_hashes: dict[str, str] = field(default_factory=dict)
     dataset: Dataset | None = None
     as_of: dt.date | None = None  # the day recertification was judged on
+    _typed: dict[str, pd.DataFrame] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def __getattr__(self, name: str) -> pd.DataFrame:
         frames = self.__dict__.get("frames", {})
         if name in frames:
-            return _frame(frames[name])
+            cache = self.__dict__.setdefault("_typed", {})
+            if name not in cache:  # converted once, on first use
+                cache[name] = typed(name, _frame(frames[name]))
+            found: pd.DataFrame = cache[name]
+            return found
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
+    def table(self, name: str) -> pd.DataFrame:
+        """The output ``name`` as built: what its file holds (ISO text days, ``""`` for a
+        blank cell), categorical text, every in-memory column."""
+        if name not in self.frames:
+            raise KeyError(f"no output named {name!r} (outputs: {', '.join(self.frames)})")
+        return _frame(self.frames[name])
+
     def outputs(self) -> dict[str, pd.DataFrame]:
-        """Every output with the columns its file holds, in registry order."""
+        """Every output with the columns its file holds, as built (see :meth:`table`), in
+        registry order."""
         return {name: _written(name, _frame(frame)) for name, frame in self.frames.items()}
 
     def explain(self, activity_id: str) -> Explanation:
@@ -188,7 +210,9 @@ class Evaluation:
         written = [self._write_one(name, table, out, form) for name, table in self.frames.items()]
         if xlsx:
             sheets = {name: self._stamped(name, _frame(t)) for name, t in self.frames.items()}
-            written.append(write_workbook(sheets, out / "casefund.xlsx", KINDS))
+            sheets[SUMMARY] = summary_frame(_frame(self.frames["breakdown"]))
+            kinds = {**KINDS, SUMMARY: SUMMARY_KINDS}
+            written.append(write_workbook(sheets, out / "casefund.xlsx", kinds, summary_charts))
         manifest = {**self.manifest(), "files": sorted(keep), "xlsx": xlsx, "format": form}
         written.append(write_manifest(out, manifest, written))
         return written

@@ -47,7 +47,7 @@ def _parameter(name: str, day: dt.date) -> object:
 def part2_withheld(evaluation: Evaluation, recipient: str | None) -> np.ndarray:
     """Lines that are Part 2 records the recipient has no consent to receive (the protected
     activity codes read as of each line's service date)."""
-    lines = evaluation.lines
+    lines = evaluation.table("lines")
     days = to_days(pd.to_datetime(lines["service_date"].astype(object), errors="coerce"))
     activities = lines["activity"].astype(object).fillna("").to_numpy(dtype=object)
     protected = _privacy().terms(days).member("part2_activities", activities)
@@ -107,7 +107,7 @@ def deidentified(evaluation: Evaluation, recipient: str | None = None) -> dict[s
     (both 'all'). Cells under the minimum size are hidden, and as many more as it takes that
     no hidden cell can be worked out from the totals (:mod:`casefund.reports.suppression`).
     """
-    lines = evaluation.lines
+    lines = evaluation.table("lines")
     keep = (lines["status"].astype(object) != "rejected").to_numpy() & ~part2_withheld(
         evaluation, recipient
     )
@@ -136,7 +136,7 @@ def deidentified(evaluation: Evaluation, recipient: str | None = None) -> dict[s
         kind="stable",
         key=lambda c: c.map(lambda v: (v == ALL, str(v))),
     ).reset_index(drop=True)
-    eligibility = evaluation.eligibility
+    eligibility = evaluation.table("eligibility")
     eligible = eligibility.loc[eligibility["eligible"]].astype(
         {"program": object, "population": object, "month": object}
     )

@@ -81,8 +81,9 @@ class StoredTable:
     """The partitions' pieces of one output, in the single pass's row order.
 
     ``chunks()`` yields it a service day at a time; ``frame()`` gathers it (what
-    ``evaluation.denials`` gives a Python caller). The files are removed with the folder
-    that holds them when this object is collected, or when the interpreter exits."""
+    ``evaluation.table("denials")`` returns; ``evaluation.denials`` is that, typed). The
+    files are removed with the folder that holds them when this object is collected, or
+    when the interpreter exits."""
 
     def __init__(self, pieces: list[Piece]) -> None:
         self.pieces = pieces

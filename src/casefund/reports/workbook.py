@@ -126,7 +126,7 @@ def _write_column(
 def _cells(column: pd.Series, kind: Kind | None) -> tuple[list[Any], list[str]]:
     """Each cell as a Python value for XlsxWriter (None: blank), and the distinct texts
     shown, for the column's width."""
-    if kind is Kind.DATE:
+    if kind in (Kind.DATE, Kind.MONTH):
         stamps = pd.to_datetime(column.astype("string"), format="ISO8601", errors="coerce")
         # Excel's day numbers are wrong before 1900-03-01 (its 1900 leap-year bug): such
         # a day (the rules' "no start" 1900-01-01) stays text.
