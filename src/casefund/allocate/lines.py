@@ -23,6 +23,7 @@ from casefund.allocate.denials import (
     needs_enrollment,
 )
 from casefund.allocate.recovery import estimate_unbilled
+from casefund.allocate.service_units import ONE_PER_ACTIVITY, units_of_service
 from casefund.allocate.status import REJECTED, LineStatus, status_labels
 from casefund.allocate.waterfall import Allocation, allocate
 from casefund.engine.adjudication import Adjudication, Decider
@@ -31,6 +32,7 @@ from casefund.payers.fmap import FMAP_TERMS, health_home_fmap
 from casefund.payers.terms import contract_parameters
 from casefund.records.contracts import Contract
 from casefund.records.frames import categorical, categorical_of, looked_up
+from casefund.records.payment_models import PAYMENT_MODELS
 from casefund.rules.book import RuleBook
 
 LINE_COLUMNS = [
@@ -131,6 +133,49 @@ def _procedure_codes(
     return codes, modifiers
 
 
+def _billed_units(
+    adjudication: Adjudication,
+    contracts: list[Contract],
+    allocation: Allocation,
+    book: RuleBook,
+    codes: np.ndarray,
+    modifiers: np.ndarray,
+) -> np.ndarray:
+    """Each line's units, those of cost-reimbursed lines restated in their procedure code's
+    unit of service (see :mod:`casefund.allocate.service_units`)."""
+    units = np.asarray(allocation.units, dtype=float)
+    acts, rows = adjudication.acts, allocation.activity_row
+    recorded = ~np.isnan(acts["quantity"].to_numpy(dtype=float, na_value=np.nan)[rows])
+    unit = np.full(len(rows), "", dtype=object)
+    restated = np.zeros(len(rows), dtype=bool)
+    for position, contract in enumerate(contracts):
+        if PAYMENT_MODELS[contract.payment].unit != "cost":
+            continue
+        params = contract_parameters(book.parameters, contract)
+        if not params.usable("unit_of_service"):
+            continue
+        mine = (allocation.contract == position) & (allocation.status == LineStatus.BILLABLE)
+        if not mine.any():
+            continue
+        at = np.flatnonzero(mine)
+        for segment, values in params.segments({"unit_of_service"}, adjudication.days[rows[at]]):
+            table = values.get("unit_of_service") or {}
+            found = pd.Series(codes[at[segment]], dtype=object).map(table)
+            # A code whose unit is not in the table counts one unit an activity.
+            unit[at[segment]] = found.fillna(ONE_PER_ACTIVITY).to_numpy(dtype=object)
+        restated |= mine
+    if not restated.any():
+        return units
+    keys = {
+        "participant": acts["_code"].to_numpy(np.int64)[rows],
+        "day": adjudication.days[rows],
+        "month": acts["_month_index"].to_numpy(np.int64)[rows],
+        "code": (codes.astype(str) + ":" + modifiers.astype(str)).astype(object),
+        "contract": allocation.contract,
+    }
+    return units_of_service(units, unit, allocation.minutes, recorded | ~restated, keys)
+
+
 def _federal_share(
     contracts: list[Contract], allocation: Allocation, book: RuleBook, days: np.ndarray
 ) -> np.ndarray:
@@ -169,6 +214,7 @@ def lines_of(
         return categorical_of(np.array([*values, ""], dtype=object), pick)
 
     codes, modifiers = _procedure_codes(adjudication, contracts, allocation, book)
+    units = _billed_units(adjudication, contracts, allocation, book, codes, modifiers)
     ids = pd.Index(np.array([c.id for c in contracts] + [""], dtype=object), dtype=object)
     lines = pd.DataFrame(
         {
@@ -180,7 +226,7 @@ def lines_of(
             "program": per_contract([c.program for c in contracts]),
             "status": status_labels(allocation.status),
             "minutes": allocation.minutes,
-            "units": np.round(allocation.units, 2),
+            "units": np.round(units, 2),
             "amount": np.round(allocation.amount, 2),
             "procedure_code": categorical(codes),
             "modifiers": categorical(modifiers),
