@@ -35,6 +35,12 @@ _SHOWN: dict[Kind, str] = {
 }
 
 
+def _number(form: str, value: float) -> str:
+    """``value`` in ``form``, a minus sign before the dollar sign (-$1,234.50)."""
+    text = form.format(abs(value))
+    return f"-{text}" if value < 0 else text
+
+
 def html_table(frame: pd.DataFrame, kinds: Mapping[str, Kind]) -> str:
     """A table whose numbers read as their declared kinds ($1,234.50, 27.18 %, 1,234),
     right-aligned, in a box that scrolls sideways when the table is wider than the page."""
@@ -51,7 +57,7 @@ def html_table(frame: pd.DataFrame, kinds: Mapping[str, Kind]) -> str:
         kind = kinds.get(str(name), default)
         form = (_SHOWN.get(kind, "{:,.2f}") if kind else "{:,.2f}") if is_number else None
         texts = [
-            "" if pd.isna(v) else (form.format(v) if form else html.escape(str(v)))
+            "" if pd.isna(v) else (_number(form, v) if form else html.escape(str(v)))
             for v in column.tolist()
         ]
         dated = kinds.get(str(name)) in (Kind.DATE, Kind.MONTH)
