@@ -1,9 +1,13 @@
-"""Throughput and latency of Session.post and Session.post_many, against raw durable-rules.
+"""Throughput and latency of Session.post and Session.post_many on each backend, against raw
+durable-rules posting and against re-running evaluate() for each new activity.
 
-Prints posts per second through ``casefund.live.Session`` (validation, facts, durable-rules
-decisions, allocation) one activity at a time and in daily batches, the rate of asserting and
-retracting the same rule facts on the same durable-rules rulesets without casefund around
-them, the ratios, and p50/p99 latency per post.
+For each backend the interpreter has (``native`` always; ``durable`` where the extra is
+installed) it prints posts per second one activity at a time, in daily batches and as one
+backlog, p50/p99 latency per post, and how long a restart from stored activities takes. It
+also prints the rate of asserting and retracting the same rule facts on the same
+durable-rules rulesets without casefund around them (where durable-rules is installed), and
+what answering each post by re-evaluating the whole dataset with ``evaluate()`` costs. All
+figures come from one run.
 
     python benchmarks/bench_events.py --participants 20 --months 2
 """
@@ -11,28 +15,71 @@ them, the ratios, and p50/p99 latency per post.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import time
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
+import casefund
 from casefund.live import Session
 from casefund.live.rulesets import ACTIVITY_RULESET
 from casefund.synthetic import Shape, demo_contracts, generate
 
 
-def _session(tables: dict[str, Any], facts: list[dict[str, object]]) -> Session:
-    """A session that also keeps every activity fact it sends to durable-rules."""
-    session = Session({k: v for k, v in tables.items() if k != "activities"}, demo_contracts())
-    original = session._fire
+def _session(
+    tables: dict[str, Any], backend: str, facts: list[dict[str, object]] | None = None
+) -> Session:
+    """A session on ``backend``; a durable one also keeps every activity fact it sends."""
+    session = Session(
+        {k: v for k, v in tables.items() if k != "activities"}, demo_contracts(), backend=backend
+    )
+    if facts is not None and backend == "durable":
+        original = session._fire
 
-    def capture(ruleset: str, fact: dict[str, object]) -> set[tuple[int, str]]:
-        if ruleset == ACTIVITY_RULESET:
-            facts.append(dict(fact))
-        return original(ruleset, fact)
+        def capture(ruleset: str, fact: dict[str, object]) -> set[tuple[int, str]]:
+            if ruleset == ACTIVITY_RULESET:
+                facts.append(dict(fact))
+            return original(ruleset, fact)
 
-    session._fire = capture  # type: ignore[method-assign]
+        session._fire = capture  # type: ignore[method-assign]
     return session
+
+
+def _measure(tables: dict[str, Any], activities: pd.DataFrame, backend: str) -> dict[str, Any]:
+    records = activities.to_dict("records")
+    facts: list[dict[str, object]] = []
+    one_by_one = _session(tables, backend, facts)
+    latencies = []
+    for record in records:
+        start = time.perf_counter()
+        one_by_one.post(record)
+        latencies.append(time.perf_counter() - start)
+    daily = _session(tables, backend)
+    start = time.perf_counter()
+    for _day, batch in activities.groupby("date", sort=True):
+        daily.post_many(batch)
+    daily_seconds = time.perf_counter() - start
+    backlog = _session(tables, backend)
+    start = time.perf_counter()
+    backlog.post_many(activities)
+    backlog_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    Session(tables, demo_contracts(), backend=backend)  # restart: every activity stored
+    restart_seconds = time.perf_counter() - start
+    texts = [s.lines().astype(str) for s in (one_by_one, daily, backlog)]
+    return {
+        "single": len(records) / sum(latencies),
+        "daily": len(records) / daily_seconds,
+        "backlog": len(records) / backlog_seconds,
+        "p50": float(np.percentile(latencies, 50)) * 1000,
+        "p99": float(np.percentile(latencies, 99)) * 1000,
+        "restart": restart_seconds,
+        "same": texts[0].equals(texts[1]) and texts[1].equals(texts[2]),
+        "session": one_by_one,
+        "facts": facts,
+    }
 
 
 def main() -> None:
@@ -44,54 +91,50 @@ def main() -> None:
         Shape(participants=args.participants, months=args.months, seed=11, malformed_share=0.0)
     )
     activities = tables["activities"].sort_values(["date", "participant_id", "activity_id"])
-    records = activities.to_dict("records")
+    backends = ["native", *(["durable"] if importlib.util.find_spec("durable") else [])]
+    results = {backend: _measure(tables, activities, backend) for backend in backends}
 
-    facts: list[dict[str, object]] = []
-    one_by_one = _session(tables, facts)
-    latencies = []
-    for record in records:
+    raw_rate = None
+    if "durable" in results:
+        durable = results["durable"]
+        raw = Session.__new__(Session)  # the same host and rulesets, casefund left out
+        raw.__dict__.update(durable["session"].__dict__)
         start = time.perf_counter()
-        one_by_one.post(record)
-        latencies.append(time.perf_counter() - start)
-    single_rate = len(records) / sum(latencies)
+        for fact in durable["facts"]:
+            Session._fire(raw, ACTIVITY_RULESET, fact)
+        raw_rate = len(durable["facts"]) / (time.perf_counter() - start)
 
-    batch_facts: list[dict[str, object]] = []
-    daily = _session(tables, batch_facts)
-    start = time.perf_counter()
-    for _day, batch in activities.groupby("date", sort=True):
-        daily.post_many(batch)
-    daily_rate = len(records) / (time.perf_counter() - start)
+    casefund.evaluate(tables, demo_contracts())  # warm: the rule book is built once
+    runs = []
+    for _ in range(3):
+        start = time.perf_counter()
+        casefund.evaluate(tables, demo_contracts())
+        runs.append(time.perf_counter() - start)
+    whole = float(np.median(runs))
 
-    backlog_facts: list[dict[str, object]] = []
-    backlog = _session(tables, backlog_facts)
-    start = time.perf_counter()
-    backlog.post_many(activities)
-    backlog_rate = len(records) / (time.perf_counter() - start)
-
-    raw = Session.__new__(Session)  # the same host and rulesets, casefund left out
-    raw.__dict__.update(one_by_one.__dict__)
-    start = time.perf_counter()
-    for fact in facts:
-        Session._fire(raw, ACTIVITY_RULESET, fact)
-    raw_rate = len(facts) / (time.perf_counter() - start)
-
-    n = len(records)
+    n = len(activities)
     print(f"posts: {n:,} activities, {args.participants} participants, 8 contracts")
-    print(f"raw durable posting     : {raw_rate:>10,.0f} facts/s (assert + retract)")
-    for label, rate in (
-        ("Session.post", single_rate),
-        ("post_many, daily", daily_rate),
-        ("post_many, one backlog", backlog_rate),
-    ):
-        print(f"{label:<24}: {rate:>10,.0f} activities/s   ratio to raw {rate / raw_rate:.3f}x")
+    if raw_rate is not None:
+        print(f"raw durable posting        : {raw_rate:>10,.0f} facts/s (assert + retract)")
+    else:
+        print("raw durable posting        : durable-rules is not installed on this Python")
     print(
-        f"post latency p50 / p99  : {np.percentile(latencies, 50) * 1000:.1f} ms / "
-        f"{np.percentile(latencies, 99) * 1000:.1f} ms"
+        f"evaluate() per post        : {whole * 1000:>10,.1f} ms (median of 3: re-evaluating; "
+        f"{n / whole:,.0f} activities/s as one batch)"
     )
-    same = one_by_one.lines().astype(str).equals(
-        daily.lines().astype(str)
-    ) and daily.lines().astype(str).equals(backlog.lines().astype(str))
-    print(f"same lines one by one, daily and as one backlog: {same}")
+    for backend, r in results.items():
+        for label, key in (("post", "single"), ("post_many, daily", "daily"),
+                           ("post_many, backlog", "backlog")):  # fmt: skip
+            rate = r[key]
+            versus = f"   ratio to raw {rate / raw_rate:.3f}x" if raw_rate else ""
+            print(f"{backend:<8}{label:<19}: {rate:>10,.0f} activities/s{versus}")
+        print(
+            f"{backend:<8}{'latency p50 / p99':<19}: {r['p50']:.1f} ms / {r['p99']:.1f} ms; "
+            f"restart {r['restart']:.2f} s; same lines one by one, daily, backlog: {r['same']}"
+        )
+    if len(results) == 2:
+        native, durable_lines = (results[b]["session"].lines().astype(str) for b in backends)
+        print(f"native and durable sessions give the same lines: {native.equals(durable_lines)}")
 
 
 if __name__ == "__main__":

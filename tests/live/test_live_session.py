@@ -1,8 +1,12 @@
-"""Event-at-a-time decisions on durable-rules, held to the batch engine's lines."""
+"""Event-at-a-time decisions, on each backend the interpreter has, held to the batch
+engine's lines: the native backend everywhere, durable-rules where it installs (Python
+3.12 and earlier)."""
 
 from __future__ import annotations
 
+import importlib.util
 import itertools
+import threading
 from typing import Any
 
 import pandas as pd
@@ -11,11 +15,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import casefund
+from casefund.live import Session
 from casefund.synthetic import Shape, demo_contracts, generate
 
-durable = pytest.importorskip("durable.engine", reason="the 'durable' extra is not installed")
-
-from casefund.live import Session  # noqa: E402
+# The native backend always; durable-rules where the 'durable' extra installed.
+BACKENDS = ["native", *(["durable"] if importlib.util.find_spec("durable") else [])]
+each_backend = pytest.mark.parametrize("backend", BACKENDS)
 
 COMPARED = ["activity_id", "contract_id", "status", "minutes", "units", "amount", "reasons"]
 
@@ -25,23 +30,28 @@ def _canonical(lines: pd.DataFrame) -> pd.DataFrame:
     return frame.sort_values(COMPARED).reset_index(drop=True)
 
 
-def post_all(tables: dict[str, pd.DataFrame], contracts: dict[str, Any]) -> Session:
-    session = Session({k: v for k, v in tables.items() if k != "activities"}, contracts)
+def post_all(tables: dict[str, pd.DataFrame], contracts: dict[str, Any], backend: str) -> Session:
+    session = Session(
+        {k: v for k, v in tables.items() if k != "activities"}, contracts, backend=backend
+    )
     acts = tables["activities"]
     for record in acts.sort_values(["date", "participant_id", "activity_id"]).to_dict("records"):
         session.post(record)
     return session
 
 
+@each_backend
 @settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.integers(0, 10_000), st.integers(2, 4))
-def test_posting_in_date_order_gives_the_batch_lines(seed: int, participants: int) -> None:
+def test_posting_in_date_order_gives_the_batch_lines(
+    backend: str, seed: int, participants: int
+) -> None:
     """Budgets are left unbinding here: a budget that runs out mid-day is spent in posting
     order by a session and in canonical order by the batch (documented in the guide)."""
     tables = generate(Shape(participants=participants, months=2, seed=seed, malformed_share=0.0))
     contracts = demo_contracts()
     batch = casefund.evaluate(tables, contracts)
-    session = post_all(tables, contracts)
+    session = post_all(tables, contracts, backend)
     pd.testing.assert_frame_equal(_canonical(session.lines()), _canonical(batch.lines))
 
 
@@ -68,12 +78,17 @@ TCM = {
 }
 
 
-def session() -> Session:
-    return Session({"participants": pd.DataFrame(PEOPLE), "coverage": pd.DataFrame(COVERAGE)}, TCM)
+def session(backend: str) -> Session:
+    return Session(
+        {"participants": pd.DataFrame(PEOPLE), "coverage": pd.DataFrame(COVERAGE)},
+        TCM,
+        backend=backend,
+    )
 
 
-def test_post_returns_the_decision_at_once_with_running_caps() -> None:
-    live = session()
+@each_backend
+def test_post_returns_the_decision_at_once_with_running_caps(backend: str) -> None:
+    live = session(backend)
     first = live.post(
         {
             "activity_id": "a1",
@@ -111,8 +126,9 @@ def test_post_returns_the_decision_at_once_with_running_caps() -> None:
     assert denied.status == "unbillable" and "tcm.transportation_not_covered" in denied.reasons
 
 
-def test_retract_and_repost_corrects_an_activity() -> None:
-    live = session()
+@each_backend
+def test_retract_and_repost_corrects_an_activity(backend: str) -> None:
+    live = session(backend)
     live.post(
         {
             "activity_id": "a1",
@@ -138,8 +154,9 @@ def test_retract_and_repost_corrects_an_activity() -> None:
         live.retract("nope")
 
 
-def test_bad_post_is_refused_with_field_and_problem() -> None:
-    live = session()
+@each_backend
+def test_bad_post_is_refused_with_field_and_problem(backend: str) -> None:
+    live = session(backend)
     refused = live.post(
         {
             "activity_id": "a1",
@@ -163,7 +180,8 @@ def test_bad_post_is_refused_with_field_and_problem() -> None:
     assert unknown.problems == ["participant_id: unknown participant_id 'p9'"]
 
 
-def test_restarting_from_stored_activities_replays_them() -> None:
+@each_backend
+def test_restarting_from_stored_activities_replays_them(backend: str) -> None:
     stored = pd.DataFrame(
         [
             {
@@ -182,6 +200,7 @@ def test_restarting_from_stored_activities_replays_them() -> None:
             "activities": stored,
         },
         TCM,
+        backend=backend,
     )
     after = live.post(
         {
@@ -195,15 +214,18 @@ def test_restarting_from_stored_activities_replays_them() -> None:
     assert after.units == 0.0 and "cap.units_per_month" in after.reasons
 
 
+@each_backend
 @settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.integers(0, 10_000), st.integers(2, 4), st.integers(1, 4))
 def test_posting_in_batches_gives_the_batch_lines(
-    seed: int, participants: int, batches: int
+    backend: str, seed: int, participants: int, batches: int
 ) -> None:
     """post_many (a day's import, a backlog) in date-ordered batches equals evaluate()."""
     tables = generate(Shape(participants=participants, months=2, seed=seed, malformed_share=0.0))
     contracts = demo_contracts()
-    live = Session({k: v for k, v in tables.items() if k != "activities"}, contracts)
+    live = Session(
+        {k: v for k, v in tables.items() if k != "activities"}, contracts, backend=backend
+    )
     ordered = tables["activities"].sort_values(["date", "participant_id", "activity_id"])
     days = sorted(ordered["date"].unique())
     cuts = [days[len(days) * k // batches] for k in range(1, batches)]
@@ -227,8 +249,9 @@ def _split_by_date(frame: pd.DataFrame, cuts: list[str]) -> list[pd.DataFrame]:
     return out
 
 
-def test_post_many_refuses_row_by_row_and_decides_the_rest() -> None:
-    live = session()
+@each_backend
+def test_post_many_refuses_row_by_row_and_decides_the_rest(backend: str) -> None:
+    live = session(backend)
     decisions = live.post_many(
         [
             {
@@ -275,3 +298,59 @@ def test_post_many_refuses_row_by_row_and_decides_the_rest() -> None:
         }
     )
     assert again.status == "rejected" and "already posted" in again.problems[0]
+
+
+def test_concurrent_posts_never_spend_a_shared_budget_twice() -> None:
+    """Four threads post for four participants against one contract budget: every post is
+    decided under the session's lock, so the billed total is what the budget allows and
+    equals a batch run's — never more (a budget read stale by two threads at once)."""
+    people = [{"participant_id": f"p{i}", "birth_date": "1980-01-01"} for i in range(4)]
+    coverage = [
+        {**span, "participant_id": p["participant_id"]} for p in people for span in COVERAGE
+    ]
+    budget = {"contracts": [{**TCM["contracts"][0], "caps": {"budget": 300.0}}]}
+    live = Session(
+        {"participants": pd.DataFrame(people), "coverage": pd.DataFrame(coverage)}, budget
+    )
+    posts = {
+        p["participant_id"]: [
+            {
+                "activity_id": f"{p['participant_id']}-{day}",
+                "participant_id": p["participant_id"],
+                "date": f"2024-03-{day:02d}",
+                "minutes": 30,
+                "activity": "referral",
+            }
+            for day in range(1, 6)
+        ]
+        for p in people
+    }
+
+    def worker(records: list[dict[str, Any]]) -> None:
+        for record in records:
+            live.post(record)
+
+    threads = [threading.Thread(target=worker, args=(r,)) for r in posts.values()]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    lines = live.lines()
+    billed = float(lines.loc[lines["status"] == "billable", "amount"].sum())
+    assert billed == 300.0  # 20 posts of $60 could bill $1,200; the budget is $300
+    every = pd.DataFrame([r for records in posts.values() for r in records])
+    batch = casefund.evaluate(
+        {
+            "participants": pd.DataFrame(people),
+            "coverage": pd.DataFrame(coverage),
+            "activities": every,
+        },
+        budget,
+    ).lines
+    assert billed == float(batch.loc[batch["status"] == "billable", "amount"].sum())
+    assert len(lines.loc[lines["status"] != "rejected"]) >= len(every)
+
+
+def test_an_unknown_backend_is_refused_by_name() -> None:
+    with pytest.raises(ValueError, match="backend must be one of native, durable"):
+        Session({"participants": pd.DataFrame(PEOPLE)}, TCM, backend="drools")

@@ -1,10 +1,15 @@
 """``Session``: a decision the moment a worker saves an activity.
 
 A case-management system opens a session over its participants, coverage and events, then
-posts activities one at a time. Each post is validated like a batch row; its rule decisions
-come from durable-rules, fed with facts computed by casefund's fact layer (so a fact has one
-definition); the participant's activities are then allocated by the batch allocator with the
-contracts' remaining budgets, so the session's lines are the batch engine's lines.
+posts activities one at a time. Each post is validated like a batch row; the participant's
+activities are then decided and allocated with the contracts' remaining budgets, so the
+session's lines are the batch engine's lines. Two backends decide the rules:
+
+- ``native`` (the default, every supported Python): casefund's own rule engine, the one
+  ``evaluate()`` runs, on the participant's activities;
+- ``durable`` (the ``durable`` extra; durable-rules 2.0.28 builds on Python 3.12 and
+  earlier): durable-rules, compiled from the same rule files and fed with facts computed by
+  casefund's fact layer (so a fact has one definition), for integrators who run it.
 
 Known limits of durable-rules are kept behind this adapter:
 - a fact that matches no rule makes durable-rules raise: every ruleset has a catch-all rule;
@@ -28,7 +33,7 @@ import pandas as pd
 
 from casefund.allocate.lines import bill, no_lines
 from casefund.allocate.waterfall import contract_order
-from casefund.engine.adjudication import Adjudication
+from casefund.engine.adjudication import Adjudication, Decider
 from casefund.engine.decide import Decisions, collect, condition_values
 from casefund.facts.activities import MonthContext
 from casefund.facts.calendar import to_days
@@ -47,6 +52,8 @@ from casefund.reports.typed import typed
 from casefund.rules.book import rule_book
 from casefund.rules.loader import CompiledRule
 
+BACKENDS = ("native", "durable")
+
 
 class DurableUnavailable(ImportError):
     """durable-rules is not installed (the ``durable`` extra; Python below 3.13)."""
@@ -57,7 +64,7 @@ def _host() -> Any:
         from durable.engine import Host  # type: ignore[import-untyped]
     except ImportError as exc:  # pragma: no cover - depends on the interpreter
         raise DurableUnavailable(
-            "event-at-a-time decisions need durable-rules: pip install 'casefund[durable]' "
+            "Session(backend='durable') needs durable-rules: pip install 'casefund[durable]' "
             "(durable-rules 2.0.28 builds on Python 3.12 and earlier)"
         ) from exc
     return Host()
@@ -132,15 +139,23 @@ def _json_value(value: Any) -> Any:
 
 
 class Session:
-    """Post activities one at a time (or many at once); read decisions and running lines."""
+    """Post activities one at a time (or many at once); read decisions and running lines.
+
+    ``backend`` chooses who decides the rules (see the module docstring); both give the
+    lines ``evaluate()`` gives for the same activities posted in service order."""
 
     def __init__(
         self,
         data: str | Path | Mapping[str, TableSource | None] | Dataset | None = None,
         contracts: str | Path | list[Contract] | dict[str, Any] | None = None,
+        *,
+        backend: str = "native",
         **tables: TableSource | None,
     ) -> None:
-        self._host = _host()
+        if backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, not {backend!r}")
+        self.backend = backend
+        self._host = _host() if backend == "durable" else None
         self._lock = threading.Lock()
         self.dataset = as_dataset(data, contracts, tables)
         self.book = rule_book()
@@ -148,8 +163,11 @@ class Session:
         self._known = set(self.prepared.ids)
         self.contracts = contract_order(self.dataset.contracts)
         self._fired: list[tuple[int, str]] = []
-        definitions, self._compiled = build(self.book, self.contracts, self._recorder)
-        self._host.set_rulesets(definitions)
+        self._compiled: list[ContractRules] = []
+        if self._host is not None:
+            definitions, self._compiled = build(self.book, self.contracts, self._recorder)
+            self._host.set_rulesets(definitions)
+        self._posted: set[str] = set()  # activity ids posted and not retracted
         self._activities: dict[str, pd.DataFrame] = {}  # participant → typed rows
         self._fired_by_activity: dict[str, set[tuple[int, str]]] = {}
         self._fired_by_month: dict[tuple[int, int], set[tuple[int, str]]] = {}
@@ -173,6 +191,7 @@ class Session:
         return run
 
     def _fire(self, ruleset: str, fact: dict[str, Any]) -> set[tuple[int, str]]:
+        assert self._host is not None
         self._row += 1
         fact = {**fact, "sid": "0", "casefund_row": self._row}
         self._fired = []
@@ -262,7 +281,7 @@ class Session:
                     f"participant_id: unknown participant_id '{pid}'"
                 )
                 ok[i] = False
-            elif activity_id in self._fired_by_activity:
+            elif activity_id in self._posted:
                 problems.setdefault(int(rows[i]), []).append(
                     f"activity_id: '{activity_id}' was already posted; retract it first to "
                     "correct it"
@@ -284,6 +303,7 @@ class Session:
                     else pd.concat([before, mine], ignore_index=True)
                 )
                 decide_from[str(pid)] = int(days[group].min())
+            self._posted.update(str(a) for a in accepted["activity_id"].astype(object))
         lines = self._reallocate(decide_from) if decide_from else _NO_LINES
         where = (
             lines.groupby(lines["activity_id"].astype(object), sort=False).indices
@@ -311,6 +331,7 @@ class Session:
                     kept = frame.loc[frame["activity_id"].astype(str) != activity_id]
                     self._activities[pid] = kept.reset_index(drop=True)
                     self._fired_by_activity.pop(activity_id, None)
+                    self._posted.discard(activity_id)
                     self._reallocate({pid: None})
                     return
             raise KeyError(f"activity '{activity_id}' was never posted")
@@ -333,11 +354,8 @@ class Session:
 
     # --- allocation ---------------------------------------------------------------------
     def _reallocate(self, decide_from: dict[str, int | None]) -> pd.DataFrame:
-        """Re-allocate these participants' activities; returns their lines.
-
-        Rule facts go to durable-rules for activities never decided and for those on or
-        after the earliest day posted (a later-posted earlier contact changes their facts).
-        """
+        """Re-allocate these participants' activities with the contracts' budgets as the
+        other participants left them; returns their lines."""
         pids = list(decide_from)
         frames = [self._activities[p] for p in pids if len(self._activities.get(p, ()))]
         view = Dataset(
@@ -357,6 +375,29 @@ class Session:
             self._spent[pid] = {}
         if acts.empty:
             return _NO_LINES
+        touched = set(pids)
+        spent_elsewhere = {
+            c.id: sum(s.get(c.id, 0.0) for p, s in self._spent.items() if p not in touched)
+            for c in self.contracts
+        }
+        decider = (
+            self._durable_decider(adjudication, decide_from) if self._host is not None else None
+        )
+        # The native backend lets the batch engine decide these participants' rules; the
+        # durable one asks durable-rules and hands the engine what fired.
+        lines = bill(
+            adjudication, self.contracts, self.book, decider=decider, budget_spent=spent_elsewhere
+        ).lines
+        self._keep(lines)
+        return lines
+
+    def _durable_decider(
+        self, adjudication: Adjudication, decide_from: dict[str, int | None]
+    ) -> Decider:
+        """Rule decisions from durable-rules: facts go to it for activities never decided
+        and for those on or after the earliest day posted (a later-posted earlier contact
+        changes their facts)."""
+        acts = adjudication.acts
         days = adjudication.days
         scope = adjudication.activity_scope
         months = adjudication.months
@@ -373,11 +414,6 @@ class Session:
         for row, fact in zip(stale, facts, strict=True):
             self._fired_by_activity[ids[row]] = self._fire(ACTIVITY_RULESET, fact)
         month_fired = self._month_decisions(months)
-        touched = set(pids)
-        spent_elsewhere = {
-            c.id: sum(s.get(c.id, 0.0) for p, s in self._spent.items() if p not in touched)
-            for c in self.contracts
-        }
         fired = [self._fired_by_activity[a] for a in ids]
 
         def decider(
@@ -403,11 +439,7 @@ class Session:
                 ),
             )
 
-        lines = bill(
-            adjudication, self.contracts, self.book, decider=decider, budget_spent=spent_elsewhere
-        ).lines
-        self._keep(lines)
-        return lines
+        return decider
 
     def _keep(self, lines: pd.DataFrame) -> None:
         """Each participant's new lines, and what each contract spent on them."""
