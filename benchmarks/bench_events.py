@@ -86,6 +86,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--participants", type=int, default=20)
     parser.add_argument("--months", type=int, default=2)
+    parser.add_argument(
+        "--restart-participants", type=int, default=300, help="agency size for the restart"
+    )
     args = parser.parse_args()
     tables = generate(
         Shape(participants=args.participants, months=args.months, seed=11, malformed_share=0.0)
@@ -112,6 +115,18 @@ def main() -> None:
         runs.append(time.perf_counter() - start)
     whole = float(np.median(runs))
 
+    agency = generate(
+        Shape(participants=args.restart_participants, months=1, seed=5, malformed_share=0.0)
+    )
+    restarts = {}
+    for backend in backends:
+        runs = []
+        for _ in range(3):
+            start = time.perf_counter()
+            Session(agency, demo_contracts(), backend=backend)
+            runs.append(time.perf_counter() - start)
+        restarts[backend] = float(np.median(runs))
+
     n = len(activities)
     print(f"posts: {n:,} activities, {args.participants} participants, 8 contracts")
     if raw_rate is not None:
@@ -131,6 +146,11 @@ def main() -> None:
         print(
             f"{backend:<8}{'latency p50 / p99':<19}: {r['p50']:.1f} ms / {r['p99']:.1f} ms; "
             f"restart {r['restart']:.2f} s; same lines one by one, daily, backlog: {r['same']}"
+        )
+    for backend, seconds in restarts.items():
+        print(
+            f"{backend:<8}{'restart, 1 month':<19}: {seconds:.2f} s (median of 3) for "
+            f"{args.restart_participants} participants, {len(agency['activities']):,} activities"
         )
     if len(results) == 2:
         native, durable_lines = (results[b]["session"].lines().astype(str) for b in backends)
