@@ -606,9 +606,8 @@ def claims(
                 out.write_text(json.dumps(bundle, indent=2) + "\n")
                 summary = f"{len(bundle['entry']):,} FHIR Claim resources"
             else:
-                mine = evaluation.table("claims").loc[
-                    evaluation.table("claims")["contract_id"].astype(str) == contract
-                ]
+                claims = evaluation.table("claims")
+                mine = claims.loc[claims["contract_id"].astype(str) == contract]
                 frame = invoice(mine, load_mapping(mapping) if mapping else None)
                 write_csv(frame, out)
                 summary = f"{len(frame):,} invoice rows"

@@ -49,7 +49,7 @@ class FundingMix:
                 "billed": money,
                 "share_of_cost": share,
             },
-            "funding by month": {"*": money, "month": Kind.MONTH},  # a cost column a funder
+            "funding by month": {"*": money, "month": Kind.MONTH},  # a cost column per funder
             "unbillable reasons": {
                 "lines": Kind.COUNT,
                 "minutes": Kind.MINUTES,
@@ -103,7 +103,8 @@ def line_costs(lines: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _line_costs(evaluation: Evaluation) -> pd.DataFrame:
-    lines = evaluation.table("lines").loc[evaluation.table("lines")["status"] != "rejected"].copy()
+    every = evaluation.table("lines")
+    lines = every.loc[every["status"] != "rejected"].copy()
     for column in ("payer", "contract_id", "program", "status", "month"):
         lines[column] = lines[column].astype(object).fillna("")
     staff, passed = line_costs(lines)
