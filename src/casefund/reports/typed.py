@@ -10,7 +10,8 @@ output once, from the kinds declared in :mod:`casefund.reports.columns`: days to
 ``datetime64[s]`` (seconds, so an open-ended ``9999-12-31`` fits), months to
 ``period[M]``, vocabularies casefund defines to categories, every other text column to
 pandas' ``string`` dtype with ``<NA>`` for a blank cell. Numbers and flags are as built.
-Each conversion works on a column's distinct values, not its rows.
+Each conversion works on a categorical column's distinct values, and on any other text
+column as a whole (an id column's values are nearly all distinct).
 """
 
 from __future__ import annotations
@@ -35,9 +36,14 @@ def typed(name: str, frame: pd.DataFrame) -> pd.DataFrame:
             columns[str(label)] = _by_distinct(column, _days)
         elif kind is Kind.MONTH:
             columns[str(label)] = _by_distinct(column, _months)
+        elif _is_text(column) and str(label) in categories:
+            columns[str(label)] = _by_distinct(column, _vocabulary)
+        elif isinstance(column.dtype, pd.CategoricalDtype) and _is_text(column):
+            columns[str(label)] = _by_distinct(column, _text)
         elif _is_text(column):
-            convert = _vocabulary if str(label) in categories else _text
-            columns[str(label)] = _by_distinct(column, convert)
+            # Ids are nearly all distinct: converted as a column, not value by value.
+            text = column.astype("string")
+            columns[str(label)] = text.mask(text == "", pd.NA)
         else:
             columns[str(label)] = column
     return pd.DataFrame(columns, index=frame.index)
