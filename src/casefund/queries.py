@@ -26,6 +26,7 @@ from casefund.reports.eligibility import build_eligibility
 from casefund.reports.files import claim_folder, stamped, write_csv, write_manifest
 from casefund.reports.reasons import build_reasons, ids_in
 from casefund.reports.recertification import build_recertification
+from casefund.reports.typed import typed
 from casefund.rules.book import rule_book
 
 
@@ -43,10 +44,19 @@ def eligibility(
     Only facts dated on or before ``as_of`` are read; enrollment counts if active that day.
     Criteria resting on unverified parameters are reported as not met unless named in
     ``enable_unverified``. Rows carry rule ids (the reason catalog says what they mean);
-    ``explained`` adds a plain-language ``explanation`` per row.
+    ``explained`` adds a plain-language ``explanation`` per row. Typed as
+    ``evaluate().eligibility`` is (days as datetimes, months as periods, blanks missing).
     """
     day = dt.date.fromisoformat(as_of) if isinstance(as_of, str) else as_of
     dataset = as_dataset(data, contracts, tables)
+    frame = _eligibility(dataset, day, enable_unverified, explained)
+    return typed("eligibility", frame)
+
+
+def _eligibility(
+    dataset: Dataset, day: dt.date, enable_unverified: list[str] | None, explained: bool
+) -> pd.DataFrame:
+    """The eligibility table as built (what ``eligibility.csv`` holds)."""
     check_dataset(dataset)
     book = rule_book()
     known = {name for params in book.parameters.values() for name in params.parameters}
@@ -72,9 +82,15 @@ def recertification(
     **tables: TableSource | None,
 ) -> pd.DataFrame:
     """Who lapses when, judged on ``as_of``: each participant's latest eligibility span per
-    program and payer that has an end (Ryan White determinations: the recertification date)."""
+    program and payer that has an end (Ryan White determinations: the recertification date).
+    Typed as ``evaluate().recertification`` is."""
     day = dt.date.fromisoformat(as_of) if isinstance(as_of, str) else as_of
     dataset = as_dataset(data, contracts, tables)
+    return typed("recertification", _recertification(dataset, day))
+
+
+def _recertification(dataset: Dataset, day: dt.date) -> pd.DataFrame:
+    """The recertification table as built (what ``recertification.csv`` holds)."""
     check_dataset(dataset)
     return build_recertification(dataset["coverage"], dataset.contracts, rule_book(), day)
 
@@ -85,8 +101,8 @@ def write_eligibility(
     """What ``casefund eligibility`` writes: eligibility and recertification on one day,
     with a manifest saying how they were made (so ``casefund verify`` can remake them)."""
     claim_folder(out)
-    frame = eligibility(dataset, as_of=day, enable_unverified=enable_unverified)
-    due = recertification(dataset, as_of=day)
+    frame = _eligibility(dataset, day, enable_unverified, explained=False)
+    due = _recertification(dataset, day)
     digest = rule_book().digest
     catalog = build_reasons(rule_book(), ids_in([frame["reasons"], frame["not_tested"]]))
     written = [

@@ -49,7 +49,7 @@ def test_texas_six_month_recertification(as_of: str, status: str, days_left: int
     # before the annual renewal; PCN 21-02 alone would give a year.
     row = due([DETERMINATION], [TEXAS], as_of).iloc[0]
     assert (row["eligible_through"], row["status"], row["days_left"]) == (
-        "2024-07-15",
+        pd.Timestamp("2024-07-15"),
         status,
         days_left,
     )
@@ -60,7 +60,7 @@ def test_annual_determination_under_pcn_21_02_ends_with_its_span() -> None:
     assert (row["program"], row["payer"], row["eligible_through"], row["status"]) == (
         "ryan_white",
         "rw_a",
-        "2025-01-14",
+        pd.Timestamp("2025-01-14"),
         "due_soon",
     )
 
@@ -74,8 +74,8 @@ def test_a_renewed_span_replaces_the_old_one_and_open_spans_never_lapse() -> Non
     ]
     frame = due(coverage, [RW], "2024-06-01")
     assert frame[["program", "eligible_through", "status"]].values.tolist() == [
-        ["community_supports", "2024-04-30", "lapsed"],
-        ["ryan_white", "2025-01-14", "current"],
+        ["community_supports", pd.Timestamp("2024-04-30"), "lapsed"],
+        ["ryan_white", pd.Timestamp("2025-01-14"), "current"],
     ]
 
 

@@ -79,3 +79,14 @@ def test_typed_outputs_are_the_same_for_a_partitioned_run(result: Evaluation) ->
     parted = casefund.evaluate(FIXTURE, partitions=3)
     for name in ("lines", "denials", "eligibility", "claims"):
         pd.testing.assert_frame_equal(getattr(parted, name), getattr(result, name), obj=name)
+
+
+def test_the_day_queries_are_typed_like_evaluate() -> None:
+    """casefund.eligibility() and casefund.recertification() answer in the same types as
+    the evaluation's outputs of those names."""
+    frame = casefund.eligibility(FIXTURE, as_of="2024-03-31")
+    assert pd.api.types.is_datetime64_any_dtype(frame["as_of"])
+    assert isinstance(frame["month"].dtype, pd.PeriodDtype)
+    assert isinstance(frame["program"].dtype, pd.CategoricalDtype)
+    due = casefund.recertification(FIXTURE, as_of="2024-03-31")
+    assert pd.api.types.is_datetime64_any_dtype(due["eligible_through"])
