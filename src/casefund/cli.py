@@ -10,7 +10,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -28,6 +28,9 @@ from rich.text import Text
 
 from casefund.errors import InputError, InputWarning
 from casefund.records.progress import ProgressEvent
+
+if TYPE_CHECKING:
+    from casefund.reports.columns import Kind
 
 app = typer.Typer(
     add_completion=False,
@@ -486,6 +489,7 @@ def simulate(
 
 def _print_simulation(result: object, contracts_out: Path) -> None:
     """The scenarios and the baseline's solved break-evens, as console tables."""
+    from casefund.reports.columns import Kind
     from casefund.simulate import Simulation
 
     assert isinstance(result, Simulation)
@@ -494,10 +498,10 @@ def _print_simulation(result: object, contracts_out: Path) -> None:
     for row in results.itertuples(index=False):
         table.add_row(
             str(row.scenario),
-            _figure(row.revenue, "${:,.2f}"),
-            _figure(row.cost, "${:,.2f}"),
-            _figure(row.margin, "${:,.2f}"),
-            _figure(row.cost_coverage, "{:.2f}"),
+            _figure(row.revenue, Kind.MONEY),
+            _figure(row.cost, Kind.MONEY),
+            _figure(row.margin, Kind.MONEY),
+            _figure(row.cost_coverage, Kind.RATIO),
         )
     console.print(table)
     base = result.contracts.loc[result.contracts["scenario"] == "baseline"]
@@ -510,9 +514,9 @@ def _print_simulation(result: object, contracts_out: Path) -> None:
         solved.add_row(
             str(entry["contract_id"]),
             str(entry["payment"]),
-            _figure(entry["break_even_pempm"], "${:,.2f}"),
-            _figure(entry["break_even_unit_rate"], "${:,.2f}"),
-            _figure(entry["break_even_services_per_month"], "{:,.2f}"),
+            _figure(entry["break_even_pempm"], Kind.MONEY),
+            _figure(entry["break_even_unit_rate"], Kind.MONEY),
+            _figure(entry["break_even_services_per_month"], Kind.RATIO),
         )
     console.print(solved)
     console.print(f"per contract: {contracts_out}")
@@ -528,13 +532,12 @@ def _figure_table(title: str, names: tuple[str, ...], figures: tuple[str, ...]) 
     return table
 
 
-def _figure(value: object, form: str) -> str:
+def _figure(value: object, kind: Kind) -> str:
     """A solved figure, or a dash where there was nothing to solve (no units, no months)."""
+    from casefund.reports.columns import number_text
+
     number = float(value) if isinstance(value, (int, float)) else float("nan")
-    if number != number:
-        return "—"
-    text = form.format(abs(number))
-    return f"-{text}" if number < 0 else text
+    return "—" if number != number else number_text(number, kind)
 
 
 def _simulation_page(result: object, path: Path) -> None:

@@ -47,6 +47,26 @@ EXCEL_FORMATS: dict[Kind, str] = {
     Kind.MONTH: "yyyy-mm",
 }
 
+# How a number of each kind reads on a page or the console (the workbook's view is
+# EXCEL_FORMATS); a kind not named reads with two decimals.
+SHOWN: dict[Kind, str] = {
+    Kind.MONEY: "${:,.2f}",
+    Kind.UNITS: "{:,.2f}",
+    Kind.SHARE: "{:.2%}",
+    Kind.RATIO: "{:,.2f}",
+    Kind.COUNT: "{:,.0f}",
+    Kind.MINUTES: "{:,.0f}",
+    Kind.YEAR: "{:.0f}",
+}
+
+
+def number_text(value: float, kind: Kind | None) -> str:
+    """``value`` as text for its kind, a minus sign before the dollar sign (-$1,234.50)."""
+    form = SHOWN.get(kind, "{:,.2f}") if kind is not None else "{:,.2f}"
+    text = form.format(abs(value))
+    return f"-{text}" if value < 0 else text
+
+
 M, U, S, D, MO = Kind.MONEY, Kind.UNITS, Kind.SHARE, Kind.DATE, Kind.MONTH
 
 # Every numeric column of every output (a test checks none is left undeclared), and the

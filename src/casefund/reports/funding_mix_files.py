@@ -10,9 +10,10 @@ from typing import Any
 import pandas as pd
 
 from casefund.reports import charts
-from casefund.reports.columns import Kind
+from casefund.reports.columns import Kind, number_text
 from casefund.reports.files import write_workbook
 from casefund.reports.funding_mix import FundingMix
+from casefund.reports.workbook import chart_series, titled
 
 _STYLE = (
     "body{font-family:sans-serif;margin:2em;max-width:1100px}table{border-collapse:collapse}"
@@ -22,23 +23,6 @@ _STYLE = (
     "#f39c12;padding:6px 10px}figure{margin:1.5em 0}"
     ".table{overflow-x:auto;max-width:100%;margin-bottom:2em}"  # a wide table scrolls alone
 )
-
-# How a number of each kind reads on the page (the workbook uses EXCEL_FORMATS).
-_SHOWN: dict[Kind, str] = {
-    Kind.MONEY: "${:,.2f}",
-    Kind.UNITS: "{:,.2f}",
-    Kind.SHARE: "{:.2%}",
-    Kind.RATIO: "{:,.2f}",
-    Kind.COUNT: "{:,.0f}",
-    Kind.MINUTES: "{:,.0f}",
-    Kind.YEAR: "{:.0f}",
-}
-
-
-def _number(form: str, value: float) -> str:
-    """``value`` in ``form``, a minus sign before the dollar sign (-$1,234.50)."""
-    text = form.format(abs(value))
-    return f"-{text}" if value < 0 else text
 
 
 def html_table(frame: pd.DataFrame, kinds: Mapping[str, Kind]) -> str:
@@ -55,9 +39,8 @@ def html_table(frame: pd.DataFrame, kinds: Mapping[str, Kind]) -> str:
             pd.api.types.is_bool_dtype(column.dtype)
         )
         kind = kinds.get(str(name), default)
-        form = (_SHOWN.get(kind, "{:,.2f}") if kind else "{:,.2f}") if is_number else None
         texts = [
-            "" if pd.isna(v) else (_number(form, v) if form else html.escape(str(v)))
+            "" if pd.isna(v) else (number_text(v, kind) if is_number else html.escape(str(v)))
             for v in column.tolist()
         ]
         dated = kinds.get(str(name)) in (Kind.DATE, Kind.MONTH)
@@ -90,15 +73,16 @@ def _workbook_charts(book: Any, sheets: dict[str, tuple[Any, pd.DataFrame]]) -> 
         if rows and funders:
             chart = book.add_chart({"type": "column", "subtype": "stacked"})
             for i in funders:
-                chart.add_series(_series("funding by month", i, rows))
+                chart.add_series(chart_series("funding by month", i, rows))
             if "expenses" in frame.columns:
                 spending = book.add_chart({"type": "line"})
+                at = list(frame.columns).index("expenses")
                 spending.add_series(
-                    {**_series("funding by month", list(frame.columns).index("expenses"), rows),
+                    {**chart_series("funding by month", at, rows),
                      "name": "Expenses table (not a funder)", "line": {"dash_type": "dash"}}
                 )  # fmt: skip
                 chart.combine(spending)
-            _titled(chart, "Cost of case management by funder and month", "Month", money)
+            titled(chart, "Cost of case management by funder and month", "Month", money)
             sheet.insert_chart(1, len(frame.columns) + 1, chart, {"x_scale": 1.6, "y_scale": 1.4})
     for title, label, value, name, x_title in (
         ("funding by funder", "funder", "cost", "Cost by funder (unfunded included)", "Funder"),
@@ -115,16 +99,18 @@ def _workbook_charts(book: Any, sheets: dict[str, tuple[Any, pd.DataFrame]]) -> 
             # show as two bars of one name: the chart reads a column naming both.
             categories = _label_column(sheet, frame, len(columns))
         chart = book.add_chart({"type": "bar"})
-        chart.add_series({**_series(title, columns.index(value), rows, categories), "name": name})
-        _titled(chart, name, x_title, money, legend=False, horizontal=True)
+        values = chart_series(title, columns.index(value), rows, categories)
+        chart.add_series({**values, "name": name})
+        titled(chart, name, x_title, money, legend=False, horizontal=True)
         sheet.insert_chart(1, len(columns) + 2, chart, {"x_scale": 1.6, "y_scale": 1.4})
     if "budget vs actual" in sheets and len(sheets["budget vs actual"][1]):
         sheet, frame = sheets["budget vs actual"]
         columns = [str(c) for c in frame.columns]
         chart = book.add_chart({"type": "bar"})
         for column in ("budget", "billed"):
-            chart.add_series(_series("budget vs actual", columns.index(column), len(frame)))
-        _titled(chart, "Budget and billed by contract", "Contract", money, horizontal=True)
+            at = columns.index(column)
+            chart.add_series(chart_series("budget vs actual", at, len(frame)))
+        titled(chart, "Budget and billed by contract", "Contract", money, horizontal=True)
         sheet.insert_chart(1, len(columns) + 1, chart, {"x_scale": 1.4, "y_scale": 1.2})
 
 
@@ -139,31 +125,6 @@ def _label_column(sheet: Any, frame: pd.DataFrame, position: int) -> int:
         sheet.write_string(row, position, text)
     sheet.set_column(position, position, min(60, max(len(t) for t in labels) + 2))
     return position
-
-
-def _series(sheet: str, column: int, rows: int, categories: int = 0) -> dict[str, Any]:
-    """A chart series from a sheet's column (its header row names it)."""
-    return {
-        "name": [sheet, 0, column],
-        "categories": [sheet, 1, categories, rows, categories],
-        "values": [sheet, 1, column, rows, column],
-    }
-
-
-def _titled(
-    chart: Any,
-    title: str,
-    category: str,
-    values: dict[str, Any],
-    legend: bool = True,
-    horizontal: bool = False,
-) -> None:
-    """Title, axis names and formats (a bar chart's value axis is its x axis in Excel)."""
-    chart.set_title({"name": title})
-    category_axis, value_axis = {"name": category}, {"name": "Dollars", **values}
-    chart.set_x_axis(value_axis if horizontal else category_axis)
-    chart.set_y_axis(category_axis if horizontal else value_axis)
-    chart.set_legend({"position": "bottom"} if legend else {"none": True})
 
 
 def _fixable(mix: FundingMix) -> pd.DataFrame:

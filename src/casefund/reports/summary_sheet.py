@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from casefund.reports.columns import Kind
+from casefund.reports.workbook import chart_series, titled
 
 SUMMARY = "summary"
 _STATUSES = ("billable", "bundled", "unbillable")  # a refused row has no minutes
@@ -56,29 +57,18 @@ def summary_charts(book: Any, sheets: dict[str, tuple[Any, pd.DataFrame]]) -> No
     rows = len(frame)
 
     def series(column: str, name: str) -> dict[str, Any]:
-        at = columns.index(column)
-        return {
-            "name": name,
-            "categories": [SUMMARY, 1, 0, rows, 0],
-            "values": [SUMMARY, 1, at, rows, at],
-        }
+        return {**chart_series(SUMMARY, columns.index(column), rows), "name": name}
 
+    grid = {"major_gridlines": {"visible": True}}
     time = book.add_chart({"type": "bar", "subtype": "stacked"})
     for status in _STATUSES:
         time.add_series(series(f"{status}_minutes", status))
-    time.set_title({"name": "Staff minutes by contract and status"})
-    time.set_x_axis(
-        {"name": "Minutes", "num_format": "#,##0", "major_gridlines": {"visible": True}}
-    )
-    time.set_y_axis({"name": "Contract", "reverse": True})
-    time.set_legend({"position": "bottom"})
+    titled(time, "Staff minutes by contract and status", "Contract",
+           {"num_format": "#,##0", **grid}, horizontal=True, value_name="Minutes",
+           categories_top_down=True)  # fmt: skip
     sheet.insert_chart(1, len(columns) + 1, time, {"x_scale": 1.6, "y_scale": 1.4})
     money = book.add_chart({"type": "bar"})
     money.add_series(series("billed", "Billed (billable and bundled lines)"))
-    money.set_title({"name": "Amount billed by contract"})
-    money.set_x_axis(
-        {"name": "Dollars", "num_format": '"$"#,##0', "major_gridlines": {"visible": True}}
-    )
-    money.set_y_axis({"name": "Contract", "reverse": True})
-    money.set_legend({"none": True})
+    titled(money, "Amount billed by contract", "Contract", {"num_format": '"$"#,##0', **grid},
+           legend=False, horizontal=True, categories_top_down=True)  # fmt: skip
     sheet.insert_chart(24, len(columns) + 1, money, {"x_scale": 1.6, "y_scale": 1.4})

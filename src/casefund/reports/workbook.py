@@ -153,3 +153,36 @@ def _cells(column: pd.Series, kind: Kind | None) -> tuple[list[Any], list[str]]:
     if len(shown) and not kind:
         texts = [str(v) for v in (shown.min(), shown.max())]
     return values, texts
+
+
+def chart_series(sheet: str, column: int, rows: int, categories: int = 0) -> dict[str, Any]:
+    """A native chart's series from a sheet's column (its header row names it), categories
+    from another column of the same rows."""
+    return {
+        "name": [sheet, 0, column],
+        "categories": [sheet, 1, categories, rows, categories],
+        "values": [sheet, 1, column, rows, column],
+    }
+
+
+def titled(
+    chart: Any,
+    title: str,
+    category: str,
+    values: dict[str, Any],
+    *,
+    legend: bool = True,
+    horizontal: bool = False,
+    value_name: str = "Dollars",
+    categories_top_down: bool = False,
+) -> None:
+    """Title, axis names and formats of a native chart (a bar chart's value axis is its x
+    axis in Excel); ``categories_top_down`` lists a bar chart's categories in table order."""
+    chart.set_title({"name": title})
+    category_axis: dict[str, Any] = {"name": category}
+    if categories_top_down:
+        category_axis["reverse"] = True
+    value_axis = {"name": value_name, **values}
+    chart.set_x_axis(value_axis if horizontal else category_axis)
+    chart.set_y_axis(category_axis if horizontal else value_axis)
+    chart.set_legend({"position": "bottom"} if legend else {"none": True})
