@@ -21,7 +21,7 @@ import operator
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeAlias
+from typing import Any, Generic, Protocol, TypeAlias, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -384,3 +384,24 @@ class _Compiler:
             parts.append(Compare((left, right), symbol))
             left = right
         return parts[0] if len(parts) == 1 else And(tuple(parts))
+
+
+K = TypeVar("K")
+
+
+class PerNode(Generic[K]):
+    """What a compiler made of each node, made once per node object. Keyed by identity, not
+    equality: ``Constant(1)`` and ``Constant(True)`` are equal but must not share a kernel;
+    the node is kept beside its kernel, so its id is never reused while the entry lives."""
+
+    def __init__(self, make: Callable[[Node], K]) -> None:
+        self._make = make
+        self._made: dict[int, tuple[Node, K]] = {}
+
+    def __call__(self, node: Node) -> K:
+        found = self._made.get(id(node))
+        if found is not None and found[0] is node:
+            return found[1]
+        made = self._make(node)
+        self._made[id(node)] = (node, made)
+        return made

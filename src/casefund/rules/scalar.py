@@ -30,6 +30,7 @@ from casefund.rules.language import (
     Not,
     Or,
     Param,
+    PerNode,
 )
 
 
@@ -51,18 +52,12 @@ def holds(node: Node, row: RowScope) -> bool | None:
     return truth(compiled(node)(row))
 
 
-def compiled(node: Node) -> Kernel:
-    """The node as a function of a row, compiled once per node object (by identity, as the
-    batch kernels are: ``1`` and ``True`` compare equal but must not share a kernel)."""
-    found = _KERNELS.get(id(node))
-    if found is not None and found[0] is node:
-        return found[1]
-    kernel = _compile(node)
-    _KERNELS[id(node)] = (node, kernel)
-    return kernel
+def _compiled_afresh(node: Node) -> Kernel:
+    return _compile(node)
 
 
-_KERNELS: dict[int, tuple[Node, Kernel]] = {}
+# The node as a function of a scope (a row), compiled once per node object.
+compiled: PerNode[Kernel] = PerNode(_compiled_afresh)
 
 
 def truth(value: Any) -> bool | None:

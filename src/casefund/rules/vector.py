@@ -34,6 +34,7 @@ from casefund.rules.language import (
     Not,
     Or,
     Param,
+    PerNode,
     Scope,
 )
 
@@ -106,18 +107,12 @@ def truth_of(node: Node, scope: Scope) -> Truth:
     return as_truth(compiled(node)(scope))
 
 
-def compiled(node: Node) -> Kernel:
-    """The node as a function of a scope, compiled once per node object (keyed by identity:
-    equal-looking constants such as ``1`` and ``True`` must not share a kernel)."""
-    found = _KERNELS.get(id(node))
-    if found is not None and found[0] is node:
-        return found[1]
-    kernel = _compile(node)
-    _KERNELS[id(node)] = (node, kernel)  # the node is kept, so its id is never reused
-    return kernel
+def _compiled_afresh(node: Node) -> Kernel:
+    return _compile(node)
 
 
-_KERNELS: dict[int, tuple[Node, Kernel]] = {}
+# The node as a function of a scope (a row), compiled once per node object.
+compiled: PerNode[Kernel] = PerNode(_compiled_afresh)
 
 
 def _compile(node: Node) -> Kernel:
