@@ -101,14 +101,19 @@ def _pandas_answer(text: str, scope: FakeScope) -> tuple[np.ndarray, np.ndarray]
     return value.fillna(False).to_numpy(dtype=bool), known
 
 
+def _drawn_scope(data: st.DataObject) -> FakeScope:
+    """Generated facts, and parameters of each kind (a number, unset, a list)."""
+    return FakeScope(
+        _facts(data.draw),
+        {"limit": data.draw(st.sampled_from([0, 2, 3.5])), "unset": None, "kinds": ("a", "c")},
+    )
+
+
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_kernels_give_the_pandas_answer(data: st.DataObject) -> None:
     text = data.draw(conditions())
-    scope = FakeScope(
-        _facts(data.draw),
-        {"limit": data.draw(st.sampled_from([0, 2, 3.5])), "unset": None, "kinds": ("a", "c")},
-    )
+    scope = _drawn_scope(data)
     try:
         expected = _pandas_answer(text, scope)
     except (TypeError, ValueError):
@@ -198,10 +203,7 @@ def _three_valued(value: np.ndarray, known: np.ndarray, n: int) -> list[bool | N
 @given(data=st.data())
 def test_one_row_kernels_give_the_batch_answer(data: st.DataObject) -> None:
     text = data.draw(conditions())
-    scope = FakeScope(
-        _facts(data.draw),
-        {"limit": data.draw(st.sampled_from([0, 2, 3.5])), "unset": None, "kinds": ("a", "c")},
-    )
+    scope = _drawn_scope(data)
     node = parse_condition(text, ["ids"])
     try:
         truth = truth_of(node, scope)

@@ -100,14 +100,23 @@ class Call(Node):
     kwargs: tuple[tuple[str, Any], ...]
 
     def evaluate(self, scope: Scope) -> Value:
+        arguments = self.arguments(scope)
+        if arguments is None:
+            return pd.NA
+        return scope.call(self.function, *arguments)
+
+    def arguments(self, scope: Scope) -> tuple[tuple[Any, ...], dict[str, Any]] | None:
+        """The arguments with parameters read from the scope; None where a parameter has no
+        value in force (the fact is then unknown, on every evaluator)."""
+
         def resolve(value: Any) -> Any:
             return scope.param(value.name) if isinstance(value, Param) else value
 
         args = tuple(resolve(a) for a in self.args)
         kwargs = {k: resolve(v) for k, v in self.kwargs}
         if any(value is None for value in (*args, *kwargs.values())):
-            return pd.NA  # a parameter with no value in force makes the fact unknown
-        return scope.call(self.function, args, kwargs)
+            return None
+        return args, kwargs
 
     def params(self) -> set[str]:
         values = list(self.args) + [v for _, v in self.kwargs]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
 from casefund.rules.language import (
     COMPARE_FUNCS,
@@ -31,33 +31,16 @@ from casefund.rules.language import (
     Or,
     Param,
     PerNode,
+    Scope,
 )
 
-
-class RowScope(Protocol):
-    """One row's facts, the contract's parameter values on its day, and fact functions."""
-
-    def fact(self, name: str) -> Any: ...
-
-    def param(self, name: str) -> Any: ...
-
-    def call(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any: ...
+# A row's scope answers fact() and call() with one Python value (None: not known).
+Kernel = Callable[[Scope], Any]
 
 
-Kernel = Callable[[RowScope], Any]
-
-
-def holds(node: Node, row: RowScope) -> bool | None:
+def holds(node: Node, row: Scope) -> bool | None:
     """The condition's three-valued result on one row."""
     return truth(compiled(node)(row))
-
-
-def _compiled_afresh(node: Node) -> Kernel:
-    return _compile(node)
-
-
-# The node as a function of a scope (a row), compiled once per node object.
-compiled: PerNode[Kernel] = PerNode(_compiled_afresh)
 
 
 def truth(value: Any) -> bool | None:
@@ -86,7 +69,7 @@ def _compile(node: Node) -> Kernel:
     if isinstance(node, Not):
         inner = compiled(node.operands[0])
 
-        def negated(row: RowScope) -> bool | None:
+        def negated(row: Scope) -> bool | None:
             value = truth(inner(row))
             return None if value is None else not value
 
@@ -101,18 +84,14 @@ def _compile(node: Node) -> Kernel:
     raise TypeError(type(node).__name__)
 
 
+# The node as a function of a row, compiled once per node object.
+compiled: PerNode[Kernel] = PerNode(_compile)
+
+
 def _call(node: Call) -> Kernel:
-    args, kwargs = node.args, node.kwargs
-
-    def run(row: RowScope) -> Any:
-        def resolve(value: Any) -> Any:
-            return row.param(value.name) if isinstance(value, Param) else value
-
-        resolved = tuple(resolve(a) for a in args)
-        named = {k: resolve(v) for k, v in kwargs}
-        if any(value is None for value in (*resolved, *named.values())):
-            return None  # a parameter with no value in force makes the fact unknown
-        return row.call(node.function, resolved, named)
+    def run(row: Scope) -> Any:
+        arguments = node.arguments(row)
+        return None if arguments is None else row.call(node.function, *arguments)
 
     return run
 
@@ -120,7 +99,7 @@ def _call(node: Call) -> Kernel:
 def _logic(operands: list[Kernel], conjunction: bool) -> Kernel:
     settled = not conjunction  # False settles a conjunction, True a disjunction
 
-    def run(row: RowScope) -> bool | None:
+    def run(row: Scope) -> bool | None:
         unknown = False
         for operand in operands:
             value = truth(operand(row))
@@ -139,7 +118,7 @@ def _compare(node: Compare) -> Kernel:
     if op in ("in", "not in"):
         wanted = op == "in"
 
-        def member(row: RowScope) -> bool | None:
+        def member(row: Scope) -> bool | None:
             left, right = left_of(row), right_of(row)
             if left is None:
                 return None
@@ -153,7 +132,7 @@ def _compare(node: Compare) -> Kernel:
         return member
     func = COMPARE_FUNCS[op]
 
-    def ordered(row: RowScope) -> bool | None:
+    def ordered(row: Scope) -> bool | None:
         left, right = left_of(row), right_of(row)
         if left is None or right is None:
             return None
@@ -174,7 +153,7 @@ def _arithmetic(node: Arithmetic) -> Kernel:
     left_of, right_of = compiled(node.operands[0]), compiled(node.operands[1])
     op = node.op
 
-    def run(row: RowScope) -> Any:
+    def run(row: Scope) -> Any:
         left, right = left_of(row), right_of(row)
         if left is None or right is None:
             return None

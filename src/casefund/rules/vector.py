@@ -107,14 +107,6 @@ def truth_of(node: Node, scope: Scope) -> Truth:
     return as_truth(compiled(node)(scope))
 
 
-def _compiled_afresh(node: Node) -> Kernel:
-    return _compile(node)
-
-
-# The node as a function of a scope (a row), compiled once per node object.
-compiled: PerNode[Kernel] = PerNode(_compiled_afresh)
-
-
 def _compile(node: Node) -> Kernel:
     if isinstance(node, Constant):
         value = node.value
@@ -140,6 +132,10 @@ def _compile(node: Node) -> Kernel:
         inner = compiled(node.operands[0])
         return lambda scope: _negate(inner(scope))
     raise Unsupported(type(node).__name__)
+
+
+# The node as a function of a scope, compiled once per node object.
+compiled: PerNode[Kernel] = PerNode(_compile)
 
 
 def column_of(value: Any) -> Any:
@@ -185,14 +181,10 @@ def as_truth(value: Any) -> Truth:
 
 def _call(node: Call) -> Kernel:
     def run(scope: Scope) -> Any:
-        def resolve(value: Any) -> Any:
-            return scope.param(value.name) if isinstance(value, Param) else value
-
-        args = tuple(resolve(a) for a in node.args)
-        kwargs = {k: resolve(v) for k, v in node.kwargs}
-        if any(value is None for value in (*args, *kwargs.values())):
+        arguments = node.arguments(scope)
+        if arguments is None:
             return None  # a parameter with no value in force makes the fact unknown
-        return column_of(scope.call(node.function, args, kwargs))
+        return column_of(scope.call(node.function, *arguments))
 
     return run
 
