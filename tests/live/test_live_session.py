@@ -354,3 +354,92 @@ def test_concurrent_posts_never_spend_a_shared_budget_twice() -> None:
 def test_an_unknown_backend_is_refused_by_name() -> None:
     with pytest.raises(ValueError, match="backend must be one of native, durable"):
         Session({"participants": pd.DataFrame(PEOPLE)}, TCM, backend="drools")
+
+
+CS_CONTRACT = {
+    "contracts": [
+        {
+            "id": "cs",
+            "payer": "MCP A",
+            "program": "community_supports",
+            "payment": "cost_reimbursement",
+        }
+    ]
+}
+
+
+def _deposit(activity_id: str, date: str) -> dict[str, Any]:
+    return {
+        "activity_id": activity_id,
+        "participant_id": "p1",
+        "date": date,
+        "minutes": 0,
+        "activity": "housing_deposit",
+        "amount": 1500,
+    }
+
+
+@each_backend
+def test_retracting_an_earlier_activity_redecides_the_later_ones(backend: str) -> None:
+    """Regression: a retract re-decided no later activity, so a deposit refused as the
+    second in a lifetime stayed refused after the first was withdrawn."""
+    coverage = [
+        {
+            "participant_id": "p1",
+            "program": "medi_cal",
+            "payer": "mcp_a",
+            "start_date": "2020-01-01",
+        },
+        {
+            "participant_id": "p1",
+            "program": "community_supports",
+            "payer": "mcp_a",
+            "start_date": "2020-01-01",
+        },
+    ]
+    live = Session(
+        {"participants": pd.DataFrame(PEOPLE), "coverage": pd.DataFrame(coverage)},
+        CS_CONTRACT,
+        backend=backend,
+    )
+    live.post(_deposit("d1", "2024-03-01"))
+    second = live.post(_deposit("d2", "2024-09-01"))
+    assert second.status == "unbillable" and "cs.housing_deposit_lifetime" in second.reasons
+    live.retract("d1")
+    (now,) = live.lines().itertuples()
+    assert (now.activity_id, now.status) == ("d2", "billable")
+
+
+@each_backend
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 10_000), st.integers(2, 4), st.data())
+def test_corrections_and_restarts_give_the_batch_lines(
+    backend: str, seed: int, participants: int, data: st.DataObject
+) -> None:
+    """Post everything, retract some activities, re-post some of those corrected to another
+    activity code, restart a session from what is stored: each step's lines equal
+    evaluate() on the activities then standing."""
+    tables = generate(Shape(participants=participants, months=2, seed=seed, malformed_share=0.0))
+    contracts = demo_contracts()
+    live = post_all(tables, contracts, backend)
+    acts = tables["activities"].reset_index(drop=True)
+    ids = acts["activity_id"].tolist()
+    withdrawn = data.draw(st.lists(st.sampled_from(ids), unique=True, max_size=6), "retracted")
+    for activity_id in withdrawn:
+        live.retract(activity_id)
+    corrected = (
+        data.draw(st.lists(st.sampled_from(withdrawn), unique=True), "re-posted")
+        if withdrawn
+        else []
+    )
+    codes = sorted(set(acts["activity"].astype(str)))
+    fixes = acts.loc[acts["activity_id"].isin(corrected)].copy()
+    fixes["activity"] = [data.draw(st.sampled_from(codes), "corrected to") for _ in corrected]
+    for record in fixes.to_dict("records"):
+        live.post(record)
+    standing = pd.concat([acts.loc[~acts["activity_id"].isin(withdrawn)], fixes], ignore_index=True)
+    now = {**tables, "activities": standing}
+    batch = _canonical(casefund.evaluate(now, contracts).lines)
+    pd.testing.assert_frame_equal(_canonical(live.lines()), batch)
+    restarted = Session(now, contracts, backend=backend)
+    pd.testing.assert_frame_equal(_canonical(restarted.lines()), batch)

@@ -62,6 +62,7 @@ class FactScope:
         self.payer = payer
         self.index = pd.RangeIndex(len(codes))
         self._cache: dict[object, pd.Series] = {}
+        self._python: dict[object, list[Any]] = {}  # the same, as Python values
         # Shared, like the cache, with every copy under other parameters (same rows).
         self._lookups: dict[str, DayQueries] = {}
 
@@ -108,15 +109,33 @@ class FactScope:
         return tuple(value) if isinstance(value, list) else value
 
     def call(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> pd.Series:
+        key = self._call_key(name, args, kwargs)
+        if key not in self._cache:
+            self._cache[key] = FUNCTIONS[name](self, *args, **kwargs)
+        return self._cache[key]
+
+    def _call_key(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> object:
         payer_bound = name == "enrolled" and bool(kwargs.get("payer"))
         # Functions that read parameters are cached per the values they read, so two
         # contracts with different terms never share a cached answer.
         reads = PARAMETERS_READ.get(name)
         read = tuple(repr(self.params.get(p)) for p in (reads(args) if reads else []))
-        key = (name, args, tuple(sorted(kwargs.items())), self.payer if payer_bound else None, read)
-        if key not in self._cache:
-            self._cache[key] = FUNCTIONS[name](self, *args, **kwargs)
-        return self._cache[key]
+        payer = self.payer if payer_bound else None
+        return (name, args, tuple(sorted(kwargs.items())), payer, read)
+
+    # --- the same facts as Python values, for one-row kernels ---------------------------
+    def python_fact(self, name: str) -> list[Any]:
+        """The fact on every row as a Python value (None: not known), converted once."""
+        if name not in self._python:
+            self._python[name] = python_values(self.fact(name))
+        return self._python[name]
+
+    def python_call(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[Any]:
+        """A fact function's answer on every row as Python values, converted once."""
+        key = self._call_key(name, args, kwargs)
+        if key not in self._python:
+            self._python[key] = python_values(self.call(name, args, kwargs))
+        return self._python[key]
 
     # --- facts ----------------------------------------------------------------------------
     def _compute_fact(self, name: str) -> pd.Series:
@@ -154,6 +173,26 @@ class FactScope:
         if name in VOCABULARY["participant_flags"]:
             return series.astype("boolean")
         return series
+
+
+def python_values(column: pd.Series) -> list[Any]:
+    """A fact column as Python values: bool, float (every number) or str; None where the
+    fact is not known. Numbers are floats because the condition kernels compare numbers
+    as floats, as the NumPy kernels do."""
+    dtype = column.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        labels = [str(c) for c in dtype.categories]
+        return [None if c < 0 else labels[c] for c in column.cat.codes.tolist()]
+    missing = column.isna().to_numpy(dtype=bool)
+    if pd.api.types.is_bool_dtype(dtype):
+        flags = column.to_numpy(dtype=bool, na_value=False).tolist()
+    elif pd.api.types.is_numeric_dtype(dtype):
+        flags = column.to_numpy(dtype=float, na_value=np.nan).tolist()
+    else:
+        flags = [str(v) for v in column.to_numpy(dtype=object, na_value="").tolist()]
+    if not missing.any():
+        return list(flags)
+    return [None if m else v for v, m in zip(flags, missing.tolist(), strict=True)]
 
 
 def _enrolled(scope: FactScope, program: str, payer: bool = False) -> pd.Series:

@@ -86,6 +86,22 @@ def _rule_json(rule: CompiledRule, params: ResolvedParameters, atoms: Atoms) -> 
     return out
 
 
+def contract_rules(book: RuleBook, contracts: list[Contract]) -> list[ContractRules]:
+    """Each contract's activity and participant-month rules, with its parameters and the
+    rules left off (a parameter they read is unverified and no contract enabled it)."""
+    out = []
+    for position, contract in enumerate(contracts):
+        params = contract_parameters(book.parameters, contract)
+        entry = ContractRules(position, contract, params)
+        for rule in book.program_rules(contract.program):
+            monthly = rule.rule.scope == "participant_month"
+            (entry.month_rules if monthly else entry.activity_rules).append(rule)
+            if not all(params.usable(p) for p in rule.reads):
+                entry.skipped.add(rule.id)  # off until a contract enables it, as in batch
+        out.append(entry)
+    return out
+
+
 def build(
     book: RuleBook, contracts: list[Contract], record: Callable[[str, int, str], Any]
 ) -> tuple[dict[str, Any], list[ContractRules]]:
@@ -94,22 +110,14 @@ def build(
     ``record(ruleset, position, rule_id)`` returns the action durable runs when a rule fires.
     """
     definitions: dict[str, dict[str, Any]] = {ACTIVITY_RULESET: {}, MONTH_RULESET: {}}
-    compiled: list[ContractRules] = []
-    for position, contract in enumerate(contracts):
-        params = contract_parameters(book.parameters, contract)
-        entry = ContractRules(
-            position,
-            contract,
-            params,
-            activity_atoms=Atoms(f"c{position}a"),
-            month_atoms=Atoms(f"c{position}m"),
-        )
-        for rule in book.program_rules(contract.program):
-            monthly = rule.rule.scope == "participant_month"
-            (entry.month_rules if monthly else entry.activity_rules).append(rule)
-            if not all(params.usable(p) for p in rule.reads):
-                entry.skipped.add(rule.id)  # off until a contract enables it, as in batch
+    compiled = contract_rules(book, contracts)
+    for entry in compiled:
+        position, params = entry.position, entry.params
+        entry.activity_atoms, entry.month_atoms = Atoms(f"c{position}a"), Atoms(f"c{position}m")
+        for rule in entry.activity_rules + entry.month_rules:
+            if rule.id in entry.skipped:
                 continue
+            monthly = rule.rule.scope == "participant_month"
             ruleset = MONTH_RULESET if monthly else ACTIVITY_RULESET
             atoms = entry.month_atoms if monthly else entry.activity_atoms
             for segment, condition in enumerate(_rule_json(rule, params, atoms)):
@@ -118,7 +126,6 @@ def build(
                     "all": [{"m": condition}],
                     "run": record(ruleset, position, rule.id),
                 }
-        compiled.append(entry)
     for ruleset, rules in definitions.items():
         rules["catch_all"] = {"all": [{"m": TRUE}], "run": record(ruleset, -1, "")}
     return definitions, compiled

@@ -44,7 +44,15 @@ from casefund.io.record import plain_record
 from casefund.io.sources import TableSource
 from casefund.io.validate import ROW, validate_table
 from casefund.live.compile import Atoms
-from casefund.live.rulesets import ACTIVITY_RULESET, DAY, MONTH_RULESET, ContractRules, build
+from casefund.live.native import Outcome, decide_rows
+from casefund.live.rulesets import (
+    ACTIVITY_RULESET,
+    DAY,
+    MONTH_RULESET,
+    ContractRules,
+    build,
+    contract_rules,
+)
 from casefund.payers.terms import ResolvedParameters
 from casefund.records.contracts import Contract
 from casefund.records.tables import TABLES
@@ -163,14 +171,16 @@ class Session:
         self._known = set(self.prepared.ids)
         self.contracts = contract_order(self.dataset.contracts)
         self._fired: list[tuple[int, str]] = []
-        self._compiled: list[ContractRules] = []
         if self._host is not None:
             definitions, self._compiled = build(self.book, self.contracts, self._recorder)
             self._host.set_rulesets(definitions)
+        else:
+            self._compiled = contract_rules(self.book, self.contracts)
         self._posted: set[str] = set()  # activity ids posted and not retracted
         self._activities: dict[str, pd.DataFrame] = {}  # participant → typed rows
-        self._fired_by_activity: dict[str, set[tuple[int, str]]] = {}
-        self._fired_by_month: dict[tuple[int, int], set[tuple[int, str]]] = {}
+        # What each rule decided on each activity and participant-month, kept between posts.
+        self._outcome_of_activity: dict[str, Outcome] = {}
+        self._outcome_of_month: dict[tuple[int, int], Outcome] = {}
         self._lines: dict[str, pd.DataFrame] = {}  # participant → lines
         self._spent: dict[str, dict[str, float]] = {}  # participant → contract → dollars
         self._row = 0
@@ -198,6 +208,21 @@ class Session:
         self._host.assert_fact(ruleset, fact)
         self._host.retract_fact(ruleset, fact)
         return set(self._fired)
+
+    def _outcomes(self, scope: FactScope, rows: np.ndarray, monthly: bool) -> list[Outcome]:
+        """What each contract's rules decide on ``rows``: by one-row kernels (native), or
+        by durable-rules on facts from the fact layer (durable fires only where a condition
+        is known true; ``_decisions`` asks the fact layer where the others were unknown)."""
+        if self._host is None:
+            return decide_rows(self._compiled, scope, rows, monthly)
+        ruleset = MONTH_RULESET if monthly else ACTIVITY_RULESET
+        facts = self._facts(
+            (lambda e: e.month_atoms) if monthly else (lambda e: e.activity_atoms),
+            scope,
+            self._compiled,
+            rows,
+        )
+        return [dict.fromkeys(self._fire(ruleset, fact), True) for fact in facts]
 
     @staticmethod
     def _facts(
@@ -327,12 +352,13 @@ class Session:
         """Withdraw a posted activity (to correct it, retract and post again)."""
         with self._lock:
             for pid, frame in self._activities.items():
-                if activity_id in set(frame["activity_id"].astype(str)):
-                    kept = frame.loc[frame["activity_id"].astype(str) != activity_id]
-                    self._activities[pid] = kept.reset_index(drop=True)
-                    self._fired_by_activity.pop(activity_id, None)
+                mine = (frame["activity_id"].astype(str) == activity_id).to_numpy()
+                if mine.any():
+                    self._activities[pid] = frame.loc[~mine].reset_index(drop=True)
+                    self._outcome_of_activity.pop(activity_id, None)
                     self._posted.discard(activity_id)
-                    self._reallocate({pid: None})
+                    # Later activities counted this one (earlier services, running totals).
+                    self._reallocate({pid: int(to_days(frame.loc[mine, "date"]).min())})
                     return
             raise KeyError(f"activity '{activity_id}' was never posted")
 
@@ -380,23 +406,20 @@ class Session:
             c.id: sum(s.get(c.id, 0.0) for p, s in self._spent.items() if p not in touched)
             for c in self.contracts
         }
-        decider = (
-            self._durable_decider(adjudication, decide_from) if self._host is not None else None
-        )
-        # The native backend lets the batch engine decide these participants' rules; the
-        # durable one asks durable-rules and hands the engine what fired.
         lines = bill(
-            adjudication, self.contracts, self.book, decider=decider, budget_spent=spent_elsewhere
+            adjudication,
+            self.contracts,
+            self.book,
+            decider=self._decider(adjudication, decide_from),
+            budget_spent=spent_elsewhere,
         ).lines
         self._keep(lines)
         return lines
 
-    def _durable_decider(
-        self, adjudication: Adjudication, decide_from: dict[str, int | None]
-    ) -> Decider:
-        """Rule decisions from durable-rules: facts go to it for activities never decided
-        and for those on or after the earliest day posted (a later-posted earlier contact
-        changes their facts)."""
+    def _decider(self, adjudication: Adjudication, decide_from: dict[str, int | None]) -> Decider:
+        """Rule decisions for the activities never decided and for those on or after the
+        earliest day posted (a later-posted earlier contact changes their facts); the rest
+        keep what earlier posts decided."""
         acts = adjudication.acts
         days = adjudication.days
         scope = adjudication.activity_scope
@@ -408,13 +431,13 @@ class Session:
             .map({p: (np.iinfo(np.int64).max if d is None else d) for p, d in decide_from.items()})
             .to_numpy(np.int64)
         )
-        undecided = np.array([a not in self._fired_by_activity for a in ids], dtype=bool)
+        undecided = np.array([a not in self._outcome_of_activity for a in ids], dtype=bool)
         stale = np.flatnonzero(undecided | (days >= first_day))
-        facts = self._facts(lambda e: e.activity_atoms, scope, self._compiled, stale)
-        for row, fact in zip(stale, facts, strict=True):
-            self._fired_by_activity[ids[row]] = self._fire(ACTIVITY_RULESET, fact)
+        for row, outcome in zip(stale, self._outcomes(scope, stale, False), strict=True):
+            self._outcome_of_activity[ids[row]] = outcome
         month_fired = self._month_decisions(months)
-        fired = [self._fired_by_activity[a] for a in ids]
+        fired = [self._outcome_of_activity[a] for a in ids]
+        recorded = self._host is None  # one-row kernels say where a condition is unknown
 
         def decider(
             position: int, contract: Contract, params: ResolvedParameters
@@ -428,6 +451,7 @@ class Session:
                     days,
                     params,
                     scope.with_params({}, contract.coverage_payer),
+                    recorded,
                 ),
                 _decisions(
                     entry.month_rules,
@@ -436,6 +460,7 @@ class Session:
                     months.as_of,
                     params,
                     months.scope.with_params({}, contract.coverage_payer),
+                    recorded,
                 ),
             )
 
@@ -451,31 +476,36 @@ class Session:
             totals = billed.groupby("contract_id", observed=True)["amount"].sum()
             self._spent[str(owner_id)] = {str(k): float(v) for k, v in totals.items()}
 
-    def _month_decisions(self, months: MonthContext) -> list[set[tuple[int, str]]]:
+    def _month_decisions(self, months: MonthContext) -> list[Outcome]:
         keys = list(zip(months.scope.codes.tolist(), months.as_of.tolist(), strict=True))
         new = np.array(
-            [i for i, key in enumerate(keys) if key not in self._fired_by_month], dtype=np.int64
+            [i for i, key in enumerate(keys) if key not in self._outcome_of_month], dtype=np.int64
         )
         if len(new):
-            facts = self._facts(lambda e: e.month_atoms, months.scope, self._compiled, new)
-            for i, fact in zip(new, facts, strict=True):
-                self._fired_by_month[keys[i]] = self._fire(MONTH_RULESET, fact)
-        return [self._fired_by_month[key] for key in keys]
+            for i, outcome in zip(new, self._outcomes(months.scope, new, True), strict=True):
+                self._outcome_of_month[keys[i]] = outcome
+        return [self._outcome_of_month[key] for key in keys]
 
 
 def _decisions(
     rules: list[Any],
     position: int,
-    fired: list[set[tuple[int, str]]],
+    outcomes: list[Outcome],
     days: np.ndarray,
     params: ResolvedParameters,
     scope: FactScope,
+    recorded: bool,
 ) -> Decisions:
-    """The batch evaluator's Decisions, from which durable rules fired on each row. Where a
-    rule did not fire, the fact layer says whether that was for want of a known fact."""
+    """The batch evaluator's Decisions, from each row's outcome. Where the outcomes do not
+    record unknown conditions (durable-rules only fires), the fact layer says where a rule
+    that did not fire was unknown rather than false."""
 
     def truth(rule: CompiledRule) -> tuple[np.ndarray, np.ndarray]:
-        holds = np.array([(position, rule.id) in f for f in fired], dtype=bool)
+        key = (position, rule.id)
+        got = [o.get(key, False) for o in outcomes]
+        holds = np.array([g is True for g in got], dtype=bool)
+        if recorded:
+            return holds, np.array([g is None for g in got], dtype=bool)
         unknown = np.zeros(len(holds), dtype=bool)
         if not holds.all() and rule.rule.then.decision == "require":
             values = condition_values(rule.condition, scope, params, days, scope.payer, rule.reads)
