@@ -3,14 +3,19 @@
 A post changes the facts of its participant's activities on and after its day (counts of
 earlier services, running totals) and of nothing before it; a participant-month's facts
 are the participant's, which posting never changes. So the session decides only those
-rows, each rule with :func:`casefund.rules.scalar.holds` over the row's facts from the fact
-layer, and keeps every other row's outcome from earlier posts.
+rows, and keeps every other row's outcome from earlier posts.
+
+A few rows (a worker saving a note) are decided by :func:`casefund.rules.scalar.holds` over
+each row's facts; many rows (a restart, a backlog) by the batch evaluator's whole-column
+kernels, whose fixed cost per rule is then less than the row kernels' cost per row. The
+differential tests hold the two to the same answer on every bundled rule.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from casefund.engine.decide import condition_truth
 from casefund.facts.row import RowScope
 from casefund.facts.scope import FactScope
 from casefund.live.rulesets import ContractRules
@@ -20,12 +25,19 @@ from casefund.rules.scalar import holds
 # it is not known; rules whose condition is false are left out.
 Outcome = dict[tuple[int, str], bool | None]
 
+# From this many rows up, whole-column kernels decide faster than one-row kernels (measured
+# on the demo contracts: about 0.9 ms a row for every rule of 8 contracts one row at a time,
+# against a fixed 60-100 ms for a block).
+BLOCK_ROWS = 96
+
 
 def decide_rows(
     entries: list[ContractRules], scope: FactScope, rows: np.ndarray, monthly: bool
 ) -> list[Outcome]:
     """Every contract's activity (or participant-month) rules on ``rows`` of ``scope``,
     each row under the parameter values in force on its day."""
+    if len(rows) >= BLOCK_ROWS:
+        return _decide_block(entries, scope, rows, monthly)
     out: list[Outcome] = []
     days = scope.as_of
     for row in rows.tolist():
@@ -44,4 +56,26 @@ def decide_rows(
                 if result is not False:
                     outcome[(entry.position, rule.id)] = result
         out.append(outcome)
+    return out
+
+
+def _decide_block(
+    entries: list[ContractRules], scope: FactScope, rows: np.ndarray, monthly: bool
+) -> list[Outcome]:
+    """The same outcomes from the batch kernels, each rule over every row at once."""
+    out: list[Outcome] = [{} for _ in range(len(rows))]
+    days = scope.as_of
+    for entry in entries:
+        payer = entry.contract.coverage_payer
+        for rule in entry.month_rules if monthly else entry.activity_rules:
+            if rule.id in entry.skipped:
+                continue
+            true, unknown = condition_truth(
+                rule.condition, scope, entry.params, days, payer, rule.reads
+            )
+            key = (entry.position, rule.id)
+            for at in np.flatnonzero(true[rows]).tolist():
+                out[at][key] = True
+            for at in np.flatnonzero(unknown[rows]).tolist():
+                out[at][key] = None
     return out

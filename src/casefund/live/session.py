@@ -26,7 +26,7 @@ import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -181,8 +181,13 @@ class Session:
         # What each rule decided on each activity and participant-month, kept between posts.
         self._outcome_of_activity: dict[str, Outcome] = {}
         self._outcome_of_month: dict[tuple[int, int], Outcome] = {}
-        self._lines: dict[str, pd.DataFrame] = {}  # participant → lines
-        self._spent: dict[str, dict[str, float]] = {}  # participant → contract → dollars
+        # participant → the lines frame of the allocation that last touched them, and
+        # their rows in it (frames are shared by the participants allocated together)
+        self._lines: dict[str, tuple[pd.DataFrame, np.ndarray]] = {}
+        # What each contract has billed, in cents (exact under any order of posts): per
+        # participant, and in all, so a post reads the others' spending in O(contracts).
+        self._spent: dict[str, dict[str, int]] = {}
+        self._spent_total: dict[str, int] = {c.id: 0 for c in self.contracts}
         self._row = 0
         prior = self.dataset.activities
         if len(prior):  # restarting from stored state: admitted in one batch
@@ -365,10 +370,16 @@ class Session:
     def lines(self) -> pd.DataFrame:
         """Every posted activity's current lines, in the batch engine's order, typed as
         ``evaluate().lines`` is."""
-        frames = [f for f in self._lines.values() if len(f)]
-        if not frames:
+        rows_of: dict[int, tuple[pd.DataFrame, list[np.ndarray]]] = {}
+        for frame, rows in self._lines.values():
+            if len(rows):
+                rows_of.setdefault(id(frame), (frame, []))[1].append(rows)
+        if not rows_of:
             return typed("lines", no_lines())
-        out = pd.concat(frames, ignore_index=True)
+        out = pd.concat(
+            [frame.iloc[np.concatenate(parts)] for frame, parts in rows_of.values()],
+            ignore_index=True,
+        )
         order = np.lexsort(
             (
                 out["activity_id"].astype(str).to_numpy(),
@@ -397,15 +408,12 @@ class Session:
         adjudication = Adjudication.of(view, self.prepared)
         acts = adjudication.acts
         for pid in pids:
-            self._lines[pid] = _NO_LINES
-            self._spent[pid] = {}
+            self._lines[pid] = (_NO_LINES, _NO_ROWS)
+            for contract_id, cents in self._spent.pop(pid, {}).items():
+                self._spent_total[contract_id] -= cents
         if acts.empty:
             return _NO_LINES
-        touched = set(pids)
-        spent_elsewhere = {
-            c.id: sum(s.get(c.id, 0.0) for p, s in self._spent.items() if p not in touched)
-            for c in self.contracts
-        }
+        spent_elsewhere = {k: cents / 100 for k, cents in self._spent_total.items()}
         lines = bill(
             adjudication,
             self.contracts,
@@ -469,12 +477,24 @@ class Session:
     def _keep(self, lines: pd.DataFrame) -> None:
         """Each participant's new lines, and what each contract spent on them."""
         owner = lines["participant_id"].astype(object)
-        for owner_id, group in lines.groupby(owner, sort=False).indices.items():
-            theirs = lines.iloc[group].reset_index(drop=True)
-            self._lines[str(owner_id)] = theirs
-            billed = theirs.loc[theirs["status"] == "billable"]
-            totals = billed.groupby("contract_id", observed=True)["amount"].sum()
-            self._spent[str(owner_id)] = {str(k): float(v) for k, v in totals.items()}
+        for owner_id, rows in owner.groupby(owner, sort=False).indices.items():
+            self._lines[str(owner_id)] = (lines, np.asarray(rows))
+        billed = lines.loc[lines["status"] == "billable"]
+        cents = (billed["amount"].to_numpy(dtype=float) * 100).round().astype(np.int64)
+        totals = (
+            pd.Series(cents)
+            .groupby(
+                [
+                    billed["participant_id"].astype(object).to_numpy(),
+                    billed["contract_id"].astype(object).to_numpy(),
+                ]
+            )
+            .sum()
+        )
+        for key, total in totals.items():
+            owner_id, contract = (str(part) for part in cast(tuple[Any, Any], key))
+            self._spent.setdefault(owner_id, {})[contract] = int(total)
+            self._spent_total[contract] += int(total)
 
     def _month_decisions(self, months: MonthContext) -> list[Outcome]:
         keys = list(zip(months.scope.codes.tolist(), months.as_of.tolist(), strict=True))
