@@ -193,3 +193,17 @@ def test_a_code_table_change_does_not_reach_back_before_its_date() -> None:
     early = lines_for(result, "a1").iloc[0]
     assert early["status"] == "unbillable" and "cs.code_in_guidance" in early["reasons"]
     assert lines_for(result, "a2").iloc[0]["status"] == "billable"
+
+
+def test_a_recorded_pair_is_read_slot_by_slot_first_listed_slot_first() -> None:
+    from casefund.facts.scope import pair_service
+
+    table = {"H0044-U2": "housing_deposits", "H0044-U3": "post_hospitalization_housing"}
+    assert pair_service(" h0044 ", "u3", table) == "post_hospitalization_housing"
+    assert pair_service("H0044", "GT;U2,U3", table) == "housing_deposits"  # first listed slot
+    assert pair_service("H0044", "GT U3", table) == "post_hospitalization_housing"
+    assert pair_service("H0044", "", table) is None  # the code alone is never a service
+    assert pair_service("H0044", "U1;U4", table) is None
+    # Five slots; what follows the fifth separator stays in the fifth slot.
+    assert pair_service("H0044", "A;B;C;D;U2", table) == "housing_deposits"
+    assert pair_service("H0044", "A;B;C;D;E;U2", table) is None

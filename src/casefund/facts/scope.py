@@ -7,6 +7,7 @@ activity's own fields. Conditions name facts; only the facts named are ever comp
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -297,23 +298,40 @@ def _activity_rows(scope: FactScope, name: str) -> pd.DataFrame:
     return scope.activity
 
 
-def _recorded_pairs(scope: FactScope) -> tuple[np.ndarray, pd.Series]:
-    """The rows with a recorded procedure code, and the Community Support their (HCPCS,
-    modifier) pair is — with the modifier in any of the recorded slots — or None where the
-    pair is not in the coding guidance."""
+def _recorded_pairs(scope: FactScope) -> tuple[np.ndarray, np.ndarray]:
+    """The rows with a recorded procedure code, and for each of them the Community Support
+    its (HCPCS, modifier) pair is — with the modifier in any of the recorded slots — or None
+    where the pair is not in the coding guidance. Each distinct (code, modifiers) text is
+    read once, so the cost follows the codes in use, not the rows."""
     acts = _activity_rows(scope, "community_support")
     by_pair: dict[str, str] = dict(scope.param("code_services") or {})
     recorded = acts["procedure_code"].notna().to_numpy()
-    # Only the few rows with a recorded code are split into modifier slots.
-    rows = acts.loc[recorded]
-    code = rows["procedure_code"].astype(object).astype(str).str.strip().str.upper()
-    mods = rows["modifiers"].astype(object).fillna("").astype(str).str.upper()
-    slots = mods.str.split(r"[;,\s]+", regex=True, n=4, expand=True)
-    from_pair = pd.Series(None, index=rows.index, dtype="object")
-    for slot in reversed(range(slots.shape[1])):
-        pair = (code + "-" + slots[slot].fillna("")).map(by_pair)
-        from_pair = pair.where(pair.notna(), from_pair)
-    return recorded, from_pair
+    at = np.flatnonzero(recorded)
+    if not len(at):
+        return recorded, np.zeros(0, dtype=object)
+    code = acts["procedure_code"].to_numpy(dtype=object)[at].astype(str)
+    mods = acts["modifiers"].to_numpy(dtype=object, na_value="")[at].astype(str)
+    which, distinct = pd.factorize(np.char.add(np.char.add(code, "\x1f"), mods))
+    pairs = (str(text).partition("\x1f") for text in distinct)
+    services = np.array([pair_service(c, m, by_pair) for c, _, m in pairs], dtype=object)
+    return recorded, services[which]
+
+
+_SLOT_SEPARATOR = re.compile(r"[;,\s]+")
+# The coding guidance reads a modifier in any of 5 slots (the code_services parameter's
+# citation); text past the fifth separator stays in the fifth slot, as before.
+MODIFIER_SLOTS = 5
+
+
+def pair_service(code: str, modifiers: str, by_pair: dict[str, str]) -> str | None:
+    """The Community Support a recorded code is under its modifiers: the first slot whose
+    (code, modifier) pair the coding guidance lists; None if no slot's pair is listed."""
+    code = code.strip().upper()
+    for slot in _SLOT_SEPARATOR.split(modifiers.upper(), maxsplit=MODIFIER_SLOTS - 1):
+        service = by_pair.get(f"{code}-{slot}")
+        if service is not None:
+            return service
+    return None
 
 
 def _community_support(scope: FactScope) -> pd.Series:
@@ -331,9 +349,8 @@ def _community_support(scope: FactScope) -> pd.Series:
     values = mapped.astype(object).to_numpy(dtype=object).copy()
     recorded, from_pair = _recorded_pairs(scope)
     if recorded.any():
-        known = from_pair.notna().to_numpy()
-        at = np.flatnonzero(recorded)[known]
-        values[at] = from_pair.to_numpy(dtype=object)[known]
+        known = np.asarray(pd.notna(from_pair), dtype=bool)
+        values[np.flatnonzero(recorded)[known]] = from_pair[known]
     return pd.Series(values, index=scope.index, dtype="object").astype("category")
 
 
@@ -342,7 +359,7 @@ def _recorded_code_in_guidance(scope: FactScope) -> pd.Series:
     coding guidance; true elsewhere (no code recorded, or a known pair)."""
     recorded, from_pair = _recorded_pairs(scope)
     ok = np.ones(len(scope.index), dtype=bool)
-    ok[np.flatnonzero(recorded)] = from_pair.notna().to_numpy()
+    ok[np.flatnonzero(recorded)] = pd.notna(from_pair)
     return pd.Series(ok, index=scope.index, dtype="boolean")
 
 
