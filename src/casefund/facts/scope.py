@@ -59,6 +59,9 @@ class FactScope:
         self.as_of = as_of
         self.window_start = window_start
         self.activity = activity
+        # A subset keeps its parent's activity frame and picks its rows from it column by
+        # column, as facts are read (slicing every column up front cost more than the facts).
+        self.activity_rows: np.ndarray | None = None
         self.params = params or {}
         self.payer = payer
         self.index = pd.RangeIndex(len(codes))
@@ -76,18 +79,26 @@ class FactScope:
 
     def subset(self, rows: np.ndarray) -> FactScope:
         """The same facts over some of the rows (a fresh cache: facts are per row set)."""
-        activity = (
-            None if self.activity is None else self.activity.iloc[rows].reset_index(drop=True)
-        )
-        return FactScope(
+        out = FactScope(
             self.data,
             self.codes[rows],
             self.as_of[rows],
             self.window_start[rows],
-            activity,
+            self.activity,
             self.params,
             self.payer,
         )
+        out.activity_rows = rows if self.activity_rows is None else self.activity_rows[rows]
+        return out
+
+    def activity_column(self, name: str) -> pd.Series:
+        """One field of the rows' activities (positions 0..n-1)."""
+        if self.activity is None:
+            raise UnknownFact(f"'{name}' is an activity fact; this rule is not per activity")
+        column = self.activity[name]
+        if self.activity_rows is not None:
+            column = column.iloc[self.activity_rows]
+        return column.reset_index(drop=True)
 
     def with_params(self, params: dict[str, Any], payer: str | None) -> FactScope:
         """The same rows and cached facts under other parameters (another contract)."""
@@ -141,9 +152,7 @@ class FactScope:
     # --- facts ----------------------------------------------------------------------------
     def _compute_fact(self, name: str) -> pd.Series:
         if name in ACTIVITY_FACTS:
-            if self.activity is None:
-                raise UnknownFact(f"'{name}' is an activity fact; this rule is not per activity")
-            return self.activity[name].reset_index(drop=True)
+            return self.activity_column(name)
         if name in PARTICIPANT_ATTRIBUTES:
             column = self.data.participants[name]
             return pd.Series(column.to_numpy()[self.codes], index=self.index, dtype=column.dtype)
@@ -292,10 +301,10 @@ def _latest_stay_days(scope: FactScope, program: str) -> pd.Series:
     return pd.Series(days, index=scope.index).astype("Float64")
 
 
-def _activity_rows(scope: FactScope, name: str) -> pd.DataFrame:
+def _activity_field(scope: FactScope, function: str, field: str) -> pd.Series:
     if scope.activity is None:
-        raise UnknownFact(f"{name}() reads earlier activities; use it in activity rules only")
-    return scope.activity
+        raise UnknownFact(f"{function}() reads activities; use it in activity rules only")
+    return scope.activity_column(field)
 
 
 def _recorded_pairs(scope: FactScope) -> tuple[np.ndarray, np.ndarray]:
@@ -303,14 +312,15 @@ def _recorded_pairs(scope: FactScope) -> tuple[np.ndarray, np.ndarray]:
     its (HCPCS, modifier) pair is — with the modifier in any of the recorded slots — or None
     where the pair is not in the coding guidance. Each distinct (code, modifiers) text is
     read once, so the cost follows the codes in use, not the rows."""
-    acts = _activity_rows(scope, "community_support")
     by_pair: dict[str, str] = dict(scope.param("code_services") or {})
-    recorded = acts["procedure_code"].notna().to_numpy()
+    procedure_code = _activity_field(scope, "community_support", "procedure_code")
+    recorded = procedure_code.notna().to_numpy()
     at = np.flatnonzero(recorded)
     if not len(at):
         return recorded, np.zeros(0, dtype=object)
-    code = acts["procedure_code"].to_numpy(dtype=object)[at].astype(str)
-    mods = acts["modifiers"].to_numpy(dtype=object, na_value="")[at].astype(str)
+    code = procedure_code.to_numpy(dtype=object)[at].astype(str)
+    modifiers = _activity_field(scope, "community_support", "modifiers")
+    mods = modifiers.to_numpy(dtype=object, na_value="")[at].astype(str)
     which, distinct = pd.factorize(np.char.add(np.char.add(code, "\x1f"), mods))
     pairs = (str(text).partition("\x1f") for text in distinct)
     services = np.array([pair_service(c, m, by_pair) for c, _, m in pairs], dtype=object)
@@ -342,10 +352,10 @@ def _community_support(scope: FactScope) -> pd.Series:
     as a pair. A recorded pair that is not in the coding guidance never overrides the
     activity code (cs.code_in_guidance refuses the line, saying why).
     """
-    acts = _activity_rows(scope, "community_support")
     by_activity: dict[str, str] = dict(scope.param("activity_services") or {})
     # A categorical maps its few categories, not its many rows.
-    mapped = acts["activity"].astype("category").map(by_activity)
+    activity = _activity_field(scope, "community_support", "activity")
+    mapped = activity.astype("category").map(by_activity)
     values = mapped.astype(object).to_numpy(dtype=object).copy()
     recorded, from_pair = _recorded_pairs(scope)
     if recorded.any():
@@ -365,7 +375,7 @@ def _recorded_code_in_guidance(scope: FactScope) -> pd.Series:
 
 def _selected(scope: FactScope, kind: str, value: str) -> np.ndarray:
     if kind == "activity":
-        column = _activity_rows(scope, "prior_activities")["activity"]
+        column = _activity_field(scope, "prior_activities", "activity")
     else:
         column = scope.call("community_support", (), {})
     return (column == value).to_numpy(dtype=bool, na_value=False)
@@ -385,9 +395,10 @@ def _prior_services(scope: FactScope, service: str, days: int | None = None) -> 
 
 def _service_hours_this_year(scope: FactScope, service: str) -> pd.Series:
     """Hours of a service in the calendar year through this activity (inclusive)."""
-    acts = _activity_rows(scope, "service_hours_this_year")
+    minutes = _activity_field(scope, "service_hours_this_year", "minutes").to_numpy(
+        dtype=float, na_value=0.0
+    )
     selected = _selected(scope, "service", service)
-    minutes = acts["minutes"].to_numpy(dtype=float, na_value=0.0)
     year_start = (
         scope.as_of.astype("datetime64[D]")
         .astype("datetime64[Y]")
@@ -400,9 +411,10 @@ def _service_hours_this_year(scope: FactScope, service: str) -> pd.Series:
 
 def _service_amount_to_date(scope: FactScope, service: str) -> pd.Series:
     """Dollars of a service over the participant's lifetime through this activity."""
-    acts = _activity_rows(scope, "service_amount_to_date")
+    amounts = _activity_field(scope, "service_amount_to_date", "amount").to_numpy(
+        dtype=float, na_value=0.0
+    )
     selected = _selected(scope, "service", service)
-    amounts = acts["amount"].to_numpy(dtype=float, na_value=0.0)
     total = running_total(
         scope.codes, scope.as_of, selected, amounts, np.full(len(selected), -90_000)
     )
