@@ -443,3 +443,24 @@ def test_corrections_and_restarts_give_the_batch_lines(
     pd.testing.assert_frame_equal(_canonical(live.lines()), batch)
     restarted = Session(now, contracts, backend=backend)
     pd.testing.assert_frame_equal(_canonical(restarted.lines()), batch)
+
+
+@each_backend
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 10_000), st.integers(2, 3), st.randoms(use_true_random=False))
+def test_posting_in_any_order_ends_at_the_batch_lines(
+    backend: str, seed: int, participants: int, shuffle: Any
+) -> None:
+    """Backdated posts re-decide what they change: whatever the posting order, the lines
+    once everything is posted are evaluate()'s (budgets unbinding, as above)."""
+    tables = generate(Shape(participants=participants, months=2, seed=seed, malformed_share=0.0))
+    contracts = demo_contracts()
+    live = Session(
+        {k: v for k, v in tables.items() if k != "activities"}, contracts, backend=backend
+    )
+    records = tables["activities"].to_dict("records")
+    shuffle.shuffle(records)
+    for record in records:
+        live.post(record)
+    batch = casefund.evaluate(tables, contracts)
+    pd.testing.assert_frame_equal(_canonical(live.lines()), _canonical(batch.lines))
