@@ -89,6 +89,13 @@ def main() -> None:
     parser.add_argument(
         "--restart-participants", type=int, default=300, help="agency size for the restart"
     )
+    parser.add_argument(
+        "--loaded",
+        type=int,
+        default=10_000,
+        help="participants loaded for the latency of posts into a large session",
+    )
+    parser.add_argument("--loaded-posts", type=int, default=300)
     args = parser.parse_args()
     tables = generate(
         Shape(participants=args.participants, months=args.months, seed=11, malformed_share=0.0)
@@ -127,6 +134,20 @@ def main() -> None:
             runs.append(time.perf_counter() - start)
         restarts[backend] = float(np.median(runs))
 
+    state = generate(Shape(participants=args.loaded, months=1, seed=7, malformed_share=0.0))
+    first = state["activities"].sort_values(["date", "participant_id", "activity_id"])
+    loaded = {}
+    for backend in backends:
+        large = Session(
+            {k: v for k, v in state.items() if k != "activities"}, demo_contracts(), backend=backend
+        )
+        waits = []
+        for record in first.head(args.loaded_posts).to_dict("records"):
+            start = time.perf_counter()
+            large.post(record)
+            waits.append(time.perf_counter() - start)
+        loaded[backend] = [float(np.percentile(waits, q)) * 1000 for q in (50, 99)]
+
     n = len(activities)
     print(f"posts: {n:,} activities, {args.participants} participants, 8 contracts")
     if raw_rate is not None:
@@ -151,6 +172,11 @@ def main() -> None:
         print(
             f"{backend:<8}{'restart, 1 month':<19}: {seconds:.2f} s (median of 3) for "
             f"{args.restart_participants} participants, {len(agency['activities']):,} activities"
+        )
+    for backend, (p50, p99) in loaded.items():
+        print(
+            f"{backend:<8}{'loaded, p50 / p99':<19}: {p50:.1f} ms / {p99:.1f} ms for "
+            f"{args.loaded_posts} posts into a session of {args.loaded:,} participants"
         )
     if len(results) == 2:
         native, durable_lines = (results[b]["session"].lines().astype(str) for b in backends)
