@@ -307,24 +307,24 @@ def _activity_field(scope: FactScope, function: str, field: str) -> pd.Series:
     return scope.activity_column(field)
 
 
-def _recorded_pairs(scope: FactScope) -> tuple[np.ndarray, np.ndarray]:
-    """The rows with a recorded procedure code, and for each of them the Community Support
-    its (HCPCS, modifier) pair is — with the modifier in any of the recorded slots — or None
-    where the pair is not in the coding guidance. Each distinct (code, modifiers) text is
-    read once, so the cost follows the codes in use, not the rows."""
+def _recorded_pairs(scope: FactScope) -> tuple[np.ndarray, np.ndarray, list[str | None]]:
+    """The rows with a recorded procedure code; for each of them, which distinct (code,
+    modifiers) text it carries; and for each distinct text the Community Support its
+    (HCPCS, modifier) pair is — with the modifier in any of the recorded slots — or None
+    where the pair is not in the coding guidance. Each distinct text is read once, so the
+    cost follows the codes in use, not the rows."""
     by_pair: dict[str, str] = dict(scope.param("code_services") or {})
     procedure_code = _activity_field(scope, "community_support", "procedure_code")
     recorded = procedure_code.notna().to_numpy()
     at = np.flatnonzero(recorded)
     if not len(at):
-        return recorded, np.zeros(0, dtype=object)
+        return recorded, np.zeros(0, dtype=np.int64), []
     code = procedure_code.to_numpy(dtype=object)[at].astype(str)
     modifiers = _activity_field(scope, "community_support", "modifiers")
     mods = modifiers.to_numpy(dtype=object, na_value="")[at].astype(str)
     which, distinct = pd.factorize(np.char.add(np.char.add(code, "\x1f"), mods))
     pairs = (str(text).partition("\x1f") for text in distinct)
-    services = np.array([pair_service(c, m, by_pair) for c, _, m in pairs], dtype=object)
-    return recorded, services[which]
+    return recorded, np.asarray(which), [pair_service(c, m, by_pair) for c, _, m in pairs]
 
 
 _SLOT_SEPARATOR = re.compile(r"[;,\s]+")
@@ -353,23 +353,34 @@ def _community_support(scope: FactScope) -> pd.Series:
     activity code (cs.code_in_guidance refuses the line, saying why).
     """
     by_activity: dict[str, str] = dict(scope.param("activity_services") or {})
-    # A categorical maps its few categories, not its many rows.
-    activity = _activity_field(scope, "community_support", "activity")
-    mapped = activity.astype("category").map(by_activity)
-    values = mapped.astype(object).to_numpy(dtype=object).copy()
-    recorded, from_pair = _recorded_pairs(scope)
-    if recorded.any():
-        known = np.asarray(pd.notna(from_pair), dtype=bool)
-        values[np.flatnonzero(recorded)[known]] = from_pair[known]
-    return pd.Series(values, index=scope.index, dtype="object").astype("category")
+    # The few activity codes are looked up, not the many rows (a missing code, -1, takes the
+    # None at the end).
+    activity = _activity_field(scope, "community_support", "activity").astype("category")
+    labels = activity.cat.categories.tolist()
+    services = np.array([*(by_activity.get(str(label)) for label in labels), None], dtype=object)
+    recorded, which, from_pair = _recorded_pairs(scope)
+    names = sorted({s for s in [*services, *from_pair] if s is not None})
+    position = {name: i for i, name in enumerate(names)}
+
+    def codes_of(found: Any) -> np.ndarray:
+        return np.array([-1 if s is None else position[s] for s in found], dtype=np.int64)
+
+    codes = codes_of(services)[activity.cat.codes.to_numpy()]
+    if len(which):
+        pair_codes = codes_of(from_pair)[which]
+        known = pair_codes >= 0  # an unlisted pair leaves the activity's own service
+        codes[np.flatnonzero(recorded)[known]] = pair_codes[known]
+    categories = pd.Index(names, dtype=object)
+    return pd.Series(pd.Categorical.from_codes(codes, categories=categories), index=scope.index)
 
 
 def _recorded_code_in_guidance(scope: FactScope) -> pd.Series:
     """False where a procedure code was recorded whose (HCPCS, modifier) pair is not in the
     coding guidance; true elsewhere (no code recorded, or a known pair)."""
-    recorded, from_pair = _recorded_pairs(scope)
+    recorded, which, from_pair = _recorded_pairs(scope)
     ok = np.ones(len(scope.index), dtype=bool)
-    ok[np.flatnonzero(recorded)] = pd.notna(from_pair)
+    listed = np.array([service is not None for service in from_pair], dtype=bool)
+    ok[np.flatnonzero(recorded)] = listed[which] if len(which) else []
     return pd.Series(ok, index=scope.index, dtype="boolean")
 
 

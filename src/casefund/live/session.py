@@ -443,8 +443,8 @@ class Session:
         stale = np.flatnonzero(undecided | (days >= first_day))
         for row, outcome in zip(stale, self._outcomes(scope, stale, False), strict=True):
             self._outcome_of_activity[ids[row]] = outcome
-        month_fired = self._month_decisions(months)
-        fired = [self._outcome_of_activity[a] for a in ids]
+        month_fired = _by_rule(self._month_decisions(months))
+        fired = _by_rule([self._outcome_of_activity[a] for a in ids])
         recorded = self._host is None  # one-row kernels say where a condition is unknown
 
         def decider(
@@ -507,10 +507,23 @@ class Session:
         return [self._outcome_of_month[key] for key in keys]
 
 
+# Per (contract position, rule id): the rows where the condition held and where it was
+# not known; the outcomes read once, not once per rule.
+ByRule = tuple[int, dict[tuple[int, str], tuple[list[int], list[int]]]]
+
+
+def _by_rule(outcomes: list[Outcome]) -> ByRule:
+    index: dict[tuple[int, str], tuple[list[int], list[int]]] = {}
+    for row, outcome in enumerate(outcomes):
+        for key, value in outcome.items():
+            index.setdefault(key, ([], []))[0 if value else 1].append(row)
+    return len(outcomes), index
+
+
 def _decisions(
     rules: list[Any],
     position: int,
-    outcomes: list[Outcome],
+    outcomes: ByRule,
     days: np.ndarray,
     params: ResolvedParameters,
     scope: FactScope,
@@ -519,14 +532,16 @@ def _decisions(
     """The batch evaluator's Decisions, from each row's outcome. Where the outcomes do not
     record unknown conditions (durable-rules only fires), the fact layer says where a rule
     that did not fire was unknown rather than false."""
+    n, index = outcomes
 
     def truth(rule: CompiledRule) -> tuple[np.ndarray, np.ndarray]:
-        key = (position, rule.id)
-        got = [o.get(key, False) for o in outcomes]
-        holds = np.array([g is True for g in got], dtype=bool)
+        true_rows, unknown_rows = index.get((position, rule.id), ([], []))
+        holds = np.zeros(n, dtype=bool)
+        holds[true_rows] = True
+        unknown = np.zeros(n, dtype=bool)
         if recorded:
-            return holds, np.array([g is None for g in got], dtype=bool)
-        unknown = np.zeros(len(holds), dtype=bool)
+            unknown[unknown_rows] = True
+            return holds, unknown
         if not holds.all() and rule.rule.then.decision == "require":
             values = condition_values(rule.condition, scope, params, days, scope.payer, rule.reads)
             unknown = np.asarray(values.isna().to_numpy(dtype=bool)) & ~holds

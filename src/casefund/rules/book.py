@@ -118,11 +118,17 @@ class RuleBook:
         )
 
     def rule(self, rule_id: str) -> CompiledRule | None:
+        return self._by_id.get(rule_id)
+
+    @cached_property
+    def _by_id(self) -> dict[str, CompiledRule]:
+        """Rules by id (the first of a repeated id, as a scan in program order finds it);
+        read once per refusal of every line, so it is looked up, not searched."""
+        out: dict[str, CompiledRule] = {}
         for rules in self.rules.values():
             for compiled in rules:
-                if compiled.id == rule_id:
-                    return compiled
-        return None
+                out.setdefault(compiled.id, compiled)
+        return out
 
     def all_rules(self) -> list[CompiledRule]:
         return [r for rules in self.rules.values() for r in rules]
