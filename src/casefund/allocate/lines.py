@@ -95,10 +95,14 @@ def no_lines() -> pd.DataFrame:
 
 
 def _take(column: pd.Series, rows: np.ndarray) -> pd.Categorical:
-    """A column's values at ``rows`` as a categorical: cheap for repeated codes."""
-    as_category = column.astype("category")
-    codes = as_category.cat.codes.to_numpy()[rows]
-    return pd.Categorical.from_codes(codes, categories=as_category.cat.categories)
+    """A column's values at ``rows`` as a categorical (sorted categories): cheap for
+    repeated codes. Text is factorized rather than cast to a categorical, which costs more
+    than the lines themselves on the few rows of a live post."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        codes, categories = column.cat.codes.to_numpy(), column.cat.categories
+    else:
+        codes, categories = pd.factorize(column, sort=True)
+    return pd.Categorical.from_codes(np.asarray(codes)[rows], categories=categories)
 
 
 def _procedure_codes(
