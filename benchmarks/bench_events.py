@@ -15,7 +15,9 @@ figures come from one run.
 from __future__ import annotations
 
 import argparse
+import cProfile
 import importlib.util
+import pstats
 import time
 from typing import Any
 
@@ -82,6 +84,42 @@ def _measure(tables: dict[str, Any], activities: pd.DataFrame, backend: str) -> 
     }
 
 
+# The stages of a post, by the function that runs each.
+STAGES = {
+    "validate the record": "record.py:plain_record",
+    "adjudicate (canonical order, fact scope)": "adjudication.py:of",
+    "decide the rules (stale rows)": "session.py:_decider",
+    "allocate (waterfall, caps)": "waterfall.py:allocate",
+    "build lines (codes, units, reasons)": "lines.py:lines_of",
+    "log refusals (denials)": "lines.py:denials_of",
+    "keep lines and spending": "session.py:_keep",
+}
+
+
+def _print_stages(tables: dict[str, Any], activities: pd.DataFrame) -> None:
+    """Each stage's share of a native post, from cProfile's cumulative times over the
+    posts after the first sixth (the profiler inflates small calls: read shares)."""
+    session = _session(tables, "native")
+    records = activities.to_dict("records")
+    warm = len(records) // 6
+    for record in records[:warm]:
+        session.post(record)
+    profile = cProfile.Profile()
+    profile.enable()
+    for record in records[warm:]:
+        session.post(record)
+    profile.disable()
+    stats = pstats.Stats(profile).stats  # type: ignore[attr-defined]
+    by_name: dict[str, float] = {}
+    for (file, _line, name), (_cc, _nc, _tt, cumulative, _callers) in stats.items():
+        key = f"{file.replace(chr(92), '/').rsplit('/', 1)[-1]}:{name}"
+        by_name[key] = by_name.get(key, 0.0) + cumulative
+    total = by_name.get("session.py:post", 0.0)
+    print(f"native post, where the time goes ({len(records) - warm} posts, cProfile shares):")
+    for label, name in STAGES.items():
+        print(f"  {label:<42}: {by_name.get(name, 0.0) / total:6.1%}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--participants", type=int, default=20)
@@ -96,6 +134,11 @@ def main() -> None:
         help="participants loaded for the latency of posts into a large session",
     )
     parser.add_argument("--loaded-posts", type=int, default=300)
+    parser.add_argument(
+        "--stages",
+        action="store_true",
+        help="also print where a native post's time goes (cProfile: shares, not timings)",
+    )
     args = parser.parse_args()
     tables = generate(
         Shape(participants=args.participants, months=args.months, seed=11, malformed_share=0.0)
@@ -178,6 +221,8 @@ def main() -> None:
             f"{backend:<8}{'loaded, p50 / p99':<19}: {p50:.1f} ms / {p99:.1f} ms for "
             f"{args.loaded_posts} posts into a session of {args.loaded:,} participants"
         )
+    if args.stages:
+        _print_stages(tables, activities)
     if len(results) == 2:
         native, durable_lines = (results[b]["session"].lines().astype(str) for b in backends)
         print(f"native and durable sessions give the same lines: {native.equals(durable_lines)}")
