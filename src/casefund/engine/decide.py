@@ -117,10 +117,9 @@ def condition_truth(
     n = len(scope.index)
     names = condition.params() if reads is None else set(reads)
     if n <= ROW_KERNEL_ROWS:
-        try:
-            return _row_truth(condition, scope, params, days, payer, names)
-        except TypeError:
-            pass  # a condition the one-row kernels leave to the column kernels
+        by_row = _row_truth(condition, scope, params, days, payer, names)
+        if by_row is not None:
+            return by_row
     holds, known = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
     for mask, values in params.segments(names, days):
         bound = scope.with_params(values, payer)
@@ -153,17 +152,22 @@ def _row_truth(
     days: np.ndarray,
     payer: str | None,
     names: set[str],
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """(holds, unknown) row by row; None for a condition the one-row kernels leave to the
+    column kernels (text read as a condition, text compared with a number)."""
     n = len(scope.index)
     holds, unknown = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
-    for mask, values in params.segments(names, days):
-        bound = scope.with_params(values, payer)
-        for row in np.flatnonzero(mask).tolist():
-            result = holds_on(condition, RowScope(bound, row))
-            if result is None:
-                unknown[row] = True
-            elif result:
-                holds[row] = True
+    try:
+        for mask, values in params.segments(names, days):
+            bound = scope.with_params(values, payer)
+            for row in np.flatnonzero(mask).tolist():
+                result = holds_on(condition, RowScope(bound, row))
+                if result is None:
+                    unknown[row] = True
+                elif result:
+                    holds[row] = True
+    except TypeError:
+        return None
     return holds, unknown
 
 
