@@ -35,6 +35,8 @@ ACTIVITY_FACTS = (
 PARTICIPANT_ATTRIBUTES = ("race", "state", "county", "service_area", "income_pct_fpl")
 OBSERVED = VOCABULARY["participant_flags"] + VOCABULARY["participant_counts"]
 DERIVED = ("age", "days_until_housing_loss")
+# Facts computed as float arrays (NaN where not known), flags read as booleans.
+ARRAY_FACTS = frozenset(OBSERVED + DERIVED)
 
 
 class UnknownFact(KeyError):
@@ -67,6 +69,7 @@ class FactScope:
         self.index = pd.RangeIndex(len(codes))
         self._cache: dict[object, pd.Series] = {}
         self._python: dict[object, list[Any]] = {}  # the same, as Python values
+        self._arrays: dict[object, tuple[np.ndarray, str]] = {}  # fact functions' arrays
         # Shared, like the cache, with every copy under other parameters (same rows).
         self._lookups: dict[str, DayQueries] = {}
 
@@ -123,8 +126,19 @@ class FactScope:
     def call(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> pd.Series:
         key = self._call_key(name, args, kwargs)
         if key not in self._cache:
-            self._cache[key] = FUNCTIONS[name](self, *args, **kwargs)
+            if name in ARRAY_FUNCTIONS:
+                self._cache[key] = _series_of(*self._array(key, name, args, kwargs), self.index)
+            else:
+                self._cache[key] = SERIES_FUNCTIONS[name](self, *args, **kwargs)
         return self._cache[key]
+
+    def _array(
+        self, key: object, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> tuple[np.ndarray, str]:
+        if key not in self._arrays:
+            function, dtype = ARRAY_FUNCTIONS[name]
+            self._arrays[key] = (function(self, *args, **kwargs), dtype)
+        return self._arrays[key]
 
     def _call_key(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> object:
         payer_bound = name == "enrolled" and bool(kwargs.get("payer"))
@@ -139,14 +153,21 @@ class FactScope:
     def python_fact(self, name: str) -> list[Any]:
         """The fact on every row as a Python value (None: not known), converted once."""
         if name not in self._python:
-            self._python[name] = python_values(self.fact(name))
+            self._python[name] = (
+                _array_values(*self._fact_array(name))
+                if name in ARRAY_FACTS
+                else python_values(self.fact(name))
+            )
         return self._python[name]
 
     def python_call(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[Any]:
         """A fact function's answer on every row as Python values, converted once."""
         key = self._call_key(name, args, kwargs)
         if key not in self._python:
-            self._python[key] = python_values(self.call(name, args, kwargs))
+            if name in ARRAY_FUNCTIONS:
+                self._python[key] = _array_values(*self._array(key, name, args, kwargs))
+            else:
+                self._python[key] = python_values(self.call(name, args, kwargs))
         return self._python[key]
 
     # --- facts ----------------------------------------------------------------------------
@@ -156,33 +177,35 @@ class FactScope:
         if name in PARTICIPANT_ATTRIBUTES:
             column = self.data.participants[name]
             return pd.Series(column.to_numpy()[self.codes], index=self.index, dtype=column.dtype)
-        if name in OBSERVED:
-            return self._observed(name)
-        if name == "age":
-            birth = to_days(self.data.participants["birth_date"])[self.codes]
-            return pd.Series(whole_years_between(birth, self.as_of), index=self.index).astype(
-                "Float64"
-            )
-        if name == "days_until_housing_loss":
-            loss = to_days(self.data.participants["housing_loss_date"])[self.codes]
-            days = (loss - self.as_of).astype(float)
-            days[loss == MISSING] = np.nan
-            return pd.Series(days, index=self.index).astype("Float64")
+        if name in ARRAY_FACTS:
+            return _series_of(*self._fact_array(name), self.index)
         raise UnknownFact(f"unknown fact '{name}'")
 
-    def _observed(self, name: str) -> pd.Series:
+    def _fact_array(self, name: str) -> tuple[np.ndarray, str]:
+        """An observed or derived fact as a float array (NaN: not known) and its dtype."""
+        if name not in self._arrays:
+            if name in OBSERVED:
+                array = self._observed(name)
+            elif name == "age":
+                birth = to_days(self.data.participants["birth_date"])[self.codes]
+                array = whole_years_between(birth, self.as_of)
+            else:  # days_until_housing_loss
+                loss = to_days(self.data.participants["housing_loss_date"])[self.codes]
+                array = (loss - self.as_of).astype(float)
+                array[loss == MISSING] = np.nan
+            flag = name in VOCABULARY["participant_flags"]
+            self._arrays[name] = (array, "boolean" if flag else "Float64")
+        return self._arrays[name]
+
+    def _observed(self, name: str) -> np.ndarray:
         """A flag or count as of each row's day: the latest assessment, else the base value."""
         base = self.data.participants[name]
-        base_values = base.to_numpy(dtype=float, na_value=np.nan)[self.codes]
+        result = np.asarray(base.to_numpy(dtype=float, na_value=np.nan)[self.codes], dtype=float)
         sorted_keys, values = self.data.observations(name)
         pos = self.queries.latest_on_or_before(sorted_keys)
-        result = base_values.copy()
         hit = pos >= 0
         result[hit] = values[pos[hit]]
-        series = pd.Series(result, index=self.index).astype("Float64")
-        if name in VOCABULARY["participant_flags"]:
-            return series.astype("boolean")
-        return series
+        return result
 
 
 def python_values(column: pd.Series) -> list[Any]:
@@ -205,17 +228,37 @@ def python_values(column: pd.Series) -> list[Any]:
     return [None if m else v for v, m in zip(flags, missing.tolist(), strict=True)]
 
 
-def _enrolled(scope: FactScope, program: str, payer: bool = False) -> pd.Series:
+def _series_of(array: np.ndarray, dtype: str, index: pd.Index) -> pd.Series:
+    """A fact array as the pandas tree reads it: NaN becomes <NA> (through Float64)."""
+    series = pd.Series(array, index=index)
+    if array.dtype.kind == "f" and dtype != "Float64":
+        series = series.astype("Float64")
+    return series.astype(pd.api.types.pandas_dtype(dtype))
+
+
+def _array_values(array: np.ndarray, dtype: str) -> list[Any]:
+    """A fact array as the one-row kernels read it (python_values' types: bool, float,
+    None where not known)."""
+    if array.dtype.kind == "b":
+        flags: list[Any] = array.tolist()
+        return flags
+    values = [None if v != v else v for v in array.astype(float).tolist()]  # NaN: unknown
+    if dtype == "boolean":
+        return [None if v is None else v != 0 for v in values]
+    return values
+
+
+def _enrolled(scope: FactScope, program: str, payer: bool = False) -> np.ndarray:
     """Enrolled in ``program`` at any time in the row's window (with the contract's payer)."""
     spans = scope.data.spans(program, scope.payer if payer else None)
     active = spans.active(scope.queries, scope.window_start)
-    return pd.Series(active, index=scope.index, dtype="boolean")
+    return active
 
 
-def _enrolled_days(scope: FactScope, program: str) -> pd.Series:
+def _enrolled_days(scope: FactScope, program: str) -> np.ndarray:
     """Days of unbroken enrollment in ``program`` up to the as-of day (a length of stay)."""
     days = scope.data.spans(program).continuous_days(scope.queries)
-    return pd.Series(days, index=scope.index, dtype="Int64")
+    return days
 
 
 def _count_events(
@@ -226,7 +269,7 @@ def _count_events(
     bh_related: bool | None = None,
     planned: bool | None = None,
     avoidable: bool | None = None,
-) -> pd.Series:
+) -> np.ndarray:
     """Events of one kind dated in (as_of - window, as_of]; the boundary day is excluded."""
     if (months is None) == (days is None):
         raise UnknownFact("count_events needs exactly one of months= or days=")
@@ -244,7 +287,7 @@ def _count_events(
     else:
         after = scope.as_of - int(days or 0)
     counts = count_in_window(scope.data.event_keys(event, filters), scope.codes, after, scope.as_of)
-    return pd.Series(counts, index=scope.index, dtype="Int64")
+    return counts
 
 
 def _chronic_conditions(scope: FactScope) -> pd.Series:
@@ -289,16 +332,15 @@ def _go_live(scope: FactScope, cohort: str) -> pd.Series:
     return pd.Series(scope.as_of >= start, index=scope.index, dtype="boolean")
 
 
-def _determination_age_days(scope: FactScope, program: str) -> pd.Series:
+def _determination_age_days(scope: FactScope, program: str) -> np.ndarray:
     """Days since the current determination (span) of ``program`` began; NA if none covers."""
     ages = scope.data.determinations(program).age_days(scope.queries)
-    return pd.Series(ages, index=scope.index).astype("Float64")
+    return ages
 
 
-def _latest_stay_days(scope: FactScope, program: str) -> pd.Series:
+def _latest_stay_days(scope: FactScope, program: str) -> np.ndarray:
     """Length of the latest stay (span) in ``program`` begun by the as-of day, to that day."""
-    days = scope.data.determinations(program).latest_length(scope.queries)
-    return pd.Series(days, index=scope.index).astype("Float64")
+    return scope.data.determinations(program).latest_length(scope.queries)
 
 
 def _activity_field(scope: FactScope, function: str, field: str) -> pd.Series:
@@ -374,14 +416,14 @@ def _community_support(scope: FactScope) -> pd.Series:
     return pd.Series(pd.Categorical.from_codes(codes, categories=categories), index=scope.index)
 
 
-def _recorded_code_in_guidance(scope: FactScope) -> pd.Series:
+def _recorded_code_in_guidance(scope: FactScope) -> np.ndarray:
     """False where a procedure code was recorded whose (HCPCS, modifier) pair is not in the
     coding guidance; true elsewhere (no code recorded, or a known pair)."""
     recorded, which, from_pair = _recorded_pairs(scope)
     ok = np.ones(len(scope.index), dtype=bool)
     listed = np.array([service is not None for service in from_pair], dtype=bool)
     ok[np.flatnonzero(recorded)] = listed[which] if len(which) else []
-    return pd.Series(ok, index=scope.index, dtype="boolean")
+    return ok
 
 
 def _selected(scope: FactScope, kind: str, value: str) -> np.ndarray:
@@ -392,19 +434,17 @@ def _selected(scope: FactScope, kind: str, value: str) -> np.ndarray:
     return (column == value).to_numpy(dtype=bool, na_value=False)
 
 
-def _prior_activities(scope: FactScope, activity: str, days: int | None = None) -> pd.Series:
+def _prior_activities(scope: FactScope, activity: str, days: int | None = None) -> np.ndarray:
     """Earlier activities with this code for the participant (within ``days``, if given)."""
-    counts = earlier_count(scope.codes, scope.as_of, _selected(scope, "activity", activity), days)
-    return pd.Series(counts, index=scope.index, dtype="Int64")
+    return earlier_count(scope.codes, scope.as_of, _selected(scope, "activity", activity), days)
 
 
-def _prior_services(scope: FactScope, service: str, days: int | None = None) -> pd.Series:
+def _prior_services(scope: FactScope, service: str, days: int | None = None) -> np.ndarray:
     """Earlier deliveries of one Community Support to the participant (lifetime by default)."""
-    counts = earlier_count(scope.codes, scope.as_of, _selected(scope, "service", service), days)
-    return pd.Series(counts, index=scope.index, dtype="Int64")
+    return earlier_count(scope.codes, scope.as_of, _selected(scope, "service", service), days)
 
 
-def _service_hours_this_year(scope: FactScope, service: str) -> pd.Series:
+def _service_hours_this_year(scope: FactScope, service: str) -> np.ndarray:
     """Hours of a service in the calendar year through this activity (inclusive)."""
     minutes = _activity_field(scope, "service_hours_this_year", "minutes").to_numpy(
         dtype=float, na_value=0.0
@@ -417,43 +457,51 @@ def _service_hours_this_year(scope: FactScope, service: str) -> pd.Series:
         .astype(np.int64)
     )
     total = running_total(scope.codes, scope.as_of, selected, minutes, year_start) / 60.0
-    return pd.Series(total, index=scope.index).astype("Float64")
+    return total
 
 
-def _service_amount_to_date(scope: FactScope, service: str) -> pd.Series:
+def _service_amount_to_date(scope: FactScope, service: str) -> np.ndarray:
     """Dollars of a service over the participant's lifetime through this activity."""
     amounts = _activity_field(scope, "service_amount_to_date", "amount").to_numpy(
         dtype=float, na_value=0.0
     )
     selected = _selected(scope, "service", service)
-    total = running_total(
+    return running_total(
         scope.codes, scope.as_of, selected, amounts, np.full(len(selected), -90_000)
     )
-    return pd.Series(total, index=scope.index).astype("Float64")
 
 
-def _days_since_first_service(scope: FactScope, service: str) -> pd.Series:
+def _days_since_first_service(scope: FactScope, service: str) -> np.ndarray:
     """Days since the participant first received this service (0 on the first day)."""
-    days = days_since_first(scope.codes, scope.as_of, _selected(scope, "service", service))
-    return pd.Series(days, index=scope.index).astype("Float64")
+    return days_since_first(scope.codes, scope.as_of, _selected(scope, "service", service))
 
 
-FUNCTIONS: dict[str, Callable[..., pd.Series]] = {
-    "enrolled": _enrolled,
-    "enrolled_days": _enrolled_days,
-    "count_events": _count_events,
+# Fact functions that compute a plain NumPy array (booleans, integers, or floats with NaN
+# where not known), with the pandas dtype the pandas tree reads it as: the one-row path
+# takes the array as it is.
+ARRAY_FUNCTIONS: dict[str, tuple[Callable[..., np.ndarray], str]] = {
+    "enrolled": (_enrolled, "boolean"),
+    "enrolled_days": (_enrolled_days, "Int64"),
+    "count_events": (_count_events, "Int64"),
+    "determination_age_days": (_determination_age_days, "Float64"),
+    "latest_stay_days": (_latest_stay_days, "Float64"),
+    "recorded_code_in_guidance": (_recorded_code_in_guidance, "boolean"),
+    "prior_activities": (_prior_activities, "Int64"),
+    "prior_services": (_prior_services, "Int64"),
+    "service_hours_this_year": (_service_hours_this_year, "Float64"),
+    "service_amount_to_date": (_service_amount_to_date, "Float64"),
+    "days_since_first_service": (_days_since_first_service, "Float64"),
+}
+SERIES_FUNCTIONS: dict[str, Callable[..., pd.Series]] = {
     "has_modifier": _has_modifier,
     "chronic_conditions": _chronic_conditions,
     "go_live": _go_live,
-    "determination_age_days": _determination_age_days,
-    "latest_stay_days": _latest_stay_days,
     "community_support": _community_support,
-    "recorded_code_in_guidance": _recorded_code_in_guidance,
-    "prior_activities": _prior_activities,
-    "prior_services": _prior_services,
-    "service_hours_this_year": _service_hours_this_year,
-    "service_amount_to_date": _service_amount_to_date,
-    "days_since_first_service": _days_since_first_service,
+}
+# Every fact function by name (``rules check`` binds a call's arguments to its signature).
+FUNCTIONS: dict[str, Callable[..., Any]] = {
+    **{name: function for name, (function, _dtype) in ARRAY_FUNCTIONS.items()},
+    **SERIES_FUNCTIONS,
 }
 
 _CS_PARAMS = ["activity_services", "code_services"]
