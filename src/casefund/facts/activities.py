@@ -38,16 +38,19 @@ def canonical_activities(data: Dataset, prepared: PreparedData) -> pd.DataFrame:
     frame = acts.iloc[order].reset_index(drop=True)
     day_values = days[order]
     months = day_values.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
-    frame["_day"] = day_values
-    frame["_code"] = codes[order]
-    frame["_month_index"] = months
-    frame["_year"] = 1970 + months // 12
-    frame["_month"] = _labels(day_values, month_label)
-    frame["_date_text"] = _labels(
-        day_values, lambda d: np.datetime_as_string(d.astype("datetime64[D]"), unit="D")
-    )
-    frame["_activity_id"] = frame["activity_id"].to_numpy(dtype=object)
-    return frame
+    helpers = {
+        "_day": day_values,
+        "_code": codes[order],
+        "_month_index": months,
+        "_year": 1970 + months // 12,
+        "_month": _labels(day_values, month_label),
+        "_date_text": _labels(
+            day_values, lambda d: np.datetime_as_string(d.astype("datetime64[D]"), unit="D")
+        ),
+        "_activity_id": frame["activity_id"].to_numpy(dtype=object),
+    }
+    # One concatenation, not seven column inserts (each copies the frame's blocks).
+    return pd.concat([frame, pd.DataFrame(helpers, index=frame.index)], axis=1)
 
 
 def _tie_rank(ids: pd.Series, codes: np.ndarray, days: np.ndarray) -> np.ndarray:
