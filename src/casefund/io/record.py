@@ -15,6 +15,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from casefund.io.validate import ROW
@@ -112,14 +113,23 @@ def plain_record(record: Mapping[str, Any], spec: TableSpec, row: int = 1) -> pd
     values = {str(k).replace("\ufeff", "").strip().lower(): v for k, v in record.items()}
     if spec.name == "activities" and (_blank(values.get("date")) or _blank(values.get("minutes"))):
         return None  # date or minutes from start/end: the full validator's cross checks
-    columns: dict[str, Any] = {ROW: pd.array([row], dtype="int64")}
+    columns: dict[str, Any] = {ROW: np.array([row], dtype=np.int64)}
     try:
         for column in spec.columns:
-            value = _typed(values.get(column.name), column)
-            if column.kind == "code":
-                columns[column.name] = pd.Categorical([value])
-            else:
-                columns[column.name] = pd.array([value], dtype=_DTYPES[column.kind])
+            columns[column.name] = _one(_typed(values.get(column.name), column), column.kind)
     except NotPlain:
         return None
     return pd.DataFrame(columns)
+
+
+def _one(value: Any, kind: str) -> Any:
+    """A one-value column of the validator's dtype, built the cheap way for its kind
+    (``pd.Categorical([value])`` alone costs 0.2 ms; these are the same arrays)."""
+    if kind == "code":  # the categories pd.Categorical([value]) infers
+        categories = pd.Index([value]) if value is not None else pd.Index([], dtype="float64")
+        codes = np.array([0 if value is not None else -1], dtype=np.int8)
+        return pd.Categorical.from_codes(codes, categories=categories, validate=False)
+    if kind in ("date", "datetime"):
+        stamp = np.datetime64("NaT", "ns") if value is None else np.datetime64(value.value, "ns")
+        return np.array([stamp], dtype="datetime64[ns]")
+    return pd.array([value], dtype=_DTYPES[kind])

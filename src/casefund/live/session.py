@@ -389,13 +389,12 @@ class Session:
         other participants left them; returns their lines."""
         pids = list(decide_from)
         frames = [self._activities[p] for p in pids if len(self._activities.get(p, ()))]
+        if not frames:
+            activities = self.dataset.activities.iloc[0:0]
+        else:  # one participant (a post) needs no copy: the adjudication reorders anyway
+            activities = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
         view = Dataset(
-            {
-                **self.dataset.tables,
-                "activities": pd.concat(frames, ignore_index=True)
-                if frames
-                else self.dataset.activities.iloc[0:0],
-            },
+            {**self.dataset.tables, "activities": activities},
             self.dataset.contracts,
             self.dataset.rejects,
         )
