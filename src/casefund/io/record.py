@@ -129,7 +129,7 @@ def _one(value: Any, kind: str) -> Any:
         categories = pd.Index([value]) if value is not None else pd.Index([], dtype="float64")
         codes = np.array([0 if value is not None else -1], dtype=np.int8)
         return pd.Categorical.from_codes(codes, categories=categories, validate=False)
-    if kind in ("date", "datetime"):
+    if kind == "date":  # _typed sends start/end datetimes to the full validator
         stamp = np.datetime64("NaT", "ns") if value is None else np.datetime64(value.value, "ns")
         return np.array([stamp], dtype="datetime64[ns]")
     return pd.array([value], dtype=_DTYPES[kind])
