@@ -119,6 +119,20 @@ def _notices(notices: list[str]) -> None:
         errors.print(Text.assemble(("note: ", "yellow"), notice))
 
 
+def _caseload_warnings(evaluation: object, form: str) -> None:
+    """Case managers over their program model's caseload limit, and participants carried
+    past a time-limited model's span (de-identified runs too: staff ids are not PHI)."""
+    from casefund.reports.caseloads import caseload_warnings
+    from casefund.reports.outputs import Evaluation
+
+    assert isinstance(evaluation, Evaluation)
+    warned = caseload_warnings(evaluation.table("caseloads"))
+    for warning in warned:
+        errors.print(Text.assemble(("warning: ", "yellow"), warning))
+    if warned:
+        errors.print(f"  (every case manager and month: caseloads.{form})")
+
+
 def _summary(evaluation: object, form: str = "csv") -> None:
     from casefund.reports.outputs import Evaluation
 
@@ -258,6 +272,7 @@ def _run(
         raise _fail(str(exc)) from None
     if evaluation.dataset is not None:
         _notices(evaluation.dataset.notices)
+    _caseload_warnings(evaluation, form)
     if deidentify:
         _public_summary(public["summary"], evaluation)
     else:

@@ -121,12 +121,16 @@ def generate(shape: Shape = Shape()) -> dict[str, pd.DataFrame]:
     later = np.random.default_rng([shape.seed, 1])
     participants["annual_income"] = _annual_income(later, participants)
     charges = _charges(later, participants, shape, horizon)
+    staff, assignments, activities = _caseloads(
+        np.random.default_rng([shape.seed, 2]), ids, shape, staff, activities
+    )
     tables = {
         "participants": participants,
         "coverage": coverage,
         "events": events,
         "activities": activities,
         "staff": staff,
+        "assignments": assignments,
         "expenses": expenses,
         "assessments": assessments,
         "charges": charges,
@@ -384,6 +388,100 @@ def _activities(
         }
     )
     return _malform(rng, frame, shape.malformed_share)
+
+
+# The example agency's case managers: LEAD's intensive case management team and a Co-LEAD
+# assertive community treatment team (the supervisor, S09, carries no caseload). Six case
+# managers joined after the first twelve staff, so they are listed after them.
+CASE_MANAGERS = {
+    **{f"S{i:02d}": ("LEAD", "icm") for i in (1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14, 15)},
+    **{f"S{i:02d}": ("Co-LEAD", "act") for i in (16, 17, 18)},
+}
+ACT_SHARE = 0.12  # of participants, carried by the Co-LEAD team for its time-limited span
+ACT_MONTHS = 6  # the span demo_contracts.yaml gives ACT (program_models.act.max_months)
+OVERLOADED = ("S02", 23 / 300)  # a planted overload: 23 participants in an agency of 300
+REASSIGNED_SHARE = 0.8  # activities delivered by the participant's own case manager
+
+
+def _caseloads(
+    rng: np.random.Generator,
+    ids: np.ndarray,
+    shape: Shape,
+    staff: pd.DataFrame,
+    activities: pd.DataFrame,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Program models, caseload assignments, and the activities their case managers did.
+
+    Co-LEAD carries a share of participants for ACT's span, one of them past it; LEAD
+    carries the rest, one case manager over the ICM limit. Four in five of a carried
+    participant's activities are their own case manager's. A few contacts are advocacy and
+    disengagement, which the vocabulary adds for TIP 27's functions."""
+    joined = [f"S{i:02d}" for i in range(len(staff) + 1, 19)]
+    staff = pd.concat(
+        [
+            staff,
+            pd.DataFrame(
+                {
+                    "staff_id": joined,
+                    "hourly_cost": np.round(rng.uniform(32, 68, len(joined)), 2),
+                    "fte": 1.0,
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
+    staff["team"] = staff["staff_id"].map({k: v[0] for k, v in CASE_MANAGERS.items()}).fillna("")
+    staff["program_model"] = (
+        staff["staff_id"].map({k: v[1] for k, v in CASE_MANAGERS.items()}).fillna("")
+    )
+    n = len(ids)
+    act = [k for k, v in CASE_MANAGERS.items() if v[1] == "act"]
+    icm = [k for k, v in CASE_MANAGERS.items() if v[1] == "icm"]
+    order = rng.permutation(n)
+    n_act = round(n * ACT_SHARE)
+    n_over = min(round(n * OVERLOADED[1]), n - n_act)
+    manager = np.empty(n, dtype=object)
+    manager[order[:n_act]] = np.array(act, dtype=object)[np.arange(n_act) % len(act)]
+    manager[order[n_act : n_act + n_over]] = OVERLOADED[0]
+    others = [s for s in icm if s != OVERLOADED[0]]
+    rest = order[n_act + n_over :]
+    manager[rest] = np.array(others, dtype=object)[np.arange(len(rest)) % len(others)]
+    start = np.datetime64(shape.start, "D")
+    act_end = (np.datetime64(shape.start, "M") + ACT_MONTHS).astype("datetime64[D]") - 1
+    is_act = np.isin(manager, act)
+    end = np.where(is_act, act_end, np.datetime64("NaT", "D"))
+    if n_act:
+        end[order[0]] = np.datetime64("NaT", "D")  # a Co-LEAD participant kept past the span
+    assignments = pd.DataFrame(
+        {
+            "participant_id": ids,
+            "staff_id": manager.astype(str),
+            "start_date": np.datetime_as_string(np.full(n, start), unit="D"),
+            "end_date": np.where(
+                np.isnat(end), "", np.datetime_as_string(end, unit="D").astype(object)
+            ),
+        }
+    )
+    activities = activities.copy()
+    m = len(activities)
+    own = dict(zip(ids.tolist(), manager.tolist(), strict=True))
+    mine = activities["participant_id"].map(own).to_numpy(dtype=object)
+    day = pd.to_datetime(activities["date"], errors="coerce").to_numpy().astype("datetime64[D]")
+    ends = activities["participant_id"].map(dict(zip(ids.tolist(), end, strict=True)))
+    carried = ~np.isnat(day) & (
+        ends.isna().to_numpy() | (day <= ends.to_numpy(dtype="datetime64[D]"))
+    )
+    by_own = carried & (rng.random(m) < REASSIGNED_SHARE) & pd.notna(mine)
+    roles = dict(zip([f"S{i:02d}" for i in range(1, len(ROLES) + 1)], ROLES, strict=True))
+    activities.loc[by_own, "staff_id"] = mine[by_own]
+    activities.loc[by_own, "staff_role"] = (
+        pd.Series(mine[by_own]).map(roles).fillna("non_clinical").to_numpy()
+    )
+    draw = rng.random(m)
+    plain = activities["activity"].isin(["care_coordination", "monitoring", "referral"]).to_numpy()
+    activities.loc[plain & (draw < 0.03), "activity"] = "advocacy"
+    activities.loc[plain & (draw > 0.99), "activity"] = "disengagement"
+    return staff, assignments, activities
 
 
 def _malform(rng: np.random.Generator, frame: pd.DataFrame, share: float) -> pd.DataFrame:

@@ -120,6 +120,8 @@ def test_the_funding_mix_workbook_has_native_charts(books: dict[str, Path]) -> N
         "funding by month",
         "unbillable reasons",
         "budget vs actual",
+        "caseloads by model",
+        "time by function",
     }
     month = charted["funding by month"][0]
     # Stacked columns of the funders; the expenses table is a line of its own, not a funder.
@@ -132,6 +134,8 @@ def test_the_funding_mix_workbook_has_native_charts(books: dict[str, Path]) -> N
         for c in cs
     ]
     assert "Cost of case management by funder and month" in titles
+    assert "Staff minutes by case-management function" in titles
+    assert charted["time by function"][0].grouping == "stacked"
 
 
 def test_regression_a_payer_with_two_contracts_gets_two_named_bars(

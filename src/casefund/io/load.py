@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from casefund.errors import InputError, InputWarning
-from casefund.io.contracts import load_contracts
+from casefund.io.contracts import load_agency
 from casefund.io.sources import TableSource, folder_sources, read_source_digest
 from casefund.io.validate import (
     ROW,
@@ -28,6 +28,7 @@ from casefund.io.validate import (
     validate_table,
 )
 from casefund.records.contracts import Contract
+from casefund.records.program_models import BUILT_IN_MODELS, ProgramModelTerms
 from casefund.records.suggestions import did_you_mean
 from casefund.records.tables import TABLES, TableSpec
 
@@ -39,6 +40,7 @@ INPUT_ORDER = (
     "assessments",
     "expenses",
     "staff",
+    "assignments",
     "consents",
     "charges",
 )
@@ -57,6 +59,8 @@ class Dataset:
     notices: list[str] = field(default_factory=list)  # what was present and not read
     # Per table read from a file: the digest of the file's bytes (what the manifest records).
     digests: dict[str, str] = field(default_factory=dict)
+    # The program models contracts.yaml adjusts or defines (``program_models:``).
+    program_models: dict[str, ProgramModelTerms] = field(default_factory=dict)
 
     def __getitem__(self, table: str) -> pd.DataFrame:
         return self.tables[table]
@@ -139,11 +143,19 @@ def input_sources(
 def load_dataset(
     tables: Mapping[str, TableSource | None] | str | Path,
     contracts: str | Path | list[Contract] | dict[str, object] | None = None,
+    program_models: dict[str, ProgramModelTerms] | None = None,
 ) -> Dataset:
-    """Validate every table; ``tables`` is a data folder or a mapping of table name to source."""
+    """Validate every table; ``tables`` is a data folder or a mapping of table name to source.
+    ``program_models`` stands in for those of a contracts file already read (a list of
+    contracts defines none)."""
     sources, contracts, notices = input_sources(tables, contracts)
-    contract_list = load_contracts(contracts)
-    known: dict[str, set[str] | pd.Index] = {"contracts": {c.id for c in contract_list}}
+    contract_list, models = load_agency(contracts)
+    if program_models is not None:
+        models = program_models
+    known: dict[str, set[str] | pd.Index] = {
+        "contracts": {c.id for c in contract_list},
+        "program_models": {*BUILT_IN_MODELS, *models},
+    }
     contracts_origin = str(contracts) if isinstance(contracts, str | Path) else "contracts"
     accepted: dict[str, pd.DataFrame] = {}
     rejects = [empty_rejects()]
@@ -165,6 +177,7 @@ def load_dataset(
         counts[name] = count
         if name == "participants":
             known["participants"] = pd.Index(validated.frame["participant_id"])
+        known.update(staff_known(name, validated.frame))
     all_rejects = pd.concat(rejects, ignore_index=True)
     order = {name: i for i, name in enumerate(INPUT_ORDER)}
     all_rejects = (
@@ -176,7 +189,17 @@ def load_dataset(
     for notice in notices:
         warnings.warn(notice, InputWarning, stacklevel=2)
     origins["contracts"] = contracts_origin
-    return Dataset(accepted, contract_list, all_rejects, origins, counts, refused, notices, digests)
+    return Dataset(
+        accepted, contract_list, all_rejects, origins, counts, refused, notices, digests, models
+    )
+
+
+def staff_known(name: str, frame: pd.DataFrame) -> dict[str, set[str] | pd.Index]:
+    """After the staff table: its ids, which assignments must name. An empty or absent staff
+    table checks nothing (caseloads then count FTE as 1)."""
+    if name != "staff" or frame.empty:
+        return {}
+    return {"staff": pd.Index(frame["staff_id"])}
 
 
 def unread_notices(folder: Path, names: list[str]) -> list[str]:

@@ -413,7 +413,7 @@ def _absent(column: ColumnSpec, index: pd.Index) -> pd.Series:
 def _table_checks(frame: pd.DataFrame, spec: TableSpec) -> list[Problem]:
     """Checks that span columns: date order, time from start/end, and the like."""
     problems: list[Problem] = []
-    if spec.name == "coverage" or spec.name == "consents":
+    if spec.name in ("coverage", "consents", "assignments"):
         backwards = (frame["end_date"] < frame["start_date"]).to_numpy(dtype=bool, na_value=False)
         problems.append(Problem("end_date", backwards, "end_date is before start_date"))
     if spec.name == "events":

@@ -54,6 +54,7 @@ _NAMES = {
     "activities": "Activity",
     "expenses": "Expense",
     "staff": "Staff",
+    "assignments": "Assignment",
     "consents": "Consent",
     "charges": "Charge",
 }

@@ -236,9 +236,29 @@ STAFF = TableSpec(
         ColumnSpec("staff_id", "str", required=True),
         ColumnSpec("hourly_cost", "float", minimum=0),
         ColumnSpec("fte", "float", minimum=0, maximum=10),
+        ColumnSpec(
+            "program_model",
+            "str",
+            description="the case-management model the staff member works under: icm, act, "
+            "or a model contracts.yaml defines",
+        ),
+        ColumnSpec("team", "str", description="the team the staff member belongs to"),
     ),
     key="staff_id",
-    description="for costing time",
+    description="for costing time, and caseloads by program model",
+    references={"program_model": "program_models"},
+)
+
+ASSIGNMENTS = TableSpec(
+    "assignments",
+    (
+        ColumnSpec("participant_id", "str", required=True),
+        ColumnSpec("staff_id", "str", required=True, description="the case manager"),
+        ColumnSpec("start_date", "date", required=True),
+        ColumnSpec("end_date", "date", description="the last day carried; blank: still carried"),
+    ),
+    description="which participants each case manager carries, and from when (caseloads)",
+    references={"participant_id": "participants", "staff_id": "staff"},
 )
 
 CONSENTS = TableSpec(
@@ -276,6 +296,7 @@ TABLES: Final[dict[str, TableSpec]] = {
         ACTIVITIES,
         EXPENSES,
         STAFF,
+        ASSIGNMENTS,
         CONSENTS,
         CHARGES,
     )

@@ -228,3 +228,85 @@ def margin_against_rate(
         ]
     chart = alt.layer(*layers).properties(title={"text": title, **_TITLE}, width=WIDTH, height=300)
     return svg(chart)
+
+
+def time_by_function(frame: pd.DataFrame, title: str) -> str:
+    """Hours of each case-management function, stacked by what became of them (billable,
+    bundled, unbillable), functions in ``frame``'s order, hours on the axis."""
+    alt, _ = _libraries()
+    parts = {
+        "billable_minutes": "billable",
+        "bundled_minutes": "bundled into a paid line",
+        "unbillable_minutes": "unbillable",
+    }
+    long = frame[["function", *parts]].melt(
+        id_vars="function", value_vars=list(parts), var_name="status", value_name="spent"
+    )
+    long = long.assign(status=long["status"].map(parts), hours=(long["spent"] / 60.0).round(1))
+    order = frame["function"].tolist()
+    chart = (
+        alt.Chart(long)
+        .mark_bar()
+        .encode(
+            y=alt.Y("function:N", title="Case-management function", sort=order),
+            x=alt.X("hours:Q", title="Hours of staff time", axis={"format": ",.0f"}),
+            color=alt.Color(
+                "status:N",
+                title="",
+                sort=list(parts.values()),
+                scale=alt.Scale(
+                    domain=list(parts.values()), range=["#1b6ca8", "#7fb3d5", "#c0392b"]
+                ),
+                legend=_LEGEND,
+            ),
+            order=alt.Order("status_rank:Q"),
+            tooltip=["function", "status", alt.Tooltip("hours:Q", format=",.1f")],
+        )
+        .transform_calculate(
+            status_rank="indexof(['billable', 'bundled into a paid line', 'unbillable'], "
+            "datum.status)"
+        )
+        .properties(
+            title={"text": title, **_TITLE}, width=WIDTH - 160, height=max(60, 28 * len(order))
+        )
+    )
+    return svg(chart)
+
+
+def caseloads_against_limits(frame: pd.DataFrame, title: str) -> str:
+    """Each case manager's largest caseload in the period (a bar, red where over) against
+    their model's limit for their FTE (a tick)."""
+    alt, _ = _libraries()
+    data = frame.assign(
+        label=frame["staff_id"].astype(str) + " (" + frame["program_model"].astype(str) + ")",
+        state=frame["months_over"].map(lambda n: "over the limit" if n else "within the limit"),
+    )
+    height = max(60, 22 * len(data))
+    y = alt.Y("label:N", title="Case manager (program model)", axis={"labelLimit": 0}, sort=None)
+    bars = (
+        alt.Chart(data)
+        .mark_bar()
+        .encode(
+            y=y,
+            x=alt.X("most_participants:Q", title="Participants carried (largest month)"),
+            color=alt.Color(
+                "state:N",
+                title="",
+                scale=alt.Scale(
+                    domain=["within the limit", "over the limit"], range=["#1b6ca8", "#c0392b"]
+                ),
+                legend=_LEGEND,
+            ),
+        )
+    )
+    limits = (
+        alt.Chart(data.dropna(subset=["limit_for_fte"]))
+        .mark_tick(color="#222222", thickness=3, size=18)
+        .encode(y=y, x="limit_for_fte:Q")
+    )
+    chart = (bars + limits).properties(
+        title={"text": title, "subtitle": "black tick: the model's limit for the FTE", **_TITLE},
+        width=WIDTH - 200,
+        height=height,
+    )
+    return svg(chart)

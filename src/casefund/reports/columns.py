@@ -135,6 +135,25 @@ KINDS: dict[str, dict[str, Kind]] = {
     },
     "terms": {"effective_from": D, "effective_to": D},
     "reasons": {"effective_from": D, "effective_to": D},
+    "caseloads": {
+        "month": MO,
+        "participants": Kind.COUNT,
+        "fte": Kind.RATIO,
+        "participants_per_fte": Kind.RATIO,
+        "caseload_max": Kind.COUNT,
+        "limit_for_fte": Kind.RATIO,
+        "over_by": Kind.RATIO,
+        "max_months": Kind.COUNT,
+        "past_span": Kind.COUNT,
+    },
+    "functions": {
+        "month": MO,
+        "minutes": Kind.MINUTES,
+        "billable_minutes": Kind.MINUTES,
+        "bundled_minutes": Kind.MINUTES,
+        "unbillable_minutes": Kind.MINUTES,
+        "share_billable": S,
+    },
 }
 
 
@@ -150,6 +169,8 @@ CATEGORIES: dict[str, frozenset[str]] = {
     "terms": frozenset({"program", "payment"}),
     "reasons": frozenset({"program", "decision", "kind"}),
     "rejects": frozenset({"table"}),
+    "caseloads": frozenset({"basis"}),
+    "functions": frozenset({"function", "program"}),
 }
 
 

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from casefund.reports.columns import KINDS, Kind, exact
+from casefund.reports.functions import function_order
 from casefund.reports.outputs import Evaluation
 from casefund.rules.book import RuleBook, rule_book
 
@@ -36,6 +37,10 @@ class FundingMix:
     # none is, the report shows time where it cannot show dollars.
     hours_by_month: pd.DataFrame = field(default_factory=pd.DataFrame)
     staff_costs_known: bool = True
+    # Per case manager over the period, against their program model; and time by
+    # case-management function (TIP 27) with how much of it was billable.
+    caseloads: pd.DataFrame = field(default_factory=pd.DataFrame)
+    functions: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def sheet_kinds(self) -> dict[str, dict[str, Kind]]:
         """What each sheet's numbers are (its workbook formats)."""
@@ -70,6 +75,23 @@ class FundingMix:
             },
             "admin cap": KINDS["admin_cap"],
             "recoverable revenue": KINDS["recoverable"],
+            "caseloads by model": {
+                "months": Kind.COUNT,
+                "most_participants": Kind.COUNT,
+                "fte": Kind.RATIO,
+                "caseload_max": Kind.COUNT,
+                "limit_for_fte": Kind.RATIO,
+                "months_over": Kind.COUNT,
+                "most_past_span": Kind.COUNT,
+            },
+            "time by function": {
+                "minutes": Kind.MINUTES,
+                "billable_minutes": Kind.MINUTES,
+                "bundled_minutes": Kind.MINUTES,
+                "unbillable_minutes": Kind.MINUTES,
+                "hours": Kind.RATIO,
+                "share_billable": share,
+            },
         }
 
     def sheets(self) -> dict[str, pd.DataFrame]:
@@ -82,6 +104,8 @@ class FundingMix:
             "caseload per FTE": self.caseload,
             "admin cap": self.admin_cap,
             "recoverable revenue": self.recoverable,
+            "caseloads by model": self.caseloads,
+            "time by function": self.functions,
         }
         kinds = self.sheet_kinds()
         sheets = {name: exact(frame, kinds[name]) for name, frame in frames.items()}
@@ -160,7 +184,61 @@ def funding_mix(evaluation: Evaluation) -> FundingMix:
         cost_notices(lines, expenses_missing=expenses.empty, staff=evaluation.dataset["staff"]),
         hours,
         bool(lines["hourly_cost"].astype(float).notna().any()),
+        caseloads_by_model(evaluation.table("caseloads")),
+        time_by_function(evaluation.table("functions")),
     )
+
+
+def caseloads_by_model(caseloads: pd.DataFrame) -> pd.DataFrame:
+    """One row per case manager over the period: their model and limit, their largest
+    caseload, the months they were over it and the most participants past a time-limited
+    model's span (the month-by-month table is the caseloads output)."""
+    columns = [
+        "staff_id",
+        "team",
+        "program_model",
+        "basis",
+        "months",
+        "most_participants",
+        "fte",
+        "caseload_max",
+        "limit_for_fte",
+        "months_over",
+        "most_past_span",
+    ]
+    if caseloads.empty:
+        return pd.DataFrame(columns=columns)
+    frame = caseloads.assign(over=caseloads["over_limit"].astype(bool))
+    out = frame.groupby(["staff_id", "team", "program_model", "basis"], as_index=False).agg(
+        months=("month", "nunique"),
+        most_participants=("participants", "max"),
+        fte=("fte", "last"),
+        caseload_max=("caseload_max", "last"),
+        limit_for_fte=("limit_for_fte", "last"),
+        months_over=("over", "sum"),
+        most_past_span=("past_span", "max"),
+    )
+    out["months_over"] = out["months_over"].astype(int)
+    return (
+        out[columns]
+        .sort_values(["program_model", "staff_id"], kind="stable")
+        .reset_index(drop=True)
+    )
+
+
+def time_by_function(functions: pd.DataFrame) -> pd.DataFrame:
+    """Minutes per case-management function over the period, whoever was billed, in the
+    functions output's order (TIP 27's), with the share billable or bundled."""
+    columns = ["function", "minutes", "billable_minutes", "bundled_minutes", "unbillable_minutes"]
+    if functions.empty:
+        return pd.DataFrame(columns=[*columns, "hours", "share_billable"])
+    order = function_order(rule_book())
+    out = functions.groupby("function", sort=False)[columns[1:]].sum()
+    out = out.reindex([f for f in order if f in out.index]).reset_index()
+    out["hours"] = (out["minutes"] / 60.0).round(2)
+    billed = out["billable_minutes"] + out["bundled_minutes"]
+    out["share_billable"] = (billed / out["minutes"].where(out["minutes"] > 0)).round(6)
+    return out
 
 
 def cost_notices(lines: pd.DataFrame, expenses_missing: bool, staff: pd.DataFrame) -> list[str]:

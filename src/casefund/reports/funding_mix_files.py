@@ -103,6 +103,7 @@ def _workbook_charts(book: Any, sheets: dict[str, tuple[Any, pd.DataFrame]]) -> 
         chart.add_series({**values, "name": name})
         titled(chart, name, x_title, money, legend=False, horizontal=True)
         sheet.insert_chart(1, len(columns) + 2, chart, {"x_scale": 1.6, "y_scale": 1.4})
+    _workload_charts(book, sheets)
     if "budget vs actual" in sheets and len(sheets["budget vs actual"][1]):
         sheet, frame = sheets["budget vs actual"]
         columns = [str(c) for c in frame.columns]
@@ -112,6 +113,45 @@ def _workbook_charts(book: Any, sheets: dict[str, tuple[Any, pd.DataFrame]]) -> 
             chart.add_series(chart_series("budget vs actual", at, len(frame)))
         titled(chart, "Budget and billed by contract", "Contract", money, horizontal=True)
         sheet.insert_chart(1, len(columns) + 1, chart, {"x_scale": 1.4, "y_scale": 1.2})
+
+
+def _workload_charts(book: Any, sheets: dict[str, tuple[Any, pd.DataFrame]]) -> None:
+    """Native charts of the work itself: minutes by case-management function (stacked by
+    what became of them) and each case manager's largest caseload against the limit."""
+    charts_of = (
+        (
+            "time by function",
+            ("billable_minutes", "bundled_minutes", "unbillable_minutes"),
+            "Staff minutes by case-management function",
+            ("Function", "Minutes"),
+        ),
+        (
+            "caseloads by model",
+            ("most_participants", "limit_for_fte"),
+            "Largest caseload and the program model's limit, by case manager",
+            ("Case manager", "Participants"),
+        ),
+    )
+    for name, series, title, (category, value_name) in charts_of:
+        if name not in sheets or not len(sheets[name][1]):
+            continue
+        sheet, frame = sheets[name]
+        columns = [str(c) for c in frame.columns]
+        stacked = name == "time by function"  # minutes of one function add up; limits don't
+        chart = book.add_chart({"type": "bar", **({"subtype": "stacked"} if stacked else {})})
+        for column in series:
+            chart.add_series(chart_series(name, columns.index(column), len(frame)))
+        titled(
+            chart,
+            title,
+            category,
+            {"num_format": "#,##0", "major_gridlines": {"visible": True}},
+            horizontal=True,
+            value_name=value_name,
+            categories_top_down=True,
+        )
+        height = 1.2 if stacked else 1.6
+        sheet.insert_chart(1, len(columns) + 1, chart, {"x_scale": 1.4, "y_scale": height})
 
 
 def _label_column(sheet: Any, frame: pd.DataFrame, position: int) -> int:
@@ -169,6 +209,20 @@ def _figures(mix: FundingMix) -> list[str]:
                 f"(top {len(reasons)}), {months}",
                 "Cost of the unbillable time",
                 "Rule and reason",
+            )
+        )
+    if len(mix.functions):
+        out.append(
+            charts.time_by_function(
+                mix.functions, f"Staff time by case-management function (TIP 27), {months}"
+            )
+        )
+    if len(mix.caseloads):
+        basis = "assigned" if (mix.caseloads["basis"] == "assigned").all() else "served"
+        out.append(
+            charts.caseloads_against_limits(
+                mix.caseloads,
+                f"Caseloads against the program model's limit ({basis} participants), {months}",
             )
         )
     budgets = mix.budgets.dropna(subset=["budget"])

@@ -22,6 +22,7 @@ from casefund.errors import InputError
 from casefund.io.load import Dataset
 from casefund.reports.admin_cap import build_admin_cap
 from casefund.reports.breakdown import build_breakdown
+from casefund.reports.caseloads import build_caseloads
 from casefund.reports.charge_caps import build_charge_caps
 from casefund.reports.claims import build_claims
 from casefund.reports.columns import KINDS, exact
@@ -35,6 +36,7 @@ from casefund.reports.files import (
     write_table,
     write_workbook,
 )
+from casefund.reports.functions import build_functions
 from casefund.reports.reasons import build_reasons, ids_in, reason_texts
 from casefund.reports.recertification import build_recertification
 from casefund.reports.recoverable import build_recoverable
@@ -84,6 +86,8 @@ OUTPUTS: dict[str, Output] = {
     "rejects": Output(lambda p: p.data.rejects),
     "recoverable": Output(lambda p: build_recoverable(p.lines, p.data.contracts, p.book)),
     "terms": Output(lambda p: build_terms(p.data.contracts, p.book)),
+    "caseloads": Output(lambda p: build_caseloads(p.data, p.lines, p.book)),
+    "functions": Output(lambda p: build_functions(p.lines, p.data.contracts, p.book)),
     "reasons": Output(
         lambda p: build_reasons(
             p.book,

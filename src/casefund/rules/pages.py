@@ -13,6 +13,7 @@ from casefund.rules.loader import CompiledRule
 # Terms a contract paying by time needs; a program whose sources set none lends it none.
 TIME_TERMS = ("unit_minutes", "rounding")
 CONVENTIONS = "units"
+PROGRAM_MODELS = "program_models"
 
 
 def _cite(cite: Citation) -> str:
@@ -47,6 +48,16 @@ def _rule_row(rule: CompiledRule) -> str:
     )
 
 
+def _value_text(value: object) -> str:
+    """A parameter value in full, as an auditor reads it: a mapping as ``key: values`` pairs
+    (a code table, the function of each activity code), a list as its items."""
+    if isinstance(value, dict):
+        return "; ".join(f"`{k}`: {_value_text(v)}" for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return ", ".join(f"`{item}`" for item in value)
+    return f"`{value!r}`"
+
+
 def _parameter_rows(params: ProgramParameters) -> list[str]:
     rows = []
     for name, parameter in sorted(params.parameters.items()):
@@ -54,7 +65,7 @@ def _parameter_rows(params: ProgramParameters) -> list[str]:
             flag = "" if parameter.verified else " **unverified**"
             rows.append(
                 f"| `{name}`{flag} | {_cell(parameter.description)} | "
-                f"`{_cell(repr(value.value))[:200]}` | {value.start} | "
+                f"{_cell(_value_text(value.value))} | {value.start} | "
                 f"{_cell(_cite(value.cite))} |"
             )
     return rows
@@ -180,13 +191,34 @@ def _contract_terms(book: RuleBook, program: str) -> list[str]:
 
 def conventions_page(book: RuleBook) -> str:
     """The conventions every program shares (units.yaml)."""
-    params = book.parameters[CONVENTIONS]
+    return _parameters_page(
+        book,
+        CONVENTIONS,
+        "Conventions every program shares",
+        "A contract's own terms, then its program's, come first; these apply where neither says.",
+    )
+
+
+def program_models_page(book: RuleBook) -> str:
+    """The case-management models caseloads are judged by, and the TIP 27 functions."""
+    return _parameters_page(
+        book,
+        PROGRAM_MODELS,
+        "Program models and case-management functions",
+        "Caseload limits per full-time case manager (the `caseloads` output; "
+        "`staff.program_model` names the model, `program_models:` in contracts.yaml adjusts "
+        "or adds one) and the TIP 27 function of each activity code (the `functions` "
+        "output).",
+    )
+
+
+def _parameters_page(book: RuleBook, program: str, title: str, lead: str) -> str:
+    params = book.parameters[program]
     lines = [
-        "# Conventions every program shares",
+        f"# {title}",
         "",
         f"Generated from the rule files by `casefund rules docs` (rules hash "
-        f"`{book.digest}`). A contract's own terms, then its program's, come first; these "
-        "apply where neither says.",
+        f"`{book.digest}`). {lead}",
         "",
         "| parameter | meaning | value | from | source |",
         "|---|---|---|---|---|",
@@ -238,6 +270,10 @@ def write_pages(book: RuleBook, folder: Path) -> list[Path]:
     if CONVENTIONS in book.parameters:
         path = folder / "conventions.md"
         path.write_text(conventions_page(book))
+        written.append(path)
+    if PROGRAM_MODELS in book.parameters:
+        path = folder / "program-models.md"
+        path.write_text(program_models_page(book))
         written.append(path)
     path = folder / "payment-models.md"
     path.write_text(payment_models_page(book))

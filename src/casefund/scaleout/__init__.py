@@ -159,6 +159,7 @@ def _evaluate_raw(
         {},
         shared.notices,
         shared.digests,
+        shared.program_models,
     )
     hashes = {
         name: shared.digests.get(name) or combined_hash(results, name) for name in PER_PARTICIPANT

@@ -22,7 +22,7 @@ from casefund.allocate.waterfall import allocate, contract_order
 from casefund.engine.adjudication import Adjudication
 from casefund.errors import InputError
 from casefund.evaluation import monthly_eligibility
-from casefund.io.load import INPUT_ORDER, Dataset, _reference_problems
+from casefund.io.load import INPUT_ORDER, Dataset, _reference_problems, staff_known
 from casefund.io.own_files import open_own
 from casefund.io.validate import ROW, empty_rejects, validate_table
 from casefund.records.contracts import Contract
@@ -38,6 +38,7 @@ PER_PARTICIPANT = (
     "coverage",
     "events",
     "assessments",
+    "assignments",
     "consents",
     "charges",
 )
@@ -142,6 +143,7 @@ class RawPart:
             rejects.append(checked.rejects)
             if name == "participants":
                 known["participants"] = pd.Index(checked.frame["participant_id"])
+                known.update(staff_known("staff", self.shared["staff"]))
         return Dataset(
             accepted,
             self.contracts,

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from casefund.io.contracts import load_contracts
+from casefund.io.contracts import load_agency
 from casefund.io.digests import file_digest
 from casefund.io.load import Dataset, input_sources, load_dataset
 from casefund.io.own_files import create_new
@@ -58,11 +58,11 @@ def raw_partitions(
     dataset holds the shared tables, their rejects and the input row counts.
     """
     sources, contracts, notices = input_sources(tables, contracts)
-    contract_list = load_contracts(contracts)
+    contract_list, models = load_agency(contracts)
     origins: dict[str, str] = {
         "contracts": str(contracts) if isinstance(contracts, str | Path) else "contracts"
     }
-    shared_only = load_dataset({n: sources[n] for n in SHARED}, contract_list)
+    shared_only = load_dataset({n: sources[n] for n in SHARED}, contract_list, models)
     notices.extend(shared_only.notices)
     raw: dict[str, pd.DataFrame] = {}
     dealt: dict[str, dict[int, int]] = {}  # rows dealt into each partition's file
@@ -122,6 +122,7 @@ def raw_partitions(
         {n: shared_only.refused[n] for n in SHARED},
         notices,
         digests,
+        models,
     )
     return out, shared
 
