@@ -70,6 +70,11 @@ def test_every_accepted_minute_is_in_lines_exactly_once(data: Any) -> None:
         carried.reindex(recorded.index).fillna(0.0).to_numpy(), recorded.to_numpy(), atol=0.011
     )
     assert (lines["pass_through"] >= 0).all()
+    # Time by function holds every accepted minute once, split three ways.
+    functions = result.table("functions")
+    assert int(functions["minutes"].sum()) == int(expected.sum())
+    parts = functions[["billable_minutes", "bundled_minutes", "unbillable_minutes"]].sum(axis=1)
+    assert (parts == functions["minutes"]).all()
     unpaid = lines.loc[lines["status"] != "billable", "pass_through"]
     assert (unpaid.groupby(lines["activity_id"].astype(str)).size() <= 1).all()
     # input rows = accepted + refused, for every table
@@ -90,7 +95,8 @@ def test_shuffled_inputs_give_identical_outputs(data: Any, seed: int) -> None:
     }
     first = casefund.evaluate(tables, contracts)
     second = casefund.evaluate(shuffled, contracts)
-    for name in ("lines", "claims", "eligibility", "breakdown", "admin_cap"):
+    names = ("lines", "claims", "eligibility", "breakdown", "admin_cap", "caseloads", "functions")
+    for name in names:
         pd.testing.assert_frame_equal(getattr(first, name), getattr(second, name), obj=name)
 
 

@@ -17,7 +17,17 @@ from casefund.io.load import load_dataset
 from casefund.scaleout import evaluate_partitioned
 from casefund.synthetic import Shape, demo_contracts, generate, write_dataset
 
-OUTPUTS = ("lines", "denials", "reasons", "claims", "eligibility", "breakdown", "admin_cap")
+OUTPUTS = (
+    "lines",
+    "denials",
+    "reasons",
+    "claims",
+    "eligibility",
+    "breakdown",
+    "admin_cap",
+    "caseloads",
+    "functions",
+)
 
 
 def same(a: casefund.Evaluation, b: casefund.Evaluation) -> None:
