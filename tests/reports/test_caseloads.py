@@ -183,6 +183,12 @@ def test_the_demo_plants_an_over_limit_case_manager_and_warns(tmp_path: Path) ->
     assert set(caseloads.loc[caseloads["over_limit"], "staff_id"]) == {"S02"}
     functions = pd.read_csv(tmp_path / "demo" / "functions.csv")
     assert {"engagement", "assessment", "advocacy", "disengagement"} <= set(functions["function"])
+    # The city diversion grant covers advocacy; nothing covers disengagement.
+    advocacy = functions.loc[functions["function"] == "advocacy"]
+    grant = advocacy.loc[advocacy["contract_id"] == "city_diversion_grant"]
+    assert grant["billable_minutes"].sum() > 0
+    disengagement = functions.loc[functions["function"] == "disengagement"]
+    assert disengagement["billable_minutes"].sum() == 0
 
 
 def test_every_activity_code_has_exactly_one_function() -> None:
