@@ -96,3 +96,16 @@ def concat_frames(frames: list[pd.DataFrame]) -> pd.DataFrame:
                 continue
         columns[name] = pd.concat(parts, ignore_index=True)
     return pd.DataFrame(columns)
+
+
+def coded(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """A text column as integer codes and its distinct values (blank for missing): lines
+    hold their text as categoricals, so nothing is read a row at a time."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        codes = np.asarray(column.cat.codes, dtype=np.int64)
+        values = column.cat.categories.astype(object).to_numpy()
+    else:
+        factorized, uniques = pd.factorize(column.astype(object), sort=True)
+        codes, values = np.asarray(factorized, dtype=np.int64), np.asarray(uniques, dtype=object)
+    blank = len(values)
+    return np.where(codes < 0, blank, codes), np.array([*values, ""], dtype=object)

@@ -20,6 +20,7 @@ import pandas as pd
 
 from casefund.io.load import Dataset
 from casefund.payers.program_models import program_models
+from casefund.records.frames import coded
 from casefund.rules.book import RuleBook
 
 CASELOAD_COLUMNS = [
@@ -42,10 +43,16 @@ CASELOAD_COLUMNS = [
 ]
 
 
-def _month_index(text: pd.Series) -> np.ndarray:
-    """Months since 1970 of ``YYYY-MM`` (or ISO day) text."""
-    values = pd.to_datetime(text.astype(str).str.slice(0, 7) + "-01", format="%Y-%m-%d")
-    return np.asarray(values.to_numpy().astype("datetime64[M]").astype(np.int64))
+def _month_index(texts: np.ndarray) -> np.ndarray:
+    """Months since 1970 of ``YYYY-MM`` (or ISO day) texts; a blank is month 0 (never a
+    line's: an accepted line always has its month)."""
+    parsed = pd.to_datetime(
+        pd.Series(texts, dtype=object).astype(str).str.slice(0, 7) + "-01",
+        format="%Y-%m-%d",
+        errors="coerce",
+    )
+    months = parsed.to_numpy().astype("datetime64[M]").astype(np.int64)
+    return np.asarray(np.where(parsed.isna().to_numpy(), 0, months))
 
 
 def _month_text(index: np.ndarray) -> np.ndarray:
@@ -53,17 +60,24 @@ def _month_text(index: np.ndarray) -> np.ndarray:
 
 
 def _served(lines: pd.DataFrame) -> pd.DataFrame:
-    """(staff, participant, month) from the lines, with months since first served."""
-    staffed = lines.loc[lines["staff_id"].astype(object).fillna("").astype(str) != ""]
+    """(staff, participant, month) from the lines, with months since first served; found on
+    integer codes, the few distinct ids decoded at the end."""
+    staff_code, staff_ids = coded(lines["staff_id"])
+    person_code, person_ids = coded(lines["participant_id"])
+    month_code, month_texts = coded(lines["month"])
     pairs = pd.DataFrame(
+        {"staff": staff_code, "person": person_code, "month": _month_index(month_texts)[month_code]}
+    )
+    pairs = pairs.loc[staff_ids[staff_code] != ""].drop_duplicates()
+    first = pairs.groupby(["staff", "person"])["month"].transform("min")
+    return pd.DataFrame(
         {
-            "staff_id": staffed["staff_id"].astype(str).to_numpy(),
-            "participant_id": staffed["participant_id"].astype(str).to_numpy(),
-            "month": _month_index(staffed["month"]),
+            "staff_id": staff_ids[pairs["staff"].to_numpy()],
+            "participant_id": person_ids[pairs["person"].to_numpy()],
+            "month": pairs["month"].to_numpy(),
+            "carried": (pairs["month"] - first).to_numpy() + 1,
         }
-    ).drop_duplicates()
-    first = pairs.groupby(["staff_id", "participant_id"])["month"].transform("min")
-    return pairs.assign(carried=pairs["month"] - first.to_numpy() + 1)
+    )
 
 
 def _assigned(assignments: pd.DataFrame, months: np.ndarray) -> pd.DataFrame:
@@ -122,7 +136,8 @@ def build_caseloads(data: Dataset, lines: pd.DataFrame, book: RuleBook) -> pd.Da
     accepted = lines.loc[lines["status"].astype(str) != "rejected"]
     if accepted.empty:
         return pd.DataFrame(columns=CASELOAD_COLUMNS)
-    months = np.unique(_month_index(accepted["month"]))
+    month_code, month_texts = coded(accepted["month"])
+    months = np.unique(_month_index(month_texts)[np.unique(month_code)])
     assignments = data.tables.get("assignments")
     if assignments is not None and len(assignments):
         basis, carried = "assigned", _assigned(assignments, months)

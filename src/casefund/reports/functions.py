@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from casefund.records.contracts import Contract
-from casefund.records.frames import looked_up
+from casefund.records.frames import coded
 from casefund.rules.book import RuleBook
 
 FUNCTION_COLUMNS = [
@@ -41,16 +41,19 @@ def function_order(book: RuleBook) -> list[str]:
 
 
 def functions_of(activity: pd.Series, service_date: pd.Series, book: RuleBook) -> np.ndarray:
-    """Each line's function, by its activity code as of its service date."""
+    """Each line's function (as codes into ``function_order``), by its activity code as of
+    its service date: decided once per distinct code and day, then picked by code."""
     values = book.parameters["program_models"].parameters["case_management_function"].values
-    codes = activity.astype(object).fillna("").astype(str).to_numpy()
-    days = service_date.astype(str).to_numpy()
-    out = np.full(len(codes), UNMAPPED, dtype=object)
+    names = function_order(book)
+    code, codes = coded(activity)
+    day, days = coded(service_date)
+    out = np.full(len(code), names.index(UNMAPPED), dtype=np.int64)
     for entry in values:  # later values replace earlier ones from their own date on
-        in_force = days >= entry.start.isoformat()
-        table = {code: name for name, listed in entry.value.items() for code in listed}
-        mapped = pd.Series(codes).map(table).to_numpy(dtype=object)
-        known = in_force & pd.notna(mapped)
+        table = {c: names.index(name) for name, listed in entry.value.items() for c in listed}
+        of_code = np.array([table.get(str(c), -1) for c in codes], dtype=np.int64)
+        in_force = np.array([bool(d) and str(d) >= entry.start.isoformat() for d in days])
+        mapped = of_code[code]
+        known = in_force[day] & (mapped >= 0)
         out[known] = mapped[known]
     return out
 
@@ -59,32 +62,41 @@ def build_functions(lines: pd.DataFrame, contracts: list[Contract], book: RuleBo
     accepted = lines.loc[lines["status"].astype(str) != "rejected"]
     if accepted.empty:
         return pd.DataFrame(columns=FUNCTION_COLUMNS)
-    status = accepted["status"].astype(str).to_numpy()
+    status_code, statuses = coded(accepted["status"])
+    status = statuses[status_code]
     unbillable = status == "unbillable"
+    # Billed and bundled minutes are their contract's; unbillable ones their primary one's.
+    billed_code, billed_ids = coded(accepted["contract_id"])
+    primary_code, primary_ids = coded(accepted["primary_contract_id"])
+    ids = np.unique(np.concatenate([billed_ids, primary_ids]).astype(str)).astype(object)
     contract = np.where(
         unbillable,
-        accepted["primary_contract_id"].astype(object).fillna("").astype(str).to_numpy(),
-        accepted["contract_id"].astype(object).fillna("").astype(str).to_numpy(),
+        np.searchsorted(ids, primary_ids.astype(str))[primary_code],
+        np.searchsorted(ids, billed_ids.astype(str))[billed_code],
     )
-    program_of = {c.id: c.program for c in contracts}
+    month_code, months = coded(accepted["month"])
+    function = functions_of(accepted["activity"], accepted["service_date"], book)
     minutes = accepted["minutes"].to_numpy(dtype=np.int64)
-    frame = pd.DataFrame(
+    key = pd.DataFrame(
         {
-            "month": accepted["month"].astype(str).to_numpy(),
-            "function": functions_of(accepted["activity"], accepted["service_date"], book),
-            "program": looked_up(pd.Series(contract, dtype=object), program_of, "").astype(object),
-            "contract_id": contract,
+            "month": month_code,
+            "function": function,
+            "contract": contract,
             "minutes": minutes,
             "billable_minutes": np.where(status == "billable", minutes, 0),
             "bundled_minutes": np.where(status == "bundled", minutes, 0),
             "unbillable_minutes": np.where(unbillable, minutes, 0),
         }
     )
-    out = frame.groupby(["month", "function", "program", "contract_id"], as_index=False).sum()
-    rank = {name: i for i, name in enumerate(function_order(book))}
-    out = out.assign(_rank=out["function"].map(rank)).sort_values(
-        ["month", "_rank", "program", "contract_id"], kind="stable"
-    )
+    out = key.groupby(["month", "function", "contract"], as_index=False).sum()
+    program_of = {c.id: c.program for c in contracts}
+    contract_ids = ids[out["contract"].to_numpy()]
+    out.insert(0, "contract_id", contract_ids)
+    out.insert(0, "program", [program_of.get(str(c), "") for c in contract_ids])
+    out["month"] = months[out["month"].to_numpy()]
+    # Functions in TIP 27's order (their codes follow it), then program and contract.
+    out = out.sort_values(["month", "function", "program", "contract_id"], kind="stable")
+    out["function"] = np.asarray(function_order(book), dtype=object)[out["function"].to_numpy()]
     billed = out["billable_minutes"] + out["bundled_minutes"]
     out["share_billable"] = (billed / out["minutes"].where(out["minutes"] > 0)).round(6)
     return out[FUNCTION_COLUMNS].reset_index(drop=True)
