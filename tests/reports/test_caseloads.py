@@ -144,7 +144,11 @@ def test_a_staff_row_naming_an_unknown_model_is_refused_with_its_field() -> None
     evaluation = _evaluate(1, staff)
     rejects = evaluation.rejects
     row = rejects.loc[rejects["table"] == "staff"].iloc[0]
-    assert row["field"] == "program_model" and "icn" in row["problem"]
+    assert row["field"] == "program_model"
+    assert row["problem"] == (
+        "unknown program_model 'icn' — did you mean 'icm'? (use one of act, icm, or "
+        "define it under program_models: in contracts.yaml)"
+    )
 
 
 def test_an_assignment_to_a_case_manager_not_in_staff_is_refused() -> None:

@@ -78,6 +78,18 @@ def _empty_table(spec: TableSpec) -> pd.DataFrame:
     return pd.DataFrame({c.name: pd.Series(dtype="object") for c in spec.columns})
 
 
+# References to a short list of names (not to another table's ids): a refusal lists them.
+NAMED_CHOICES = ("program_models",)
+
+
+def _unknown_name(column: str, value: str, known: set[str] | pd.Index) -> str:
+    choices = sorted(str(k) for k in known)
+    return (
+        f"unknown {column} '{value}'{did_you_mean(value, choices)} (use one of "
+        f"{', '.join(choices)}, or define it under program_models: in contracts.yaml)"
+    )
+
+
 def _validate_source(
     source: TableSource | None, spec: TableSpec
 ) -> tuple[Validated, str, int, str | None]:
@@ -105,6 +117,9 @@ def _reference_problems(
             continue
         text = pd.Series("", index=frame.index, dtype="object")
         quoted = f"unknown {column} '" + values[dangling].astype(str) + f"' (not in {target})"
+        if target in NAMED_CHOICES:  # a short list the user chooses from: name it
+            named = [_unknown_name(column, str(v), known[target]) for v in values[dangling]]
+            quoted = pd.Series(named, index=values[dangling].index, dtype=object)
         text[dangling] = quoted.to_numpy()
         problems.append(Problem(column, dangling, text))
     if not problems:
