@@ -398,7 +398,6 @@ CASE_MANAGERS = {
     **{f"S{i:02d}": ("Co-LEAD", "act") for i in (16, 17, 18)},
 }
 ACT_SHARE = 0.12  # of participants, carried by the Co-LEAD team for its time-limited span
-ACT_MONTHS = 6  # the span demo_contracts.yaml gives ACT (program_models.act.max_months)
 OVERLOADED = ("S02", 23 / 300)  # a planted overload: 23 participants in an agency of 300
 REASSIGNED_SHARE = 0.8  # activities delivered by the participant's own case manager
 
@@ -447,7 +446,9 @@ def _caseloads(
     rest = order[n_act + n_over :]
     manager[rest] = np.array(others, dtype=object)[np.arange(len(rest)) % len(others)]
     start = np.datetime64(shape.start, "D")
-    act_end = (np.datetime64(shape.start, "M") + ACT_MONTHS).astype("datetime64[D]") - 1
+    # Co-LEAD carries for the span the demo agency gives ACT, so its planted case is past it.
+    span = int(demo_contracts()["program_models"]["act"]["max_months"])
+    act_end = (np.datetime64(shape.start, "M") + span).astype("datetime64[D]") - 1
     is_act = np.isin(manager, act)
     end = np.where(is_act, act_end, np.datetime64("NaT", "D"))
     if n_act:

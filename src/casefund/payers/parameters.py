@@ -98,11 +98,16 @@ class ProgramParameters:
     parameters: dict[str, Parameter]
     source: str
 
-    def value(self, name: str, day: dt.date) -> Any:
+    def entry(self, name: str, day: dt.date) -> ParameterValue | None:
+        """The value in force on ``day``, with its citation (None before the first)."""
         chosen = None
         for entry in self.parameters[name].values:
             if entry.start <= day:
                 chosen = entry
+        return chosen
+
+    def value(self, name: str, day: dt.date) -> Any:
+        chosen = self.entry(name, day)
         return None if chosen is None else chosen.value
 
     def breakpoints(self, names: set[str]) -> list[dt.date]:

@@ -23,10 +23,7 @@ class ProgramModel:
 
 
 def _cited(parameters: ProgramParameters, name: str, day: dt.date) -> str:
-    chosen = None
-    for entry in parameters.parameters[name].values:
-        if entry.start <= day:
-            chosen = entry
+    chosen = parameters.entry(name, day)
     if chosen is None:
         return ""
     cite = chosen.cite
