@@ -119,7 +119,7 @@ def _notices(notices: list[str]) -> None:
         errors.print(Text.assemble(("note: ", "yellow"), notice))
 
 
-def _caseload_warnings(evaluation: object, form: str) -> None:
+def _caseload_warnings(evaluation: object, where: str) -> None:
     """Case managers over their program model's caseload limit, and participants carried
     past a time-limited model's span (de-identified runs too: staff ids are not PHI)."""
     from casefund.reports.caseloads import caseload_warnings
@@ -130,7 +130,7 @@ def _caseload_warnings(evaluation: object, form: str) -> None:
     for warning in warned:
         errors.print(Text.assemble(("warning: ", "yellow"), warning))
     if warned:
-        errors.print(f"  (every case manager and month: caseloads.{form})")
+        errors.print(f"  ({where})")
 
 
 def _summary(evaluation: object, form: str = "csv") -> None:
@@ -272,7 +272,7 @@ def _run(
         raise _fail(str(exc)) from None
     if evaluation.dataset is not None:
         _notices(evaluation.dataset.notices)
-    _caseload_warnings(evaluation, form)
+    _caseload_warnings(evaluation, f"every case manager and month: caseloads.{form}")
     if deidentify:
         _public_summary(public["summary"], evaluation)
     else:
@@ -650,7 +650,8 @@ def funding_mix_report(
     try:
         with _progress() as progress:
             task = progress.add_task("evaluating and costing", total=2)
-            mix = funding_mix(run(data))
+            evaluation = run(data)
+            mix = funding_mix(evaluation)
             progress.update(task, advance=1, description=f"writing {out}")
             (write_xlsx if out.suffix.lower() == ".xlsx" else write_html)(mix, _file_out(out))
             progress.update(task, advance=1, description="done")
@@ -671,6 +672,7 @@ def funding_mix_report(
     console.print(table)
     for notice in mix.notices:
         console.print(f"note: {notice}")
+    _caseload_warnings(evaluation, f"every case manager: 'caseloads by model' in {out.name}")
 
 
 @rules_app.command("list")

@@ -280,3 +280,16 @@ def test_the_cli_refuses_a_broken_assignments_file_row_and_names_it(tmp_path: Pa
     rejects = pd.read_csv(tmp_path / "o" / "rejects.csv")
     row = rejects.loc[rejects["table"] == "assignments"].iloc[0]
     assert (row["row"], row["field"]) == (1, "start_date")
+
+
+def test_the_funding_mix_report_warns_of_overloads_too(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["demo", "--out", str(tmp_path / "demo")])
+    assert result.exit_code == 0, result.output
+    report = tmp_path / "mix.xlsx"
+    result = runner.invoke(
+        app,
+        ["report", "funding-mix", "--data", str(tmp_path / "demo" / "input"), "--out", str(report)],
+    )
+    assert result.exit_code == 0, result.output
+    assert "warning: caseload: S02 (icm, limit 20 at 1 FTE)" in result.output
+    assert "(every case manager: 'caseloads by model' in mix.xlsx)" in result.output
