@@ -402,20 +402,9 @@ OVERLOADED = ("S02", 23 / 300)  # a planted overload: 23 participants in an agen
 REASSIGNED_SHARE = 0.8  # activities delivered by the participant's own case manager
 
 
-def _caseloads(
-    rng: np.random.Generator,
-    ids: np.ndarray,
-    shape: Shape,
-    staff: pd.DataFrame,
-    activities: pd.DataFrame,
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Program models, caseload assignments, and the activities their case managers did.
-
-    Co-LEAD carries a share of participants for ACT's span, one of them past it; LEAD
-    carries the rest, one case manager over the ICM limit. Four in five of a carried
-    participant's activities are their own case manager's. A few contacts are advocacy and
-    disengagement, which the vocabulary adds for TIP 27's functions."""
-    joined = [f"S{i:02d}" for i in range(len(staff) + 1, 19)]
+def _with_case_managers(rng: np.random.Generator, staff: pd.DataFrame) -> pd.DataFrame:
+    """The staff table with the case managers who joined later, each one's team and model."""
+    joined = [f"S{i:02d}" for i in range(len(staff) + 1, len(CASE_MANAGERS) + 2)]
     staff = pd.concat(
         [
             staff,
@@ -433,6 +422,23 @@ def _caseloads(
     staff["program_model"] = (
         staff["staff_id"].map({k: v[1] for k, v in CASE_MANAGERS.items()}).fillna("")
     )
+    return staff
+
+
+def _caseloads(
+    rng: np.random.Generator,
+    ids: np.ndarray,
+    shape: Shape,
+    staff: pd.DataFrame,
+    activities: pd.DataFrame,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Program models, caseload assignments, and the activities their case managers did.
+
+    Co-LEAD carries a share of participants for ACT's span, one of them past it; LEAD
+    carries the rest, one case manager over the ICM limit. Four in five of a carried
+    participant's activities are their own case manager's. A few contacts are advocacy and
+    disengagement, which the vocabulary adds for TIP 27's functions."""
+    staff = _with_case_managers(rng, staff)
     n = len(ids)
     act = [k for k, v in CASE_MANAGERS.items() if v[1] == "act"]
     icm = [k for k, v in CASE_MANAGERS.items() if v[1] == "icm"]
