@@ -91,6 +91,13 @@ def _choice(rng: np.random.Generator, weights: Mapping[str, float], size: int) -
     return names[rng.choice(len(names), size=size, p=p / p.sum())]
 
 
+def _numbered(prefix: str, numbers: np.ndarray, width: int) -> np.ndarray:
+    """Zero-padded ids; an empty draw gives an empty array (NumPy's zfill has no width for none)."""
+    if numbers.size == 0:
+        return np.array([], dtype=f"<U{len(prefix) + width}")
+    return np.char.add(prefix, np.char.zfill(numbers.astype(str), width))
+
+
 def _days(start: dt.date, offsets: np.ndarray) -> pd.Series:
     return pd.Series(np.datetime64(start, "D") + offsets.astype("timedelta64[D]"))
 
@@ -99,7 +106,7 @@ def generate(shape: Shape = Shape()) -> dict[str, pd.DataFrame]:
     """Every input table of the contract, as DataFrames of text (as if read from CSV)."""
     rng = np.random.default_rng(shape.seed)
     n = shape.participants
-    ids = np.char.add("P", np.char.zfill(np.arange(1, n + 1).astype(str), 6))
+    ids = _numbered("P", np.arange(1, n + 1), 6)
     end = (np.datetime64(shape.start, "M") + np.timedelta64(shape.months, "M")).astype(
         "datetime64[D]"
     )
@@ -345,7 +352,7 @@ def _events(rng: np.random.Generator, ids: np.ndarray, shape: Shape, horizon: in
 def _assessments(
     rng: np.random.Generator, ids: np.ndarray, shape: Shape, horizon: int
 ) -> pd.DataFrame:
-    k = max(1, len(ids) // 5)
+    k = max(1, len(ids) // 5) if len(ids) else 0
     who = rng.choice(ids, k)
     return pd.DataFrame(
         {
@@ -376,13 +383,13 @@ def _activities(
     staff = rng.integers(0, len(ROLES), m)
     frame = pd.DataFrame(
         {
-            "activity_id": np.char.add("A", np.char.zfill(np.arange(1, m + 1).astype(str), 8)),
+            "activity_id": _numbered("A", np.arange(1, m + 1), 8),
             "participant_id": who,
             "date": _days(shape.start, rng.integers(0, horizon, m)).dt.strftime("%Y-%m-%d"),
             "minutes": minutes.astype(str),
             "activity": codes,
             "mode": _choice(rng, MODES, m),
-            "staff_id": np.char.add("S", np.char.zfill((staff + 1).astype(str), 2)),
+            "staff_id": _numbered("S", staff + 1, 2),
             "staff_role": np.array(ROLES)[staff],
             "amount": pd.Series(amount).map(lambda v: "" if np.isnan(v) else f"{v:.2f}"),
         }
