@@ -7,7 +7,9 @@ configuration in a fresh subprocess and prints wall time, activities/s and the p
 memory of the whole process tree while it evaluates (sampled every 50 ms, Dask workers
 included; the hashing of lines afterwards, for the comparison, is not measured). The one-pass
 run is skipped above ``--single-pass-limit`` activities (it holds the whole typed input).
-Every configuration's lines are compared with the first one's (a content hash).
+Every configuration's lines are compared with the first one's (a content hash). The
+configurations run in interleaved rounds (``--repeat``); medians and the ratios the targets
+name are printed from the same run.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
+import statistics
 import subprocess
 import sys
 import threading
@@ -23,7 +27,6 @@ from pathlib import Path
 
 CHUNK_PARTICIPANTS = 10_000
 EVALUATED = "evaluated"
-PER_PARTICIPANT = ("participants", "activities", "coverage", "events", "assessments")
 
 
 def _write_agency(activities: int, folder: Path) -> Path:
@@ -34,6 +37,7 @@ def _write_agency(activities: int, folder: Path) -> Path:
     import pyarrow.parquet as pq
     import yaml
 
+    from casefund.scaleout.parts import PER_PARTICIPANT
     from casefund.synthetic import Shape, demo_contracts, generate
 
     done = folder / "done.json"
@@ -52,7 +56,7 @@ def _write_agency(activities: int, folder: Path) -> Path:
             if name not in PER_PARTICIPANT and chunk > 0:
                 continue
             frame = frame.copy()
-            for column in ("participant_id", "activity_id"):
+            for column in ("participant_id", "activity_id"):  # unique across chunks
                 if column in frame and name in PER_PARTICIPANT:
                     frame[column] = prefix + frame[column].astype(str)
             table = pa.Table.from_pandas(frame.astype(str), preserve_index=False)
@@ -191,7 +195,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--activities", type=int, nargs="+", default=[1_000_000])
     parser.add_argument("--partitions", type=int, default=16)
-    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--workers", type=int, nargs="*", default=[1, 2])
     parser.add_argument("--single-pass-limit", type=int, default=2_000_000)
     parser.add_argument("--cache", type=Path, default=Path("/tmp/casefund-bench"))
     parser.add_argument(
@@ -205,6 +209,7 @@ def main() -> None:
         action="store_true",
         help="skip the partitions-in-one-process configuration",
     )
+    parser.add_argument("--repeat", type=int, default=2, help="interleaved rounds")
     parser.add_argument("--run", choices=["single", "partitions", "dask"])
     parser.add_argument("--folder", type=Path)
     args = parser.parse_args()
@@ -219,31 +224,54 @@ def main() -> None:
         return
     for size in args.activities:
         start = time.perf_counter()
-        folder = _write_agency(size, args.cache / f"agency-{size}")
+        folder = _write_agency(size, args.cache / f"agency-v2-{size}")
         n = json.loads((folder / "done.json").read_text())["activities"]
         print(
             f"\n{n:,} activities (input written/cached in {time.perf_counter() - start:.0f} s)"
-            f"; budgets {args.budgets}"
+            f"; budgets {args.budgets}; {args.repeat} interleaved rounds, medians"
         )
         configs = [("single", 1, 1)] if n <= args.single_pass_limit else []
         if not args.no_in_process:
             configs.append(("partitions", args.partitions, 1))
         configs += [("dask", args.partitions, w) for w in args.workers]
-        reference = None
-        for mode, parts, workers in configs:
-            r = _measure(folder, mode, parts, workers, args.budgets == "on")
-            reference = reference or r["digest"]
-            label = {
-                "single": "one pass",
-                "partitions": f"{parts} partitions, in process",
-                "dask": f"{parts} partitions, Dask {workers} worker(s)",
-            }[mode]
-            seconds = float(r["seconds"])  # type: ignore[arg-type]
-            print(
-                f"{label:<34}: {n / seconds:>10,.0f} activities/s  {seconds:7.1f} s  "
-                f"peak {float(r['peak_mb']):>7,.0f} MB  "  # type: ignore[arg-type]
-                f"passes {r['passes']}  same lines: {r['digest'] == reference}"
-            )
+        runs: dict[tuple[str, int, int], list[dict[str, object]]] = {c: [] for c in configs}
+        for _round in range(args.repeat):  # interleaved: a slow spell hits every config
+            for config in configs:
+                runs[config].append(_measure(folder, *config, args.budgets == "on"))
+        _report(n, runs)
+
+
+def _report(n: int, runs: dict[tuple[str, int, int], list[dict[str, object]]]) -> None:
+    """Each configuration's median wall time and peak memory, and the ratios the targets
+    name: partitions in one process over one pass, Dask 2 workers' speed-up over 1."""
+    reference = next(iter(runs.values()))[0]["digest"]
+    median: dict[tuple[str, int, int], float] = {}
+    for (mode, parts, workers), results in runs.items():
+        seconds = [float(r["seconds"]) for r in results]  # type: ignore[arg-type]
+        median[(mode, parts, workers)] = float(statistics.median(seconds))
+        label = {
+            "single": "one pass",
+            "partitions": f"{parts} partitions, in process",
+            "dask": f"{parts} partitions, Dask {workers} worker(s)",
+        }[mode]
+        peak = max(float(r["peak_mb"]) for r in results)  # type: ignore[arg-type]
+        same = all(r["digest"] == reference for r in results)
+        each = ", ".join(f"{x:.1f}" for x in seconds)
+        print(
+            f"{label:<34}: {n / median[(mode, parts, workers)]:>10,.0f} activities/s  "
+            f"{median[(mode, parts, workers)]:7.1f} s (runs {each})"
+            f"  peak {peak:>7,.0f} MB  passes {results[0]['passes']}  same lines: {same}"
+        )
+    single = next((v for (m, _p, _w), v in median.items() if m == "single"), None)
+    local = next((v for (m, _p, _w), v in median.items() if m == "partitions"), None)
+    dask = {w: v for (m, _p, w), v in median.items() if m == "dask"}
+    if single and local:
+        print(f"ratio, partitions in process / one pass : {local / single:.2f}x (target <= 1.3x)")
+    if 1 in dask and 2 in dask:
+        print(
+            f"ratio, Dask 1 worker / 2 workers         : {dask[1] / dask[2]:.2f}x (target >= 1.6x)"
+        )
+    print(f"load average at the end: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":

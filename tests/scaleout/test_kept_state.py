@@ -72,7 +72,7 @@ def test_kept_tables_and_decisions_read_back_exactly(validated, tmp_path: Path) 
     assert any(len(v) == 0 for v in tables.values())  # empty tables keep their categories too
     seal = secrets.token_bytes(32)
     keep(tmp_path / "kept", seal, tables, adjudication.decisions)
-    back, decisions = load_kept(tmp_path / "kept", seal)
+    back, decisions, _paused = load_kept(tmp_path / "kept", seal)
     assert back.keys() == tables.keys()
     for name, frame in tables.items():
         _same_frame(frame.reset_index(drop=True), back[name])
@@ -88,7 +88,7 @@ def test_the_rebuilt_adjudication_is_the_original(validated, tmp_path: Path) -> 
     data, adjudication = validated
     seal = secrets.token_bytes(32)
     keep(tmp_path / "kept", seal, dict(data.tables), {})
-    tables, _ = load_kept(tmp_path / "kept", seal)
+    tables, _, _ = load_kept(tmp_path / "kept", seal)
     rebuilt = Adjudication.of(
         Dataset(tables, data.contracts, data.rejects, refused=dict(data.refused))
     )

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from casefund.allocate.checkpoint import Checkpoint
 from casefund.allocate.denials import (
     best_tier,
     choose_primary,
@@ -80,10 +81,12 @@ def bill(
     book: RuleBook,
     decider: Decider | None = None,
     budget_spent: dict[str, float] | None = None,
+    resume: Checkpoint | None = None,
 ) -> Billing:
     """The lines of the adjudicated activities under the contracts (in waterfall order),
-    then one line per refused activity row; and every contract's refusals."""
-    allocation = allocate(adjudication, contracts, book, decider, budget_spent)
+    then one line per refused activity row; and every contract's refusals. ``resume``: a
+    checkpoint of the same walk to take up (a partition's last pass)."""
+    allocation = allocate(adjudication, contracts, book, decider, budget_spent, resume=resume)
     lines = lines_of(adjudication, contracts, allocation, book)  # marks the primary denials
     denials = denials_of(adjudication, contracts, allocation)
     return Billing(append_lines(lines, refused_lines(adjudication.refused, book)), denials)

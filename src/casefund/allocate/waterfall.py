@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from casefund.allocate.checkpoint import Checkpoint, Share
 from casefund.allocate.denials import DenialLog, Denials
 from casefund.allocate.models import pay
 from casefund.allocate.offer import AllowedActivities, ContractShare, offered
@@ -40,14 +41,6 @@ class Allocation:
     # Recorded costs (pass-through dollars: a deposit, meals) each share carries: what the
     # contract paid of them, and on the unbillable remainder what nobody paid.
     pass_through: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    month_decisions: dict[str, Decisions] = field(default_factory=dict)
-
-
-# One contract's share: rows, contract position, minutes, units, amount, status, reason bits,
-# recorded cost carried.
-Share = tuple[
-    np.ndarray, int, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray
-]
 
 
 def contract_order(contracts: list[Contract]) -> list[Contract]:
@@ -73,13 +66,42 @@ class Waterfall:
         self.remaining_cost = np.nan_to_num(acts["amount"].to_numpy(dtype=float, na_value=np.nan))
         self.funded = np.zeros(self.rows, dtype=bool)
         self.shares: list[Share] = []
-        self.month_decisions: dict[str, Decisions] = {}
         # Which contract holds each participant-month, per program that allows only one,
         # and whether the contract being walked is one that holds its months.
         self.month_owner: dict[str, np.ndarray] = {}
         self.holds_months = False
         self.position = -1  # the contract being walked
         self.log = DenialLog(self.bits.ids, enabled=log_denials)
+
+    def checkpoint(self, start: int) -> Checkpoint:
+        """The state before walking contract position ``start`` (copies: the walk goes on)."""
+        log = self.log
+        return Checkpoint(
+            start,
+            self.remaining.copy(),
+            self.remaining_cost.copy(),
+            self.funded.copy(),
+            self.stop_bits.copy(),
+            list(self.shares),  # shares are never written once taken
+            {program: owner.copy() for program, owner in self.month_owner.items()},
+            list(zip(log.rows, log.contracts, log.reasons, log.minutes, log.unknown, strict=True))
+            if log.enabled
+            else [],
+        )
+
+    def resume(self, checkpoint: Checkpoint) -> None:
+        """Take up the walk where ``checkpoint`` paused it (its refusals logged again only
+        where this walk logs refusals)."""
+        if len(checkpoint.remaining) != self.rows:
+            raise ValueError("a checkpoint of another adjudication")
+        self.remaining = checkpoint.remaining.copy()
+        self.remaining_cost = checkpoint.remaining_cost.copy()
+        self.funded = checkpoint.funded.copy()
+        self.stop_bits = checkpoint.stop_bits.copy()
+        self.shares = list(checkpoint.shares)
+        self.month_owner = {p: owner.copy() for p, owner in checkpoint.month_owner.items()}
+        for rows, contract, reason, minutes, unknown in checkpoint.log:
+            self.log.add(rows, contract, reason, minutes, unknown)
 
     def open_rows(self) -> np.ndarray:
         """Rows with minutes left, or with no minutes and not yet funded."""
@@ -136,7 +158,6 @@ class Waterfall:
         months = self.adjudication.months
         of_month = months.of_activity
         per_activity, per_month = decisions
-        self.month_decisions[contract.id] = per_month
         denied = per_activity.any_denied(self.rows)
         for rule_id, mask in per_activity.denied:
             self.stop(rule_id, candidates & mask, unknown=per_activity.unknown.get(rule_id))
@@ -251,7 +272,6 @@ class Waterfall:
             status=np.concatenate([s[5] for s in shares]).astype(np.int64),
             reasons=self.bits.decode(np.concatenate([s[6] for s in shares])),
             denials=self.log.denials(),
-            month_decisions=self.month_decisions,
             pass_through=np.concatenate([s[7] for s in shares]).astype(float),
         )
 
@@ -263,6 +283,7 @@ def allocate(
     decider: Decider | None = None,
     budget_spent: dict[str, float] | None = None,
     log_denials: bool = True,
+    resume: Checkpoint | None = None,
 ) -> Allocation:
     """Walk the adjudicated activities through the contracts (in waterfall order).
 
@@ -270,11 +291,45 @@ def allocate(
     by default; the live session supplies durable-rules' decisions). ``budget_spent`` is
     what each contract already spent on activities outside this adjudication.
     ``log_denials=False`` records no refusals (the allocation's denials are then empty):
-    for a pass that only needs the payments.
+    for a pass that only needs the payments. ``resume`` starts from a checkpoint of the
+    same adjudication under the same contracts (:func:`allocate_paused`), walking only the
+    contracts from its position on.
     """
-    decider = decider or adjudication.decider(book)
     walk = Waterfall(adjudication, book, log_denials)
-    for position, contract in enumerate(contracts):
+    start = 0
+    if resume is not None:
+        walk.resume(resume)
+        start = resume.start
+    walk_contracts(walk, contracts, start, decider, budget_spent)
+    return walk.finish()
+
+
+def allocate_paused(
+    adjudication: Adjudication, contracts: list[Contract], book: RuleBook, pause: int
+) -> tuple[Allocation, Checkpoint]:
+    """The payments of every contract, and a checkpoint before contract position ``pause``:
+    refusals are logged up to it (what a later ``allocate(resume=...)`` that logs needs) and
+    not after (only the payments are wanted from this walk)."""
+    walk = Waterfall(adjudication, book, log_denials=True)
+    walk_contracts(walk, contracts, 0, None, None, stop=pause)
+    checkpoint = walk.checkpoint(pause)
+    walk.log.enabled = False
+    walk_contracts(walk, contracts, pause, None, None)
+    return walk.finish(), checkpoint
+
+
+def walk_contracts(
+    walk: Waterfall,
+    contracts: list[Contract],
+    start: int,
+    decider: Decider | None,
+    budget_spent: dict[str, float] | None,
+    stop: int | None = None,
+) -> None:
+    """Offer what is left to the contracts at positions ``start`` up to ``stop``."""
+    decider = decider or walk.adjudication.decider(walk.book)
+    for position in range(start, len(contracts) if stop is None else stop):
+        contract = contracts[position]
         open_rows = walk.open_rows()
         if not open_rows.any():
             break
@@ -282,7 +337,7 @@ def allocate(
         candidates = walk.candidates(contract, open_rows)
         if not candidates.any():
             continue
-        params = contract_parameters(book.parameters, contract)
+        params = contract_parameters(walk.book.parameters, contract)
         decisions = decider(position, contract, params)
         denied = walk.denied(position, contract, decisions, params, candidates)
         rows = np.flatnonzero(candidates & ~denied)
@@ -291,7 +346,6 @@ def allocate(
         offer = walk.offer(contract, rows)
         share = pay(offer, params, _with_budget_left(contract, budget_spent))
         walk.record(position, contract, rows, offer, share, decisions)
-    return walk.finish()
 
 
 def _with_budget_left(contract: Contract, budget_spent: dict[str, float] | None) -> Contract:

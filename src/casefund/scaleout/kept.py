@@ -6,8 +6,10 @@ decisions already made are plain boolean arrays, so that is all a partition keep
 in the file is code or an object graph (no pickle). One file holds, in order,
 
 - a 32-byte tag: HMAC-SHA256, under the partition's seal, of everything after it;
-- each validated table as an Arrow IPC stream, and the rule decisions as an ``.npz`` of
-  bit-packed boolean arrays (read with ``allow_pickle=False``);
+- each validated table as an Arrow IPC stream, the rule decisions as an ``.npz`` of
+  bit-packed boolean arrays and the waterfall paused before the first budgeted contract
+  (:class:`~casefund.allocate.checkpoint.Checkpoint`) as another ``.npz`` (both read with
+  ``allow_pickle=False``);
 - a JSON manifest (where each section lies, each column's exact pandas dtype, how the
   decisions are laid out) and its length in 8 bytes.
 
@@ -31,10 +33,11 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
 
+from casefund.allocate.checkpoint import Checkpoint
 from casefund.engine.decide import Decisions
 from casefund.io.own_files import create_new, open_own
 
-FORMAT = 1
+FORMAT = 2  # 2: the paused waterfall
 _TAG = hashlib.sha256().digest_size
 _LENGTH = 8  # bytes of the manifest's length, at the end of the file
 KeptDecisions = dict[str, tuple[Decisions, Decisions]]
@@ -49,9 +52,10 @@ def keep(
     seal: bytes,
     tables: dict[str, pd.DataFrame],
     decisions: KeptDecisions,
+    paused: Checkpoint | None = None,
 ) -> None:
-    """Write ``tables`` and ``decisions`` to ``path`` behind a tag under ``seal`` (a file or
-    link already there is removed, never written through)."""
+    """Write ``tables``, ``decisions`` and the ``paused`` waterfall to ``path`` behind a tag
+    under ``seal`` (a file or link already there is removed, never written through)."""
     mac = hmac.new(seal, digestmod=hashlib.sha256)
     manifest: dict[str, Any] = {"format": FORMAT, "tables": {}}
     path.unlink(missing_ok=True)
@@ -72,6 +76,9 @@ def keep(
             manifest["tables"][name] = {**section(_arrow_bytes(frame)), "columns": columns}
         layout, arrays = _decision_arrays(decisions)
         manifest["decisions"] = {**section(_npz_bytes(arrays)), "layout": layout}
+        if paused is not None:
+            layout, arrays = paused.to_arrays()
+            manifest["paused"] = {**section(_npz_bytes(arrays)), "layout": layout}
         text = json.dumps(manifest, separators=(",", ":")).encode()
         section(text)
         section(len(text).to_bytes(_LENGTH, "little"))
@@ -79,9 +86,12 @@ def keep(
         file.write(mac.digest())
 
 
-def load_kept(path: Path, seal: bytes) -> tuple[dict[str, pd.DataFrame], KeptDecisions]:
-    """The tables and decisions kept at ``path``, once its tag proves this run wrote exactly
-    these bytes under ``seal`` (what is checked is what is parsed: the file is read once)."""
+def load_kept(
+    path: Path, seal: bytes
+) -> tuple[dict[str, pd.DataFrame], KeptDecisions, Checkpoint | None]:
+    """The tables, decisions and paused waterfall kept at ``path``, once its tag proves this
+    run wrote exactly these bytes under ``seal`` (what is checked is what is parsed: the
+    file is read once)."""
     with open_own(path) as file:
         blob = memoryview(file.read())
     expected = hmac.new(seal, blob[_TAG:], digestmod=hashlib.sha256).digest()
@@ -101,7 +111,14 @@ def load_kept(path: Path, seal: bytes) -> tuple[dict[str, pd.DataFrame], KeptDec
     entry = manifest["decisions"]
     with np.load(io.BytesIO(_slice(blob, entry)), allow_pickle=False) as arrays:
         decisions = _decisions(entry["layout"], {name: arrays[name] for name in arrays.files})
-    return tables, decisions
+    paused = None
+    if "paused" in manifest:
+        entry = manifest["paused"]
+        with np.load(io.BytesIO(_slice(blob, entry)), allow_pickle=False) as arrays:
+            paused = Checkpoint.from_arrays(
+                entry["layout"], {name: arrays[name] for name in arrays.files}
+            )
+    return tables, decisions, paused
 
 
 def _slice(blob: memoryview, entry: dict[str, Any]) -> memoryview:

@@ -16,9 +16,10 @@ from typing import Literal, Protocol
 import numpy as np
 import pandas as pd
 
+from casefund.allocate.checkpoint import Checkpoint
 from casefund.allocate.lines import bill
 from casefund.allocate.status import LineStatus
-from casefund.allocate.waterfall import allocate, contract_order
+from casefund.allocate.waterfall import Allocation, allocate, allocate_paused, contract_order
 from casefund.engine.adjudication import Adjudication
 from casefund.errors import InputError
 from casefund.evaluation import monthly_eligibility
@@ -185,16 +186,7 @@ def run_part(part: Part, budgets: Budgets, stage: Stage = "evaluate") -> PartRes
 def _run_part(part: Part, budgets: Budgets, stage: Stage) -> PartResult:
     store = _adjudication_store(part)
     if stage != "evaluate":
-        if store is not None:
-            kept, contracts = _load_adjudication(store)
-        else:
-            data = part.load()
-            kept, contracts = Adjudication.of(data), data.contracts
-        order = contract_order(budgeted(contracts, budgets))
-        if stage == "payments":
-            return PartResult(budgeted_payments(kept, order, set(budgets)), pd.DataFrame())
-        billing = bill(kept, order, rule_book())
-        return PartResult(_compact(billing.lines), _denials(part, billing.denials))
+        return _later_stage(part, store, budgets, stage)
     data = with_budgets(part.load(), budgets)
     adjudication = Adjudication.of(data)
     eligibility = monthly_eligibility(adjudication)
@@ -202,9 +194,13 @@ def _run_part(part: Part, budgets: Budgets, stage: Stage) -> PartResult:
     denials: pd.DataFrame | Piece = pd.DataFrame()
     if budgets:
         # Some budget may bind: send the budgeted payments; the lines come once settled.
-        lines = budgeted_payments(adjudication, order, set(budgets))
+        # The contracts before the first budgeted one are walked here once, for good.
+        allocation, paused = allocate_paused(
+            adjudication, order, rule_book(), first_budgeted(order, budgets)
+        )
+        lines = budgeted_payments(allocation, adjudication, order, set(budgets))
         if store is not None:  # kept with the decisions it has memoized
-            _keep_adjudication(store, data, adjudication)
+            _keep_adjudication(store, data, adjudication, paused)
     else:
         billing = bill(adjudication, order, rule_book())
         lines, denials = _compact(billing.lines), _denials(part, billing.denials)
@@ -220,12 +216,36 @@ def _run_part(part: Part, budgets: Budgets, stage: Stage) -> PartResult:
     return PartResult(lines, denials, eligibility, data.rejects, small, hashes)
 
 
+def _later_stage(
+    part: Part, store: tuple[RawPart, Path, bytes] | None, budgets: Budgets, stage: Stage
+) -> PartResult:
+    """A ``payments`` or ``lines`` stage: from the kept adjudication, resuming the waterfall
+    where the first stage paused it (or, with nothing kept, from the partition's rows)."""
+    paused: Checkpoint | None = None
+    if store is not None:
+        kept, contracts, paused = _load_adjudication(store)
+    else:
+        data = part.load()
+        kept, contracts = Adjudication.of(data), data.contracts
+    order = contract_order(budgeted(contracts, budgets))
+    if stage == "payments":
+        allocation = allocate(kept, order, rule_book(), log_denials=False, resume=paused)
+        return PartResult(budgeted_payments(allocation, kept, order, set(budgets)), pd.DataFrame())
+    billing = bill(kept, order, rule_book(), resume=paused)
+    return PartResult(_compact(billing.lines), _denials(part, billing.denials))
+
+
+def first_budgeted(contracts: list[Contract], budgets: Budgets) -> int:
+    """The waterfall position of the first contract with a budget to settle: nothing before
+    it depends on any budget."""
+    return next((i for i, c in enumerate(contracts) if c.id in budgets), len(contracts))
+
+
 def budgeted_payments(
-    kept: Adjudication, contracts: list[Contract], budgeted_ids: set[str]
+    allocation: Allocation, kept: Adjudication, contracts: list[Contract], budgeted_ids: set[str]
 ) -> pd.DataFrame:
     """The billable shares of the budgeted contracts, as the lines would show them (amounts
     and units in cents and hundredths, in activity order), for settling a budget."""
-    allocation = allocate(kept, contracts, rule_book(), log_denials=False)
     positions = [i for i, c in enumerate(contracts) if c.id in budgeted_ids]
     wanted = np.isin(allocation.contract, positions) & (allocation.status == LineStatus.BILLABLE)
     at = np.flatnonzero(wanted)
@@ -270,23 +290,29 @@ def _adjudication_store(part: Part) -> tuple[RawPart, Path, bytes] | None:
 
 
 def _keep_adjudication(
-    store: tuple[RawPart, Path, bytes], data: Dataset, adjudication: Adjudication
+    store: tuple[RawPart, Path, bytes],
+    data: Dataset,
+    adjudication: Adjudication,
+    paused: Checkpoint,
 ) -> None:
     """What rebuilds ``adjudication`` in a later stage: the partition's validated tables, the
-    activity rows it refused, and the rule decisions made so far."""
+    activity rows it refused, the rule decisions made so far, and the waterfall paused
+    before the first budgeted contract."""
     _, path, seal = store
     tables = {name: data[name] for name in PER_PARTICIPANT}
     refused = data.refused.get("activities")
     if refused is not None:
         tables[_REFUSED] = refused
-    keep(path, seal, tables, adjudication.decisions)
+    keep(path, seal, tables, adjudication.decisions, paused)
 
 
-def _load_adjudication(store: tuple[RawPart, Path, bytes]) -> tuple[Adjudication, list[Contract]]:
+def _load_adjudication(
+    store: tuple[RawPart, Path, bytes],
+) -> tuple[Adjudication, list[Contract], Checkpoint | None]:
     """The adjudication a partition kept: rebuilt from its validated tables (no validation
-    again), with the decisions it had made."""
+    again), with the decisions it had made and the paused waterfall."""
     part, path, seal = store
-    tables, decisions = load_kept(path, seal)
+    tables, decisions, paused = load_kept(path, seal)
     refused = tables.pop(_REFUSED, None)
     data = Dataset(
         {**part.shared, **tables},
@@ -297,7 +323,7 @@ def _load_adjudication(store: tuple[RawPart, Path, bytes]) -> tuple[Adjudication
     )
     adjudication = Adjudication.of(data)
     adjudication.decisions.update(decisions)
-    return adjudication, part.contracts
+    return adjudication, part.contracts, paused
 
 
 def budgeted(contracts: list[Contract], budgets: Budgets) -> list[Contract]:
