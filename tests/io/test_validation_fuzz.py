@@ -108,3 +108,50 @@ def test_any_contract_is_valid_or_a_clear_error_naming_contract_and_key(
         casefund.evaluate({"participants": people}, {"contracts": [contract]})
     except InputError as exc:
         assert "contract '" in str(exc) and "key '" in str(exc)
+
+
+FLAG_CELLS = st.one_of(
+    st.none(),
+    st.sampled_from(
+        ["yes", " Yes ", "Y", "n", "NO", "true", "False", "1", "0", "1.0", "0.0", "", " ", "t"]
+    ),
+    st.sampled_from(["maybe", "\u00a0y", "yes\x1f", "2", "nan", "ja", "\ufeffyes"]),
+    st.text(max_size=4),
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    rows=st.integers(0, 200),  # six flags of 171 rows or more: the by-value parse
+    cells=st.data(),
+)
+def test_flags_parsed_together_give_each_column_its_own_answer(
+    rows: int, cells: st.DataObject
+) -> None:
+    """A table's yes/no columns are parsed laid end to end (one parse instead of two dozen);
+    every cell must come out as parsing its column alone gives it, problems included."""
+    import casefund.io.validate as validate
+
+    spec = TABLES["participants"]
+    flags = [c.name for c in spec.columns if c.kind == "bool"]
+    assert len(flags) >= 2
+    frame = pd.DataFrame(
+        {
+            "participant_id": [f"p{i}" for i in range(rows)],
+            **{
+                name: cells.draw(st.lists(FLAG_CELLS, min_size=rows, max_size=rows))
+                for name in flags[:6]
+            },
+        },
+        dtype=object,
+    )
+    together = validate.validate_table(frame, spec, "participants.csv")
+    alone_parse = validate._parse_flags_together
+    try:
+        validate._parse_flags_together = lambda frame, spec: {}  # type: ignore[assignment]
+        alone = validate.validate_table(frame, spec, "participants.csv")
+    finally:
+        validate._parse_flags_together = alone_parse
+    pd.testing.assert_frame_equal(together.frame, alone.frame)
+    pd.testing.assert_frame_equal(together.rejects, alone.rejects)
+    pd.testing.assert_frame_equal(together.refused, alone.refused)
