@@ -3,7 +3,8 @@ durable-rules posting and against re-running evaluate() for each new activity.
 
 For each backend the interpreter has (``native`` always; ``durable`` where the extra is
 installed) it prints posts per second one activity at a time, in daily batches and as one
-backlog, p50/p99 latency per post, and how long a restart from stored activities takes. It
+backlog, p50/p99 latency per post, how long a restart from stored activities takes, and
+what a long session pays in full garbage collections (``--long-posts``). It
 also prints the rate of asserting and retracting the same rule facts on the same
 durable-rules rulesets without casefund around them (where durable-rules is installed), and
 what answering each post by re-evaluating the whole dataset with ``evaluate()`` costs. All
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import importlib.util
 import pstats
 import time
@@ -120,6 +122,37 @@ def _print_stages(tables: dict[str, Any], activities: pd.DataFrame) -> None:
         print(f"  {label:<42}: {by_name.get(name, 0.0) / total:6.1%}")
 
 
+def _long_session(posts: int, backend: str) -> tuple[float, float, float, list[float]]:
+    """p50, p99 and the longest post over ``posts`` posts into a session of 3,000
+    participants, and how long each full garbage collection took: what a session that runs
+    for weeks pays for what it keeps (measured with ``gc.callbacks``; nothing is tuned)."""
+    state = generate(Shape(participants=3000, months=1, seed=7, malformed_share=0.0))
+    first = state["activities"].sort_values(["date", "participant_id", "activity_id"])
+    session = Session(
+        {k: v for k, v in state.items() if k != "activities"}, demo_contracts(), backend=backend
+    )
+    pauses: list[float] = []
+    began = [0.0]
+
+    def watch(phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            began[0] = time.perf_counter()
+        elif info["generation"] == 2:
+            pauses.append((time.perf_counter() - began[0]) * 1000)
+
+    gc.callbacks.append(watch)
+    waits = []
+    try:
+        for record in first.head(posts).to_dict("records"):
+            start = time.perf_counter()
+            session.post(record)
+            waits.append((time.perf_counter() - start) * 1000)
+    finally:
+        gc.callbacks.remove(watch)
+    p50, p99 = (float(np.percentile(waits, q)) for q in (50, 99))
+    return p50, p99, max(waits), pauses
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--participants", type=int, default=20)
@@ -135,6 +168,13 @@ def main() -> None:
     )
     parser.add_argument("--loaded-posts", type=int, default=300)
     parser.add_argument(
+        "--long-posts",
+        type=int,
+        default=2000,
+        help="posts into a 3,000-participant session, for the full collections a long "
+        "session pays (0: skip)",
+    )
+    parser.add_argument(
         "--stages",
         action="store_true",
         help="also print where a native post's time goes (cProfile: shares, not timings)",
@@ -145,6 +185,10 @@ def main() -> None:
     )
     activities = tables["activities"].sort_values(["date", "participant_id", "activity_id"])
     backends = ["native", *(["durable"] if importlib.util.find_spec("durable") else [])]
+    # First, while the process holds nothing else: a full collection walks every object.
+    long_session = (
+        {b: _long_session(args.long_posts, b) for b in backends} if args.long_posts else {}
+    )
     results = {backend: _measure(tables, activities, backend) for backend in backends}
 
     raw_rate = None
@@ -220,6 +264,13 @@ def main() -> None:
         print(
             f"{backend:<8}{'loaded, p50 / p99':<19}: {p50:.1f} ms / {p99:.1f} ms for "
             f"{args.loaded_posts} posts into a session of {args.loaded:,} participants"
+        )
+    for backend, (p50, p99, worst, pauses) in long_session.items():
+        print(
+            f"{backend:<8}{'long session':<19}: {p50:.1f} ms / {p99:.1f} ms / max {worst:.0f} ms "
+            f"over {args.long_posts:,} posts; full collections {len(pauses)}, longest "
+            f"{max(pauses, default=0.0):.0f} ms, first {pauses[0] if pauses else 0.0:.0f} ms, "
+            f"last {pauses[-1] if pauses else 0.0:.0f} ms"
         )
     if args.stages:
         _print_stages(tables, activities)

@@ -39,6 +39,7 @@ from casefund.facts.activities import MonthContext
 from casefund.facts.calendar import to_days
 from casefund.facts.prepared import PreparedData
 from casefund.facts.scope import FactScope
+from casefund.io.frozen import Frozen
 from casefund.io.load import Dataset, as_dataset
 from casefund.io.record import plain_record
 from casefund.io.sources import TableSource
@@ -119,6 +120,7 @@ class Decision:
 
 _NO_LINES = no_lines()
 _NO_ROWS = np.zeros(0, dtype=np.int64)
+_NO_FROZEN = Frozen(_NO_LINES)
 
 
 def _python_values(result: Any, rows: np.ndarray) -> list[Any]:
@@ -177,13 +179,17 @@ class Session:
         else:
             self._compiled = contract_rules(self.book, self.contracts)
         self._posted: set[str] = set()  # activity ids posted and not retracted
-        self._activities: dict[str, pd.DataFrame] = {}  # participant → typed rows
+        # participant → typed rows, and activity id → participant. Frames a session keeps
+        # are frozen (NumPy arrays, which the garbage collector never walks): kept as
+        # pandas objects, every full collection walked all of them (see casefund.io.frozen).
+        self._activities: dict[str, Frozen] = {}
+        self._owner: dict[str, str] = {}
         # What each rule decided on each activity and participant-month, kept between posts.
         self._outcome_of_activity: dict[str, Outcome] = {}
         self._outcome_of_month: dict[tuple[int, int], Outcome] = {}
-        # participant → the lines frame of the allocation that last touched them, and
-        # their rows in it (frames are shared by the participants allocated together)
-        self._lines: dict[str, tuple[pd.DataFrame, np.ndarray]] = {}
+        # participant → the lines of the allocation that last touched them, and their rows
+        # in it (frozen; shared by the participants allocated together)
+        self._lines: dict[str, tuple[Frozen, np.ndarray]] = {}
         # What each contract has billed, in cents (exact under any order of posts): per
         # participant, and in all, so a post reads the others' spending in O(contracts).
         self._spent: dict[str, dict[str, int]] = {}
@@ -320,19 +326,24 @@ class Session:
         typed_id = dict(zip(rows.tolist(), activity_ids.tolist(), strict=True))
         accepted = typed.loc[ok].drop(columns=[ROW], errors="ignore")
         decide_from: dict[str, int | None] = {}
+        current: dict[str, pd.DataFrame] = {}  # the participants' activities, as kept
         if len(accepted):
             days = to_days(accepted["date"])
             for pid, group in _rows_by_value(accepted["participant_id"]).items():
                 mine = accepted.iloc[group]
                 before = self._activities.get(str(pid))
-                self._activities[str(pid)] = (
+                current[str(pid)] = (
                     mine.reset_index(drop=True)
                     if before is None
-                    else pd.concat([before, mine], ignore_index=True)
+                    else pd.concat([before.thaw(), mine], ignore_index=True)
                 )
+                self._activities[str(pid)] = Frozen(current[str(pid)])
                 decide_from[str(pid)] = int(days[group].min())
-            self._posted.update(str(a) for a in accepted["activity_id"].astype(object))
-        lines = self._reallocate(decide_from) if decide_from else _NO_LINES
+            posted = accepted["activity_id"].astype(object).astype(str).tolist()
+            owners = accepted["participant_id"].astype(object).astype(str).tolist()
+            self._posted.update(posted)
+            self._owner.update(zip(posted, owners, strict=True))
+        lines = self._reallocate(decide_from, current) if decide_from else _NO_LINES
         where = _rows_by_value(lines["activity_id"]) if len(lines) else {}
         status = lines["status"].astype(object).to_numpy() if len(lines) else None
         out = []
@@ -350,28 +361,30 @@ class Session:
     def retract(self, activity_id: str) -> None:
         """Withdraw a posted activity (to correct it, retract and post again)."""
         with self._lock:
-            for pid, frame in self._activities.items():
-                mine = (frame["activity_id"].astype(str) == activity_id).to_numpy()
-                if mine.any():
-                    self._activities[pid] = frame.loc[~mine].reset_index(drop=True)
-                    self._outcome_of_activity.pop(activity_id, None)
-                    self._posted.discard(activity_id)
-                    # Later activities counted this one (earlier services, running totals).
-                    self._reallocate({pid: int(to_days(frame.loc[mine, "date"]).min())})
-                    return
-            raise KeyError(f"activity '{activity_id}' was never posted")
+            pid = self._owner.get(activity_id)
+            if pid is None or activity_id not in self._posted:
+                raise KeyError(f"activity '{activity_id}' was never posted")
+            frame = self._activities[pid].thaw()
+            mine = (frame["activity_id"].astype(str) == activity_id).to_numpy()
+            kept = frame.loc[~mine].reset_index(drop=True)
+            self._activities[pid] = Frozen(kept)
+            self._outcome_of_activity.pop(activity_id, None)
+            self._posted.discard(activity_id)
+            del self._owner[activity_id]
+            # Later activities counted this one (earlier services, running totals).
+            self._reallocate({pid: int(to_days(frame.loc[mine, "date"]).min())}, {pid: kept})
 
     def lines(self) -> pd.DataFrame:
         """Every posted activity's current lines, in the batch engine's order, typed as
         ``evaluate().lines`` is."""
-        rows_of: dict[int, tuple[pd.DataFrame, list[np.ndarray]]] = {}
-        for frame, rows in self._lines.values():
+        rows_of: dict[int, tuple[Frozen, list[np.ndarray]]] = {}
+        for frozen, rows in self._lines.values():
             if len(rows):
-                rows_of.setdefault(id(frame), (frame, []))[1].append(rows)
+                rows_of.setdefault(id(frozen), (frozen, []))[1].append(rows)
         if not rows_of:
             return typed("lines", no_lines())
         out = pd.concat(
-            [frame.iloc[np.concatenate(parts)] for frame, parts in rows_of.values()],
+            [frozen.thaw().iloc[np.concatenate(parts)] for frozen, parts in rows_of.values()],
             ignore_index=True,
         )
         order = np.lexsort(
@@ -384,11 +397,18 @@ class Session:
         return typed("lines", out.iloc[order].reset_index(drop=True))
 
     # --- allocation ---------------------------------------------------------------------
-    def _reallocate(self, decide_from: dict[str, int | None]) -> pd.DataFrame:
-        """Re-allocate these participants' activities with the contracts' budgets as the
+    def _reallocate(
+        self, decide_from: dict[str, int | None], current: dict[str, pd.DataFrame]
+    ) -> pd.DataFrame:
+        """Re-allocate these participants' activities (``current``: as just kept, where the
+        caller has them, so they are not thawed again) with the contracts' budgets as the
         other participants left them; returns their lines."""
         pids = list(decide_from)
-        frames = [self._activities[p] for p in pids if len(self._activities.get(p, ()))]
+        frames = [
+            current[p] if p in current else self._activities[p].thaw()
+            for p in pids
+            if len(self._activities.get(p, ()))
+        ]
         if not frames:
             activities = self.dataset.activities.iloc[0:0]
         else:  # one participant (a post) needs no copy: the adjudication reorders anyway
@@ -401,7 +421,7 @@ class Session:
         adjudication = Adjudication.of(view, self.prepared)
         acts = adjudication.acts
         for pid in pids:
-            self._lines[pid] = (_NO_LINES, _NO_ROWS)
+            self._lines[pid] = (_NO_FROZEN, _NO_ROWS)
             for contract_id, cents in self._spent.pop(pid, {}).items():
                 self._spent_total[contract_id] -= cents
         if acts.empty:
@@ -469,8 +489,9 @@ class Session:
 
     def _keep(self, lines: pd.DataFrame) -> None:
         """Each participant's new lines, and what each contract spent on them."""
+        frozen = Frozen(lines)
         for owner_id, rows in _rows_by_value(lines["participant_id"]).items():
-            self._lines[owner_id] = (lines, rows)
+            self._lines[owner_id] = (frozen, rows)
         billed = np.flatnonzero((lines["status"] == "billable").to_numpy(dtype=bool))
         if not len(billed):
             return

@@ -35,6 +35,7 @@ import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
 
 from casefund.allocate.checkpoint import Checkpoint
 from casefund.engine.decide import Decisions
+from casefund.io.arrow_frames import Columns, FrameSpecError, describe, frame_of, table_of
 from casefund.io.own_files import create_new, open_own
 
 FORMAT = 2  # 2: the paused waterfall
@@ -72,7 +73,7 @@ def keep(
             return where
 
         for name, frame in tables.items():
-            columns = {str(c): _describe(frame[c]) for c in frame.columns}
+            columns = describe(frame)
             manifest["tables"][name] = {**section(_arrow_bytes(frame)), "columns": columns}
         layout, arrays = _decision_arrays(decisions)
         manifest["decisions"] = {**section(_npz_bytes(arrays)), "layout": layout}
@@ -130,90 +131,20 @@ def _slice(blob: memoryview, entry: dict[str, Any]) -> memoryview:
 
 
 def _arrow_bytes(frame: pd.DataFrame) -> memoryview:
-    table = pa.Table.from_pandas(frame.reset_index(drop=True), preserve_index=False)
+    table = table_of(frame)
     sink = pa.BufferOutputStream()
     with pa.ipc.new_stream(sink, table.schema) as writer:
         writer.write_table(table)
     return memoryview(sink.getvalue())
 
 
-def _describe(series: pd.Series) -> dict[str, Any]:
-    """A column's exact dtype as JSON (the few kinds validated tables hold)."""
-    dtype = series.dtype
-    if isinstance(dtype, pd.CategoricalDtype):
-        categories = dtype.categories
-        return {
-            "kind": "category",
-            "ordered": bool(dtype.ordered),
-            "categories": _describe_index(categories),
-            "values": [_plain(v) for v in categories.tolist()],
-        }
-    return _describe_index(pd.Index([], dtype=dtype))
-
-
-def _describe_index(index: pd.Index) -> dict[str, Any]:
-    dtype = index.dtype
-    if isinstance(dtype, pd.StringDtype):
-        return {"kind": "string", "storage": dtype.storage, "na": _na_name(dtype.na_value)}
-    if isinstance(dtype, pd.CategoricalDtype):
-        raise TypeError("categories of categories cannot be kept")
-    name = str(dtype)
-    if name == "object" and len(index) and not all(isinstance(v, str) for v in index):
-        raise TypeError(f"an object column of non-text values cannot be kept ({name})")
-    return {"kind": "plain", "dtype": name}
-
-
-def _na_name(value: object) -> str:
-    return "NA" if value is pd.NA else "nan"
-
-
-def _plain(value: object) -> object:
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    if isinstance(value, np.generic):
-        return value.item()
-    raise TypeError(f"a category of type {type(value).__name__} cannot be kept")
-
-
-def _dtype(spec: dict[str, Any]) -> Any:
-    if spec["kind"] == "string":
-        return pd.StringDtype(spec["storage"], na_value=pd.NA if spec["na"] == "NA" else np.nan)
-    if spec["kind"] == "plain":
-        return pd.api.types.pandas_dtype(spec["dtype"])
-    raise KeptStateError(f"unknown kind of column {spec['kind']!r}")
-
-
-def _frame(data: memoryview, columns: dict[str, dict[str, Any]]) -> pd.DataFrame:
-    """The kept table, each column converted straight to its recorded dtype (text and
-    categories from Arrow's buffers; other columns through Arrow's pandas conversion)."""
+def _frame(data: memoryview, columns: Columns) -> pd.DataFrame:
+    """The kept table, each column converted straight to its recorded dtype."""
     table = pa.ipc.open_stream(pa.py_buffer(data)).read_all()
-    plain = [name for name, spec in columns.items() if spec["kind"] == "plain"]
-    converted = table.select(plain).to_pandas() if plain else pd.DataFrame(index=range(len(table)))
-    out: dict[str, Any] = {}
-    for name, spec in columns.items():
-        if spec["kind"] == "plain":
-            dtype = _dtype(spec)
-            column = converted[name]
-            out[name] = column if column.dtype == dtype else column.astype(dtype)
-        elif spec["kind"] == "string":
-            values = table.column(name).to_numpy(zero_copy_only=False)
-            out[name] = pd.array(values, dtype=_dtype(spec))
-        elif spec["kind"] == "category":
-            out[name] = _categorical(table.column(name), spec)
-        else:
-            raise KeptStateError(f"unknown kind of column {spec['kind']!r}")
-    return pd.DataFrame(out, index=pd.RangeIndex(len(table)))
-
-
-def _categorical(column: Any, spec: dict[str, Any]) -> pd.Categorical:
-    categories = pd.Index(spec["values"], dtype=_dtype(spec["categories"]))
-    dtype = pd.CategoricalDtype(categories, ordered=spec["ordered"])
-    array = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
-    if pa.types.is_dictionary(array.type) and array.dictionary.to_pylist() == spec["values"]:
-        # Arrow kept the categories as its dictionary, in order: the codes carry over.
-        codes = array.indices.fill_null(-1).to_numpy(zero_copy_only=False)
-        return pd.Categorical.from_codes(codes.astype(np.int64), dtype=dtype)
-    return pd.Categorical(np.asarray(array.to_pylist(), dtype=object), dtype=dtype)
+    try:
+        return frame_of(table, columns)
+    except FrameSpecError as exc:
+        raise KeptStateError(str(exc)) from None
 
 
 # --- decisions ----------------------------------------------------------------------------
