@@ -1,4 +1,6 @@
-"""DataFrames held as Arrow tables, given back dtype for dtype (a partition's kept file).
+"""DataFrames held as Arrow tables, given back dtype for dtype (a partition's kept file),
+and the exact column descriptions that make that possible (also what a live session's
+frozen frames, :mod:`casefund.io.frozen`, are thawed by).
 
 Arrow keeps the values; a JSON description gives back what Arrow does not carry exactly
 (Python- or Arrow-backed strings, a categorical's categories even when no row uses them),
@@ -98,9 +100,15 @@ def column_dtype(spec: dict[str, Any]) -> Any:
     raise FrameSpecError(f"unknown kind of column {spec['kind']!r}")
 
 
-def _categorical(column: Any, spec: dict[str, Any]) -> pd.Categorical:
+def category_dtype(spec: dict[str, Any]) -> pd.CategoricalDtype:
+    """A categorical column's dtype from its description: its categories, in order, with
+    their own dtype, even those no row uses."""
     categories = pd.Index(spec["values"], dtype=column_dtype(spec["categories"]))
-    dtype = pd.CategoricalDtype(categories, ordered=spec["ordered"])
+    return pd.CategoricalDtype(categories, ordered=spec["ordered"])
+
+
+def _categorical(column: Any, spec: dict[str, Any]) -> pd.Categorical:
+    dtype = category_dtype(spec)
     array = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
     if pa.types.is_dictionary(array.type) and array.dictionary.to_pylist() == spec["values"]:
         # Arrow kept the categories as its dictionary, in order: the codes carry over.

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from pandas.core.arrays.masked import BaseMaskedArray
 
-from casefund.io.arrow_frames import column_dtype, describe_column
+from casefund.io.arrow_frames import category_dtype, column_dtype, describe_column
 
 # A column's values: NumPy arrays only (data and mask for nullable numbers and flags).
 Leaf = tuple[np.ndarray, ...]
@@ -77,9 +77,7 @@ def _leaf(column: pd.Series, spec: dict[str, Any]) -> tuple[Leaf, str]:
 def _column(leaf: Leaf, spec: dict[str, Any]) -> Any:
     store = spec["store"]
     if store == "codes":
-        categories = pd.Index(spec["values"], dtype=column_dtype(spec["categories"]))
-        dtype = pd.CategoricalDtype(categories, ordered=spec["ordered"])
-        return pd.Categorical.from_codes(leaf[0], dtype=dtype)
+        return pd.Categorical.from_codes(leaf[0], dtype=category_dtype(spec))
     if store == "text":
         return pd.array(leaf[0], dtype=column_dtype(spec))
     dtype = column_dtype(spec)
