@@ -193,7 +193,7 @@ def ever_had(
     group = denials.reason[at] * width + denials.contract[at]
     order = np.argsort(group, kind="stable")
     at, group = at[order], group[order]
-    participant = adjudication.acts["_code"].to_numpy(np.int64)[denials.rows[at]]
+    participant = adjudication.array("_code")[denials.rows[at]]
     data = adjudication.activity_scope.data
     bounds = np.flatnonzero(np.r_[True, group[1:] != group[:-1], True])
     for first, last in pairwise(bounds.tolist()):

@@ -32,7 +32,7 @@ from casefund.engine.coding import code_activities
 from casefund.payers.fmap import FMAP_TERMS, health_home_fmap
 from casefund.payers.terms import contract_parameters
 from casefund.records.contracts import Contract
-from casefund.records.frames import categorical, categorical_of, looked_up
+from casefund.records.frames import categorical, categorical_of
 from casefund.records.payment_models import PAYMENT_MODELS
 from casefund.rules.book import RuleBook
 
@@ -89,6 +89,8 @@ def bill(
     allocation = allocate(adjudication, contracts, book, decider, budget_spent, resume=resume)
     lines = lines_of(adjudication, contracts, allocation, book)  # marks the primary denials
     denials = denials_of(adjudication, contracts, allocation)
+    if adjudication.refused is None or adjudication.refused.empty:
+        return Billing(lines, denials)  # a live post: nothing refused, no empty frame built
     return Billing(append_lines(lines, refused_lines(adjudication.refused, book)), denials)
 
 
@@ -97,15 +99,12 @@ def no_lines() -> pd.DataFrame:
     return pd.DataFrame(columns=[*LINE_COLUMNS, *MEMORY_COLUMNS])
 
 
-def _take(column: pd.Series, rows: np.ndarray) -> pd.Categorical:
-    """A column's values at ``rows`` as a categorical (sorted categories): cheap for
-    repeated codes. Text is factorized rather than cast to a categorical, which costs more
-    than the lines themselves on the few rows of a live post."""
-    if isinstance(column.dtype, pd.CategoricalDtype):
-        codes, categories = column.cat.codes.to_numpy(), column.cat.categories
-    else:
-        codes, categories = pd.factorize(column, sort=True)
-    return pd.Categorical.from_codes(np.asarray(codes)[rows], categories=categories)
+def _take(adjudication: Adjudication, name: str, rows: np.ndarray) -> pd.Categorical:
+    """An activity column's values at ``rows`` as a categorical (sorted categories): cheap
+    for repeated codes, and factorized once per adjudication rather than cast to a
+    categorical, which costs more than the lines themselves on the few rows of a live post."""
+    codes, categories = adjudication.coded(name)
+    return pd.Categorical.from_codes(codes[rows], categories=categories)
 
 
 def _procedure_codes(
@@ -113,7 +112,6 @@ def _procedure_codes(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each billable line's procedure code and modifiers: the activity's recorded code where
     it has one, else the code the contract's program's coding rules give."""
-    acts = adjudication.acts
     rows = allocation.activity_row
     codes = np.full(len(rows), "", dtype=object)
     modifiers = np.full(len(rows), "", dtype=object)
@@ -132,8 +130,8 @@ def _procedure_codes(
             days[at],
             contract.coverage_payer,
         )
-        recorded_code = acts["procedure_code"].iloc[at].astype(object).fillna("").to_numpy()
-        recorded_mods = acts["modifiers"].iloc[at].astype(object).fillna("").to_numpy()
+        recorded_code = adjudication.array("procedure_code")[at]
+        recorded_mods = adjudication.array("modifiers")[at]
         use_recorded = recorded_code != ""
         codes[selected] = np.where(use_recorded, recorded_code, code)
         modifiers[selected] = np.where(use_recorded, recorded_mods, mods)
@@ -151,8 +149,8 @@ def _billed_units(
     """Each line's units, those of cost-reimbursed lines restated in their procedure code's
     unit of service (see :mod:`casefund.allocate.service_units`)."""
     units = np.asarray(allocation.units, dtype=float)
-    acts, rows = adjudication.acts, allocation.activity_row
-    recorded = ~np.isnan(acts["quantity"].to_numpy(dtype=float, na_value=np.nan)[rows])
+    rows = allocation.activity_row
+    recorded = ~np.isnan(adjudication.array("quantity")[rows])
     unit = np.full(len(rows), "", dtype=object)
     restated = np.zeros(len(rows), dtype=bool)
     for position, contract in enumerate(contracts):
@@ -174,9 +172,9 @@ def _billed_units(
     if not restated.any():
         return units
     keys = {
-        "participant": acts["_code"].to_numpy(np.int64)[rows],
+        "participant": adjudication.array("_code")[rows],
         "day": adjudication.days[rows],
-        "month": acts["_month_index"].to_numpy(np.int64)[rows],
+        "month": adjudication.array("_month_index")[rows],
         "code": (codes.astype(str) + ":" + modifiers.astype(str)).astype(object),
         "contract": allocation.contract,
     }
@@ -226,8 +224,8 @@ def lines_of(
     lines = pd.DataFrame(
         {
             "activity_id": acts["_activity_id"].array.take(rows),
-            "participant_id": _take(acts["participant_id"], rows),
-            "month": _take(acts["_month"], rows),
+            "participant_id": _take(adjudication, "participant_id", rows),
+            "month": _take(adjudication, "_month", rows),
             "contract_id": pd.Categorical.from_codes(pick, categories=ids),
             "payer": per_contract([c.payer for c in contracts]),
             "program": per_contract([c.program for c in contracts]),
@@ -238,11 +236,11 @@ def lines_of(
             "procedure_code": categorical(codes),
             "modifiers": categorical(modifiers),
             **_primary_columns(adjudication, contracts, allocation, book),
-            "service_date": _take(acts["_date_text"], rows),
-            "activity": _take(acts["activity"], rows),
+            "service_date": _take(adjudication, "_date_text", rows),
+            "activity": _take(adjudication, "activity", rows),
             "payment": per_contract([c.payment for c in contracts]),
             "federal_share": _federal_share(contracts, allocation, book, adjudication.days[rows]),
-            "staff_id": _take(_staff_ids(acts), rows),
+            "staff_id": _staff_ids(adjudication, rows),
             "hourly_cost": adjudication.hourly_cost[rows],
             "pass_through": np.round(allocation.pass_through, 2),
         }
@@ -306,11 +304,12 @@ def _replace_rows(base: pd.Categorical, at: np.ndarray, new: pd.Categorical) -> 
 def _recorded(adjudication: Adjudication, contracts: list[Contract]) -> np.ndarray:
     """Per activity row, the position of the contract the worker recorded (−1: none, or one
     not in this run)."""
-    acts = adjudication.acts
-    if "contract_id" not in acts:
-        return np.full(len(acts), -1, dtype=np.int64)
+    if "contract_id" not in adjudication.acts:
+        return np.full(len(adjudication.acts), -1, dtype=np.int64)
     position = {c.id: i for i, c in enumerate(contracts)}
-    return looked_up(acts["contract_id"], position, -1).astype(np.int64)
+    codes, categories = adjudication.coded("contract_id")
+    table = np.array([*(position.get(c, -1) for c in categories), -1], dtype=np.int64)
+    return table[np.where(codes < 0, len(categories), codes)]
 
 
 def denials_of(
@@ -327,8 +326,8 @@ def denials_of(
     return pd.DataFrame(
         {
             "activity_id": acts["_activity_id"].array.take(rows),
-            "participant_id": _take(acts["participant_id"], rows),
-            "service_date": _take(acts["_date_text"], rows),
+            "participant_id": _take(adjudication, "participant_id", rows),
+            "service_date": _take(adjudication, "_date_text", rows),
             "contract_id": categorical_of(contract_ids, denials.contract),
             "rule_id": categorical_of(np.asarray(denials.ids, dtype=object), denials.reason),
             "minutes": denials.minutes,
@@ -338,10 +337,14 @@ def denials_of(
     )
 
 
-def _staff_ids(acts: pd.DataFrame) -> pd.Series:
-    if "staff_id" not in acts:
-        return pd.Series("", index=acts.index, dtype=object)
-    return acts["staff_id"].astype(object).fillna("")
+def _staff_ids(adjudication: Adjudication, rows: np.ndarray) -> pd.Categorical:
+    """Who delivered each line's activity ('' where the activities do not say)."""
+    if "staff_id" not in adjudication.acts:
+        return categorical(np.full(len(rows), "", dtype=object))
+    codes, categories = adjudication.coded("staff_id")
+    if (codes < 0).any():
+        return categorical(adjudication.array("staff_id")[rows])
+    return pd.Categorical.from_codes(codes[rows], categories=categories)
 
 
 def append_lines(lines: pd.DataFrame, extra: pd.DataFrame) -> pd.DataFrame:

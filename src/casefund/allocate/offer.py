@@ -61,7 +61,7 @@ def offered(
 ) -> AllowedActivities:
     """The adjudicated activities at ``rows`` as offered to ``contract``, with ``minutes``
     and recorded cost ``amount`` left of each."""
-    acts = adjudication.acts
+    column = adjudication.array
     scope = adjudication.activity_scope
     episodes = {}
     for cap_id, limit in contract.caps.episode_limits().items():
@@ -71,15 +71,15 @@ def offered(
     return AllowedActivities(
         minutes=minutes,
         amount=amount,
-        quantity=acts["quantity"].to_numpy(dtype=float, na_value=np.nan)[rows],
-        participant=acts["_code"].to_numpy(np.int64)[rows],
-        day=adjudication.days[rows],
-        month=acts["_month_index"].to_numpy(np.int64)[rows],
-        year=acts["_year"].to_numpy(np.int64)[rows],
+        quantity=column("quantity")[rows],
+        participant=column("_code")[rows],
+        day=column("_day")[rows],
+        month=column("_month_index")[rows],
+        year=column("_year")[rows],
         rank=rows.astype(np.int64),
-        activity=acts["activity"].to_numpy(dtype=object, na_value="")[rows],
+        activity=column("activity")[rows],
         hourly_cost=adjudication.hourly_cost[rows],
-        mode=acts["mode"].astype(object).fillna("").to_numpy(dtype=object)[rows],
+        mode=column("mode")[rows],
         episode=episodes,
     )
 

@@ -37,7 +37,6 @@ def estimate_unbilled(
     billed rows and where no contract refused)."""
     out = np.zeros(len(allocation.contract))
     unbillable = allocation.contract == -1
-    acts = adjudication.acts
     for position, contract in enumerate(contracts):
         mine = np.flatnonzero(unbillable & (primary_contract == position))
         days = adjudication.days[allocation.activity_row[mine]]
@@ -46,7 +45,7 @@ def estimate_unbilled(
         if len(mine) == 0:
             continue
         rows = allocation.activity_row[mine]
-        recorded = np.nan_to_num(acts["amount"].to_numpy(dtype=float, na_value=np.nan))
+        recorded = np.nan_to_num(adjudication.array("amount"))
         uncapped = contract.model_copy(update={"caps": Caps()})
         offer = offered(adjudication, uncapped, rows, allocation.minutes[mine], recorded[rows])
         share = pay(offer, contract_parameters(book.parameters, contract), uncapped)
@@ -62,9 +61,8 @@ def _already_paid(
     adjudication: Adjudication, allocation: Allocation, position: int, rows: np.ndarray, group: str
 ) -> np.ndarray:
     """Which of ``rows`` fall in a participant-day or -month the contract already paid."""
-    acts = adjudication.acts
-    period = adjudication.days if group == "day" else acts["_month_index"].to_numpy(np.int64)
-    participant = acts["_code"].to_numpy(np.int64)
+    period = adjudication.array("_day" if group == "day" else "_month_index")
+    participant = adjudication.array("_code")
     paid_rows = allocation.activity_row[
         (allocation.contract == position) & (allocation.status == LineStatus.BILLABLE)
     ]

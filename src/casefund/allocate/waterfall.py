@@ -55,15 +55,14 @@ class Waterfall:
     def __init__(
         self, adjudication: Adjudication, book: RuleBook, log_denials: bool = True
     ) -> None:
-        acts = adjudication.acts
         self.adjudication = adjudication
         self.book = book
-        self.rows = len(acts)
+        self.rows = len(adjudication.acts)
         self.bits = ReasonBits(book.reason_ids(), self.rows)
         self.stop_bits = self.bits.empty()
-        self.minutes = acts["minutes"].to_numpy(dtype=np.int64, na_value=0)
+        self.minutes = adjudication.array("minutes")
         self.remaining = self.minutes.copy()
-        self.remaining_cost = np.nan_to_num(acts["amount"].to_numpy(dtype=float, na_value=np.nan))
+        self.remaining_cost = np.nan_to_num(adjudication.array("amount"))
         self.funded = np.zeros(self.rows, dtype=bool)
         self.shares: list[Share] = []
         # Which contract holds each participant-month, per program that allows only one,

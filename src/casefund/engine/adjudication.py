@@ -28,6 +28,9 @@ from casefund.payers.terms import ResolvedParameters
 from casefund.records.contracts import Contract
 from casefund.rules.book import RuleBook
 
+_INTEGERS = frozenset({"_day", "_code", "_month_index", "_year"})
+_NUMBERS = frozenset({"quantity", "amount"})
+
 # A contract's rule decisions: (per activity, per participant-month).
 Decider = Callable[[int, Contract, ResolvedParameters], tuple[Decisions, Decisions]]
 
@@ -69,6 +72,13 @@ class Adjudication:
     hourly_cost: np.ndarray
     refused: pd.DataFrame
     decisions: dict[str, tuple[Decisions, Decisions]] = field(default_factory=dict)
+    # Activity columns as NumPy arrays, each converted once: every contract's offer, its
+    # lines and its codes read the same few columns, and on the handful of rows of a live
+    # post pandas' cost per read is most of what reading costs.
+    _arrays: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
+    _coded: dict[str, tuple[np.ndarray, pd.Index]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     @classmethod
     def of(cls, data: Dataset, prepared: PreparedData | None = None) -> Adjudication:
@@ -85,13 +95,45 @@ class Adjudication:
             acts,
             activity_scope,
             month_context(prepared, acts),
-            staff_hourly_cost(data, acts),
+            staff_hourly_cost(prepared, acts),
             refused if refused is not None else pd.DataFrame(),
         )
 
     @property
     def days(self) -> np.ndarray:
-        return np.asarray(self.acts["_day"].to_numpy(np.int64))
+        return self.array("_day")
+
+    def array(self, name: str) -> np.ndarray:
+        """An activity column as a NumPy array, in canonical order: helper integers as
+        int64, minutes as int64 (0 where blank), recorded quantity and amount as floats
+        (NaN where blank), any other column as text ('' where blank). Shared: read only."""
+        if name not in self._arrays:
+            column = self.acts[name]
+            if name in _INTEGERS:
+                values = column.to_numpy(np.int64)
+            elif name == "minutes":
+                values = column.to_numpy(dtype=np.int64, na_value=0)
+            elif name in _NUMBERS:
+                values = column.to_numpy(dtype=float, na_value=np.nan)
+            else:
+                values = column.astype(object).fillna("").to_numpy(dtype=object)
+            values.flags.writeable = False
+            self._arrays[name] = values
+        return self._arrays[name]
+
+    def coded(self, name: str) -> tuple[np.ndarray, pd.Index]:
+        """A text column as integer codes (−1 where missing) and its sorted distinct
+        values, factorized once: lines and denials take their text columns by code."""
+        if name not in self._coded:
+            column = self.acts[name]
+            if isinstance(column.dtype, pd.CategoricalDtype):
+                codes, categories = column.cat.codes.to_numpy(), column.cat.categories
+            else:
+                codes, categories = pd.factorize(column, sort=True)
+            codes = np.asarray(codes)
+            codes.flags.writeable = False
+            self._coded[name] = (codes, categories)
+        return self._coded[name]
 
     def decider(self, book: RuleBook) -> Decider:
         """The batch evaluator's decisions, each contract's made once and remembered. The

@@ -17,7 +17,6 @@ from casefund.facts.calendar import month_end, month_label, month_start, to_days
 from casefund.facts.prepared import PreparedData
 from casefund.facts.scope import FactScope
 from casefund.io.load import Dataset
-from casefund.records.frames import looked_up
 
 
 @dataclass
@@ -99,11 +98,11 @@ def month_context(prepared: PreparedData, acts: pd.DataFrame) -> MonthContext:
     return MonthContext(scope, as_of, np.asarray(inverse).reshape(-1).astype(np.int64))
 
 
-def staff_hourly_cost(data: Dataset, acts: pd.DataFrame) -> np.ndarray:
-    """Each activity's staff cost per hour from the staff table (NaN where not known)."""
-    staff = data["staff"]
-    if staff.empty or "staff_id" not in acts:
+def staff_hourly_cost(prepared: PreparedData, acts: pd.DataFrame) -> np.ndarray:
+    """Each activity's staff cost per hour from the staff table (NaN where not known),
+    looked up once per distinct staff id."""
+    if not prepared.staff_cost or "staff_id" not in acts:
         return np.full(len(acts), np.nan)
-    costs = staff["hourly_cost"].astype(float).to_numpy()
-    cost = dict(zip(staff["staff_id"].astype(object), costs, strict=True))
-    return looked_up(acts["staff_id"], cost, np.nan).astype(float)
+    codes, uniques = pd.factorize(acts["staff_id"].astype(object).to_numpy())
+    table = np.array([*(prepared.staff_cost.get(s, np.nan) for s in uniques), np.nan], float)
+    return table[np.where(codes < 0, len(uniques), codes)]

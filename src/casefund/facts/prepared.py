@@ -26,6 +26,8 @@ class PreparedData:
     coverage: pd.DataFrame
     events: pd.DataFrame
     assessments: pd.DataFrame
+    # Staff cost per hour by staff id (NaN where the staff table leaves it blank).
+    staff_cost: dict[str, float] = field(default_factory=dict)
     _spans: dict[tuple[str, str | None], Spans] = field(default_factory=dict)
     _determinations: dict[tuple[str, str | None], Determinations] = field(default_factory=dict)
     _events: dict[tuple[object, ...], np.ndarray] = field(default_factory=dict)
@@ -42,6 +44,7 @@ class PreparedData:
             coverage=_with_codes(data["coverage"], ids),
             events=_with_codes(data["events"], ids),
             assessments=_with_codes(data["assessments"], ids),
+            staff_cost=_staff_cost(data["staff"]),
         )
 
     def codes_for(self, participant_ids: pd.Series) -> np.ndarray:
@@ -141,3 +144,10 @@ def _all_observations(obs: pd.DataFrame) -> dict[str, tuple[np.ndarray, np.ndarr
         str(name): (k[order[a:b]], values[order[a:b]])
         for name, a, b in zip(names, bounds[:-1], bounds[1:], strict=True)
     }
+
+
+def _staff_cost(staff: pd.DataFrame) -> dict[str, float]:
+    if staff.empty:
+        return {}
+    costs = staff["hourly_cost"].astype(float).to_numpy()
+    return dict(zip(staff["staff_id"].astype(object), costs.tolist(), strict=True))

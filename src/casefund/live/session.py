@@ -441,17 +441,16 @@ class Session:
         """Rule decisions for the activities never decided and for those on or after the
         earliest day posted (a later-posted earlier contact changes their facts); the rest
         keep what earlier posts decided."""
-        acts = adjudication.acts
         days = adjudication.days
         scope = adjudication.activity_scope
         months = adjudication.months
-        ids = acts["activity_id"].astype(str).to_numpy()
-        first_day = (
-            acts["participant_id"]
-            .astype(object)
-            .map({p: (np.iinfo(np.int64).max if d is None else d) for p, d in decide_from.items()})
-            .to_numpy(np.int64)
-        )
+        ids = adjudication.array("_activity_id")
+        codes, participants = adjudication.coded("participant_id")
+        never = np.iinfo(np.int64).max
+        first_day = np.array(
+            [never if (d := decide_from.get(str(p))) is None else d for p in participants],
+            dtype=np.int64,
+        )[codes]
         undecided = np.array([a not in self._outcome_of_activity for a in ids], dtype=bool)
         stale = np.flatnonzero(undecided | (days >= first_day))
         for row, outcome in zip(stale, self._outcomes(scope, stale, False), strict=True):

@@ -7,7 +7,6 @@ strings and pandas' conversion of object arrays to Arrow strings.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -40,18 +39,6 @@ def categorical_of(choices: Any, picks: np.ndarray) -> pd.Categorical:
         categories=pd.Index(np.asarray(uniques, dtype=object)[used], dtype=object),
         validate=False,
     )
-    return result
-
-
-def looked_up(column: pd.Series, table: Mapping[Any, Any], missing: Any) -> np.ndarray:
-    """``table[value]`` for each row (``missing`` where the value is not in it, or absent),
-    looked up once per distinct value: a dictionary map over a million text rows hashes a
-    million Python strings."""
-    as_category = column.astype("category")
-    found = [table.get(value, missing) for value in as_category.cat.categories]
-    choices = np.array([*found, missing], dtype=object if not found else None)
-    codes = np.asarray(as_category.cat.codes)
-    result: np.ndarray = choices[np.where(codes < 0, len(found), codes)]
     return result
 
 
