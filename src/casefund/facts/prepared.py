@@ -48,9 +48,12 @@ class PreparedData:
         )
 
     def codes_for(self, participant_ids: pd.Series) -> np.ndarray:
-        return np.asarray(
-            self.ids.get_indexer(pd.Index(participant_ids.astype("string"))), dtype=np.int64
-        )
+        """Each row's participant code (−1 where the id is not a participant's), looked up
+        once per distinct id."""
+        found, distinct = pd.factorize(participant_ids.astype(object).to_numpy())
+        codes = self.ids.get_indexer(pd.Index(distinct, dtype=object).astype("string"))
+        table = np.append(np.asarray(codes, dtype=np.int64), -1)
+        return table[np.where(found < 0, len(distinct), found)]
 
     def spans(self, program: str, payer: str | None = None) -> Spans:
         """Enrollment in ``program``; with ``payer``, only spans with that payer (or none)."""

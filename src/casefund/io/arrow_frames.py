@@ -62,13 +62,13 @@ def describe_column(series: pd.Series) -> dict[str, Any]:
         return {
             "kind": "category",
             "ordered": bool(dtype.ordered),
-            "categories": _describe_dtype(categories.dtype, categories),
+            "categories": describe_dtype(categories.dtype, categories),
             "values": [_plain(v) for v in categories.tolist()],
         }
-    return _describe_dtype(dtype, None)
+    return describe_dtype(dtype, None)
 
 
-def _describe_dtype(dtype: Any, values: pd.Index | None) -> dict[str, Any]:
+def describe_dtype(dtype: Any, values: pd.Index | None) -> dict[str, Any]:
     """A dtype as JSON; ``values``: categories, which must be text if held as objects."""
     if isinstance(dtype, pd.StringDtype):
         return {"kind": "string", "storage": dtype.storage, "na": _na_name(dtype.na_value)}

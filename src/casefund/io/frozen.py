@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from pandas.core.arrays.masked import BaseMaskedArray
 
-from casefund.io.arrow_frames import category_dtype, column_dtype, describe_column
+from casefund.io.arrow_frames import column_dtype, describe_dtype
 
 # A column's values: NumPy arrays only (data and mask for nullable numbers and flags).
 Leaf = tuple[np.ndarray, ...]
@@ -33,10 +33,8 @@ class Frozen:
     def __init__(self, frame: pd.DataFrame) -> None:
         specs = {}
         leaves = []
-        for name in frame.columns:
-            column = frame[name]
-            spec = describe_column(column)
-            leaf, spec["store"] = _leaf(column, spec)
+        for name, column in frame.items():
+            spec, leaf = _frozen(column)
             specs[str(name)] = spec
             leaves.append(leaf)
         self._columns = json.dumps(specs, separators=(",", ":"))
@@ -56,28 +54,42 @@ class Frozen:
         return pd.DataFrame(out, index=pd.RangeIndex(self._rows))
 
 
-def _leaf(column: pd.Series, spec: dict[str, Any]) -> tuple[Leaf, str]:
-    """The column's values as NumPy arrays, and how they are stored."""
+def _frozen(column: pd.Series) -> tuple[dict[str, Any], Leaf]:
+    """The column's description (with how its values are stored) and its values as NumPy
+    arrays. A categorical keeps its categories as an array beside its codes, not in the
+    description: a lines frame has fifteen of them, and writing each category into JSON
+    cost more than the rest of freezing."""
     array = column.array
-    if spec["kind"] == "category":
-        return (np.asarray(column.cat.codes).copy(),), "codes"
+    dtype = column.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        categories = dtype.categories
+        spec = {
+            "kind": "category",
+            "ordered": bool(dtype.ordered),
+            "categories": describe_dtype(categories.dtype, categories),
+            "store": "codes",
+        }
+        return spec, (np.asarray(array.codes).copy(), categories.to_numpy(copy=True))
+    spec = describe_dtype(dtype, None)
     if spec["kind"] == "string":
-        text = column.to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]
-        return (text,), "text"
+        spec["store"] = "text"
+        return spec, (column.to_numpy(dtype=object, na_value=None),)  # type: ignore[call-overload]
     if isinstance(array, BaseMaskedArray):
         numpy_dtype = array.dtype.numpy_dtype  # type: ignore[attr-defined]
         data = array.to_numpy(dtype=numpy_dtype, na_value=numpy_dtype.type(0))
-        return (np.asarray(data), np.asarray(array.isna(), dtype=bool)), "masked"
+        spec["store"] = "masked"
+        return spec, (np.asarray(data), np.asarray(array.isna(), dtype=bool))
     values = column.to_numpy()
-    if values.dtype == object:
-        return (values.copy(),), "objects"
-    return (values.copy(),), "numpy"
+    spec["store"] = "objects" if values.dtype == object else "numpy"
+    return spec, (values.copy(),)
 
 
 def _column(leaf: Leaf, spec: dict[str, Any]) -> Any:
     store = spec["store"]
     if store == "codes":
-        return pd.Categorical.from_codes(leaf[0], dtype=category_dtype(spec))
+        categories = pd.Index(leaf[1], dtype=column_dtype(spec["categories"]), copy=True)
+        kinds = pd.CategoricalDtype(categories, ordered=spec["ordered"])
+        return pd.Categorical.from_codes(leaf[0].copy(), dtype=kinds, validate=False)
     if store == "text":
         return pd.array(leaf[0], dtype=column_dtype(spec))
     dtype = column_dtype(spec)

@@ -308,8 +308,8 @@ class Session:
         ``problems`` what is wrong with the others, by position.
         """
         rows = typed[ROW].to_numpy(np.int64) if ROW in typed else np.arange(1, len(typed) + 1)
-        pids = typed["participant_id"].astype(object).to_numpy()
-        activity_ids = typed["activity_id"].astype(object).to_numpy()
+        pids = typed["participant_id"].to_numpy(dtype=object)
+        activity_ids = typed["activity_id"].to_numpy(dtype=object)
         ok = np.ones(len(typed), dtype=bool)
         for i, (pid, activity_id) in enumerate(zip(pids, activity_ids, strict=True)):
             if pid not in self._known:
@@ -324,13 +324,15 @@ class Session:
                 )
                 ok[i] = False
         typed_id = dict(zip(rows.tolist(), activity_ids.tolist(), strict=True))
-        accepted = typed.loc[ok].drop(columns=[ROW], errors="ignore")
+        columns = [c for c in typed.columns if c != ROW]
+        accepted = typed[columns] if ok.all() else typed.loc[ok, columns]
         decide_from: dict[str, int | None] = {}
         current: dict[str, pd.DataFrame] = {}  # the participants' activities, as kept
         if len(accepted):
             days = to_days(accepted["date"])
-            for pid, group in _rows_by_value(accepted["participant_id"]).items():
-                mine = accepted.iloc[group]
+            groups = _rows_by_value(pids[ok])
+            for pid, group in groups.items():
+                mine = accepted if len(groups) == 1 else accepted.iloc[group]
                 before = self._activities.get(str(pid))
                 current[str(pid)] = (
                     mine.reset_index(drop=True)
@@ -339,13 +341,13 @@ class Session:
                 )
                 self._activities[str(pid)] = Frozen(current[str(pid)])
                 decide_from[str(pid)] = int(days[group].min())
-            posted = accepted["activity_id"].astype(object).astype(str).tolist()
-            owners = accepted["participant_id"].astype(object).astype(str).tolist()
+            posted = [str(a) for a in activity_ids[ok]]
+            owners = [str(p) for p in pids[ok]]
             self._posted.update(posted)
             self._owner.update(zip(posted, owners, strict=True))
         lines = self._reallocate(decide_from, current) if decide_from else _NO_LINES
         where = _rows_by_value(lines["activity_id"]) if len(lines) else {}
-        status = lines["status"].astype(object).to_numpy() if len(lines) else None
+        status = lines["status"].to_numpy(dtype=object) if len(lines) else None
         out = []
         for position, activity_id in enumerate(ids, start=1):
             if position in problems:
