@@ -76,7 +76,7 @@ class Adjudication:
     # lines and its codes read the same few columns, and on the handful of rows of a live
     # post pandas' cost per read is most of what reading costs.
     _arrays: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
-    _coded: dict[str, tuple[np.ndarray, pd.Index]] = field(
+    _coded: dict[str, tuple[np.ndarray, pd.CategoricalDtype]] = field(
         default_factory=dict, repr=False, compare=False
     )
 
@@ -121,18 +121,20 @@ class Adjudication:
             self._arrays[name] = values
         return self._arrays[name]
 
-    def coded(self, name: str) -> tuple[np.ndarray, pd.Index]:
-        """A text column as integer codes (−1 where missing) and its sorted distinct
-        values, factorized once: lines and denials take their text columns by code."""
+    def coded(self, name: str) -> tuple[np.ndarray, pd.CategoricalDtype]:
+        """A text column as integer codes (−1 where missing) and the categorical dtype of
+        its sorted distinct values, factorized once: lines and denials take their text
+        columns by code (a dtype built once also validates its categories once)."""
         if name not in self._coded:
             column = self.acts[name]
             if isinstance(column.dtype, pd.CategoricalDtype):
-                codes, categories = column.cat.codes.to_numpy(), column.cat.categories
+                codes, kinds = column.cat.codes.to_numpy(), column.dtype
             else:
                 codes, categories = pd.factorize(column, sort=True)
+                kinds = pd.CategoricalDtype(categories)
             codes = np.asarray(codes)
             codes.flags.writeable = False
-            self._coded[name] = (codes, categories)
+            self._coded[name] = (codes, kinds)
         return self._coded[name]
 
     def decider(self, book: RuleBook) -> Decider:

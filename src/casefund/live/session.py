@@ -447,10 +447,10 @@ class Session:
         scope = adjudication.activity_scope
         months = adjudication.months
         ids = adjudication.array("_activity_id")
-        codes, participants = adjudication.coded("participant_id")
+        codes, kinds = adjudication.coded("participant_id")
         never = np.iinfo(np.int64).max
         first_day = np.array(
-            [never if (d := decide_from.get(str(p))) is None else d for p in participants],
+            [never if (d := decide_from.get(str(p))) is None else d for p in kinds.categories],
             dtype=np.int64,
         )[codes]
         undecided = np.array([a not in self._outcome_of_activity for a in ids], dtype=bool)
