@@ -122,9 +122,10 @@ class Adjudication:
         return self._arrays[name]
 
     def coded(self, name: str) -> tuple[np.ndarray, pd.CategoricalDtype]:
-        """A text column as integer codes (−1 where missing) and the categorical dtype of
-        its sorted distinct values, factorized once: lines and denials take their text
-        columns by code (a dtype built once also validates its categories once)."""
+        """A text column as integer codes (−1 where missing) and a categorical dtype: a
+        categorical column's own, any other column's sorted distinct values. Factorized
+        once: lines and denials take their text columns by code (and a dtype built once
+        validates its categories once)."""
         if name not in self._coded:
             column = self.acts[name]
             if isinstance(column.dtype, pd.CategoricalDtype):
