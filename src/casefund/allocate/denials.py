@@ -284,15 +284,23 @@ def choose_primary(
     # Per (row, contract) pair — runs of the denials, which are in row and contract order —
     # whether the contract could not pay at all, or asked for an enrollment or
     # determination missing (one the participant never had, or had at other dates).
-    starts = _pair_starts(denials.rows, denials.contract)
+    # Each denial's three flags in one byte, ORed over its pair by one reduction; the
+    # pair's tier is then spread back over its denials by the pair each denial is in (a
+    # gather: np.repeat over millions of short runs costs several times as much).
+    row_change, pair_change = _changes(denials.rows, denials.contract)
+    starts = np.flatnonzero(pair_change)
     asks = (rank == ENROLL) | (rank == RECERTIFY)
-    cannot = np.logical_or.reduceat(rank == CANNOT_PAY, starts) if n else asks
-    never = np.logical_or.reduceat(asks & ~ever, starts) if n else asks
-    unenrolled = np.logical_or.reduceat(asks, starts) if n else asks
-    contract_of_pair = denials.contract[starts]
-    enrolled = np.where(needs_enrollment[contract_of_pair], ENROLLED, OPEN)
-    pair_tier = np.select([cannot, never, unenrolled], [NOT_PAYING, NEVER, LAPSED], enrolled)
-    tier = np.repeat(pair_tier.astype(np.int8), np.diff(np.r_[starts, n]))
+    flags = (rank == CANNOT_PAY).view(np.uint8) << 2
+    flags |= (asks & ~ever).view(np.uint8) << 1
+    flags |= asks.view(np.uint8)
+    pair_flags = np.bitwise_or.reduceat(flags, starts) if n else flags
+    enrolled = np.where(needs_enrollment, ENROLLED, OPEN).astype(np.int8)
+    pair_tier = enrolled[denials.contract[starts]] if n else np.zeros(0, np.int8)
+    # Later assignments win: could not pay at all, then never had, then lapsed.
+    pair_tier[(pair_flags & 1) > 0] = LAPSED
+    pair_tier[(pair_flags & 2) > 0] = NEVER
+    pair_tier[(pair_flags & 4) > 0] = NOT_PAYING
+    tier = pair_tier[_run_index(pair_change)] if n else np.zeros(0, np.int8)
     if (recorded >= 0).any():
         tier = np.where(recorded[denials.rows] == denials.contract, RECORDED, tier)
     asked = np.zeros(
@@ -301,20 +309,25 @@ def choose_primary(
     asked[leftover] = True
     wanted = asked[denials.rows]
     # Denials are in row order: each asked row's primary is the least of its denials by
-    # (tier, contract position, rank, reason code) — one int64 built in place — found by a
-    # minimum per run of the row.
-    key = tier.astype(np.int64)
-    key *= int(denials.contract.max(initial=0)) + 1
+    # (tier, contract position, rank, reason code) — one integer built in place, 32 bits
+    # wide whenever the four fit (the passes over the log are bound by memory traffic) —
+    # found by a minimum per run of the row.
+    contracts = int(denials.contract.max(initial=0)) + 1
+    widest = (NOT_PAYING + 1) * contracts * (DOCUMENT + 1) * (len(denials.ids) + 1)
+    wide = np.int32 if widest < np.iinfo(np.int32).max else np.int64
+    key = tier.astype(wide)
+    key *= contracts
     key += denials.contract
     key *= DOCUMENT + 1
     key += rank
     key *= len(denials.ids) + 1
     key += denials.reason
-    key[~wanted] = np.iinfo(np.int64).max
-    rows = denials.rows
-    change = np.r_[True, rows[1:] != rows[:-1]] if n else np.zeros(0, dtype=bool)
-    least = np.minimum.reduceat(key, np.flatnonzero(change)) if n else key
-    first = np.flatnonzero((key == least[np.cumsum(change) - 1]) & wanted) if n else key
+    key[~wanted] = np.iinfo(wide).max
+    if n:
+        least = np.minimum.reduceat(key, np.flatnonzero(row_change))
+        first = np.flatnonzero((key == least[_run_index(row_change)]) & wanted)
+    else:
+        first = np.zeros(0, dtype=np.int64)
     primary = np.zeros(n, dtype=bool)
     primary[first] = True
     denials.primary, denials.tier = primary, tier
@@ -323,10 +336,20 @@ def choose_primary(
     return chosen[leftover] if len(leftover) else np.zeros(0, np.int64), primary
 
 
-def _pair_starts(rows: np.ndarray, contract: np.ndarray) -> np.ndarray:
-    """Where each (row, contract) pair's run of denials starts (denials in row order)."""
+def _changes(rows: np.ndarray, contract: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where a new row's run of denials starts, and where a new (row, contract) pair's does
+    (denials in row and contract order)."""
     if len(rows) == 0:
-        return np.zeros(0, dtype=np.int64)
-    change = np.r_[True, (rows[1:] != rows[:-1]) | (contract[1:] != contract[:-1])]
-    starts: np.ndarray = np.flatnonzero(change)
-    return starts
+        return np.zeros(0, dtype=bool), np.zeros(0, dtype=bool)
+    row_change = np.r_[True, rows[1:] != rows[:-1]]
+    pair_change = row_change.copy()
+    pair_change[1:] |= contract[1:] != contract[:-1]
+    return row_change, pair_change
+
+
+def _run_index(change: np.ndarray) -> np.ndarray:
+    """Each entry's run number (runs start where ``change`` is true), in 32 bits: the log
+    has tens of millions of entries, and a 64-bit index costs twice the memory traffic."""
+    index: np.ndarray = np.cumsum(change, dtype=np.int32 if len(change) < 2**31 else np.int64)
+    np.subtract(index, 1, out=index)
+    return index
