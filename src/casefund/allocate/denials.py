@@ -31,7 +31,6 @@ chosen from that log, contract first, then rule:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -188,23 +187,25 @@ def ever_had(
     at = np.flatnonzero(marked[denials.reason])
     if len(at) == 0:
         return out
-    # The refusals asking for an enrollment, grouped by (rule, contract) with one sort.
+    # The refusals asking for an enrollment, by (rule, contract): each pair's participants
+    # who ever had the enrollment, as one row of a table, read at every refusal by (pair,
+    # participant) — no sort of the refusals.
     width = int(denials.contract.max()) + 1
-    group = denials.reason[at] * width + denials.contract[at]
-    order = np.argsort(group, kind="stable")
-    at, group = at[order], group[order]
+    group = denials.reason[at].astype(np.int64) * width + denials.contract[at]
     participant = adjudication.array("_code")[denials.rows[at]]
     data = adjudication.activity_scope.data
-    bounds = np.flatnonzero(np.r_[True, group[1:] != group[:-1], True])
-    for first, last in pairwise(bounds.tolist()):
-        code, position = divmod(int(group[first]), width)
+    present = np.flatnonzero(np.bincount(group))
+    slot = np.zeros(int(present[-1]) + 1, dtype=np.int64)
+    slot[present] = np.arange(len(present))
+    had = np.zeros((len(present), int(participant.max()) + 1), dtype=bool)
+    for row, key in enumerate(present.tolist()):
+        code, position = divmod(key, width)
         payer = contracts[position].coverage_payer
-        had = np.zeros(int(participant[first:last].max()) + 1, dtype=bool)
         for _name, args, kwargs in asked[code]:
             spans = data.spans(str(args[0]), payer if dict(kwargs).get("payer") else None)
             known = np.asarray(spans.codes, dtype=np.int64)
-            had[known[(known >= 0) & (known < len(had))]] = True
-        out[at[first:last]] = had[participant[first:last]]
+            had[row, known[(known >= 0) & (known < had.shape[1])]] = True
+    out[at] = had[slot[group], participant]
     return out
 
 
