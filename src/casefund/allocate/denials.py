@@ -103,9 +103,10 @@ class DenialLog:
         total = int(counts.sum())
         # Narrow integers: the log is the largest thing an evaluation holds (13 entries an
         # activity), and its passes are bound by memory traffic.
+        # A chunk's contract and reason are one value each: each entry's chunk is written
+        # (16 bits), and the two are read from the chunks' own short lists after.
         out_rows = np.empty(total, dtype=_ROW)
-        contract = np.empty(total, dtype=np.int16)
-        reason = np.empty(total, dtype=np.int32)
+        chunk = np.empty(total, dtype=np.int16 if len(chunks) < 2**15 else np.int32)
         minutes = np.empty(total, dtype=np.int32)
         unknown = np.empty(total, dtype=bool)
         for k in chunks:
@@ -113,10 +114,11 @@ class DenialLog:
             at = fill[rows]
             fill[rows] += 1
             out_rows[at] = rows
-            contract[at] = self.contracts[k]
-            reason[at] = self.reasons[k]
+            chunk[at] = k
             minutes[at] = self.minutes[k]
             unknown[at] = self.unknown[k]
+        contract = np.asarray(self.contracts, dtype=np.int16)[chunk]
+        reason = np.asarray(self.reasons, dtype=np.int32)[chunk]
         # Of repeated (row, contract, reason) entries the first logged is kept.
         repeated = (
             (out_rows[1:] == out_rows[:-1])
