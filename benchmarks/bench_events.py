@@ -127,6 +127,24 @@ def _print_stages(tables: dict[str, Any], activities: pd.DataFrame) -> None:
         print(f"  {label:<42}: {by_name.get(name, 0.0) / total:6.1%}")
 
 
+def _loaded(participants: int, posts: int, backends: list[str]) -> dict[str, list[float]]:
+    """p50 and p99 (ms) of ``posts`` posts into a session of ``participants`` participants."""
+    state = generate(Shape(participants=participants, months=1, seed=7, malformed_share=0.0))
+    first = state["activities"].sort_values(["date", "participant_id", "activity_id"])
+    loaded = {}
+    for backend in backends:
+        large = Session(
+            {k: v for k, v in state.items() if k != "activities"}, demo_contracts(), backend=backend
+        )
+        waits = []
+        for record in first.head(posts).to_dict("records"):
+            start = time.perf_counter()
+            large.post(record)
+            waits.append(time.perf_counter() - start)
+        loaded[backend] = [float(np.percentile(waits, q)) * 1000 for q in (50, 99)]
+    return loaded
+
+
 def _long_session(posts: int, backend: str) -> tuple[float, float, float, list[float]]:
     """p50, p99 and the longest post over ``posts`` posts into a session of 3,000
     participants, and how long each full garbage collection took: what a session that runs
@@ -226,19 +244,11 @@ def main() -> None:
             runs.append(time.perf_counter() - start)
         restarts[backend] = float(np.median(runs))
 
-    state = generate(Shape(participants=args.loaded, months=1, seed=7, malformed_share=0.0))
-    first = state["activities"].sort_values(["date", "participant_id", "activity_id"])
-    loaded = {}
-    for backend in backends:
-        large = Session(
-            {k: v for k, v in state.items() if k != "activities"}, demo_contracts(), backend=backend
-        )
-        waits = []
-        for record in first.head(args.loaded_posts).to_dict("records"):
-            start = time.perf_counter()
-            large.post(record)
-            waits.append(time.perf_counter() - start)
-        loaded[backend] = [float(np.percentile(waits, q)) * 1000 for q in (50, 99)]
+    loaded = (
+        _loaded(args.loaded, args.loaded_posts, backends)
+        if args.loaded and args.loaded_posts
+        else {}  # --loaded 0: skipped
+    )
 
     n = len(activities)
     print(f"posts: {n:,} activities, {args.participants} participants, 8 contracts")

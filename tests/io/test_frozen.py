@@ -95,3 +95,43 @@ def test_a_frozen_frame_is_one_object_to_the_garbage_collector() -> None:
     gc.collect()  # a tuple is untracked once the collector sees its items are
     per_frame = (len(gc.get_objects()) - before) / len(kept)
     assert per_frame <= 1.05  # the Frozen itself; as pandas objects, about 100
+
+
+def _values(frame: pd.DataFrame) -> dict[str, list[object]]:
+    """Each column's values as Python objects, every kind of missing as None."""
+    return {
+        str(name): [None if pd.isna(v) else v for v in column.astype(object).tolist()]
+        for name, column in frame.items()
+    }
+
+
+@settings(max_examples=60, deadline=None)
+@given(frames(), frames(), st.sampled_from([None, ["b", "c"], ["P000001", "a", "z"]]))
+def test_an_appended_frame_holds_what_concat_holds(
+    first: pd.DataFrame, second: pd.DataFrame, other_codes: list[str] | None
+) -> None:
+    if other_codes is not None:  # the later rows' codes come with categories of their own
+        second["code"] = pd.Categorical(
+            [other_codes[i % len(other_codes)] for i in range(len(second))],
+            categories=other_codes,
+        )
+    joined = Frozen(first).appended(Frozen(second))
+    expected = pd.concat([first, second], ignore_index=True)
+    got = joined.thaw()
+    assert len(joined) == len(expected)
+    assert _values(got) == _values(expected)
+    for name in expected.columns:  # every column keeps its kind; codes stay codes
+        if name != "code":
+            assert got[name].dtype == expected[name].dtype, name
+            continue
+        assert isinstance(got[name].dtype, pd.CategoricalDtype)
+        if len(first) and len(second) and other_codes is not None:  # over the sorted union
+            union = {*first[name].cat.categories, *other_codes}
+            assert list(got[name].cat.categories) == sorted(union)
+
+
+def test_frames_whose_columns_differ_are_appended_by_pandas() -> None:
+    first = pd.DataFrame({"n": pd.array([1], dtype="Int64"), "x": ["a"]})
+    second = pd.DataFrame({"n": [2.5], "x": ["b"]})  # floats, not nullable integers
+    got = Frozen(first).appended(Frozen(second)).thaw()
+    pd.testing.assert_frame_equal(got, pd.concat([first, second], ignore_index=True))

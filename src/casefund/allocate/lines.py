@@ -163,8 +163,8 @@ def _billed_units(
         if not mine.any():
             continue
         at = np.flatnonzero(mine)
-        for segment, values in params.segments({"unit_of_service"}, adjudication.days[rows[at]]):
-            table = values.get("unit_of_service") or {}
+        for segment, value in params.value_segments("unit_of_service", adjudication.days[rows[at]]):
+            table = value or {}
             found = pd.Series(codes[at[segment]], dtype=object).map(table)
             # A code whose unit is not in the table counts one unit an activity.
             unit[at[segment]] = found.fillna(ONE_PER_ACTIVITY).to_numpy(dtype=object)

@@ -44,6 +44,35 @@ class Frozen:
     def __len__(self) -> int:
         return self._rows
 
+    def appended(self, other: Frozen) -> Frozen:
+        """This frame with ``other``'s rows after its own, joined array by array: what a
+        live post does to a participant's activities, where thawing both, concatenating
+        and freezing again cost three times as much. The values are those of
+        ``pd.concat``; a code column whose categories differ keeps being a code column,
+        over the sorted union of both (concat would fall back to text). Frames whose
+        columns are not stored alike are concatenated by pandas."""
+        if self._rows == 0:
+            return other
+        if other._rows == 0:
+            return self
+        mine: dict[str, dict[str, Any]] = json.loads(self._columns)
+        theirs: dict[str, dict[str, Any]] = json.loads(other._columns)
+        if list(mine) != list(theirs):
+            return Frozen(pd.concat([self.thaw(), other.thaw()], ignore_index=True))
+        leaves = []
+        for (name, spec), leaf, their_leaf in zip(
+            mine.items(), self._leaves, other._leaves, strict=True
+        ):
+            joined = _joined(spec, theirs[name], leaf, their_leaf)
+            if joined is None:
+                return Frozen(pd.concat([self.thaw(), other.thaw()], ignore_index=True))
+            leaves.append(joined)
+        out = Frozen.__new__(Frozen)
+        out._columns = self._columns
+        out._leaves = tuple(leaves)
+        out._rows = self._rows + other._rows
+        return out
+
     def thaw(self) -> pd.DataFrame:
         """The frame as it was frozen (a new DataFrame each time, with a RangeIndex)."""
         specs: dict[str, dict[str, Any]] = json.loads(self._columns)
@@ -82,6 +111,37 @@ def _frozen(column: pd.Series) -> tuple[dict[str, Any], Leaf]:
     values = column.to_numpy()
     spec["store"] = "objects" if values.dtype == object else "numpy"
     return spec, (values.copy(),)
+
+
+def _joined(
+    spec: dict[str, Any], other: dict[str, Any], leaf: Leaf, other_leaf: Leaf
+) -> Leaf | None:
+    """Two columns' leaves end to end, or None where they are not stored alike."""
+    if spec["store"] != "codes":
+        if spec != other:
+            return None
+        return tuple(np.concatenate(pair) for pair in zip(leaf, other_leaf, strict=True))
+    if other["store"] != "codes" or spec["categories"] != other["categories"]:
+        return None
+    if spec["ordered"] or other["ordered"]:
+        return None  # an order of categories is the caller's; pandas decides
+    (codes, categories), (other_codes, other_categories) = leaf, other_leaf
+    if np.array_equal(categories, other_categories):
+        return np.concatenate([codes, other_codes]), categories
+    try:
+        union = np.array(sorted({*categories.tolist(), *other_categories.tolist()}), dtype=object)
+    except TypeError:  # categories that do not sort together
+        return None
+    union = union.astype(categories.dtype) if categories.dtype != object else union
+
+    def recoded(values: np.ndarray, own: np.ndarray) -> np.ndarray:
+        mapping = np.searchsorted(union, own).astype(np.int64)
+        taken = mapping[np.maximum(values, 0)] if len(own) else np.zeros(len(values), np.int64)
+        return np.where(values < 0, -1, taken)
+
+    return np.concatenate(
+        [recoded(codes, categories), recoded(other_codes, other_categories)]
+    ), union
 
 
 def _column(leaf: Leaf, spec: dict[str, Any]) -> Any:

@@ -332,14 +332,17 @@ class Session:
             days = to_days(accepted["date"])
             groups = _rows_by_value(pids[ok])
             for pid, group in groups.items():
-                mine = accepted if len(groups) == 1 else accepted.iloc[group]
-                before = self._activities.get(str(pid))
-                current[str(pid)] = (
-                    mine.reset_index(drop=True)
-                    if before is None
-                    else pd.concat([before.thaw(), mine], ignore_index=True)
+                mine = (accepted if len(groups) == 1 else accepted.iloc[group]).reset_index(
+                    drop=True
                 )
-                self._activities[str(pid)] = Frozen(current[str(pid)])
+                before = self._activities.get(str(pid))
+                if before is None:
+                    current[str(pid)] = mine
+                    self._activities[str(pid)] = Frozen(mine)
+                else:  # joined as arrays: thawing, concatenating, freezing cost 3x as much
+                    kept = before.appended(Frozen(mine))
+                    self._activities[str(pid)] = kept
+                    current[str(pid)] = kept.thaw()
                 decide_from[str(pid)] = int(days[group].min())
             posted = [str(a) for a in activity_ids[ok]]
             owners = [str(p) for p in pids[ok]]

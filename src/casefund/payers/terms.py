@@ -118,14 +118,25 @@ class ResolvedParameters:
     def segments(
         self, names: set[str], days: np.ndarray
     ) -> list[tuple[np.ndarray, dict[str, Any]]]:
-        """Row masks over ``days`` within which the named parameters keep one value each.
+        """Row masks over ``days`` within which the named parameters keep one value each,
+        with every parameter's values in force there.
 
         Rows dated before a parameter's first value see None for it (no value was in force):
         a rule reading it is then unknown there, never judged by a later value.
         """
+        return [(mask, self.at(day)) for mask, day in self._spans(names, days)]
+
+    def value_segments(self, name: str, days: np.ndarray) -> list[tuple[np.ndarray, Any]]:
+        """Row masks over ``days`` within which one parameter keeps one value, and that
+        value: :meth:`segments` for one name, without reading every other parameter."""
+        return [(mask, self.value_on(name, day)) for mask, day in self._spans({name}, days)]
+
+    def _spans(self, names: set[str], days: np.ndarray) -> list[tuple[np.ndarray, dt.date]]:
+        """Row masks between the named parameters' change days, each with a day inside it
+        to read the values on."""
         points = self.breakpoints(names)
         if not points:
-            return [(np.ones(len(days), dtype=bool), self.at(dt.date.max))]
+            return [(np.ones(len(days), dtype=bool), dt.date.max)]
         bounds = [day_number(p) for p in points]
         edges = [-(10**9), *bounds, 10**9]
         labels = [points[0] - dt.timedelta(days=1), *points]
@@ -133,15 +144,14 @@ class ResolvedParameters:
         for i, label in enumerate(labels):
             mask = (days >= edges[i]) & (days < edges[i + 1])
             if mask.any():
-                out.append((mask, self.at(label)))
+                out.append((mask, label))
         return out
 
     def column(self, name: str, days: np.ndarray) -> np.ndarray:
         """One parameter's value on each row's day (an object array; None where unset)."""
         out = np.empty(len(days), dtype=object)
         out[:] = [None]
-        for mask, values in self.segments({name}, days):
-            value = values.get(name)
+        for mask, value in self.value_segments(name, days):
             out[mask] = [value] if isinstance(value, list | dict | tuple) else value
         return out
 
@@ -205,8 +215,7 @@ class Terms:
     def number(self, name: str, default: float = np.nan) -> np.ndarray:
         """Numeric values (``default`` where unset)."""
         out = np.full(len(self.days), default, dtype=float)
-        for mask, values in self.params.segments({name}, self.days):
-            value = values.get(name)
+        for mask, value in self.params.value_segments(name, self.days):
             if value is not None:
                 out[mask] = float(value)
         return out
@@ -214,23 +223,22 @@ class Terms:
     def text(self, name: str) -> np.ndarray:
         """Text values ('' where unset)."""
         out = np.full(len(self.days), "", dtype=object)
-        for mask, values in self.params.segments({name}, self.days):
-            value = values.get(name)
+        for mask, value in self.params.value_segments(name, self.days):
             if value is not None:
                 out[mask] = str(value)
         return out
 
     def flag(self, name: str) -> np.ndarray:
         out = np.zeros(len(self.days), dtype=bool)
-        for mask, values in self.params.segments({name}, self.days):
-            out[mask] = bool(values.get(name))
+        for mask, value in self.params.value_segments(name, self.days):
+            out[mask] = bool(value)
         return out
 
     def member(self, name: str, codes: np.ndarray) -> np.ndarray:
         """Whether each row's code is in the list parameter in force on its day."""
         out = np.zeros(len(self.days), dtype=bool)
-        for mask, values in self.params.segments({name}, self.days):
-            listed = list(values.get(name) or [])
+        for mask, value in self.params.value_segments(name, self.days):
+            listed = list(value or [])
             out[mask] = np.isin(codes[mask], listed)
         return out
 
