@@ -108,12 +108,15 @@ def _typed(value: Any, spec: ColumnSpec) -> Any:
     raise NotPlain  # datetimes (start/end) need the span checks of the full validator
 
 
-def plain_record(record: Mapping[str, Any], spec: TableSpec, row: int = 1) -> pd.DataFrame | None:
-    """The record as a one-row typed frame, or None when it needs :func:`validate_table`."""
+def plain_record(
+    record: Mapping[str, Any], spec: TableSpec, row: int | None = 1
+) -> pd.DataFrame | None:
+    """The record as a one-row typed frame, or None when it needs :func:`validate_table`.
+    ``row``: its position, in the validator's ``_row`` column (None: no such column)."""
     values = {str(k).replace("\ufeff", "").strip().lower(): v for k, v in record.items()}
     if spec.name == "activities" and (_blank(values.get("date")) or _blank(values.get("minutes"))):
         return None  # date or minutes from start/end: the full validator's cross checks
-    columns: dict[str, Any] = {ROW: np.array([row], dtype=np.int64)}
+    columns: dict[str, Any] = {} if row is None else {ROW: np.array([row], dtype=np.int64)}
     try:
         for column in spec.columns:
             columns[column.name] = _one(_typed(values.get(column.name), column), column.kind)

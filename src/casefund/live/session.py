@@ -31,8 +31,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from casefund.allocate.lines import bill, no_lines
-from casefund.allocate.waterfall import contract_order
+from casefund.allocate.lines import lines_of, no_lines
+from casefund.allocate.waterfall import allocate, contract_order
 from casefund.engine.adjudication import Adjudication, Decider
 from casefund.engine.decide import Decisions, collect, condition_values
 from casefund.facts.activities import MonthContext
@@ -265,7 +265,7 @@ class Session:
     def post(self, activity: Mapping[str, Any]) -> Decision:
         """Validate, decide and allocate one activity; returns its decision at once."""
         with self._lock:
-            row = plain_record(activity, TABLES["activities"])
+            row = plain_record(activity, TABLES["activities"], row=None)
             if row is None:  # not plain: the batch validator types it or says what is wrong
                 return self._post_frame(pd.DataFrame([dict(activity)]))[0]
             return self._admit(row, [str(activity.get("activity_id", ""))], {})[0]
@@ -324,8 +324,10 @@ class Session:
                 )
                 ok[i] = False
         typed_id = dict(zip(rows.tolist(), activity_ids.tolist(), strict=True))
-        columns = [c for c in typed.columns if c != ROW]
-        accepted = typed[columns] if ok.all() else typed.loc[ok, columns]
+        if ROW not in typed and ok.all():  # one plain record: nothing to take out
+            accepted = typed
+        else:
+            accepted = typed.loc[ok, [c for c in typed.columns if c != ROW]]
         decide_from: dict[str, int | None] = {}
         current: dict[str, pd.DataFrame] = {}  # the participants' activities, as kept
         if len(accepted):
@@ -432,13 +434,16 @@ class Session:
         if acts.empty:
             return _NO_LINES
         spent_elsewhere = {k: cents / 100 for k, cents in self._spent_total.items()}
-        lines = bill(
+        # The lines alone: bill() would also build the denials table, which a post never
+        # shows (its lines carry the reasons); rows a post refuses never reach allocation.
+        allocation = allocate(
             adjudication,
             self.contracts,
             self.book,
             decider=self._decider(adjudication, decide_from),
             budget_spent=spent_elsewhere,
-        ).lines
+        )
+        lines = lines_of(adjudication, self.contracts, allocation, self.book)
         self._keep(lines)
         return lines
 
@@ -500,13 +505,15 @@ class Session:
         if not len(billed):
             return
         cents = (lines["amount"].to_numpy(dtype=float)[billed] * 100).round().astype(np.int64)
-        owners = lines["participant_id"].to_numpy(dtype=object)[billed]
-        contracts = lines["contract_id"].to_numpy(dtype=object)[billed]
-        for key, rows in _rows_by_value(
-            np.char.add(owners.astype(str), "\x1f" + contracts.astype(str))
-        ).items():
-            owner_id, _, contract = key.partition("\x1f")
-            total = int(cents[rows].sum())
+        owner_codes, owner_ids = _codes(lines["participant_id"])
+        contract_codes, contract_ids = _codes(lines["contract_id"])
+        pair = owner_codes[billed] * len(contract_ids) + contract_codes[billed]
+        pairs, which = np.unique(pair, return_inverse=True)
+        totals = np.zeros(len(pairs), dtype=np.int64)
+        np.add.at(totals, np.asarray(which).reshape(-1), cents)
+        for key, total in zip(pairs.tolist(), totals.tolist(), strict=True):
+            owner_id = owner_ids[key // len(contract_ids)]
+            contract = contract_ids[key % len(contract_ids)]
             self._spent.setdefault(owner_id, {})[contract] = total
             self._spent_total[contract] += total
 
@@ -519,6 +526,15 @@ class Session:
             for i, outcome in zip(new, self._outcomes(months.scope, new, True), strict=True):
                 self._outcome_of_month[keys[i]] = outcome
         return [self._outcome_of_month[key] for key in keys]
+
+
+def _codes(column: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """A text column as integer codes and the text of each code (billed lines carry every
+    id, so no code is missing)."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return column.cat.codes.to_numpy(np.int64), [str(c) for c in column.cat.categories]
+    codes, uniques = pd.factorize(column.astype(object).to_numpy())
+    return codes.astype(np.int64), [str(u) for u in uniques]
 
 
 def _rows_by_value(values: pd.Series | np.ndarray) -> dict[str, np.ndarray]:
