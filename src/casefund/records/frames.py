@@ -27,19 +27,35 @@ def categorical_of(choices: Any, picks: np.ndarray) -> pd.Categorical:
     """``categorical(choices[picks])`` without touching a million Python strings: the few
     choices (one per contract) are factorized, then picked by integer code; only the
     choices picked are categories. Two passes over ``picks``: a count and a lookup."""
-    codes, uniques = pd.factorize(np.asarray(choices, dtype=object), sort=True)
-    codes = np.asarray(codes, dtype=np.int64)
+    codes, uniques = _factorized(choices)
     picked = np.bincount(picks, minlength=len(codes)) > 0
     used = np.zeros(len(uniques), dtype=bool)
     used[codes[picked & (codes >= 0)]] = True
-    renumbered = np.cumsum(used) - 1
-    table = np.where(codes >= 0, renumbered[np.maximum(codes, 0)], -1).astype(np.int32)
+    # A missing choice (code −1) takes the −1 appended: no category, even when no choice
+    # has one.
+    renumbered = np.append(np.cumsum(used) - 1, -1)
+    table = renumbered[np.where(codes >= 0, codes, len(uniques))].astype(np.int32)
     result: pd.Categorical = pd.Categorical.from_codes(
         table[picks],
         categories=pd.Index(np.asarray(uniques, dtype=object)[used], dtype=object),
         validate=False,
     )
     return result
+
+
+def _factorized(choices: Any) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize(choices, sort=True)``; a few choices that are all text are sorted in
+    Python, without pandas' fixed cost (most of a live post's categorical columns)."""
+    values = list(choices)
+    if len(values) <= 512 and all(type(v) is str for v in values):
+        distinct = sorted(set(values))
+        position = {v: i for i, v in enumerate(distinct)}
+        return (
+            np.array([position[v] for v in values], dtype=np.int64),
+            np.array(distinct, dtype=object),
+        )
+    codes, uniques = pd.factorize(np.asarray(choices, dtype=object), sort=True)
+    return np.asarray(codes, dtype=np.int64), np.asarray(uniques, dtype=object)
 
 
 def text_rank(column: pd.Series) -> np.ndarray:
