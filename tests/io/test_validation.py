@@ -273,6 +273,42 @@ def test_plain_record_types_exactly_as_the_batch_validator_or_defers_to_it() -> 
     assert typed_fast >= len(records) * 0.8  # the fast path is the common path
 
 
+def test_a_plain_record_frozen_directly_is_the_frozen_plain_frame() -> None:
+    """plain_frozen builds the arrays a live session keeps without the pandas frame; they
+    must be those Frozen takes from plain_record's frame, description and arrays alike."""
+    from casefund.io.frozen import Frozen
+    from casefund.io.record import plain_frozen, plain_record
+    from casefund.records.tables import TABLES
+    from casefund.synthetic import Shape, generate
+
+    spec = TABLES["activities"]
+    records = generate(Shape(participants=15, months=2, seed=5, malformed_share=0.08))[
+        "activities"
+    ].to_dict("records")
+    records += [  # blanks in every optional kind of column
+        {"activity_id": "y1", "participant_id": "P000001", "date": "2024-02-03",
+         "minutes": 20, "activity": "assessment", "mode": None, "quantity": None,
+         "staff_role": "", "collateral_purpose": None, "amount": 12.5},
+    ]  # fmt: skip
+    compared = 0
+    for record in records:
+        direct = plain_frozen(record, spec)
+        frame = plain_record(record, spec, row=None)
+        assert (direct is None) == (frame is None), record
+        if direct is None or frame is None:
+            continue
+        compared += 1
+        through_pandas = Frozen(frame)
+        assert direct.frozen.columns == through_pandas.columns
+        for mine, theirs in zip(direct.frozen.leaves, through_pandas.leaves, strict=True):
+            assert len(mine) == len(theirs)
+            for a, b in zip(mine, theirs, strict=True):
+                assert a.dtype == b.dtype and a.tolist() == b.tolist()
+        pd.testing.assert_frame_equal(direct.frozen.thaw(), frame)
+        assert direct.values["activity_id"] == frame["activity_id"].iloc[0]
+    assert compared >= len(records) * 0.8
+
+
 _MESSY = [
     "2024-03-15",
     " 2024-03-15 ",

@@ -41,6 +41,26 @@ class Frozen:
         self._leaves = tuple(leaves)
         self._rows = len(frame)
 
+    @classmethod
+    def of_parts(cls, columns: str, leaves: tuple[Leaf, ...], rows: int) -> Frozen:
+        """A frozen frame from a column description (as a frozen frame of the same dtypes
+        has it) and its leaves: for a record typed straight into arrays."""
+        out = cls.__new__(cls)
+        out._columns = columns
+        out._leaves = leaves
+        out._rows = rows
+        return out
+
+    @property
+    def columns(self) -> str:
+        """The column description (JSON): equal for frames of the same columns and dtypes."""
+        return self._columns
+
+    @property
+    def leaves(self) -> tuple[Leaf, ...]:
+        """Each column's arrays (shared: read only)."""
+        return self._leaves
+
     def __len__(self) -> int:
         return self._rows
 
@@ -67,11 +87,7 @@ class Frozen:
             if joined is None:
                 return Frozen(pd.concat([self.thaw(), other.thaw()], ignore_index=True))
             leaves.append(joined)
-        out = Frozen.__new__(Frozen)
-        out._columns = self._columns
-        out._leaves = tuple(leaves)
-        out._rows = self._rows + other._rows
-        return out
+        return Frozen.of_parts(self._columns, tuple(leaves), self._rows + other._rows)
 
     def thaw(self) -> pd.DataFrame:
         """The frame as it was frozen (a new DataFrame each time, with a RangeIndex)."""

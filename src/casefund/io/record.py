@@ -13,11 +13,13 @@ import datetime as dt
 import math
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from casefund.io.frozen import Frozen
 from casefund.io.validate import ROW
 from casefund.records.tables import ColumnSpec, TableSpec
 from casefund.records.vocabulary import VOCABULARY
@@ -113,16 +115,77 @@ def plain_record(
 ) -> pd.DataFrame | None:
     """The record as a one-row typed frame, or None when it needs :func:`validate_table`.
     ``row``: its position, in the validator's ``_row`` column (None: no such column)."""
+    typed = _typed_values(record, spec)
+    if typed is None:
+        return None
+    columns: dict[str, Any] = {} if row is None else {ROW: np.array([row], dtype=np.int64)}
+    for column in spec.columns:
+        columns[column.name] = _one(typed[column.name], column.kind)
+    return pd.DataFrame(columns)
+
+
+@dataclass(frozen=True)
+class PlainRecord:
+    """One plain record typed: its values by column, and the one-row frame
+    :func:`plain_record` gives, frozen (see :class:`casefund.io.frozen.Frozen`)."""
+
+    values: dict[str, Any]
+    frozen: Frozen
+
+
+def plain_frozen(record: Mapping[str, Any], spec: TableSpec) -> PlainRecord | None:
+    """:func:`plain_record` without its ``_row``, typed straight into the arrays a frozen
+    frame holds: a live post keeps the record frozen, and building the pandas frame only
+    to take it apart again was two thirds of reading the record. None when the record
+    needs :func:`validate_table`."""
+    typed = _typed_values(record, spec)
+    if typed is None:
+        return None
+    blanks = tuple(typed[c.name] is None for c in spec.columns)
+    columns = _DESCRIPTIONS.get((spec.name, blanks))
+    if columns is None:  # what Frozen says of this table's one-row frame, blanks alike
+        columns = Frozen(_frame_of(typed, spec)).columns
+        _DESCRIPTIONS[(spec.name, blanks)] = columns
+    leaves = tuple(_leaf(typed[c.name], c.kind) for c in spec.columns)
+    return PlainRecord(typed, Frozen.of_parts(columns, leaves, 1))
+
+
+# Column descriptions by table and blank fields: a description depends on the dtypes only,
+# and a code column's on whether it is blank (no category then).
+_DESCRIPTIONS: dict[tuple[str, tuple[bool, ...]], str] = {}
+
+
+def _frame_of(typed: dict[str, Any], spec: TableSpec) -> pd.DataFrame:
+    return pd.DataFrame({c.name: _one(typed[c.name], c.kind) for c in spec.columns})
+
+
+def _leaf(value: Any, kind: str) -> tuple[np.ndarray, ...]:
+    """The arrays Frozen keeps for ``_one(value, kind)``."""
+    if kind == "code":
+        if value is None:
+            return np.array([-1], dtype=np.int8), np.zeros(0, dtype="float64")
+        return np.array([0], dtype=np.int8), np.array([value], dtype=object)
+    if kind in ("date", "datetime"):  # a datetime is plain only when blank (NaT)
+        return (_one(value, "date"),)
+    if kind == "str":
+        return (np.array([value], dtype=object),)
+    numpy_dtype = _NUMPY[kind]
+    data = np.array([numpy_dtype.type(0) if value is None else value], dtype=numpy_dtype)
+    return data, np.array([value is None], dtype=bool)
+
+
+_NUMPY = {"int": np.dtype("int64"), "float": np.dtype("float64"), "bool": np.dtype("bool")}
+
+
+def _typed_values(record: Mapping[str, Any], spec: TableSpec) -> dict[str, Any] | None:
+    """Each column's typed value (None: blank), or None when the record is not plain."""
     values = {str(k).replace("\ufeff", "").strip().lower(): v for k, v in record.items()}
     if spec.name == "activities" and (_blank(values.get("date")) or _blank(values.get("minutes"))):
         return None  # date or minutes from start/end: the full validator's cross checks
-    columns: dict[str, Any] = {} if row is None else {ROW: np.array([row], dtype=np.int64)}
     try:
-        for column in spec.columns:
-            columns[column.name] = _one(_typed(values.get(column.name), column), column.kind)
+        return {column.name: _typed(values.get(column.name), column) for column in spec.columns}
     except NotPlain:
         return None
-    return pd.DataFrame(columns)
 
 
 def _one(value: Any, kind: str) -> Any:

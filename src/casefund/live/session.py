@@ -41,7 +41,7 @@ from casefund.facts.prepared import PreparedData
 from casefund.facts.scope import FactScope
 from casefund.io.frozen import Frozen
 from casefund.io.load import Dataset, as_dataset
-from casefund.io.record import plain_record
+from casefund.io.record import PlainRecord, plain_frozen
 from casefund.io.sources import TableSource
 from casefund.io.validate import ROW, validate_table
 from casefund.live.compile import Atoms
@@ -62,6 +62,9 @@ from casefund.rules.book import rule_book
 from casefund.rules.loader import CompiledRule
 
 BACKENDS = ("native", "durable")
+# The position of the service date among the activity table's columns (a frozen record's
+# leaves are in column order).
+_DATE = [c.name for c in TABLES["activities"].columns].index("date")
 
 
 class DurableUnavailable(ImportError):
@@ -265,10 +268,38 @@ class Session:
     def post(self, activity: Mapping[str, Any]) -> Decision:
         """Validate, decide and allocate one activity; returns its decision at once."""
         with self._lock:
-            row = plain_record(activity, TABLES["activities"], row=None)
-            if row is None:  # not plain: the batch validator types it or says what is wrong
+            record = plain_frozen(activity, TABLES["activities"])
+            if record is None:  # not plain: the batch validator types it or says what is wrong
                 return self._post_frame(pd.DataFrame([dict(activity)]))[0]
-            return self._admit(row, [str(activity.get("activity_id", ""))], {})[0]
+            return self._admit_record(record, str(activity.get("activity_id", "")))
+
+    def _admit_record(self, record: PlainRecord, given_id: str) -> Decision:
+        """One plain record: :meth:`_admit` without a frame, the record kept as it was
+        frozen (the common post)."""
+        pid = str(record.values["participant_id"])
+        activity_id = str(record.values["activity_id"])
+        problem = self._refusal(pid, activity_id)
+        if problem is not None:
+            return Decision(given_id, "rejected", _NO_LINES, _NO_ROWS, [problem])
+        before = self._activities.get(pid)
+        kept = record.frozen if before is None else before.appended(record.frozen)
+        self._activities[pid] = kept
+        self._posted.add(activity_id)
+        self._owner[activity_id] = pid
+        day = int(to_days(np.asarray(record.frozen.leaves[_DATE][0]))[0])
+        lines = self._reallocate({pid: day}, {pid: kept.thaw()})
+        at = np.flatnonzero(lines["activity_id"].to_numpy(dtype=object) == activity_id)
+        return Decision(given_id, str(lines["status"].iloc[at[0]]), lines, at)
+
+    def _refusal(self, pid: str, activity_id: str) -> str | None:
+        """Why a posted activity cannot be taken (None: it can)."""
+        if pid not in self._known:
+            return f"participant_id: unknown participant_id '{pid}'"
+        if activity_id in self._posted:
+            return (
+                f"activity_id: '{activity_id}' was already posted; retract it first to correct it"
+            )
+        return None
 
     def post_many(self, activities: pd.DataFrame | Iterable[Mapping[str, Any]]) -> list[Decision]:
         """Many activities at once (a day's import, a backlog): one decision each, in the
@@ -312,16 +343,9 @@ class Session:
         activity_ids = typed["activity_id"].to_numpy(dtype=object)
         ok = np.ones(len(typed), dtype=bool)
         for i, (pid, activity_id) in enumerate(zip(pids, activity_ids, strict=True)):
-            if pid not in self._known:
-                problems.setdefault(int(rows[i]), []).append(
-                    f"participant_id: unknown participant_id '{pid}'"
-                )
-                ok[i] = False
-            elif activity_id in self._posted:
-                problems.setdefault(int(rows[i]), []).append(
-                    f"activity_id: '{activity_id}' was already posted; retract it first to "
-                    "correct it"
-                )
+            problem = self._refusal(pid, activity_id)
+            if problem is not None:
+                problems.setdefault(int(rows[i]), []).append(problem)
                 ok[i] = False
         typed_id = dict(zip(rows.tolist(), activity_ids.tolist(), strict=True))
         if ROW not in typed and ok.all():  # one plain record: nothing to take out
