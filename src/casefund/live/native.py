@@ -13,12 +13,16 @@ differential tests hold the two to the same answer on every bundled rule.
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Callable
+
 import numpy as np
 
 from casefund.engine.decide import condition_truth
 from casefund.facts.row import RowScope
 from casefund.facts.scope import FactScope
 from casefund.live.rulesets import ContractRules
+from casefund.rules.loader import CompiledRule
 from casefund.rules.scalar import holds
 
 # A row's outcome: (contract position, rule id) → True where the condition holds, None where
@@ -32,10 +36,16 @@ BLOCK_ROWS = 48
 
 
 def decide_rows(
-    entries: list[ContractRules], scope: FactScope, rows: np.ndarray, monthly: bool
+    entries: list[ContractRules],
+    scope: FactScope,
+    rows: np.ndarray,
+    monthly: bool,
+    only: Callable[[CompiledRule], bool] | None = None,
 ) -> list[Outcome]:
     """Every contract's activity (or participant-month) rules on ``rows`` of ``scope``,
-    each row under the parameter values in force on its day."""
+    each row under the parameter values in force on its day (``only``: those rules)."""
+    if only is not None:
+        entries = [_with_rules(entry, only) for entry in entries]
     if len(rows) >= BLOCK_ROWS:
         return _decide_block(entries, scope, rows, monthly)
     out: list[Outcome] = []
@@ -57,6 +67,14 @@ def decide_rows(
                     outcome[(entry.position, rule.id)] = result
         out.append(outcome)
     return out
+
+
+def _with_rules(entry: ContractRules, only: Callable[[CompiledRule], bool]) -> ContractRules:
+    """The entry with only the rules ``only`` keeps (the parameter values it caches shared)."""
+    kept = copy.copy(entry)
+    kept.activity_rules = [r for r in entry.activity_rules if only(r)]
+    kept.month_rules = [r for r in entry.month_rules if only(r)]
+    return kept
 
 
 def _decide_block(

@@ -34,7 +34,7 @@ import pandas as pd
 from casefund.allocate.lines import lines_of, no_lines
 from casefund.allocate.waterfall import allocate, contract_order
 from casefund.engine.adjudication import Adjudication, Decider
-from casefund.engine.decide import Decisions, collect, condition_values
+from casefund.engine.decide import Decisions, collect
 from casefund.facts.activities import MonthContext
 from casefund.facts.calendar import to_days
 from casefund.facts.prepared import PreparedData
@@ -225,8 +225,10 @@ class Session:
 
     def _outcomes(self, scope: FactScope, rows: np.ndarray, monthly: bool) -> list[Outcome]:
         """What each contract's rules decide on ``rows``: by one-row kernels (native), or
-        by durable-rules on facts from the fact layer (durable fires only where a condition
-        is known true; ``_decisions`` asks the fact layer where the others were unknown)."""
+        by durable-rules on facts from the fact layer. durable fires only where a condition
+        is known true; where a requirement did not fire, the fact layer's kernels say
+        whether it was false or not known (a requirement not known fails, and the line
+        says so), on these rows only."""
         if self._host is None:
             return decide_rows(self._compiled, scope, rows, monthly)
         ruleset = MONTH_RULESET if monthly else ACTIVITY_RULESET
@@ -236,7 +238,13 @@ class Session:
             self._compiled,
             rows,
         )
-        return [dict.fromkeys(self._fire(ruleset, fact), True) for fact in facts]
+        fired = [dict.fromkeys(self._fire(ruleset, fact), True) for fact in facts]
+        known = decide_rows(self._compiled, scope, rows, monthly, only=_requirement)
+        out: list[Outcome] = []
+        for true, decided in zip(fired, known, strict=True):
+            unknown = {key: None for key, value in decided.items() if value is None}
+            out.append({**unknown, **true})  # durable's firing decides what held
+        return out
 
     @staticmethod
     def _facts(
@@ -491,7 +499,6 @@ class Session:
             self._outcome_of_activity[ids[row]] = outcome
         month_fired = _by_rule(self._month_decisions(months))
         fired = _by_rule([self._outcome_of_activity[a] for a in ids])
-        recorded = self._host is None  # one-row kernels say where a condition is unknown
 
         def decider(
             position: int, contract: Contract, params: ResolvedParameters
@@ -504,8 +511,6 @@ class Session:
                     fired,
                     days,
                     params,
-                    scope.with_params({}, contract.coverage_payer),
-                    recorded,
                 ),
                 _decisions(
                     entry.month_rules,
@@ -513,8 +518,6 @@ class Session:
                     month_fired,
                     months.as_of,
                     params,
-                    months.scope.with_params({}, contract.coverage_payer),
-                    recorded,
                 ),
             )
 
@@ -550,6 +553,13 @@ class Session:
             for i, outcome in zip(new, self._outcomes(months.scope, new, True), strict=True):
                 self._outcome_of_month[keys[i]] = outcome
         return [self._outcome_of_month[key] for key in keys]
+
+
+def _requirement(rule: CompiledRule) -> bool:
+    """A rule whose unknown condition counts: a requirement fails where it is not known
+    (a rule whose decision a parameter chooses may be one on some days)."""
+    then = rule.rule.then
+    return then.decision == "require" or bool(then.decision_parameter)
 
 
 def _codes(column: pd.Series) -> tuple[np.ndarray, list[str]]:
@@ -590,12 +600,9 @@ def _decisions(
     outcomes: ByRule,
     days: np.ndarray,
     params: ResolvedParameters,
-    scope: FactScope,
-    recorded: bool,
 ) -> Decisions:
-    """The batch evaluator's Decisions, from each row's outcome. Where the outcomes do not
-    record unknown conditions (durable-rules only fires), the fact layer says where a rule
-    that did not fire was unknown rather than false."""
+    """The batch evaluator's Decisions, from each row's outcome (where each rule held, and
+    where it was not known)."""
     n, index = outcomes
 
     def truth(rule: CompiledRule) -> tuple[np.ndarray, np.ndarray]:
@@ -603,12 +610,7 @@ def _decisions(
         holds = np.zeros(n, dtype=bool)
         holds[true_rows] = True
         unknown = np.zeros(n, dtype=bool)
-        if recorded:
-            unknown[unknown_rows] = True
-            return holds, unknown
-        if not holds.all() and rule.rule.then.decision == "require":
-            values = condition_values(rule.condition, scope, params, days, scope.payer, rule.reads)
-            unknown = np.asarray(values.isna().to_numpy(dtype=bool)) & ~holds
+        unknown[unknown_rows] = True
         return holds, unknown
 
     return collect(rules, params, days, truth)
