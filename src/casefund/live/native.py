@@ -41,13 +41,17 @@ def decide_rows(
     rows: np.ndarray,
     monthly: bool,
     only: Callable[[CompiledRule], bool] | None = None,
+    unknown_only: bool = False,
 ) -> list[Outcome]:
     """Every contract's activity (or participant-month) rules on ``rows`` of ``scope``,
-    each row under the parameter values in force on its day (``only``: those rules)."""
+    each row under the parameter values in force on its day (``only``: those rules;
+    ``unknown_only``: only where a condition is not known, for a backend that decides
+    what held itself)."""
     if only is not None:
         entries = [_with_rules(entry, only) for entry in entries]
     if len(rows) >= BLOCK_ROWS:
-        return _decide_block(entries, scope, rows, monthly)
+        return _decide_block(entries, scope, rows, monthly, unknown_only)
+    kept = (None,) if unknown_only else (True, None)
     out: list[Outcome] = []
     days = scope.as_of
     for row in rows.tolist():
@@ -63,7 +67,7 @@ def decide_rows(
                 if rule.id in entry.skipped:
                     continue
                 result = holds(rule.condition, view)
-                if result is not False:
+                if result in kept:
                     outcome[(entry.position, rule.id)] = result
         out.append(outcome)
     return out
@@ -78,7 +82,11 @@ def _with_rules(entry: ContractRules, only: Callable[[CompiledRule], bool]) -> C
 
 
 def _decide_block(
-    entries: list[ContractRules], scope: FactScope, rows: np.ndarray, monthly: bool
+    entries: list[ContractRules],
+    scope: FactScope,
+    rows: np.ndarray,
+    monthly: bool,
+    unknown_only: bool = False,
 ) -> list[Outcome]:
     """The same outcomes from the batch kernels, each rule over every row at once."""
     out: list[Outcome] = [{} for _ in range(len(rows))]
@@ -92,7 +100,7 @@ def _decide_block(
                 rule.condition, scope, entry.params, days, payer, rule.reads
             )
             key = (entry.position, rule.id)
-            for at in np.flatnonzero(true[rows]).tolist():
+            for at in [] if unknown_only else np.flatnonzero(true[rows]).tolist():
                 out[at][key] = True
             for at in np.flatnonzero(unknown[rows]).tolist():
                 out[at][key] = None

@@ -239,12 +239,11 @@ class Session:
             rows,
         )
         fired = [dict.fromkeys(self._fire(ruleset, fact), True) for fact in facts]
-        known = decide_rows(self._compiled, scope, rows, monthly, only=_requirement)
-        out: list[Outcome] = []
-        for true, decided in zip(fired, known, strict=True):
-            unknown = {key: None for key, value in decided.items() if value is None}
-            out.append({**unknown, **true})  # durable's firing decides what held
-        return out
+        unknown = decide_rows(
+            self._compiled, scope, rows, monthly, only=_requirement, unknown_only=True
+        )
+        # durable's firing decides what held; the rest of a requirement is false or unknown
+        return [{**not_known, **true} for true, not_known in zip(fired, unknown, strict=True)]
 
     @staticmethod
     def _facts(
