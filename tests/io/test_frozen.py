@@ -106,11 +106,13 @@ def _values(frame: pd.DataFrame) -> dict[str, list[object]]:
 
 
 @settings(max_examples=60, deadline=None)
-@given(frames(), frames(), st.sampled_from([None, ["b", "c"], ["P000001", "a", "z"]]))
+@given(frames(), frames(), st.sampled_from([None, ["b", "c"], ["P000001", "a", "z"], []]))
 def test_an_appended_frame_holds_what_concat_holds(
     first: pd.DataFrame, second: pd.DataFrame, other_codes: list[str] | None
 ) -> None:
-    if other_codes is not None:  # the later rows' codes come with categories of their own
+    if other_codes == []:  # a blank code, as one posted record types it: no categories
+        second["code"] = _blank_codes(len(second))
+    elif other_codes is not None:  # the later rows' codes come with categories of their own
         second["code"] = pd.Categorical(
             [other_codes[i % len(other_codes)] for i in range(len(second))],
             categories=other_codes,
@@ -125,7 +127,7 @@ def test_an_appended_frame_holds_what_concat_holds(
             assert got[name].dtype == expected[name].dtype, name
             continue
         assert isinstance(got[name].dtype, pd.CategoricalDtype)
-        if len(first) and len(second) and other_codes is not None:  # over the sorted union
+        if len(first) and len(second) and other_codes:  # over the sorted union
             union = {*first[name].cat.categories, *other_codes}
             assert list(got[name].cat.categories) == sorted(union)
 
@@ -135,3 +137,23 @@ def test_frames_whose_columns_differ_are_appended_by_pandas() -> None:
     second = pd.DataFrame({"n": [2.5], "x": ["b"]})  # floats, not nullable integers
     got = Frozen(first).appended(Frozen(second)).thaw()
     pd.testing.assert_frame_equal(got, pd.concat([first, second], ignore_index=True))
+
+
+def _blank_codes(n: int) -> pd.Categorical:
+    return pd.Categorical.from_codes([-1] * n, categories=pd.Index([], dtype="float64"))
+
+
+def test_regression_a_blank_code_does_not_send_later_appends_through_pandas() -> None:
+    # A blank code column (categories without a type) made appended() fall back to
+    # pd.concat, which turned the column into text, and every later post of that
+    # participant fell back again.
+    coded = pd.DataFrame({"mode": pd.Categorical(["phone"]), "n": [1]})
+    blank = pd.DataFrame({"mode": _blank_codes(1), "n": [2]})
+    for parts in ([coded, blank, coded], [blank, coded, blank], [blank, blank]):
+        frozen = Frozen(parts[0])
+        for part in parts[1:]:
+            frozen = frozen.appended(Frozen(part))
+        thawed = frozen.thaw()
+        assert isinstance(thawed["mode"].dtype, pd.CategoricalDtype)
+        expected = pd.concat(parts, ignore_index=True)
+        assert _values(thawed) == _values(expected)

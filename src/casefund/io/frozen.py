@@ -80,14 +80,17 @@ class Frozen:
         if list(mine) != list(theirs):
             return Frozen(pd.concat([self.thaw(), other.thaw()], ignore_index=True))
         leaves = []
+        specs = {}
         for (name, spec), leaf, their_leaf in zip(
             mine.items(), self._leaves, other._leaves, strict=True
         ):
             joined = _joined(spec, theirs[name], leaf, their_leaf)
             if joined is None:
                 return Frozen(pd.concat([self.thaw(), other.thaw()], ignore_index=True))
-            leaves.append(joined)
-        return Frozen.of_parts(self._columns, tuple(leaves), self._rows + other._rows)
+            specs[name], leaf_joined = joined
+            leaves.append(leaf_joined)
+        columns = self._columns if specs == mine else json.dumps(specs, separators=(",", ":"))
+        return Frozen.of_parts(columns, tuple(leaves), self._rows + other._rows)
 
     def thaw(self) -> pd.DataFrame:
         """The frame as it was frozen (a new DataFrame each time, with a RangeIndex)."""
@@ -131,19 +134,25 @@ def _frozen(column: pd.Series) -> tuple[dict[str, Any], Leaf]:
 
 def _joined(
     spec: dict[str, Any], other: dict[str, Any], leaf: Leaf, other_leaf: Leaf
-) -> Leaf | None:
-    """Two columns' leaves end to end, or None where they are not stored alike."""
+) -> tuple[dict[str, Any], Leaf] | None:
+    """Two columns end to end (their description and leaves), or None where they are not
+    stored alike. A code column with no categories on one side (a blank code: its
+    categories have no type of their own) takes the other side's."""
     if spec["store"] != "codes":
         if spec != other:
             return None
-        return tuple(np.concatenate(pair) for pair in zip(leaf, other_leaf, strict=True))
-    if other["store"] != "codes" or spec["categories"] != other["categories"]:
-        return None
-    if spec["ordered"] or other["ordered"]:
+        return spec, tuple(np.concatenate(pair) for pair in zip(leaf, other_leaf, strict=True))
+    if other["store"] != "codes" or spec["ordered"] or other["ordered"]:
         return None  # an order of categories is the caller's; pandas decides
     (codes, categories), (other_codes, other_categories) = leaf, other_leaf
+    if not len(other_categories) and not len(other_codes[other_codes >= 0]):
+        return spec, (np.concatenate([codes, other_codes]), categories)
+    if not len(categories) and not len(codes[codes >= 0]):
+        return other, (np.concatenate([codes, other_codes]), other_categories)
+    if spec["categories"] != other["categories"]:
+        return None
     if np.array_equal(categories, other_categories):
-        return np.concatenate([codes, other_codes]), categories
+        return spec, (np.concatenate([codes, other_codes]), categories)
     try:
         union = np.array(sorted({*categories.tolist(), *other_categories.tolist()}), dtype=object)
     except TypeError:  # categories that do not sort together
@@ -155,9 +164,8 @@ def _joined(
         taken = mapping[np.maximum(values, 0)] if len(own) else np.zeros(len(values), np.int64)
         return np.where(values < 0, -1, taken)
 
-    return np.concatenate(
-        [recoded(codes, categories), recoded(other_codes, other_categories)]
-    ), union
+    joined = np.concatenate([recoded(codes, categories), recoded(other_codes, other_categories)])
+    return spec, (joined, union)
 
 
 def _column(leaf: Leaf, spec: dict[str, Any]) -> Any:
