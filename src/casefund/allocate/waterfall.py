@@ -117,8 +117,10 @@ class Waterfall:
         """The contract being walked refused ``rows`` for ``reason``: ``refused`` minutes of
         each (default: all it had left); ``unknown`` marks rows refused for want of a known
         fact."""
-        self.bits.set(self.stop_bits, reason, rows)
         at = np.flatnonzero(rows)
+        if not len(at):  # most contracts refuse nothing for most reasons
+            return
+        self.bits.set(self.stop_bits, reason, rows)
         minutes = (self.remaining if refused is None else refused)[at]
         self.log.add(
             at,
