@@ -14,6 +14,7 @@ import pandas as pd
 from casefund.facts.row import RowScope
 from casefund.facts.scope import FactScope, UnknownFact
 from casefund.payers.terms import ResolvedParameters
+from casefund.records.days import day_number
 from casefund.rules.language import Node, as_boolean
 from casefund.rules.loader import CompiledRule
 from casefund.rules.scalar import holds as holds_on
@@ -200,9 +201,13 @@ def collect(
     """
     out = Decisions()
     n = len(days)
-    for rule in rules:
-        active = rule.rule.effective.mask(days) & applies_mask(rule, params, days)
-        if not active.any():
+    effective = _in_effect(rules, days)
+    some_row = np.asarray(effective.any(axis=1), dtype=bool).tolist()
+    for rule, in_effect, any_row in zip(rules, effective, some_row, strict=True):
+        if not any_row:
+            continue
+        active = in_effect if rule.applies is None else in_effect & applies_mask(rule, params, days)
+        if rule.applies is not None and not active.any():
             continue
         then = rule.rule.then
         if not all(params.usable(p) for p in rule.reads):
@@ -236,6 +241,25 @@ def collect(
                     out, then.population or rule.id, rule.id, active, active & rows & holds
                 )
     return out
+
+
+def _in_effect(rules: list[CompiledRule], days: np.ndarray) -> np.ndarray:
+    """(rules × rows): whether each row's day lies within each rule's effective dates, in
+    one comparison for all the rules rather than a few array operations per rule."""
+    never, always = np.iinfo(np.int64).min, np.iinfo(np.int64).max
+    starts = np.array(
+        [never if r.rule.effective.start is None else day_number(r.rule.effective.start)
+         for r in rules],
+        dtype=np.int64,
+    )  # fmt: skip
+    ends = np.array(
+        [always if r.rule.effective.end is None else day_number(r.rule.effective.end)
+         for r in rules],
+        dtype=np.int64,
+    )  # fmt: skip
+    row_days = np.asarray(days, dtype=np.int64)[None, :]
+    in_effect: np.ndarray = (row_days >= starts[:, None]) & (row_days <= ends[:, None])
+    return in_effect
 
 
 def _decisions(
