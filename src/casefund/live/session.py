@@ -25,6 +25,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -97,8 +98,9 @@ class Decision:
         """The activity's lines right after the post, typed as ``evaluate().lines`` is."""
         return typed("lines", self._built)
 
-    @property
+    @cached_property
     def _built(self) -> pd.DataFrame:
+        """The activity's lines as built (read by each answer below: taken once)."""
         return self._frame.iloc[self._rows].reset_index(drop=True)
 
     @property
