@@ -493,3 +493,28 @@ def test_regression_a_session_keeps_no_collector_work_per_participant() -> None:
     growth = (tracked() - before) / (len(session._activities) - posted)
     assert len(session._activities) - posted >= 100
     assert growth < 25, growth
+
+
+def test_regression_posts_leave_no_references_on_the_participants_frame() -> None:
+    """Facts took participant columns from the prepared frame on every post, and each read
+    left a weak reference in the frame (pandas' copy-on-write tracking): about twenty a
+    post, walked by every full collection until pandas pruned them. The columns are now
+    converted once."""
+    import gc
+    import weakref
+
+    def references() -> int:
+        gc.collect()
+        return sum(1 for o in gc.get_objects() if type(o) is weakref.ReferenceType)
+
+    tables = generate(Shape(participants=150, months=1, seed=3, malformed_share=0.0))
+    session = Session({k: v for k, v in tables.items() if k != "activities"}, demo_contracts())
+    records = tables["activities"].sort_values(["date", "participant_id", "activity_id"])
+    records = records.head(160).to_dict("records")
+    for record in records[:40]:
+        session.post(record)
+    before = references()
+    for record in records[40:]:
+        session.post(record)
+    per_post = (references() - before) / (len(records) - 40)
+    assert per_post < 3, per_post

@@ -7,6 +7,7 @@ a fact is a few passes over the rows that ask for it, whatever the size of the h
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -37,6 +38,7 @@ class PreparedData:
     _events: dict[tuple[object, ...], np.ndarray] = field(default_factory=dict)
     _observations: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     _code_of: dict[str, int] | None = None  # participant id → code, built on first need
+    _columns: dict[tuple[str, str], tuple[np.ndarray, Any]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, data: Dataset) -> PreparedData:
@@ -64,6 +66,26 @@ class PreparedData:
             codes = self.ids.get_indexer(pd.Index(distinct, dtype=object).astype("string"))
         table = np.append(np.asarray(codes, dtype=np.int64), -1)
         return table[np.where(found < 0, len(distinct), found)]
+
+    def participant_column(self, name: str, kind: str = "values") -> tuple[np.ndarray, Any]:
+        """A participant attribute in code order as a read-only NumPy array, and the
+        column's dtype, converted once: ``values`` (as ``to_numpy()``), ``days`` (day
+        numbers) or ``floats`` (NaN where blank). Facts read these on every live post;
+        taking the column from the frame each time left a reference in the frame
+        (pandas' copy-on-write tracking) that the garbage collector walked until pandas
+        cleared it, about twenty a post."""
+        key = (name, kind)
+        if key not in self._columns:
+            column = self.participants[name]
+            if kind == "days":
+                values = to_days(column)
+            elif kind == "floats":
+                values = np.asarray(column.to_numpy(dtype=float, na_value=np.nan), dtype=float)
+            else:
+                values = np.asarray(column.to_numpy())
+            values.flags.writeable = False
+            self._columns[key] = (values, column.dtype)
+        return self._columns[key]
 
     def spans(self, program: str, payer: str | None = None) -> Spans:
         """Enrollment in ``program``; with ``payer``, only spans with that payer (or none)."""

@@ -175,8 +175,9 @@ class FactScope:
         if name in ACTIVITY_FACTS:
             return self.activity_column(name)
         if name in PARTICIPANT_ATTRIBUTES:
-            column = self.data.participants[name]
-            return pd.Series(column.to_numpy()[self.codes], index=self.index, dtype=column.dtype)
+            values, dtype = self.data.participant_column(name)
+            series: pd.Series = pd.Series(values[self.codes], index=self.index, dtype=dtype)
+            return series
         if name in ARRAY_FACTS:
             return _series_of(*self._fact_array(name), self.index)
         raise UnknownFact(f"unknown fact '{name}'")
@@ -187,10 +188,10 @@ class FactScope:
             if name in OBSERVED:
                 array = self._observed(name)
             elif name == "age":
-                birth = to_days(self.data.participants["birth_date"])[self.codes]
+                birth = self.data.participant_column("birth_date", "days")[0][self.codes]
                 array = whole_years_between(birth, self.as_of)
             else:  # days_until_housing_loss
-                loss = to_days(self.data.participants["housing_loss_date"])[self.codes]
+                loss = self.data.participant_column("housing_loss_date", "days")[0][self.codes]
                 array = (loss - self.as_of).astype(float)
                 array[loss == MISSING] = np.nan
             flag = name in VOCABULARY["participant_flags"]
@@ -199,8 +200,7 @@ class FactScope:
 
     def _observed(self, name: str) -> np.ndarray:
         """A flag or count as of each row's day: the latest assessment, else the base value."""
-        base = self.data.participants[name]
-        result = np.asarray(base.to_numpy(dtype=float, na_value=np.nan)[self.codes], dtype=float)
+        result: np.ndarray = self.data.participant_column(name, "floats")[0][self.codes]
         sorted_keys, values = self.data.observations(name)
         pos = self.queries.latest_on_or_before(sorted_keys)
         hit = pos >= 0
