@@ -63,9 +63,6 @@ from casefund.rules.book import rule_book
 from casefund.rules.loader import CompiledRule
 
 BACKENDS = ("native", "durable")
-# The position of the service date among the activity table's columns (a frozen record's
-# leaves are in column order).
-_DATE = [c.name for c in TABLES["activities"].columns].index("date")
 
 
 class DurableUnavailable(ImportError):
@@ -290,15 +287,21 @@ class Session:
         problem = self._refusal(pid, activity_id)
         if problem is not None:
             return Decision(given_id, "rejected", _NO_LINES, _NO_ROWS, [problem])
-        before = self._activities.get(pid)
-        kept = record.frozen if before is None else before.appended(record.frozen)
-        self._activities[pid] = kept
+        kept = self._kept_with(pid, record.frozen)
         self._posted.add(activity_id)
         self._owner[activity_id] = pid
-        day = int(to_days(np.asarray(record.frozen.leaves[_DATE][0]))[0])
+        day = int(to_days(np.array([record.values["date"]], dtype="datetime64[ns]"))[0])
         lines = self._reallocate({pid: day}, {pid: kept.thaw()})
         at = np.flatnonzero(lines["activity_id"].to_numpy(dtype=object) == activity_id)
         return Decision(given_id, str(lines["status"].iloc[at[0]]), lines, at)
+
+    def _kept_with(self, pid: str, rows: Frozen) -> Frozen:
+        """The participant's kept activities with ``rows`` after them, kept. Joined as
+        arrays: thawing, concatenating and freezing again cost three times as much."""
+        before = self._activities.get(pid)
+        kept = rows if before is None else before.appended(rows)
+        self._activities[pid] = kept
+        return kept
 
     def _refusal(self, pid: str, activity_id: str) -> str | None:
         """Why a posted activity cannot be taken (None: it can)."""
@@ -370,14 +373,9 @@ class Session:
                 mine = (accepted if len(groups) == 1 else accepted.iloc[group]).reset_index(
                     drop=True
                 )
-                before = self._activities.get(str(pid))
-                if before is None:
-                    current[str(pid)] = mine
-                    self._activities[str(pid)] = Frozen(mine)
-                else:  # joined as arrays: thawing, concatenating, freezing cost 3x as much
-                    kept = before.appended(Frozen(mine))
-                    self._activities[str(pid)] = kept
-                    current[str(pid)] = kept.thaw()
+                first = str(pid) not in self._activities
+                kept = self._kept_with(str(pid), Frozen(mine))
+                current[str(pid)] = mine if first else kept.thaw()
                 decide_from[str(pid)] = int(days[group].min())
             posted = [str(a) for a in activity_ids[ok]]
             owners = [str(p) for p in pids[ok]]
