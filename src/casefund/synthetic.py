@@ -461,7 +461,9 @@ def _caseloads(
     start = np.datetime64(shape.start, "D")
     # Co-LEAD carries for the span the demo agency gives ACT, so its planted case is past it.
     span = int(demo_contracts()["program_models"]["act"]["max_months"])
-    act_end = (np.datetime64(shape.start, "M") + span).astype("datetime64[D]") - 1
+    act_end = (np.datetime64(shape.start, "M") + np.timedelta64(span, "M")).astype(
+        "datetime64[D]"
+    ) - np.timedelta64(1, "D")
     is_act = np.isin(manager, act)
     end = np.where(is_act, act_end, np.datetime64("NaT", "D"))
     if n_act:
