@@ -145,9 +145,9 @@ def _joined(
     if other["store"] != "codes" or spec["ordered"] or other["ordered"]:
         return None  # an order of categories is the caller's; pandas decides
     (codes, categories), (other_codes, other_categories) = leaf, other_leaf
-    if not len(other_categories) and not len(other_codes[other_codes >= 0]):
+    if not len(other_categories):  # every code of theirs is blank (−1)
         return spec, (np.concatenate([codes, other_codes]), categories)
-    if not len(categories) and not len(codes[codes >= 0]):
+    if not len(categories):
         return other, (np.concatenate([codes, other_codes]), other_categories)
     if spec["categories"] != other["categories"]:
         return None

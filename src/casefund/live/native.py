@@ -14,7 +14,6 @@ differential tests hold the two to the same answer on every bundled rule.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
 
 import numpy as np
 
@@ -40,15 +39,11 @@ def decide_rows(
     scope: FactScope,
     rows: np.ndarray,
     monthly: bool,
-    only: Callable[[CompiledRule], bool] | None = None,
     unknown_only: bool = False,
 ) -> list[Outcome]:
     """Every contract's activity (or participant-month) rules on ``rows`` of ``scope``,
-    each row under the parameter values in force on its day (``only``: those rules;
-    ``unknown_only``: only where a condition is not known, for a backend that decides
-    what held itself)."""
-    if only is not None:
-        entries = [_with_rules(entry, only) for entry in entries]
+    each row under the parameter values in force on its day (``unknown_only``: only where
+    a condition is not known, for a backend that decides what held itself)."""
     if len(rows) >= BLOCK_ROWS:
         return _decide_block(entries, scope, rows, monthly, unknown_only)
     kept = (None,) if unknown_only else (True, None)
@@ -73,12 +68,22 @@ def decide_rows(
     return out
 
 
-def _with_rules(entry: ContractRules, only: Callable[[CompiledRule], bool]) -> ContractRules:
-    """The entry with only the rules ``only`` keeps (the parameter values it caches shared)."""
-    kept = copy.copy(entry)
-    kept.activity_rules = [r for r in entry.activity_rules if only(r)]
-    kept.month_rules = [r for r in entry.month_rules if only(r)]
-    return kept
+def requirements(entries: list[ContractRules]) -> list[ContractRules]:
+    """Each entry with only the rules whose unknown condition counts: a requirement fails
+    where it is not known, and a rule whose decision a parameter chooses may be one on
+    some days (the parameter values each entry caches are shared)."""
+    out = []
+    for entry in entries:
+        kept = copy.copy(entry)
+        kept.activity_rules = [r for r in entry.activity_rules if _counts_unknown(r)]
+        kept.month_rules = [r for r in entry.month_rules if _counts_unknown(r)]
+        out.append(kept)
+    return out
+
+
+def _counts_unknown(rule: CompiledRule) -> bool:
+    then = rule.rule.then
+    return then.decision == "require" or bool(then.decision_parameter)
 
 
 def _decide_block(
@@ -100,8 +105,9 @@ def _decide_block(
                 rule.condition, scope, entry.params, days, payer, rule.reads
             )
             key = (entry.position, rule.id)
-            for at in [] if unknown_only else np.flatnonzero(true[rows]).tolist():
-                out[at][key] = True
+            if not unknown_only:
+                for at in np.flatnonzero(true[rows]).tolist():
+                    out[at][key] = True
             for at in np.flatnonzero(unknown[rows]).tolist():
                 out[at][key] = None
     return out

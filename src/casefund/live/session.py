@@ -46,7 +46,7 @@ from casefund.io.record import PlainRecord, plain_frozen
 from casefund.io.sources import TableSource
 from casefund.io.validate import ROW, validate_table
 from casefund.live.compile import Atoms
-from casefund.live.native import Outcome, decide_rows
+from casefund.live.native import Outcome, decide_rows, requirements
 from casefund.live.rulesets import (
     ACTIVITY_RULESET,
     DAY,
@@ -178,8 +178,11 @@ class Session:
         if self._host is not None:
             definitions, self._compiled = build(self.book, self.contracts, self._recorder)
             self._host.set_rulesets(definitions)
+            # durable decides what held; these say where a requirement was not known
+            self._requirements: list[ContractRules] = requirements(self._compiled)
         else:
             self._compiled = contract_rules(self.book, self.contracts)
+            self._requirements = []  # the native kernels say where anything was not known
         self._posted: set[str] = set()  # activity ids posted and not retracted
         # participant → typed rows, and activity id → participant. Frames a session keeps
         # are frozen (NumPy arrays, which the garbage collector never walks): kept as
@@ -238,9 +241,7 @@ class Session:
             rows,
         )
         fired = [dict.fromkeys(self._fire(ruleset, fact), True) for fact in facts]
-        unknown = decide_rows(
-            self._compiled, scope, rows, monthly, only=_requirement, unknown_only=True
-        )
+        unknown = decide_rows(self._requirements, scope, rows, monthly, unknown_only=True)
         # durable's firing decides what held; the rest of a requirement is false or unknown
         return [{**not_known, **true} for true, not_known in zip(fired, unknown, strict=True)]
 
@@ -552,13 +553,6 @@ class Session:
             for i, outcome in zip(new, self._outcomes(months.scope, new, True), strict=True):
                 self._outcome_of_month[keys[i]] = outcome
         return [self._outcome_of_month[key] for key in keys]
-
-
-def _requirement(rule: CompiledRule) -> bool:
-    """A rule whose unknown condition counts: a requirement fails where it is not known
-    (a rule whose decision a parameter chooses may be one on some days)."""
-    then = rule.rule.then
-    return then.decision == "require" or bool(then.decision_parameter)
 
 
 def _codes(column: pd.Series) -> tuple[np.ndarray, list[str]]:
