@@ -30,7 +30,11 @@ from casefund.errors import InputError, InputWarning
 from casefund.records.progress import ProgressEvent
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from casefund.reports.columns import Kind
+    from casefund.scaleout.parts import PartResult
+    from casefund.scaleout.runners import PartsDone, Runner, Task
 
 app = typer.Typer(
     add_completion=False,
@@ -229,6 +233,7 @@ def _run(
     as_of: dt.date | None = None,
     keep: tuple[str, ...] = (),
     form: str = "csv",
+    hold_mb: int | None = None,
 ) -> None:
     """Evaluate and write, turning an unusable input into a clear error (never a traceback)."""
     from casefund.evaluation import evaluate_dataset
@@ -240,7 +245,7 @@ def _run(
         with _progress() as progress:
             told = _follow(progress)
             if partitions > 1 or scheduler:
-                from casefund.scaleout import dask_runner, evaluate_raw, run_locally
+                from casefund.scaleout import dask_runner, evaluate_raw
                 from casefund.scaleout.worker import tune_partition_process
 
                 # This process and its workers run partitions and nothing else: tune their
@@ -249,7 +254,7 @@ def _run(
                 # Partitions validate their own rows: the whole typed input is never held.
                 in_process = workers == 1 and not scheduler
                 runner = (
-                    run_locally
+                    _local_runner(hold_mb)
                     if in_process
                     else dask_runner(scheduler, workers, tune_workers=True)
                 )
@@ -335,6 +340,15 @@ def evaluate(
         str | None,
         typer.Option(help="a Dask distributed scheduler address (default: local processes)"),
     ] = None,
+    hold_mb: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            help="with --workers 1: megabytes (estimated) the partitions may hold in memory "
+            "between budget passes instead of writing and re-reading their state; 0 holds "
+            "none (least memory). Default: 1000",
+        ),
+    ] = None,
     as_of: Annotated[
         str | None,
         typer.Option(
@@ -357,6 +371,10 @@ def evaluate(
         raise _fail(f"--format {output_format!r}: use csv or parquet")
     if deidentify and output_format != "csv":
         raise _fail("--deidentify writes CSV summaries only; leave out --format")
+    if hold_mb is not None and (partitions <= 1 or workers != 1 or scheduler):
+        raise _fail(
+            "--hold-mb applies to partitions run in this process: --partitions N --workers 1"
+        )
     _run(
         data,
         out,
@@ -368,7 +386,21 @@ def evaluate(
         workers,
         _day(as_of, "--as-of"),
         form=output_format,
+        hold_mb=hold_mb,
     )
+
+
+def _local_runner(hold_mb: int | None) -> Runner:
+    """Partitions one after another here, holding at most ``hold_mb`` between passes."""
+    from casefund.scaleout import run_locally
+
+    if hold_mb is None:
+        return run_locally
+
+    def run(tasks: Sequence[Task], progress: PartsDone | None = None) -> list[PartResult]:
+        return run_locally(tasks, progress, hold_bytes=hold_mb * 1_000_000)
+
+    return run
 
 
 @app.command()

@@ -94,8 +94,14 @@ def test_a_checkpoint_of_another_adjudication_is_refused() -> None:
         allocate(large, contracts, rule_book(), resume=paused)
 
 
-def test_partitions_keep_the_paused_walk_and_agree_with_one_pass(tmp_path: Any) -> None:
+@pytest.mark.parametrize("hold_bytes", [0, 1 << 30], ids=["kept-in-files", "held"])
+def test_partitions_keep_the_paused_walk_and_agree_with_one_pass(
+    tmp_path: Any, hold_bytes: int
+) -> None:
     from casefund.scaleout import evaluate_raw, run_locally
+
+    def runner(tasks: Any) -> Any:
+        return run_locally(tasks, hold_bytes=hold_bytes)
 
     tables = generate(Shape(participants=40, months=2, seed=9))
     contracts = demo_contracts()
@@ -106,7 +112,7 @@ def test_partitions_keep_the_paused_walk_and_agree_with_one_pass(tmp_path: Any) 
     billed = whole.lines.query("status == 'billable'")
     paid = billed.groupby("contract_id", observed=True)["amount"].sum()
     assert paid["city_diversion_grant"] == paid["foundation_grant"] == 400.0  # both bind
-    parted = evaluate_raw(tables, contracts, 4, run_locally, spill=tmp_path)
+    parted = evaluate_raw(tables, contracts, 4, runner, spill=tmp_path)
     columns = ["activity_id", "contract_id", "status", "minutes", "units", "amount", "reasons"]
     assert whole.lines[columns].astype(str).equals(parted.lines[columns].astype(str))
     assert whole.denials.astype(str).equals(parted.denials.astype(str))

@@ -132,11 +132,12 @@ def test_partitioned_run_writes_the_same_files_byte_for_byte(
     must still be exactly those of one pass."""
     pytest.importorskip("dask")
     single, parted = tmp_path / "single", tmp_path / "parted"
-    in_process = tmp_path / "in_process"
+    in_process, holding_none = tmp_path / "in_process", tmp_path / "holding_none"
     for out, extra in (
         (single, []),
         (parted, ["--partitions", "3"]),
         (in_process, ["--partitions", "2", "--workers", "1"]),
+        (holding_none, ["--partitions", "2", "--workers", "1", "--hold-mb", "0"]),
     ):
         result = runner.invoke(
             app, ["evaluate", "--data", str(demo_out / "input"), "--out", str(out), *extra]
@@ -145,8 +146,28 @@ def test_partitioned_run_writes_the_same_files_byte_for_byte(
     written = sorted(p.name for p in single.iterdir())
     assert written == sorted(p.name for p in parted.iterdir())
     for name in written:
-        for other in (parted, in_process):
+        for other in (parted, in_process, holding_none):
             assert (single / name).read_bytes() == (other / name).read_bytes(), name
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        ["--hold-mb", "5"],
+        ["--partitions", "2", "--hold-mb", "5"],
+        ["--partitions", "2", "--workers", "1", "--hold-mb", "-1"],
+    ],
+)
+def test_hold_mb_outside_partitions_run_here_is_refused(
+    demo_out: Path, tmp_path: Path, extra: list[str]
+) -> None:
+    """`--hold-mb` means something only for partitions run in this process: elsewhere it
+    is refused (exit 2), not silently ignored."""
+    result = runner.invoke(
+        app, ["evaluate", "--data", str(demo_out / "input"), "--out", str(tmp_path / "o"), *extra]
+    )
+    assert result.exit_code == 2, result.output
+    assert "hold-mb" in result.output
 
 
 def test_partitioned_deidentified_report_is_the_same(demo_out: Path, tmp_path: Path) -> None:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import casefund
@@ -48,8 +49,14 @@ def dataset() -> casefund.Dataset:
     return load_dataset(generate(Shape(participants=60, months=6, seed=8)), contracts)
 
 
+@pytest.mark.parametrize("holding", [True, False], ids=["held", "rebuilt"])
 @pytest.mark.parametrize("parts", [2, 5])
-def test_partitions_reproduce_the_single_pass(dataset: casefund.Dataset, parts: int) -> None:
+def test_partitions_reproduce_the_single_pass(
+    dataset: casefund.Dataset, parts: int, holding: bool
+) -> None:
+    """Whether partitions hold their adjudication between stages or start each over."""
+    from casefund.scaleout import run_locally
+
     whole = casefund.evaluate(dataset)
     budgets = (
         whole.lines.query("status == 'billable'")
@@ -57,7 +64,7 @@ def test_partitions_reproduce_the_single_pass(dataset: casefund.Dataset, parts: 
         .sum()
     )
     assert budgets["foundation_grant"] == pytest.approx(2500.0, abs=0.01)  # it does bind
-    same(whole, evaluate_partitioned(dataset, parts))
+    same(whole, evaluate_partitioned(dataset, parts, run_locally if holding else kept_nowhere))
 
 
 def test_dask_on_a_local_cluster_matches_pandas(dataset: casefund.Dataset) -> None:
@@ -171,6 +178,13 @@ def test_a_spill_file_is_never_written_through_a_link(tmp_path: Path) -> None:
     assert not (tmp_path / "target").exists()
 
 
+def kept_nowhere(tasks):  # type: ignore[no-untyped-def]
+    """Partitions run locally holding nothing in memory (as on Dask)."""
+    from casefund.scaleout import run_locally
+
+    return run_locally(tasks, hold_bytes=0)
+
+
 def _tight_budgets() -> dict[str, object]:
     contracts = demo_contracts()
     for contract in contracts["contracts"]:
@@ -187,7 +201,8 @@ def test_budget_passes_pay_from_the_kept_adjudication(
     """With a spill folder, each partition validates its rows and makes its rule decisions
     once; the passes that settle binding budgets rebuild the adjudication from what it kept
     (validated tables and decisions) and pay from it, and the answer is still the single
-    pass's. Without one, every pass starts over: same answer."""
+    pass's. Without one, every pass starts over: same answer. (Nothing held in memory
+    here: ``hold_bytes=0``, as on Dask.)"""
     import casefund.engine.adjudication as adjudication
     from casefund.scaleout import RawPart, evaluate_raw, run_locally
 
@@ -219,7 +234,7 @@ def test_budget_passes_pay_from_the_kept_adjudication(
     def watching(tasks):  # type: ignore[no-untyped-def]
         kept.append(len(list(tmp_path.glob("casefund-run-*/part-*/adjudication.kept"))))
         before.append((len(validated), len(decided)))
-        return run_locally(tasks)
+        return run_locally(tasks, hold_bytes=0)
 
     same(whole, evaluate_raw(tables, contracts, 3, watching, spill=tmp_path))
     assert len(validated) == 3  # once per partition: the two budget passes validated nothing
@@ -228,9 +243,14 @@ def test_budget_passes_pay_from_the_kept_adjudication(
     assert first_pass > 0 and len(decided) == first_pass  # no rule decided again
     validated.clear()
     decided.clear()
-    same(whole, evaluate_raw(tables, contracts, 3, spill=False))
+    same(whole, evaluate_raw(tables, contracts, 3, kept_nowhere, spill=False))
     assert len(validated) == 9  # nowhere to keep it: three passes of three partitions
     assert len(decided) == 3 * first_pass
+    validated.clear()
+    decided.clear()
+    same(whole, evaluate_raw(tables, contracts, 3, spill=False))
+    assert len(validated) == 3  # run locally, held in memory: no folder needed
+    assert len(decided) == first_pass
 
 
 def test_an_adjudication_not_sealed_by_this_run_is_refused(tmp_path: Path) -> None:
@@ -248,11 +268,96 @@ def test_an_adjudication_not_sealed_by_this_run_is_refused(tmp_path: Path) -> No
             blob[len(blob) // 2] ^= 1
             target.write_bytes(bytes(blob))
         passes.append(len(tasks))
-        return run_locally(tasks)
+        return run_locally(tasks, hold_bytes=0)
 
     with pytest.raises(KeptStateError, match="refusing to read it"):
         evaluate_raw(_messy_tables(), _tight_budgets(), 3, tampering, spill=tmp_path)
     assert passes == [3, 3]  # the first budget pass stopped at the changed file
+
+
+def test_partitions_run_in_this_process_hold_their_adjudication_between_stages(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Run locally, partitions hold what they decided in memory between stages: no kept
+    file is written, nothing is validated or decided twice, the answer is the single
+    pass's, and nothing is left held once the lines are built."""
+    import casefund.engine.adjudication as adjudication
+    from casefund.scaleout import RawPart, evaluate_raw, run_locally
+
+    tables = _messy_tables()
+    contracts = _tight_budgets()
+    whole = casefund.evaluate(tables, contracts)
+    validated, decided, kept, parts = [], [], [], []
+    load, decide = RawPart.load, adjudication.decide
+
+    def counted_load(part: RawPart) -> casefund.Dataset:
+        validated.append(part)
+        return load(part)
+
+    def counted_decide(*args, **kwargs):  # type: ignore[no-untyped-def]
+        decided.append(1)
+        return decide(*args, **kwargs)
+
+    monkeypatch.setattr(RawPart, "load", counted_load)
+    monkeypatch.setattr(adjudication, "decide", counted_decide)
+
+    def watching(tasks):  # type: ignore[no-untyped-def]
+        kept.append(len(list(tmp_path.glob("casefund-run-*/part-*/adjudication.kept"))))
+        parts.append([task[0] for task in tasks])
+        return run_locally(tasks)
+
+    same(whole, evaluate_raw(tables, contracts, 3, watching, spill=tmp_path))
+    assert len(parts) == 3  # the first stage, a budget pass, the lines
+    assert all(later is first for later, first in zip(parts[1], parts[0], strict=True))
+    assert kept == [0, 0, 0]  # held, not written
+    assert len(validated) == 3
+    first = decided.copy()
+    validated.clear()
+    decided.clear()
+    same(whole, evaluate_raw(tables, contracts, 3, spill=tmp_path))
+    assert len(validated) == 3 and len(decided) == len(first)
+    assert all(part.held is None for part in parts[0])  # released with the lines
+
+
+def test_holding_stops_at_its_bound_and_the_rest_keep_their_files(tmp_path: Path) -> None:
+    """With room for exactly the first partition's state, it holds it in memory and the
+    others keep their sealed files; the answer is the same either way."""
+    import pickle
+
+    from casefund.scaleout import evaluate_raw, run_locally
+
+    tables = _messy_tables()
+    contracts = _tight_budgets()
+    whole = casefund.evaluate(tables, contracts)
+    sizes: list[int] = []
+    held_after_first: list[int] = []
+    files: list[int] = []
+
+    def probing(tasks):  # type: ignore[no-untyped-def]
+        if not sizes:  # measure one partition's state, then allow about that much
+            results = run_locally(tasks)
+            sizes.extend(t[0].held.size for t in tasks if t[0].held is not None)
+            return results
+        if not held_after_first:
+            held_after_first.append(sum(t[0].held is not None for t in tasks))
+            files.append(len(list(tmp_path.glob("casefund-run-*/part-*/adjudication.kept"))))
+        return run_locally(tasks)
+
+    same(whole, evaluate_raw(tables, contracts, 3, probing, spill=tmp_path))
+    assert len(sizes) == 3  # all held when the bound allows
+    room = sizes[0]  # the same partitions, the same estimate
+
+    def bounded(tasks):  # type: ignore[no-untyped-def]
+        results = run_locally(tasks, hold_bytes=room)
+        if tasks[0][2] == "evaluate":
+            held = [t[0] for t in tasks if t[0].held is not None]
+            assert len(held) == 1 and held[0] is tasks[0][0]
+            assert pickle.loads(pickle.dumps(held[0])).held is None  # never travels
+            files.append(len(list(tmp_path.glob("casefund-run-*/part-*/adjudication.kept"))))
+        return results
+
+    same(whole, evaluate_raw(tables, contracts, 3, bounded, spill=tmp_path))
+    assert files == [0, 2]  # the other two partitions kept their state in their files
 
 
 def test_more_partitions_than_participants_leaves_empty_ones_harmless() -> None:
@@ -356,3 +461,55 @@ def test_regression_a_misspelt_table_name_is_refused_however_many_partitions(
     }
     with pytest.raises(casefund.InputError, match=r"unknown table.*did you mean 'activities'"):
         casefund.evaluate(tables, partitions=partitions)
+
+
+# Differential property: any partitioning of any agency, under any budgets, gives the single
+# pass's outputs, whether partitions hold their state between stages, keep it in their
+# files or start every stage over.
+
+BUDGETED = ("rw_part_a_nmcm", "city_diversion_grant", "foundation_grant")
+# Budgets from "binds on the first days" to "never binds" for a small agency.
+budget = st.one_of(st.none(), st.sampled_from([0.0, 45.0, 300.0, 1250.5, 4000.0, 1e7]))
+
+
+@settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    seed=st.integers(0, 10_000),
+    participants=st.integers(1, 14),
+    months=st.integers(1, 3),
+    budgets=st.tuples(budget, budget, budget),
+    parts=st.integers(1, 5),
+    keeping=st.sampled_from(["held", "files", "nowhere"]),
+)
+def test_any_partitioning_under_any_budgets_is_the_single_pass(
+    tmp_path: Path,
+    seed: int,
+    participants: int,
+    months: int,
+    budgets: tuple[float | None, ...],
+    parts: int,
+    keeping: str,
+) -> None:
+    tables = generate(
+        Shape(participants=participants, months=months, seed=seed, malformed_share=0.02)
+    )
+    contracts: dict[str, Any] = demo_contracts()
+    for contract in contracts["contracts"]:
+        if contract["id"] in BUDGETED:
+            contract["caps"]["budget"] = budgets[BUDGETED.index(contract["id"])]
+    from casefund.scaleout import evaluate_raw, run_locally
+
+    hold_bytes = 1 << 30 if keeping == "held" else 0
+
+    def runner(tasks: Any, progress: Any = None) -> Any:
+        return run_locally(tasks, progress, hold_bytes=hold_bytes)
+
+    spill: bool | Path = False if keeping == "nowhere" else tmp_path
+    same(
+        casefund.evaluate(tables, contracts),
+        evaluate_raw(tables, contracts, parts, runner, spill=spill),
+    )

@@ -64,7 +64,31 @@ class Part(Protocol):
 
 
 @dataclass
-class LoadedPart:
+class Held:
+    """What a partition run in this process keeps in memory between stages instead of in
+    its kept file: the adjudication (its facts and decisions memoized), the waterfall
+    paused before the first budgeted contract, and an estimate of their size in bytes."""
+
+    adjudication: Adjudication
+    paused: Checkpoint
+    size: int
+
+
+class HoldsBetweenStages:
+    """A partition that may hold its state in memory between stages (:class:`Held`), when
+    the runner that runs every stage in this process allows it. What is held never
+    travels: a partition pickled for another process (a Dask task) leaves it behind."""
+
+    held: Held | None = None
+
+    def __getstate__(self) -> dict[str, object]:
+        state = dict(self.__dict__)
+        state.pop("held", None)
+        return state
+
+
+@dataclass
+class LoadedPart(HoldsBetweenStages):
     """A partition of a dataset that was validated whole."""
 
     dataset: Dataset
@@ -75,7 +99,7 @@ class LoadedPart:
 
 
 @dataclass
-class RawPart:
+class RawPart(HoldsBetweenStages):
     """A partition of the raw input tables, validated when loaded (in the worker).
 
     Its raw rows are either held (``raw``, ``rows``) or spilled to Arrow files in ``folder``
@@ -169,21 +193,27 @@ class PartResult:
     row_hashes: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
 
-def run_part(part: Part, budgets: Budgets, stage: Stage = "evaluate") -> PartResult:
+def run_part(part: Part, budgets: Budgets, stage: Stage = "evaluate", room: int = 0) -> PartResult:
     """One stage of one partition with the given budgets (``None``: unlimited).
 
     ``evaluate``: validation, facts, rule decisions, eligibility; then the lines and denials
     when no contract has a budget, otherwise the budgeted contracts' payments (one may
-    bind), with the partition's :class:`Adjudication` kept in its spill folder.
+    bind), with the partition's :class:`Adjudication` kept for the later stages.
     ``payments``: from the kept adjudication, only the payments of the budgeted contracts
     (the waterfall, nothing logged, no lines), for settling the next budget. ``lines``: the
     final lines and denials once every budget is settled. Nothing else depends on a budget.
+
+    The adjudication is kept in the partition's spill folder (sealed data), or, where its
+    estimated size (:func:`held_size`) fits in ``room`` bytes, held in memory on the
+    partition until its ``lines`` stage: no file written and read back, no facts rebuilt.
+    Only a runner that runs every stage in this process (the same partition object comes
+    back) gives room.
     """
     release_memory()  # what the previous partition left behind, in a tuned process
-    return _run_part(part, budgets, stage)
+    return _run_part(part, budgets, stage, room)
 
 
-def _run_part(part: Part, budgets: Budgets, stage: Stage) -> PartResult:
+def _run_part(part: Part, budgets: Budgets, stage: Stage, room: int) -> PartResult:
     store = _adjudication_store(part)
     if stage != "evaluate":
         return _later_stage(part, store, budgets, stage)
@@ -199,7 +229,10 @@ def _run_part(part: Part, budgets: Budgets, stage: Stage) -> PartResult:
             adjudication, order, rule_book(), first_budgeted(order, budgets)
         )
         lines = budgeted_payments(allocation, adjudication, order, set(budgets))
-        if store is not None:  # kept with the decisions it has memoized
+        size = held_size(adjudication, paused) if room > 0 else 0
+        if 0 < size <= room and isinstance(part, HoldsBetweenStages):
+            part.held = Held(adjudication, paused, size)
+        elif store is not None:  # kept with the decisions it has memoized
             _keep_adjudication(store, data, adjudication, paused)
     else:
         billing = bill(adjudication, order, rule_book())
@@ -216,13 +249,44 @@ def _run_part(part: Part, budgets: Budgets, stage: Stage) -> PartResult:
     return PartResult(lines, denials, eligibility, data.rejects, small, hashes)
 
 
+def held_size(adjudication: Adjudication, paused: Checkpoint) -> int:
+    """An estimate of what holding a partition's state costs: the canonical activities and
+    the paused waterfall's arrays (the facts and decisions memoized beside them add about
+    half as much again; measured in docs/performance.md)."""
+    arrays = [
+        paused.remaining,
+        paused.remaining_cost,
+        paused.funded,
+        paused.stop_bits,
+        *paused.month_owner.values(),
+        *(values for share in paused.shares for values in share if isinstance(values, np.ndarray)),
+        *(values for chunk in paused.log for values in chunk if isinstance(values, np.ndarray)),
+    ]
+    # Text held as Python strings is measured on a sample (measuring every string costs a
+    # tenth of the stage); ids and codes are of much the same length throughout.
+    acts = adjudication.acts
+    sample = acts.iloc[:_SAMPLE_ROWS]
+    per_row = sample.memory_usage(index=False, deep=True).sum() / max(len(sample), 1)
+    return int(per_row * len(acts)) + sum(int(values.nbytes) for values in arrays)
+
+
+_SAMPLE_ROWS = 4096
+
+
 def _later_stage(
     part: Part, store: tuple[RawPart, Path, bytes] | None, budgets: Budgets, stage: Stage
 ) -> PartResult:
-    """A ``payments`` or ``lines`` stage: from the kept adjudication, resuming the waterfall
-    where the first stage paused it (or, with nothing kept, from the partition's rows)."""
+    """A ``payments`` or ``lines`` stage: from the held or kept adjudication, resuming the
+    waterfall where the first stage paused it (or, with nothing kept, from the partition's
+    rows)."""
     paused: Checkpoint | None = None
-    if store is not None:
+    holder = part if isinstance(part, HoldsBetweenStages) else None
+    if holder is not None and holder.held is not None:
+        held = holder.held
+        kept, contracts, paused = held.adjudication, _contracts_of(part), held.paused
+        if stage == "lines":  # the last stage: nothing is needed after it
+            holder.held = None
+    elif store is not None:
         kept, contracts, paused = _load_adjudication(store)
     else:
         data = part.load()
@@ -233,6 +297,13 @@ def _later_stage(
         return PartResult(budgeted_payments(allocation, kept, order, set(budgets)), pd.DataFrame())
     billing = bill(kept, order, rule_book(), resume=paused)
     return PartResult(_compact(billing.lines), _denials(part, billing.denials))
+
+
+def _contracts_of(part: Part) -> list[Contract]:
+    contracts: list[Contract] = (
+        part.contracts if isinstance(part, RawPart) else part.load().contracts
+    )
+    return contracts
 
 
 def first_budgeted(contracts: list[Contract], budgets: Budgets) -> int:

@@ -5,13 +5,23 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
-from casefund.scaleout.parts import Budgets, Part, PartResult, Stage, run_part
+from casefund.scaleout.parts import (
+    Budgets,
+    HoldsBetweenStages,
+    Part,
+    PartResult,
+    Stage,
+    run_part,
+)
 from casefund.scaleout.worker import release_memory, tune_partition_process, worker_plugin
 
 # A task: a partition, its budget shares, and the stage to run (see run_part).
 Task = tuple[Part, Budgets, Stage]
 # Told the number of a pass's partitions finished so far, as each finishes.
 PartsDone = Callable[[int], None]
+# What a run in this process may hold in memory between stages (estimated; see
+# casefund.scaleout.parts.held_size): past it, partitions keep their state in their files.
+HOLD_BYTES = 1_000_000_000
 
 
 class Runner(Protocol):
@@ -24,12 +34,27 @@ class Runner(Protocol):
     ) -> list[PartResult]: ...
 
 
-def run_locally(tasks: Sequence[Task], progress: PartsDone | None = None) -> list[PartResult]:
-    """One partition after another in this process: memory holds one partition at a time
-    (and what the last one freed is returned before the results are combined)."""
+def run_locally(
+    tasks: Sequence[Task], progress: PartsDone | None = None, hold_bytes: int = HOLD_BYTES
+) -> list[PartResult]:
+    """One partition after another in this process: memory holds one partition at a time,
+    plus what partitions hold between stages (and what the last one freed is returned
+    before the results are combined).
+
+    Every stage of a run comes back here with the same partitions, so a partition may hold
+    its adjudication in memory instead of writing it to its folder and rebuilding it in each
+    later stage: partitions hold it, in order, while the estimated total stays within
+    ``hold_bytes``; the others keep their files (0: none holds, as on Dask)."""
     results = []
-    for task in tasks:
-        results.append(run_part(*task))
+    holding = sum(
+        t[0].held.size for t in tasks if isinstance(t[0], HoldsBetweenStages) and t[0].held
+    )
+    for part, budgets, stage in tasks:
+        room = max(hold_bytes - holding, 0) if stage == "evaluate" else 0
+        results.append(run_part(part, budgets, stage, room))
+        held = part.held if isinstance(part, HoldsBetweenStages) else None
+        if room and held is not None:
+            holding += held.size
         if progress is not None:
             progress(len(results))
     release_memory()
