@@ -513,3 +513,22 @@ def test_any_partitioning_under_any_budgets_is_the_single_pass(
         casefund.evaluate(tables, contracts),
         evaluate_raw(tables, contracts, parts, runner, spill=spill),
     )
+
+
+def test_regression_partitions_do_not_hash_rows_the_driver_hashed_as_files(
+    tmp_path: Path,
+) -> None:
+    # Bug (session 16): the partitions dealt from files were built without the tables the
+    # driver had already hashed from their bytes, so every partition hashed every table's
+    # rows again (about 5 % of a partition's first stage) for a hash nobody read.
+    from casefund.scaleout import evaluate_raw, raw_partitions, run_part
+
+    data = tmp_path / "data"
+    write_dataset(_messy_tables(), demo_contracts(), data)
+    parts, shared = raw_partitions(data, None, 2, tmp_path / "spill")
+    hashed_as_files = set(shared.digests)
+    assert {"participants", "activities", "coverage"} <= hashed_as_files
+    for part in parts:
+        assert not hashed_as_files & set(part.hash_rows)
+        assert not hashed_as_files & set(run_part(part, {}).row_hashes)
+    assert evaluate_raw(data, None, 2).input_hashes == casefund.evaluate(data).input_hashes

@@ -145,6 +145,7 @@ def _dealt_parts(
             shared=template.shared,
             contracts=template.contracts,
             repeated=template.repeated,
+            hash_rows=template.hash_rows,
         )
         if spill is not None:
             part.folder = Path(spill) / f"part-{k:04d}"
