@@ -44,8 +44,9 @@ class Validated:
 
 
 def empty_rejects() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype="object") for c in REJECT_COLUMNS}).astype(
-        {"row": "int64"}
+    """A rejects table with no rows (a fresh frame: callers may add to it)."""
+    return pd.DataFrame(
+        {c: np.zeros(0, dtype=np.int64 if c == "row" else object) for c in REJECT_COLUMNS}
     )
 
 
