@@ -120,6 +120,9 @@ def _run_config(
         passes += 1
         return inner(tasks)
 
+    if hasattr(inner, "run_session"):  # the Dask runner keeps its processes for the run
+        counting.run_session = inner.run_session  # type: ignore[attr-defined]
+
     contracts = None if budgets else _unbudgeted(folder)
     start = time.perf_counter()
     if mode == "single":

@@ -532,3 +532,38 @@ def test_regression_partitions_do_not_hash_rows_the_driver_hashed_as_files(
         assert not hashed_as_files & set(part.hash_rows)
         assert not hashed_as_files & set(run_part(part, {}).row_hashes)
     assert evaluate_raw(data, None, 2).input_hashes == casefund.evaluate(data).input_hashes
+
+
+def test_dask_processes_serve_every_stage_of_a_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One set of local worker processes serves all of a run's stages (Dask's process
+    scheduler would start, and import casefund in, a fresh set for each), and it is shut
+    down when the run ends."""
+    pytest.importorskip("dask")
+    import dask.multiprocessing
+
+    import casefund.scaleout.runners as runners
+    from casefund.scaleout import dask_runner, evaluate_raw
+
+    started: list[Any] = []
+
+    class Counted(runners.ProcessPoolExecutor):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            started.append(self)
+
+    monkeypatch.setattr(runners, "ProcessPoolExecutor", Counted)
+    monkeypatch.setattr(dask.multiprocessing, "ProcessPoolExecutor", Counted)
+    stages: list[int] = []
+    inner = dask_runner(workers=2)
+
+    def counting(tasks):  # type: ignore[no-untyped-def]
+        stages.append(len(tasks))
+        return inner(tasks)
+
+    counting.run_session = inner.run_session  # type: ignore[attr-defined]
+    tables = _messy_tables()
+    contracts = _tight_budgets()
+    same(casefund.evaluate(tables, contracts), evaluate_raw(tables, contracts, 3, counting))
+    assert len(stages) == 3 and len(started) == 1  # three stages, one pool
+    with pytest.raises(RuntimeError):  # shut down with the run
+        started[0].submit(int)

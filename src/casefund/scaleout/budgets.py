@@ -20,7 +20,7 @@ from casefund.records.contracts import Contract
 from casefund.records.frames import concat_frames, text_rank
 from casefund.records.progress import ProgressCallback, tell
 from casefund.scaleout.parts import Budgets, Part, PartResult, Stage
-from casefund.scaleout.runners import Runner
+from casefund.scaleout.runners import Runner, run_session
 
 
 def _allowances(payments: list[pd.DataFrame], contract: Contract) -> list[float] | None:
@@ -65,6 +65,18 @@ PASSES = {"evaluate": "partitions", "payments": "partitions, budget pass", "line
 
 
 def run_with_budgets(
+    pieces: Sequence[Part],
+    contracts: list[Contract],
+    runner: Runner,
+    progress: ProgressCallback | None = None,
+) -> list[PartResult]:
+    """Every stage of a partitioned run, inside the runner's session (see
+    :func:`_stages`)."""
+    with run_session(runner):
+        return _stages(pieces, contracts, runner, progress)
+
+
+def _stages(
     pieces: Sequence[Part],
     contracts: list[Contract],
     runner: Runner,

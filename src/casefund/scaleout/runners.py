@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any, Protocol
 
 from casefund.scaleout.parts import (
@@ -27,7 +31,8 @@ HOLD_BYTES = 1_000_000_000
 class Runner(Protocol):
     """Runs a pass's tasks and returns their results in order. A runner used with progress
     also takes ``progress`` (the built-in ones do); without progress it is called with the
-    tasks alone."""
+    tasks alone. A runner may also have ``run_session()``, a context manager entered around
+    every stage of one run (the Dask runner keeps its worker processes in it)."""
 
     def __call__(
         self, tasks: Sequence[Task], /, progress: PartsDone | None = None
@@ -67,17 +72,58 @@ def dask_runner(
     """Partitions as Dask tasks: on a distributed scheduler, or local worker processes.
     ``tune_workers`` tunes each worker process's allocator for partitions (see
     :mod:`casefund.scaleout.worker`); the workers are then changed for their lifetime."""
+    return DaskRunner(scheduler, workers, tune_workers)
 
-    def run(tasks: Sequence[Task], progress: PartsDone | None = None) -> list[PartResult]:
+
+class DaskRunner:
+    """Runs each stage's tasks on Dask. On local worker processes, one set of processes
+    serves every stage of a run (:meth:`run_session`): Dask's process scheduler would
+    otherwise start, and import casefund in, a fresh set for each stage."""
+
+    def __init__(self, scheduler: str | None, workers: int | None, tune_workers: bool) -> None:
+        self.scheduler = scheduler
+        self.workers = workers
+        self.tune_workers = tune_workers
+        self._pool: Executor | None = None
+        self._sessions = 0
+
+    @contextmanager
+    def run_session(self) -> Iterator[None]:
+        """The worker processes every stage of one run shares, shut down when it ends (a
+        distributed scheduler's workers are the cluster's own: nothing to start)."""
+        if self.scheduler:
+            yield
+            return
+        if self._pool is None:
+            from dask import config
+
+            context = multiprocessing.get_context(config.get("multiprocessing.context", "spawn"))
+            self._pool = ProcessPoolExecutor(
+                self.workers or os.cpu_count(),
+                mp_context=context,
+                initializer=tune_partition_process if self.tune_workers else None,
+            )
+        self._sessions += 1
+        try:
+            yield
+        finally:
+            self._sessions -= 1
+            if not self._sessions and self._pool is not None:
+                self._pool.shutdown()
+                self._pool = None
+
+    def __call__(
+        self, tasks: Sequence[Task], progress: PartsDone | None = None
+    ) -> list[PartResult]:
         from dask.base import compute
         from dask.delayed import delayed
 
         graph = [delayed(run_part)(*task) for task in tasks]
-        if scheduler:
+        if self.scheduler:
             from distributed import Client, as_completed
 
-            with Client(scheduler) as client:  # type: ignore[no-untyped-call]
-                if tune_workers:
+            with Client(self.scheduler) as client:  # type: ignore[no-untyped-call]
+                if self.tune_workers:
                     client.register_plugin(worker_plugin())
                 futures = client.compute(graph)
                 for done, _ in enumerate(as_completed(futures), start=1):  # type: ignore[no-untyped-call]
@@ -85,16 +131,22 @@ def dask_runner(
                         progress(done)
                 return list(client.gather(futures))
         with _counting(graph, progress):
+            if self._pool is not None:  # inside a run: its processes
+                return list(compute(*graph, scheduler="processes", pool=self._pool))  # type: ignore[no-untyped-call]
             return list(
                 compute(
                     *graph,
                     scheduler="processes",  # type: ignore[no-untyped-call]
-                    num_workers=workers,
-                    initializer=tune_partition_process if tune_workers else None,
+                    num_workers=self.workers,
+                    initializer=tune_partition_process if self.tune_workers else None,
                 )
             )
 
-    return run
+
+def run_session(runner: Runner) -> AbstractContextManager[None]:
+    """The runner's context for one whole run (every stage), where it has one."""
+    session = getattr(runner, "run_session", None)
+    return session() if session is not None else nullcontext()
 
 
 def _counting(graph: list[Any], progress: PartsDone | None) -> Any:
