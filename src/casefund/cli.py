@@ -256,7 +256,7 @@ def _run(
                 runner = (
                     _local_runner(hold_mb)
                     if in_process
-                    else dask_runner(scheduler, workers, tune_workers=True)
+                    else dask_runner(scheduler, workers, tune_workers=True, **_holding(hold_mb))
                 )
                 evaluation = evaluate_raw(
                     data, None, max(partitions, 1), runner, as_of=as_of, progress=told
@@ -344,9 +344,9 @@ def evaluate(
         int | None,
         typer.Option(
             min=0,
-            help="with --workers 1: megabytes (estimated) the partitions may hold in memory "
-            "between budget passes instead of writing and re-reading their state; 0 holds "
-            "none (least memory). Default: 1000",
+            help="with --partitions: megabytes (estimated) the partitions may hold in memory "
+            "(here or on their Dask workers) between budget passes instead of writing and "
+            "re-reading their state; 0 holds none (least memory). Default: 1000",
         ),
     ] = None,
     as_of: Annotated[
@@ -371,10 +371,8 @@ def evaluate(
         raise _fail(f"--format {output_format!r}: use csv or parquet")
     if deidentify and output_format != "csv":
         raise _fail("--deidentify writes CSV summaries only; leave out --format")
-    if hold_mb is not None and (partitions <= 1 or workers != 1 or scheduler):
-        raise _fail(
-            "--hold-mb applies to partitions run in this process: --partitions N --workers 1"
-        )
+    if hold_mb is not None and partitions <= 1 and not scheduler:
+        raise _fail("--hold-mb applies to partitioned runs: add --partitions N")
     _run(
         data,
         out,
@@ -390,6 +388,10 @@ def evaluate(
     )
 
 
+def _holding(hold_mb: int | None) -> dict[str, int]:
+    return {} if hold_mb is None else {"hold_bytes": hold_mb * 1_000_000}
+
+
 def _local_runner(hold_mb: int | None) -> Runner:
     """Partitions one after another here, holding at most ``hold_mb`` between passes."""
     from casefund.scaleout import run_locally
@@ -398,7 +400,7 @@ def _local_runner(hold_mb: int | None) -> Runner:
         return run_locally
 
     def run(tasks: Sequence[Task], progress: PartsDone | None = None) -> list[PartResult]:
-        return run_locally(tasks, progress, hold_bytes=hold_mb * 1_000_000)
+        return run_locally(tasks, progress, **_holding(hold_mb))
 
     return run
 

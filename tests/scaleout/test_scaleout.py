@@ -534,36 +534,37 @@ def test_regression_partitions_do_not_hash_rows_the_driver_hashed_as_files(
     assert evaluate_raw(data, None, 2).input_hashes == casefund.evaluate(data).input_hashes
 
 
-def test_dask_processes_serve_every_stage_of_a_run(monkeypatch: pytest.MonkeyPatch) -> None:
-    """One set of local worker processes serves all of a run's stages (Dask's process
-    scheduler would start, and import casefund in, a fresh set for each), and it is shut
-    down when the run ends."""
-    pytest.importorskip("dask")
-    import dask.multiprocessing
-
-    import casefund.scaleout.runners as runners
+@pytest.mark.parametrize("hold_bytes", [1 << 30, 0], ids=["held-on-workers", "kept-in-files"])
+def test_one_dask_cluster_serves_every_stage_of_a_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hold_bytes: int
+) -> None:
+    """One local cluster serves all of a run's stages (Dask's process scheduler would start,
+    and import casefund in, a fresh set of processes for each) and is closed when the run
+    ends; partitions leave their adjudication on their workers between stages (no kept
+    file), or, with no room, keep their files. Either way: the single pass's answer."""
+    distributed = pytest.importorskip("distributed")
     from casefund.scaleout import dask_runner, evaluate_raw
 
     started: list[Any] = []
 
-    class Counted(runners.ProcessPoolExecutor):
+    class Counted(distributed.LocalCluster):  # type: ignore[misc,name-defined]
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             started.append(self)
 
-    monkeypatch.setattr(runners, "ProcessPoolExecutor", Counted)
-    monkeypatch.setattr(dask.multiprocessing, "ProcessPoolExecutor", Counted)
-    stages: list[int] = []
-    inner = dask_runner(workers=2)
+    monkeypatch.setattr(distributed, "LocalCluster", Counted)
+    kept: list[int] = []
+    inner = dask_runner(workers=2, hold_bytes=hold_bytes)
 
     def counting(tasks):  # type: ignore[no-untyped-def]
-        stages.append(len(tasks))
+        kept.append(len(list(tmp_path.glob("casefund-run-*/part-*/adjudication.kept"))))
         return inner(tasks)
 
     counting.run_session = inner.run_session  # type: ignore[attr-defined]
     tables = _messy_tables()
     contracts = _tight_budgets()
-    same(casefund.evaluate(tables, contracts), evaluate_raw(tables, contracts, 3, counting))
-    assert len(stages) == 3 and len(started) == 1  # three stages, one pool
-    with pytest.raises(RuntimeError):  # shut down with the run
-        started[0].submit(int)
+    whole = casefund.evaluate(tables, contracts)
+    same(whole, evaluate_raw(tables, contracts, 3, counting, spill=tmp_path))
+    assert len(kept) == 3 and len(started) == 1  # three stages, one cluster
+    assert kept == ([0, 0, 0] if hold_bytes else [0, 3, 3])
+    assert started[0].status.name == "closed"  # closed with the run

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any, Protocol
 
@@ -67,54 +65,82 @@ def run_locally(
 
 
 def dask_runner(
-    scheduler: str | None = None, workers: int | None = None, tune_workers: bool = False
+    scheduler: str | None = None,
+    workers: int | None = None,
+    tune_workers: bool = False,
+    hold_bytes: int = HOLD_BYTES,
 ) -> Runner:
     """Partitions as Dask tasks: on a distributed scheduler, or local worker processes.
     ``tune_workers`` tunes each worker process's allocator for partitions (see
-    :mod:`casefund.scaleout.worker`); the workers are then changed for their lifetime."""
-    return DaskRunner(scheduler, workers, tune_workers)
+    :mod:`casefund.scaleout.worker`); the workers are then changed for their lifetime.
+    ``hold_bytes``: what the workers may hold between a run's stages, in all."""
+    return DaskRunner(scheduler, workers, tune_workers, hold_bytes)
 
 
 class DaskRunner:
-    """Runs each stage's tasks on Dask. On local worker processes, one set of processes
-    serves every stage of a run (:meth:`run_session`): Dask's process scheduler would
-    otherwise start, and import casefund in, a fresh set for each stage."""
+    """Runs each stage's tasks on Dask.
 
-    def __init__(self, scheduler: str | None, workers: int | None, tune_workers: bool) -> None:
+    Inside a run (:meth:`run_session`, entered around all of a run's stages) one Dask
+    client serves every stage: on the given scheduler, or on a local cluster of worker
+    processes started for the run (Dask's process scheduler would start, and import
+    casefund in, a fresh set of processes for each stage). A partition's first stage then
+    leaves its adjudication on its worker as a Dask future (where it fits in its share of
+    ``hold_bytes``), and its later stages run where that future is: nothing is written to
+    the kept file, read back or rebuilt. A partition that holds nothing keeps its file.
+    Called outside a run, each stage runs on its own, keeping files.
+    """
+
+    def __init__(
+        self,
+        scheduler: str | None,
+        workers: int | None,
+        tune_workers: bool,
+        hold_bytes: int = HOLD_BYTES,
+    ) -> None:
         self.scheduler = scheduler
         self.workers = workers
         self.tune_workers = tune_workers
-        self._pool: Executor | None = None
-        self._sessions = 0
+        self.hold_bytes = hold_bytes
+        self._client: Any = None
+        self._held: dict[int, Any] = {}  # id of a partition → future of what it holds
 
     @contextmanager
     def run_session(self) -> Iterator[None]:
-        """The worker processes every stage of one run shares, shut down when it ends (a
-        distributed scheduler's workers are the cluster's own: nothing to start)."""
-        if self.scheduler:
+        """One client, and on this machine one cluster, for every stage of a run; both are
+        closed when it ends."""
+        if self._client is not None:  # already inside a run
             yield
             return
-        if self._pool is None:
-            from dask import config
+        from distributed import Client, LocalCluster
 
-            context = multiprocessing.get_context(config.get("multiprocessing.context", "spawn"))
-            self._pool = ProcessPoolExecutor(
-                self.workers or os.cpu_count(),
-                mp_context=context,
-                initializer=tune_partition_process if self.tune_workers else None,
+        cluster = None
+        if self.scheduler:
+            client = Client(self.scheduler)  # type: ignore[no-untyped-call]
+        else:
+            cluster = LocalCluster(  # type: ignore[no-untyped-call]
+                n_workers=self.workers or os.cpu_count() or 1,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
             )
-        self._sessions += 1
+            client = Client(cluster)  # type: ignore[no-untyped-call]
         try:
+            if self.tune_workers:
+                client.register_plugin(worker_plugin())
+            self._client = client
             yield
         finally:
-            self._sessions -= 1
-            if not self._sessions and self._pool is not None:
-                self._pool.shutdown()
-                self._pool = None
+            self._client = None
+            self._held.clear()
+            client.close()  # type: ignore[no-untyped-call]
+            if cluster is not None:
+                cluster.close()
 
     def __call__(
         self, tasks: Sequence[Task], progress: PartsDone | None = None
     ) -> list[PartResult]:
+        if self._client is not None:
+            return self._in_run(tasks, progress)
         from dask.base import compute
         from dask.delayed import delayed
 
@@ -131,8 +157,6 @@ class DaskRunner:
                         progress(done)
                 return list(client.gather(futures))
         with _counting(graph, progress):
-            if self._pool is not None:  # inside a run: its processes
-                return list(compute(*graph, scheduler="processes", pool=self._pool))  # type: ignore[no-untyped-call]
             return list(
                 compute(
                     *graph,
@@ -141,6 +165,67 @@ class DaskRunner:
                     initializer=tune_partition_process if self.tune_workers else None,
                 )
             )
+
+    def _in_run(self, tasks: Sequence[Task], progress: PartsDone | None) -> list[PartResult]:
+        from distributed import as_completed, wait
+
+        client = self._client
+        room = self.hold_bytes // max(len(tasks), 1)
+        futures, holding = [], []
+        for part, budgets, stage in tasks:
+            if stage == "evaluate":
+                both = client.submit(first_stage_holding, part, budgets, room, pure=False)
+                self._held[id(part)] = client.submit(_second, both, pure=False)
+                holding.append(self._held[id(part)])
+                futures.append(client.submit(_first, both, pure=False))
+                continue
+            held = self._held.pop(id(part), None) if stage == "lines" else self._held.get(id(part))
+            if held is None:
+                futures.append(client.submit(run_part, part, budgets, stage, pure=False))
+                continue
+            # Where the partition's adjudication is: moving it would pickle it across.
+            where = list(client.who_has([held]).get(held.key, ()))
+            futures.append(
+                client.submit(
+                    later_stage_holding,
+                    part,
+                    budgets,
+                    stage,
+                    held,
+                    workers=where or None,
+                    allow_other_workers=True,
+                    pure=False,
+                )
+            )
+        for done, _ in enumerate(as_completed(futures), start=1):  # type: ignore[no-untyped-call]
+            if progress is not None:
+                progress(done)
+        results = list(client.gather(futures))
+        if holding:
+            wait(holding)  # type: ignore[no-untyped-call]  # so that the next stage knows where each one is
+        return results
+
+
+def first_stage_holding(part: Part, budgets: Budgets, room: int) -> tuple[PartResult, Any]:
+    """A partition's first stage on a worker, and what it holds there (None: nothing)."""
+    result = run_part(part, budgets, "evaluate", room)
+    return result, part.held if isinstance(part, HoldsBetweenStages) else None
+
+
+def later_stage_holding(part: Part, budgets: Budgets, stage: Stage, held: Any) -> PartResult:
+    """A later stage on the worker holding the partition's adjudication (None: the
+    partition kept its file instead)."""
+    if held is not None and isinstance(part, HoldsBetweenStages):
+        part.held = held
+    return run_part(part, budgets, stage)
+
+
+def _first(both: tuple[PartResult, Any]) -> PartResult:
+    return both[0]
+
+
+def _second(both: tuple[PartResult, Any]) -> Any:
+    return both[1]
 
 
 def run_session(runner: Runner) -> AbstractContextManager[None]:
