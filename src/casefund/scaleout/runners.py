@@ -21,8 +21,9 @@ from casefund.scaleout.worker import release_memory, tune_partition_process, wor
 Task = tuple[Part, Budgets, Stage]
 # Told the number of a pass's partitions finished so far, as each finishes.
 PartsDone = Callable[[int], None]
-# What a run in this process may hold in memory between stages (estimated; see
-# casefund.scaleout.parts.held_size): past it, partitions keep their state in their files.
+# What a run's partitions may hold in memory between stages, in all (estimated; see
+# casefund.scaleout.parts.held_size), in this process or on their Dask workers: past it,
+# partitions keep their state in their files.
 HOLD_BYTES = 1_000_000_000
 
 
@@ -30,7 +31,8 @@ class Runner(Protocol):
     """Runs a pass's tasks and returns their results in order. A runner used with progress
     also takes ``progress`` (the built-in ones do); without progress it is called with the
     tasks alone. A runner may also have ``run_session()``, a context manager entered around
-    every stage of one run (the Dask runner keeps its worker processes in it)."""
+    every stage of one run (the Dask runner keeps one client, and cluster, for the run in
+    it)."""
 
     def __call__(
         self, tasks: Sequence[Task], /, progress: PartsDone | None = None
