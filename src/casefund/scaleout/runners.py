@@ -48,22 +48,23 @@ def run_locally(
 
     Every stage of a run comes back here with the same partitions, so a partition may hold
     its adjudication in memory instead of writing it to its folder and rebuilding it in each
-    later stage: partitions hold it, in order, while the estimated total stays within
-    ``hold_bytes``; the others keep their files (0: none holds, as on Dask)."""
+    later stage: it does where its estimated size is within its share of ``hold_bytes``
+    (the bound divided by the number of partitions, as on Dask); the others keep their
+    files (0: none holds)."""
     results = []
-    holding = sum(
-        t[0].held.size for t in tasks if isinstance(t[0], HoldsBetweenStages) and t[0].held
-    )
+    room = share_of(hold_bytes, tasks)
     for part, budgets, stage in tasks:
-        room = max(hold_bytes - holding, 0) if stage == "evaluate" else 0
-        results.append(run_part(part, budgets, stage, room))
-        held = part.held if isinstance(part, HoldsBetweenStages) else None
-        if room and held is not None:
-            holding += held.size
+        results.append(run_part(part, budgets, stage, room if stage == "evaluate" else 0))
         if progress is not None:
             progress(len(results))
     release_memory()
     return results
+
+
+def share_of(hold_bytes: int, tasks: Sequence[Task]) -> int:
+    """What each partition of a run may hold: an equal share of the bound, so that what
+    is held stays within it however the partitions are spread over workers."""
+    return max(hold_bytes, 0) // max(len(tasks), 1)
 
 
 def dask_runner(
@@ -110,7 +111,9 @@ class DaskRunner:
     def run_session(self) -> Iterator[None]:
         """One client, and on this machine one cluster, for every stage of a run; both are
         closed when it ends."""
-        if self._client is not None:  # already inside a run
+        if self._client is not None or (self.hold_bytes <= 0 and not self.scheduler):
+            # already inside a run; or nothing may be held: each stage on processes of its
+            # own, which return all their memory when the stage ends (least memory)
             yield
             return
         from distributed import Client, LocalCluster
@@ -172,7 +175,7 @@ class DaskRunner:
         from distributed import as_completed, wait
 
         client = self._client
-        room = self.hold_bytes // max(len(tasks), 1)
+        room = share_of(self.hold_bytes, tasks)
         futures, holding = [], []
         for part, budgets, stage in tasks:
             if stage == "evaluate":
@@ -199,10 +202,17 @@ class DaskRunner:
                     pure=False,
                 )
             )
-        for done, _ in enumerate(as_completed(futures), start=1):  # type: ignore[no-untyped-call]
+        # Each result is fetched as it finishes and its future dropped at once, so that the
+        # workers do not keep every partition's lines until the last one is done.
+        position = {future.key: i for i, future in enumerate(futures)}
+        results: list[Any] = [None] * len(futures)
+        finished = as_completed(futures, with_results=True)  # type: ignore[no-untyped-call]
+        futures.clear()
+        for done, (future, result) in enumerate(finished, start=1):
+            results[position[future.key]] = result
+            del future, result
             if progress is not None:
                 progress(done)
-        results = list(client.gather(futures))
         if holding:
             wait(holding)  # type: ignore[no-untyped-call]  # so that the next stage knows where each one is
         return results
