@@ -178,6 +178,30 @@ def test_a_spill_file_is_never_written_through_a_link(tmp_path: Path) -> None:
     assert not (tmp_path / "target").exists()
 
 
+def _count_loads_and_decisions(
+    monkeypatch: pytest.MonkeyPatch,
+) -> tuple[list[object], list[int]]:
+    """Lists that grow with each partition validated and each rule decision made."""
+    import casefund.engine.adjudication as adjudication
+    from casefund.scaleout import RawPart
+
+    validated: list[object] = []
+    decided: list[int] = []
+    load, decide = RawPart.load, adjudication.decide
+
+    def counted_load(part: RawPart) -> casefund.Dataset:
+        validated.append(part)
+        return load(part)
+
+    def counted_decide(*args, **kwargs):  # type: ignore[no-untyped-def]
+        decided.append(1)
+        return decide(*args, **kwargs)
+
+    monkeypatch.setattr(RawPart, "load", counted_load)
+    monkeypatch.setattr(adjudication, "decide", counted_decide)
+    return validated, decided
+
+
 def kept_nowhere(tasks):  # type: ignore[no-untyped-def]
     """Partitions run locally holding nothing in memory (as on Dask)."""
     from casefund.scaleout import run_locally
@@ -203,8 +227,7 @@ def test_budget_passes_pay_from_the_kept_adjudication(
     (validated tables and decisions) and pay from it, and the answer is still the single
     pass's. Without one, every pass starts over: same answer. (Nothing held in memory
     here: ``hold_bytes=0``, as on Dask.)"""
-    import casefund.engine.adjudication as adjudication
-    from casefund.scaleout import RawPart, evaluate_raw, run_locally
+    from casefund.scaleout import evaluate_raw, run_locally
 
     tables = _messy_tables()
     contracts = _tight_budgets()
@@ -216,19 +239,7 @@ def test_budget_passes_pay_from_the_kept_adjudication(
     )
     assert paid["foundation_grant"] == pytest.approx(2500.0, abs=0.01)  # both budgets bind
     assert 900.0 - 22.0 < paid["rw_part_a_nmcm"] <= 900.0  # whole $22 units: 880 of 900
-    validated, decided = [], []
-    load, decide = RawPart.load, adjudication.decide
-
-    def counted_load(part: RawPart) -> casefund.Dataset:
-        validated.append(part)
-        return load(part)
-
-    def counted_decide(*args, **kwargs):  # type: ignore[no-untyped-def]
-        decided.append(1)
-        return decide(*args, **kwargs)
-
-    monkeypatch.setattr(RawPart, "load", counted_load)
-    monkeypatch.setattr(adjudication, "decide", counted_decide)
+    validated, decided = _count_loads_and_decisions(monkeypatch)
     kept, before = [], []
 
     def watching(tasks):  # type: ignore[no-untyped-def]
@@ -281,25 +292,14 @@ def test_partitions_run_in_this_process_hold_their_adjudication_between_stages(
     """Run locally, partitions hold what they decided in memory between stages: no kept
     file is written, nothing is validated or decided twice, the answer is the single
     pass's, and nothing is left held once the lines are built."""
-    import casefund.engine.adjudication as adjudication
-    from casefund.scaleout import RawPart, evaluate_raw, run_locally
+    from casefund.scaleout import evaluate_raw, run_locally
 
     tables = _messy_tables()
     contracts = _tight_budgets()
     whole = casefund.evaluate(tables, contracts)
-    validated, decided, kept, parts = [], [], [], []
-    load, decide = RawPart.load, adjudication.decide
-
-    def counted_load(part: RawPart) -> casefund.Dataset:
-        validated.append(part)
-        return load(part)
-
-    def counted_decide(*args, **kwargs):  # type: ignore[no-untyped-def]
-        decided.append(1)
-        return decide(*args, **kwargs)
-
-    monkeypatch.setattr(RawPart, "load", counted_load)
-    monkeypatch.setattr(adjudication, "decide", counted_decide)
+    validated, decided = _count_loads_and_decisions(monkeypatch)
+    kept: list[int] = []
+    parts: list[list[Any]] = []
 
     def watching(tasks):  # type: ignore[no-untyped-def]
         kept.append(len(list(tmp_path.glob("casefund-run-*/part-*/adjudication.kept"))))
