@@ -45,7 +45,7 @@ def decide_rows(
     each row under the parameter values in force on its day (``unknown_only``: only where
     a condition is not known, for a backend that decides what held itself)."""
     if len(rows) >= BLOCK_ROWS:
-        return _decide_block(entries, scope, rows, monthly, unknown_only)
+        return decide_block(entries, scope, rows, monthly, unknown_only)
     kept = (None,) if unknown_only else (True, None)
     out: list[Outcome] = []
     days = scope.as_of
@@ -86,7 +86,7 @@ def _counts_unknown(rule: CompiledRule) -> bool:
     return then.decision == "require" or bool(then.decision_parameter)
 
 
-def _decide_block(
+def decide_block(
     entries: list[ContractRules],
     scope: FactScope,
     rows: np.ndarray,

@@ -46,7 +46,7 @@ from casefund.io.record import PlainRecord, plain_frozen
 from casefund.io.sources import TableSource
 from casefund.io.validate import ROW, validate_table
 from casefund.live.compile import Atoms
-from casefund.live.native import Outcome, decide_rows, requirements
+from casefund.live.native import Outcome, decide_block, decide_rows, requirements
 from casefund.live.rulesets import (
     ACTIVITY_RULESET,
     DAY,
@@ -58,6 +58,7 @@ from casefund.live.rulesets import (
 from casefund.payers.terms import ResolvedParameters
 from casefund.records.contracts import Contract
 from casefund.records.tables import TABLES
+from casefund.records.vocabulary import VOCABULARY
 from casefund.reports.typed import typed
 from casefund.rules.book import rule_book
 from casefund.rules.loader import CompiledRule
@@ -121,6 +122,7 @@ class Decision:
 
 
 _NO_LINES = no_lines()
+_PROBE_DAY = "2024-01-01"  # any day: the indexes cover every participant and date
 _NO_ROWS = np.zeros(0, dtype=np.int64)
 _NO_FROZEN = Frozen(_NO_LINES)
 
@@ -200,6 +202,7 @@ class Session:
         self._spent: dict[str, dict[str, int]] = {}
         self._spent_total: dict[str, int] = {c.id: 0 for c in self.contracts}
         self._row = 0
+        self._build_fact_indexes()
         prior = self.dataset.activities
         if len(prior):  # restarting from stored state: admitted in one batch
             self._admit(
@@ -207,6 +210,35 @@ class Session:
                 [str(a) for a in prior["activity_id"]],
                 {},
             )
+
+    def _build_fact_indexes(self) -> None:
+        """Build, before any post, the indexes the rules' facts search (every participant's
+        enrollment spans, determinations, events, observations): every rule is decided once
+        on a probe activity that is never kept. Built on the first post instead, they were
+        most of its time (37 ms with 10,000 participants)."""
+        if not len(self.prepared.ids):
+            return
+        probe = plain_frozen(
+            {
+                "activity_id": "probe",
+                "participant_id": str(self.prepared.ids[0]),
+                "date": _PROBE_DAY,
+                "activity": VOCABULARY["activity"][0],
+                "minutes": 0,
+            },
+            TABLES["activities"],
+        )
+        assert probe is not None  # a record this plain is always typed
+        view = Dataset(
+            {**self.dataset.tables, "activities": probe.frozen.thaw()},
+            self.dataset.contracts,
+            self.dataset.rejects,
+        )
+        one = Adjudication.of(view, self.prepared)
+        row = np.zeros(1, dtype=np.int64)
+        # the column kernels: every condition evaluated whole, none cut short by another
+        decide_block(self._compiled, one.activity_scope, row, False)
+        decide_block(self._compiled, one.months.scope, row, True)
 
     # --- durable plumbing ---------------------------------------------------------------
     def _recorder(self, ruleset: str, position: int, rule_id: str) -> Any:
