@@ -249,8 +249,6 @@ def run_session(runner: Runner) -> AbstractContextManager[None]:
 def _counting(graph: list[Any], progress: PartsDone | None) -> Any:
     """A Dask callback telling ``progress`` as each partition's task finishes (local
     schedulers run callbacks in this process)."""
-    from contextlib import nullcontext
-
     from dask.callbacks import Callback
 
     if progress is None:
