@@ -23,7 +23,7 @@ from casefund.allocate.waterfall import contract_order
 from casefund.engine.adjudication import Adjudication
 from casefund.engine.eligibility import decide_eligibility
 from casefund.facts.calendar import month_label
-from casefund.io.hashes import input_hashes
+from casefund.io.hashes import InputHashes
 from casefund.io.load import Dataset, as_dataset
 from casefund.io.sources import TableSource
 from casefund.payers.terms import check_contracts
@@ -109,6 +109,6 @@ def evaluate_dataset(
     tell(progress, STAGES[2], 0, 1)
     eligibility = monthly_eligibility(adjudicated)
     tell(progress, STAGES[3], 0, 1)
-    result = assemble(data, billing.lines, billing.denials, eligibility, input_hashes(data), as_of)
+    result = assemble(data, billing.lines, billing.denials, eligibility, InputHashes(data), as_of)
     tell(progress, STAGES[3], 1, 1)
     return result

@@ -58,3 +58,32 @@ def test_frames_given_in_python_are_hashed_by_their_rows(folder: Path) -> None:
     two = casefund.evaluate({k: v.copy() for k, v in tables.items()}, demo_contracts()).input_hashes
     assert one == two
     assert one["activities"] != load_dataset(folder).digests["activities"]
+
+
+def test_frames_given_in_python_are_hashed_only_when_the_hashes_are_read(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hashing a table's rows costs about a second at a million activities: an evaluation
+    that is never written nor asked for its manifest does not pay for it, and one that is
+    gets the same hashes as before, taken once."""
+    from casefund.io import hashes as hashes_module
+
+    tables = {
+        p.stem: pd.read_csv(p, dtype=str, keep_default_na=False) for p in folder.glob("*.csv")
+    }
+    expected = hashes_module.input_hashes(load_dataset(tables, demo_contracts()))
+    taken: list[int] = []
+    real = hashes_module.rows_hash
+
+    def counted(frame: pd.DataFrame) -> str:
+        taken.append(len(frame))
+        return real(frame)
+
+    monkeypatch.setattr(hashes_module, "rows_hash", counted)
+    evaluation = casefund.evaluate(tables, demo_contracts())
+    assert taken == []
+    assert evaluation.manifest()["inputs"] == expected
+    hashed = len(taken)
+    assert hashed > 0
+    assert dict(evaluation.input_hashes) == expected
+    assert len(taken) == hashed  # taken once

@@ -9,7 +9,7 @@ partitions alike, so a new output is one entry here plus its own module.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -120,7 +120,7 @@ class Evaluation:
     frames: dict[str, Table]
     version: str
     rules_hash: str
-    input_hashes: dict[str, str] = field(default_factory=dict)
+    input_hashes: Mapping[str, str] = field(default_factory=dict)
     dataset: Dataset | None = None
     as_of: dt.date | None = None  # the day recertification was judged on
     _typed: dict[str, pd.DataFrame] = field(
@@ -187,7 +187,7 @@ class Evaluation:
             "rules_hash": self.rules_hash,
             "command": "evaluate",
             "as_of": self.as_of.isoformat() if self.as_of else None,
-            "inputs": self.input_hashes,
+            "inputs": dict(self.input_hashes),
             "rows": {name: len(frame) for name, frame in self.frames.items()},
         }
 
@@ -281,7 +281,7 @@ def assemble(
     lines: pd.DataFrame,
     denials: Table,
     eligibility: pd.DataFrame,
-    hashes: dict[str, str],
+    hashes: Mapping[str, str],
     as_of: dt.date | None = None,
 ) -> Evaluation:
     """An evaluation from its lines and eligibility: every output is built here, once, for

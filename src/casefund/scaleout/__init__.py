@@ -22,7 +22,7 @@ import pandas as pd
 
 from casefund.errors import InputError
 from casefund.evaluation import Evaluation, check_dataset
-from casefund.io.hashes import contracts_hash, input_hashes
+from casefund.io.hashes import InputHashes, contracts_hash, input_hashes
 from casefund.io.load import INPUT_ORDER, Dataset
 from casefund.io.sources import TableSource
 from casefund.io.validate import ROW
@@ -73,7 +73,7 @@ def evaluate_partitioned(
     check_dataset(data)
     results = run_with_budgets(partition(data, parts), data.contracts, runner, progress)
     tell(progress, "outputs", 0, None)
-    return combine(data, results, input_hashes(data), as_of)
+    return combine(data, results, InputHashes(data), as_of)
 
 
 def evaluate_raw(

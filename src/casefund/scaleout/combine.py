@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -79,7 +79,10 @@ def _line_order(lines: pd.DataFrame) -> np.ndarray:
 
 
 def combine(
-    data: Dataset, results: list[PartResult], hashes: dict[str, str], as_of: dt.date | None = None
+    data: Dataset,
+    results: list[PartResult],
+    hashes: Mapping[str, str],
+    as_of: dt.date | None = None,
 ) -> Evaluation:
     lines = concat_frames([r.lines for r in results])
     denials = _denials([r.denials for r in results])
