@@ -82,7 +82,8 @@ def monthly_eligibility(adjudication: Adjudication) -> pd.DataFrame:
     return build_eligibility(
         book,
         decided,
-        np.asarray(scope.data.ids)[scope.codes],
+        np.asarray(scope.data.ids, dtype=object),
+        scope.codes,
         months.as_of,
         month_label(months.as_of),
     )

@@ -71,7 +71,8 @@ def _eligibility(
     days = np.full(n, day_number(day), dtype=np.int64)
     scope = FactScope(prepared, np.arange(n, dtype=np.int64), days, days)
     decided = decide_eligibility(book, scope, days, enable_unverified)
-    return build_eligibility(book, decided, np.asarray(prepared.ids), days, None, explained)
+    ids = np.asarray(prepared.ids, dtype=object)
+    return build_eligibility(book, decided, ids, np.arange(n), days, None, explained)
 
 
 def recertification(

@@ -12,7 +12,7 @@ import pandas as pd
 
 from casefund.engine.eligibility import ProgramEligibility
 from casefund.facts.calendar import from_days
-from casefund.records.frames import categorical
+from casefund.records.frames import categorical, categorical_of
 from casefund.rules.book import RuleBook
 
 ELIGIBILITY_COLUMNS = [
@@ -30,7 +30,8 @@ ELIGIBILITY_COLUMNS = [
 def build_eligibility(
     book: RuleBook,
     decided: list[ProgramEligibility],
-    participant_ids: np.ndarray,
+    ids: np.ndarray,
+    codes: np.ndarray,
     as_of: np.ndarray,
     month: np.ndarray | None,
     explained: bool = False,
@@ -42,12 +43,18 @@ def build_eligibility(
     of the program denies; ``reasons`` names the population rule and every denying rule;
     ``not_tested`` the population rules that rest on an unverified parameter no contract
     enabled (reported as not met, never assumed). ``explained`` adds ``explanation``.
+
+    Row ``i`` is participant ``ids[codes[i]]`` on day ``as_of[i]``: ids stay codes until
+    the output's categorical is built (no million-string column is made and factorized).
     """
     texts = {i: entry.reason for i, entry in book.reason_entries().items()}
     reasons, explanations, untested = _Categories(), _Categories(), _Categories()
+    programs, populations = _Categories(), _Categories()
     frames = []
     for program in decided:
-        frames += _program_rows(program, texts, reasons, explanations, untested)
+        frames += _program_rows(
+            program, texts, reasons, explanations, untested, programs, populations
+        )
     columns_out = [*ELIGIBILITY_COLUMNS, *(["explanation"] if explained else [])]
     if not frames:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in columns_out})
@@ -55,15 +62,15 @@ def build_eligibility(
     rows = columns.pop("row")
     # Categoricals from integer codes and one integer sort: no million-string column is
     # built, factorized or sorted.
-    people = categorical(participant_ids)
+    people = categorical_of(ids, codes)
     days, day_index = np.unique(as_of, return_inverse=True)
     day_text = np.datetime_as_string(from_days(days), unit="D").astype(object)
     months = categorical(month if month is not None else np.full(len(as_of), "", dtype=object))
     out = pd.DataFrame(
         {
             "participant_id": pd.Categorical.from_codes(people.codes[rows], people.categories),
-            "program": categorical(columns["program"]),
-            "population": categorical(columns["population"]),
+            "program": programs.categorical(columns["program"]),
+            "population": populations.categorical(columns["population"]),
             "eligible": columns["eligible"],
             "as_of": pd.Categorical.from_codes(
                 np.asarray(day_index).reshape(-1)[rows], categories=pd.Index(day_text, dtype=object)
@@ -91,6 +98,8 @@ def _program_rows(
     reasons: _Categories,
     explanations: _Categories,
     untested: _Categories,
+    programs: _Categories,
+    populations: _Categories,
 ) -> list[dict[str, np.ndarray]]:
     frames = []
     in_force, rule_set = program.in_force, program.rule_set
@@ -102,8 +111,8 @@ def _program_rows(
         frames.append(
             {
                 "row": rows,
-                "program": np.full(len(rows), program.program, dtype=object),
-                "population": np.full(len(rows), "all", dtype=object),
+                "program": programs.codes([program.program], nothing),
+                "population": populations.codes(["all"], nothing),
                 "eligible": np.zeros(len(rows), dtype=bool),
                 "reasons": reasons.codes([rule_set.id], nothing),
                 "not_tested": untested.codes([""], nothing),
@@ -117,6 +126,7 @@ def _program_rows(
         rows = np.flatnonzero(tested & in_force)
         # Distinct denial sets are few: each text is built once per set, then picked.
         deny_codes = np.asarray(denied_ids.codes)[rows]
+        same = np.zeros(len(rows), dtype=np.int64)
         joined = [";".join(filter(None, [rule_id, str(d)])) for d in denied_ids.categories]
         explained, explain_codes = _explain(
             rule_id, met[rows], deny_codes, list(denied_ids.categories), texts, program.skipped
@@ -124,13 +134,12 @@ def _program_rows(
         frames.append(
             {
                 "row": rows,
-                "program": np.full(len(rows), program.program, dtype=object),
-                "population": np.full(len(rows), population, dtype=object),
+                "program": programs.codes([program.program], same),
+                "population": populations.codes([population], same),
                 "eligible": met[rows] & ~program.denied_any[rows],
                 "reasons": reasons.codes(joined, deny_codes),
                 "not_tested": untested.codes(
-                    [";".join(i for i in rule_id.split(";") if i in program.skipped)],
-                    np.zeros(len(rows), dtype=np.int64),
+                    [";".join(i for i in rule_id.split(";") if i in program.skipped)], same
                 ),
                 "explanation": explanations.codes(explained, explain_codes),
             }
