@@ -20,7 +20,7 @@ import pandas as pd
 
 from casefund.io.load import Dataset
 from casefund.payers.program_models import program_models
-from casefund.records.frames import coded
+from casefund.records.frames import accepted_rows, coded
 from casefund.rules.book import RuleBook
 
 CASELOAD_COLUMNS = [
@@ -133,7 +133,7 @@ def _model_terms(data: Dataset, book: RuleBook, months: np.ndarray) -> pd.DataFr
 
 def build_caseloads(data: Dataset, lines: pd.DataFrame, book: RuleBook) -> pd.DataFrame:
     """Case manager × month: participants carried, the model's limit and how far over."""
-    accepted = lines.loc[lines["status"].astype(str) != "rejected"]
+    accepted = accepted_rows(lines, ["staff_id", "participant_id", "month"])
     if accepted.empty:
         return pd.DataFrame(columns=CASELOAD_COLUMNS)
     month_code, month_texts = coded(accepted["month"])

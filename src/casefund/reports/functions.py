@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from casefund.records.contracts import Contract
-from casefund.records.frames import coded
+from casefund.records.frames import accepted_rows, coded
 from casefund.rules.book import RuleBook
 
 FUNCTION_COLUMNS = [
@@ -59,7 +59,11 @@ def functions_of(activity: pd.Series, service_date: pd.Series, book: RuleBook) -
 
 
 def build_functions(lines: pd.DataFrame, contracts: list[Contract], book: RuleBook) -> pd.DataFrame:
-    accepted = lines.loc[lines["status"].astype(str) != "rejected"]
+    accepted = accepted_rows(
+        lines,
+        ["status", "contract_id", "primary_contract_id", "month", "activity", "service_date"]
+        + ["minutes"],
+    )
     if accepted.empty:
         return pd.DataFrame(columns=FUNCTION_COLUMNS)
     status_code, statuses = coded(accepted["status"])
