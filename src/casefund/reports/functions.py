@@ -59,11 +59,8 @@ def functions_of(activity: pd.Series, service_date: pd.Series, book: RuleBook) -
 
 
 def build_functions(lines: pd.DataFrame, contracts: list[Contract], book: RuleBook) -> pd.DataFrame:
-    accepted = accepted_rows(
-        lines,
-        ["status", "contract_id", "primary_contract_id", "month", "activity", "service_date"]
-        + ["minutes"],
-    )
+    read = ["status", "contract_id", "primary_contract_id", "month", "activity"]
+    accepted = accepted_rows(lines, [*read, "service_date", "minutes"])
     if accepted.empty:
         return pd.DataFrame(columns=FUNCTION_COLUMNS)
     status_code, statuses = coded(accepted["status"])
