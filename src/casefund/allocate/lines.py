@@ -171,11 +171,14 @@ def _billed_units(
         restated |= mine
     if not restated.any():
         return units
+    # Only restated lines are grouped by code: the others' codes are never joined as text.
+    code = np.full(len(rows), "", dtype=object)
+    code[restated] = codes[restated].astype(str) + ":" + modifiers[restated].astype(str)
     keys = {
         "participant": adjudication.array("_code")[rows],
         "day": adjudication.days[rows],
         "month": adjudication.array("_month_index")[rows],
-        "code": (codes.astype(str) + ":" + modifiers.astype(str)).astype(object),
+        "code": code,
         "contract": allocation.contract,
     }
     return units_of_service(units, unit, allocation.minutes, recorded | ~restated, keys)
