@@ -344,3 +344,18 @@ def test_a_deidentified_run_replaces_an_identified_one_entirely(
     assert code == 0
     names = {p.name for p in (tmp_path / "out").iterdir()}
     assert names == {"summary.csv", "eligibility_summary.csv", "manifest.json"}
+
+
+@pytest.mark.parametrize("storage", ["pyarrow", "python", "object"])
+def test_every_formula_start_is_found_in_a_text_column_of_any_storage(storage: str) -> None:
+    """The Arrow prefix kernels find exactly the cells ``neutralized`` quotes: every
+    formula character at the start, none later, none in blank or missing cells."""
+    from casefund.reports.cells import FORMULA_START, neutralized
+    from casefund.reports.files import neutralize
+
+    cells = [f"{c}SUM(A1)" for c in FORMULA_START] + ["A=1", "", "plain", "é=", " =x", None]
+    dtype = object if storage == "object" else pd.StringDtype(storage)  # type: ignore[call-overload]
+    frame = pd.DataFrame({"note": pd.Series(cells, dtype=dtype)})
+    out = neutralize(frame)["note"].astype(object).tolist()
+    expected = [neutralized(c) if c is not None else None for c in cells]
+    assert [None if pd.isna(v) else v for v in out] == expected
