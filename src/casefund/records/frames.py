@@ -112,11 +112,3 @@ def coded(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         codes, values = np.asarray(factorized, dtype=np.int64), np.asarray(uniques, dtype=object)
     blank = len(values)
     return np.where(codes < 0, blank, codes), np.array([*values, ""], dtype=object)
-
-
-def accepted_rows(lines: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    """The lines of accepted activities (status other than ``rejected``), only ``columns``:
-    a report reading a few columns copies those (the ones the lines have), and the status
-    is compared by its codes rather than cast to a million strings."""
-    accepted = (lines["status"] != "rejected").to_numpy(dtype=bool)
-    return lines.loc[accepted, [c for c in columns if c in lines.columns]]

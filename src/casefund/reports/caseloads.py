@@ -20,7 +20,8 @@ import pandas as pd
 
 from casefund.io.load import Dataset
 from casefund.payers.program_models import program_models
-from casefund.records.frames import accepted_rows, coded
+from casefund.records.frames import coded
+from casefund.reports.accepted import accepted_rows
 from casefund.rules.book import RuleBook
 
 CASELOAD_COLUMNS = [

@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 
 from casefund.records.contracts import Contract
-from casefund.records.frames import accepted_rows, coded
+from casefund.records.frames import coded
+from casefund.reports.accepted import accepted_rows
 from casefund.rules.book import RuleBook
 
 FUNCTION_COLUMNS = [
