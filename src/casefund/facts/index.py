@@ -72,8 +72,6 @@ class DayQueries:
         if len(sorted_keys) == 0:
             return np.full(len(self.codes), -1, dtype=np.int64)
         pos = np.searchsorted(sorted_keys, self.distinct, side="right") - 1
-        found = pos >= 0
-        same = np.zeros(len(pos), dtype=bool)
-        same[found] = (sorted_keys[pos[found]] // _STRIDE) == (self.distinct[found] // _STRIDE)
+        same = (sorted_keys[pos.clip(0)] // _STRIDE == self.distinct // _STRIDE) & (pos >= 0)
         chosen: np.ndarray = np.where(same, pos, -1)[self.inverse]
         return chosen

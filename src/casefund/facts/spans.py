@@ -41,9 +41,11 @@ class Spans:
     def active(self, at: DayQueries, window_start: np.ndarray) -> np.ndarray:
         """Enrolled at any time in [window_start, the row's day]."""
         pos = at.latest_on_or_before(self.sorted_keys)
-        hit = pos >= 0
-        result = np.zeros(len(pos), dtype=bool)
-        result[hit] = self.ends[pos[hit]] >= window_start[hit]
+        if len(self.ends) == 0:
+            return np.zeros(len(pos), dtype=bool)
+        # Read every row's span (the first where none is found) and mask after: a gather
+        # over a million rows costs a fifth of selecting the rows that found one.
+        result: np.ndarray = (self.ends[pos.clip(0)] >= window_start) & (pos >= 0)
         return result
 
     def continuous_days(self, at: DayQueries) -> np.ndarray:
@@ -51,11 +53,11 @@ class Spans:
         enrolled)."""
         as_of = at.days
         pos = at.latest_on_or_before(self.sorted_keys)
-        hit = pos >= 0
-        result = np.zeros(len(pos), dtype=np.int64)
-        ok = hit.copy()
-        ok[hit] = self.ends[pos[hit]] >= as_of[hit]
-        result[ok] = as_of[ok] - self.starts[pos[ok]] + 1
+        if len(self.ends) == 0:
+            return np.zeros(len(pos), dtype=np.int64)
+        span = pos.clip(0)
+        ok = (self.ends[span] >= as_of) & (pos >= 0)
+        result: np.ndarray = np.where(ok, as_of - self.starts[span] + 1, 0).astype(np.int64)
         return result
 
 
