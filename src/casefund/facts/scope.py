@@ -202,10 +202,11 @@ class FactScope:
         """A flag or count as of each row's day: the latest assessment, else the base value."""
         result: np.ndarray = self.data.participant_column(name, "floats")[0][self.codes]
         sorted_keys, values = self.data.observations(name)
+        if len(values) == 0:
+            return result
         pos = self.queries.latest_on_or_before(sorted_keys)
-        hit = pos >= 0
-        result[hit] = values[pos[hit]]
-        return result
+        observed: np.ndarray = np.where(pos >= 0, values[pos.clip(0)], result)
+        return observed
 
 
 def python_values(column: pd.Series) -> list[Any]:
