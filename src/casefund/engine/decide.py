@@ -222,9 +222,9 @@ def collect(
         holds, unknown = truth(rule)
         decision = _decisions(rule, params, days)
         if decision is None:
-            decision_of = {then.decision: np.ones(n, dtype=bool)}
+            decision_of: dict[str, np.ndarray] = {then.decision: np.ones(n, dtype=bool)}
         else:
-            decision_of = {d: decision == d for d in ("require", "deny", "warn", "qualify")}
+            decision_of = _rows_by_decision(decision)
         for kind, rows in decision_of.items():
             if not rows.any():
                 continue
@@ -241,6 +241,17 @@ def collect(
                     out, then.population or rule.id, rule.id, active, active & rows & holds
                 )
     return out
+
+
+def _rows_by_decision(decision: np.ndarray) -> dict[str, np.ndarray]:
+    """The rows of each decision a parameter chose (one text per row): found by hashing the
+    few texts, so a decision that is the same on every day costs no comparison, and only
+    the decisions present are compared."""
+    few = len(decision) < 1024  # a live post's rows: a Python set costs less than hashing
+    present = {str(v) for v in (decision.tolist() if few else pd.unique(decision))}
+    if len(present) == 1:
+        return {present.pop(): np.ones(len(decision), dtype=bool)}
+    return {d: decision == d for d in ("require", "deny", "warn", "qualify") if d in present}
 
 
 def _in_effect(rules: list[CompiledRule], days: np.ndarray) -> np.ndarray:
