@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -130,6 +131,8 @@ class Adjudication:
             column = self.acts[name]
             if isinstance(column.dtype, pd.CategoricalDtype):
                 codes, kinds = column.cat.codes.to_numpy(), column.dtype
+            elif name == "participant_id":
+                codes, kinds = self._participant_codes(column.dtype)
             else:
                 codes, categories = pd.factorize(column, sort=True)
                 kinds = pd.CategoricalDtype(categories)
@@ -137,6 +140,16 @@ class Adjudication:
             codes.flags.writeable = False
             self._coded[name] = (codes, kinds)
         return self._coded[name]
+
+    def _participant_codes(self, dtype: Any) -> tuple[np.ndarray, pd.CategoricalDtype]:
+        """``pd.factorize(participant_id, sort=True)`` read off the participant codes the
+        activities already carry (each one's rank among the sorted participant ids): a count
+        per code instead of hashing and sorting a million id strings."""
+        ids = np.asarray(self.activity_scope.data.ids, dtype=object)
+        code = self.array("_code")
+        used = np.bincount(code, minlength=len(ids)) > 0
+        renumbered = np.cumsum(used) - 1
+        return renumbered[code], pd.CategoricalDtype(pd.Index(ids[used], dtype=dtype))
 
     def decider(self, book: RuleBook) -> Decider:
         """The batch evaluator's decisions, each contract's made once and remembered. The
