@@ -136,7 +136,9 @@ class Adjudication:
             else:
                 codes, categories = pd.factorize(column, sort=True)
                 kinds = pd.CategoricalDtype(categories)
-            codes = np.asarray(codes)
+            # In the width a categorical of these categories keeps its codes: lines and
+            # denials gather them for millions of rows, and a narrow gather needs no cast.
+            codes = np.asarray(pd.Categorical.from_codes(codes, dtype=kinds, validate=False).codes)
             codes.flags.writeable = False
             self._coded[name] = (codes, kinds)
         return self._coded[name]
