@@ -160,19 +160,8 @@ class _Categories:
         return mapping[local_codes] if len(local_codes) else np.zeros(0, dtype=np.int64)
 
     def categorical(self, codes: np.ndarray) -> pd.Categorical:
-        """The rows' texts as a categorical of the texts used, sorted: renumbered through
-        one small table (a count per text finds those used), not reordered and then
-        searched for unused categories by a sort of every row's code."""
-        texts = list(self.position)
-        used = np.bincount(codes, minlength=len(texts)) > 0
-        kept = sorted((k for k in range(len(texts)) if used[k]), key=texts.__getitem__)
-        renumbered = np.full(len(texts), -1, dtype=np.int32)
-        renumbered[kept] = np.arange(len(kept), dtype=np.int32)
-        categories = pd.Index([texts[k] for k in kept], dtype=object)
-        result: pd.Categorical = pd.Categorical.from_codes(
-            renumbered[codes], categories=categories, validate=False
-        )
-        return result
+        """The rows' texts as a categorical of the texts used, sorted."""
+        return categorical_of(list(self.position), codes)
 
 
 def _explain(
