@@ -34,3 +34,14 @@ def test_regression_choices_that_are_all_missing_give_missing_values() -> None:
     built = categorical_of(np.array([None, None], dtype=object), np.array([1, 0, 1]))
     assert built.isna().all() and len(built.categories) == 0
     assert len(categorical_of(np.array([None], dtype=object), np.zeros(0, np.int64))) == 0
+
+
+def test_distinct_texts_are_sorted_whether_found_by_a_set_or_by_hashing() -> None:
+    from casefund.records.frames import distinct_texts
+
+    rng = np.random.default_rng(5)
+    choices = np.array(["midpoint", "cms_8_minute", "whole_units"], dtype=object)
+    for rows in (3, 40, 5000):
+        values = choices[rng.integers(0, 2, rows)]
+        assert distinct_texts(values) == sorted(set(values.tolist()))
+    assert distinct_texts(np.array([], dtype=object)) == []

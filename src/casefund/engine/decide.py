@@ -15,6 +15,7 @@ from casefund.facts.row import RowScope
 from casefund.facts.scope import FactScope, UnknownFact
 from casefund.payers.terms import ResolvedParameters
 from casefund.records.days import day_number
+from casefund.records.frames import distinct_texts
 from casefund.rules.language import Node, as_boolean
 from casefund.rules.loader import CompiledRule
 from casefund.rules.scalar import holds as holds_on
@@ -244,13 +245,12 @@ def collect(
 
 
 def _rows_by_decision(decision: np.ndarray) -> dict[str, np.ndarray]:
-    """The rows of each decision a parameter chose (one text per row): found by hashing the
-    few texts, so a decision that is the same on every day costs no comparison, and only
-    the decisions present are compared."""
-    few = len(decision) < 1024  # a live post's rows: a Python set costs less than hashing
-    present = {str(v) for v in (decision.tolist() if few else pd.unique(decision))}
+    """The rows of each decision a parameter chose (one text per row): a decision that is
+    the same on every day costs no comparison, and only the decisions present are
+    compared."""
+    present = distinct_texts(decision)
     if len(present) == 1:
-        return {present.pop(): np.ones(len(decision), dtype=bool)}
+        return {present[0]: np.ones(len(decision), dtype=bool)}
     return {d: decision == d for d in ("require", "deny", "warn", "qualify") if d in present}
 
 

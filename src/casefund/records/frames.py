@@ -43,6 +43,14 @@ def categorical_of(choices: Any, picks: np.ndarray) -> pd.Categorical:
     return result
 
 
+def distinct_texts(values: np.ndarray) -> list[str]:
+    """The distinct texts of a column of a few choices (a rounding policy, a decision per
+    row), sorted: a live post's few rows through a Python set, a million by hashing —
+    never a sort of every row's text."""
+    distinct = set(values.tolist()) if len(values) < 1024 else pd.unique(values)
+    return sorted(str(value) for value in distinct)
+
+
 def _factorized(choices: Any) -> tuple[np.ndarray, np.ndarray]:
     """``pd.factorize(choices, sort=True)``; a few choices that are all text are sorted in
     Python, without pandas' fixed cost (most of a live post's categorical columns)."""

@@ -9,7 +9,6 @@ a day is never split between the two.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from casefund.allocate.models.encounter import encounter_rows
 from casefund.allocate.offer import (
@@ -23,14 +22,9 @@ from casefund.allocate.offer import (
 from casefund.allocate.status import LineStatus
 from casefund.payers.terms import ResolvedParameters, Terms
 from casefund.records.contracts import Contract
+from casefund.records.frames import distinct_texts
 from casefund.records.payment_models import PaymentModel
 from casefund.units.policies import day_units_to_activities, units_for_minutes
-
-
-def _policies(rounding: np.ndarray) -> list[str]:
-    """The distinct rounding policies among ``rounding`` (one per row), sorted: hashed, as
-    a sort of a million text cells costs more than rounding them."""
-    return sorted(str(policy) for policy in pd.unique(rounding))
 
 
 def units_asked(
@@ -53,7 +47,7 @@ def units_asked(
     day_unit = np.ones(groups, dtype=np.int64)
     day_unit[day_group] = unit
     day_units = np.zeros(groups, dtype=np.int64)
-    for policy in _policies(rounding[timed]):
+    for policy in distinct_texts(rounding[timed]):
         in_policy = timed & (rounding == policy)
         days_of = np.zeros(groups, dtype=bool)
         days_of[day_group[in_policy & per_day]] = True
@@ -104,7 +98,7 @@ def pay(
         status,
         np.zeros(len(minutes)),
     )
-    for policy in _policies(rounding[timed & billed]):
+    for policy in distinct_texts(rounding[timed & billed]):
         share.line_reasons.append((f"units.{policy}", billed & (rounding == policy)))
     share.line_reasons += [
         ("units.encounter", billed & counting),
